@@ -1,0 +1,24 @@
+import CBLAS
+
+/// Thin wrappers over OpenBLAS. All matrices are row-major; a leading dimension (`lda`,
+/// `ldb`, `ldc`) is the distance in elements between the starts of two consecutive rows *as
+/// stored* (for an untransposed M×K `A` that is ≥ K, not M).
+public enum BLAS {
+    /// `C[m×n] = alpha · op(A) · op(B) + beta · C`, where `op(A)` is m×k and `op(B)` is k×n.
+    @inline(__always)
+    static func sgemm(transA: Bool = false, transB: Bool = false, m: Int, n: Int, k: Int,
+                      alpha: Float = 1, a: UnsafePointer<Float>, lda: Int,
+                      b: UnsafePointer<Float>, ldb: Int,
+                      beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int) {
+        cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
+                    Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+    }
+
+    /// Sets the number of threads OpenBLAS uses (the `OPENBLAS_NUM_THREADS` default otherwise).
+    public static func setThreads(_ count: Int) {
+        openblas_set_num_threads(Int32(count))
+    }
+
+    /// The number of threads OpenBLAS currently uses.
+    public static var threads: Int { Int(openblas_get_num_threads()) }
+}

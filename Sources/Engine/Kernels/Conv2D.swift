@@ -1,0 +1,87 @@
+import TensorCore
+
+/// Memory the im2col buffer may use (floats); images are batched into one GEMM up to this.
+let im2colBudget = 8 << 20
+
+/// 2-D convolution, NCHW, via im2col + sgemm (1×1 stride-1 convolutions skip im2col;
+/// depthwise convolutions use `depthwiseConv2D`).
+///
+/// `x` is N×C×H×W, `w` is O×(C/g)×kh×kw (OIHW, row-major), `b` is O or nil; returns
+/// N×O×OH×OW with `out[n,o,oh,ow] = b[o] + Σ w[o,c,i,j] · x[n, g·C/g + c, oh·sh − pt + i·dh, ow·sw − pl + j·dw]`.
+public func conv2D(_ x: Tensor, weights w: Tensor, bias b: Tensor?, attributes a: Conv2DAttributes) throws -> Tensor {
+    let (n, c, h, wd) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
+    let o = w.shape[0]
+    if a.group == c && w.shape[1] == 1 && a.group > 1 {
+        return try depthwiseConv2D(x, weights: w, bias: b, attributes: a)
+    }
+    let geometry = ConvGeometry(height: h, width: wd, attributes: a)
+    var out = try Tensor(shape: [n, o, geometry.outHeight, geometry.outWidth])
+    let p = geometry.outHeight * geometry.outWidth
+    let cg = c / a.group, og = o / a.group
+    let rows = cg * a.kernel[0] * a.kernel[1]
+    let pointwise = a.kernel == [1, 1] && a.strides == [1, 1] && a.pads.allSatisfy { $0 == 0 } && a.group == 1
+    let imagesPerChunk = pointwise || a.group > 1 ? 1 : max(1, min(n, im2colBudget / max(1, rows * p)))
+    var cols = [Float](repeating: 0, count: pointwise ? 0 : rows * p * imagesPerChunk)
+    var scratch = [Float](repeating: 0, count: imagesPerChunk > 1 ? o * p * imagesPerChunk : 0)
+
+    x.storage.withUnsafeBufferPointer { xp in
+        w.storage.withUnsafeBufferPointer { wp in
+            out.storage.withUnsafeMutableBufferPointer { op in
+                cols.withUnsafeMutableBufferPointer { colp in
+                    scratch.withUnsafeMutableBufferPointer { sp in
+                        var n0 = 0
+                        while n0 < n {
+                            let nb = min(imagesPerChunk, n - n0)
+                            if pointwise {
+                                BLAS.sgemm(m: o, n: p, k: c, a: wp.baseAddress!, lda: c,
+                                           b: xp.baseAddress! + n0 * c * h * wd, ldb: p,
+                                           c: op.baseAddress! + n0 * o * p, ldc: p)
+                            } else if nb == 1 {
+                                for g in 0..<a.group {
+                                    im2col(xp.baseAddress! + (n0 * c + g * cg) * h * wd, channels: cg, geometry: geometry,
+                                           into: colp.baseAddress!, rowStride: p)
+                                    BLAS.sgemm(m: og, n: p, k: rows, a: wp.baseAddress! + g * og * rows, lda: rows,
+                                               b: colp.baseAddress!, ldb: p,
+                                               c: op.baseAddress! + (n0 * o + g * og) * p, ldc: p)
+                                }
+                            } else {
+                                for i in 0..<nb {
+                                    im2col(xp.baseAddress! + (n0 + i) * c * h * wd, channels: c, geometry: geometry,
+                                           into: colp.baseAddress! + i * p, rowStride: nb * p)
+                                }
+                                BLAS.sgemm(m: o, n: nb * p, k: rows, a: wp.baseAddress!, lda: rows,
+                                           b: colp.baseAddress!, ldb: nb * p, c: sp.baseAddress!, ldc: nb * p)
+                                for i in 0..<nb {
+                                    for oc in 0..<o {
+                                        (op.baseAddress! + ((n0 + i) * o + oc) * p)
+                                            .update(from: sp.baseAddress! + oc * nb * p + i * p, count: p)
+                                    }
+                                }
+                            }
+                            n0 += nb
+                        }
+                    }
+                }
+            }
+        }
+    }
+    if let b { addChannelBias(&out, b) }
+    return out
+}
+
+/// Adds `b[c]` to every element of channel `c` of an N×C×… tensor.
+func addChannelBias(_ t: inout Tensor, _ b: Tensor) {
+    let n = t.shape[0], c = t.shape[1]
+    let inner = t.count / max(1, n * c)
+    t.storage.withUnsafeMutableBufferPointer { tp in
+        b.storage.withUnsafeBufferPointer { bp in
+            for i in 0..<n {
+                for ch in 0..<c {
+                    let base = tp.baseAddress! + (i * c + ch) * inner
+                    let v = bp[ch]
+                    for k in 0..<inner { base[k] += v }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,92 @@
+import TensorCore
+
+/// Elementwise `kind` over `inputs` with numpy broadcasting; returns the broadcast shape.
+/// `mean` averages all inputs; `subtract` and `divide` take exactly two.
+public func elementwise(_ kind: ElementwiseOp, _ inputs: [Tensor]) throws -> Tensor {
+    var shape = inputs[0].shape
+    for t in inputs.dropFirst() {
+        guard let s = ShapeInference.broadcastShape(shape, t.shape) else {
+            throw ModelPressError.internalError("shapes \(shape) and \(t.shape) do not broadcast")
+        }
+        shape = s
+    }
+    var out = try broadcast(inputs[0], to: shape)
+    for t in inputs.dropFirst() {
+        combine(&out, t, kind == .mean ? .add : kind)
+    }
+    if kind == .mean {
+        let scale = 1 / Float(inputs.count)
+        out.storage.withUnsafeMutableBufferPointer { p in for i in p.indices { p[i] *= scale } }
+    }
+    return out
+}
+
+/// `x` broadcast (numpy rules) to `shape`, materialised.
+func broadcast(_ x: Tensor, to shape: [Int]) throws -> Tensor {
+    if x.shape == shape { return x }
+    var out = try Tensor(shape: shape)
+    guard let last = shape.last else { return x }
+    let xs = broadcastStrides(x.shape, to: shape), os = contiguousStrides(shape)
+    let step = xs[shape.count - 1]
+    x.storage.withUnsafeBufferPointer { xp in
+        out.storage.withUnsafeMutableBufferPointer { op in
+            forEachRow(shape, strides: [os, xs]) { off in
+                let dst = op.baseAddress! + off[0], src = xp.baseAddress! + off[1]
+                for i in 0..<last { dst[i] = src[i * step] }
+            }
+        }
+    }
+    return out
+}
+
+/// `acc = acc ∘ x` elementwise, with `x` broadcast to `acc`'s shape.
+func combine(_ acc: inout Tensor, _ x: Tensor, _ kind: ElementwiseOp) {
+    let shape = acc.shape
+    guard let last = shape.last else {
+        acc.storage[0] = apply(kind, acc.storage[0], x.storage[0])
+        return
+    }
+    let xs = broadcastStrides(x.shape, to: shape), os = contiguousStrides(shape)
+    let step = xs[shape.count - 1]
+    x.storage.withUnsafeBufferPointer { xp in
+        acc.storage.withUnsafeMutableBufferPointer { ap in
+            forEachRow(shape, strides: [os, xs]) { off in
+                let dst = ap.baseAddress! + off[0], src = xp.baseAddress! + off[1]
+                switch kind {
+                case .add, .mean: for i in 0..<last { dst[i] += src[i * step] }
+                case .subtract: for i in 0..<last { dst[i] -= src[i * step] }
+                case .multiply: for i in 0..<last { dst[i] *= src[i * step] }
+                case .divide: for i in 0..<last { dst[i] /= src[i * step] }
+                case .maximum: for i in 0..<last { dst[i] = max(dst[i], src[i * step]) }
+                case .minimum: for i in 0..<last { dst[i] = min(dst[i], src[i * step]) }
+                }
+            }
+        }
+    }
+}
+
+@inline(__always)
+func apply(_ kind: ElementwiseOp, _ a: Float, _ b: Float) -> Float {
+    switch kind {
+    case .add, .mean: return a + b
+    case .subtract: return a - b
+    case .multiply: return a * b
+    case .divide: return a / b
+    case .maximum: return max(a, b)
+    case .minimum: return min(a, b)
+    }
+}
+
+/// Parametric ReLU: `x` of any shape N×…, `slope` broadcast to x's per-sample shape;
+/// `y = x if x ≥ 0 else slope · x`.
+public func prelu(_ x: Tensor, slope: Tensor) throws -> Tensor {
+    let slopes = try broadcast(slope, to: Array(x.shape.dropFirst()))
+    let per = slopes.count
+    var y = x
+    y.storage.withUnsafeMutableBufferPointer { yp in
+        slopes.storage.withUnsafeBufferPointer { sp in
+            for i in yp.indices where yp[i] < 0 { yp[i] *= sp[i % per] }
+        }
+    }
+    return y
+}

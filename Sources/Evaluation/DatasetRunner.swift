@@ -1,0 +1,48 @@
+import Engine
+import ModelIO
+import TensorCore
+
+/// Runs a model over a dataset file in batches, handing each batch's outputs to a consumer,
+/// with progress reports.
+public struct DatasetRunner {
+    /// The executor running the model.
+    public let executor: Executor
+    /// Samples per batch.
+    public let batchSize: Int
+
+    /// A runner for `graph` with batches of `batchSize` samples.
+    public init(graph: Graph, batchSize: Int) throws {
+        guard batchSize >= 1 else { throw ModelPressError.invalidArgument("--batch-size must be at least 1 (got \(batchSize))") }
+        guard graph.inputs.count == 1, graph.outputs.count >= 1 else {
+            throw ModelPressError.invalidArgument("the model has \(graph.inputs.count) inputs; dataset commands need a single-input model")
+        }
+        executor = Executor(graph: graph)
+        self.batchSize = batchSize
+    }
+
+    /// Calls `body(rows, output)` for each batch of `data` with the model's first output
+    /// (N×…) for those rows; `progress(done, total)` after each batch.
+    public func forEachBatch(_ data: DatasetFile, progress: (Int, Int) -> Void = { _, _ in },
+                             _ body: (Range<Int>, Tensor) throws -> Void) throws {
+        let shape = try data.feedShape(for: executor.graph.inputs[0].shape)
+        var start = 0
+        while start < data.count {
+            let rows = start..<min(start + batchSize, data.count)
+            let output = try executor.run(try data.inputs(rows, as: shape))
+            try body(rows, output)
+            start = rows.upperBound
+            progress(start, data.count)
+        }
+    }
+
+    /// All outputs for `data`, concatenated along the batch axis.
+    public func predict(_ data: DatasetFile, progress: (Int, Int) -> Void = { _, _ in }) throws -> Tensor {
+        var storage: [Float] = []
+        var sampleShape: [Int] = []
+        try forEachBatch(data, progress: progress) { _, output in
+            sampleShape = Array(output.shape.dropFirst())
+            storage.append(contentsOf: output.storage)
+        }
+        return try Tensor(shape: [data.count] + sampleShape, storage: storage)
+    }
+}

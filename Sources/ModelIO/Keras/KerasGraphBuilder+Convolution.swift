@@ -1,0 +1,132 @@
+import TensorCore
+
+extension KerasGraphBuilder {
+    /// Conv2D: kernel kh×kw×(C/groups)×F (HWIO) → OIHW, 'same'/'valid' padding, strides,
+    /// dilation, groups; then its activation.
+    mutating func conv2D(_ x: KerasValue, _ config: KerasConfig, name: String) throws -> KerasValue {
+        let input = try channelsFirst(x, layer: config.layer)
+        let s = shape(input)
+        let filters = try config.int("filters", default: 0)
+        let groups = try config.int("groups", default: 1)
+        let kernel = try config.ints("kernel_size", count: 2)
+        guard filters > 0, groups >= 1, s[1] % groups == 0, filters % groups == 0 else {
+            throw config.fail("has filters \(filters) / groups \(groups) that do not fit \(s[1]) input channels")
+        }
+        var attributes = try windowAttributes(config, kernel: kernel, input: s)
+        attributes.group = groups
+        let useBias = try config.bool("use_bias", default: true)
+        var expected = [("kernel", kernel + [s[1] / groups, filters])]
+        if useBias { expected.append(("bias", [filters])) }
+        let w = try loadWeights(config.layer, expected)
+        var inputs = [input.name, try constant(try hwioToOIHW(w["kernel"]), name: name + "/kernel")]
+        if useBias, let b = w["bias"] { inputs.append(try constant(b, name: name + "/bias")) }
+        let y = try emit(.conv2D(attributes), inputs, name: name, layer: config.layer, channelsFirst: true)
+        return try fusedActivation(y, config, name: name)
+    }
+
+    /// DepthwiseConv2D: kernel kh×kw×C×m → (C·m)×1×kh×kw, group C.
+    mutating func depthwiseConv2D(_ x: KerasValue, _ config: KerasConfig, name: String) throws -> KerasValue {
+        let input = try channelsFirst(x, layer: config.layer)
+        let y = try depthwise(input, config, name: name, weightName: "depthwise_kernel",
+                              biasName: try config.bool("use_bias", default: true) ? "bias" : nil)
+        return try fusedActivation(y, config, name: name)
+    }
+
+    /// SeparableConv2D: depthwise (kh×kw×C×m) then pointwise 1×1 (1×1×(C·m)×F) with the bias.
+    mutating func separableConv2D(_ x: KerasValue, _ config: KerasConfig, name: String) throws -> KerasValue {
+        let input = try channelsFirst(x, layer: config.layer)
+        let filters = try config.int("filters", default: 0)
+        guard filters > 0 else { throw config.fail("has no positive 'filters'") }
+        let dw = try depthwise(input, config, name: name + "/depthwise", weightName: "depthwise_kernel", biasName: nil)
+        let channels = shape(dw)[1]
+        let useBias = try config.bool("use_bias", default: true)
+        let kernel = try config.ints("kernel_size", count: 2)
+        let multiplier = try config.int("depth_multiplier", default: 1)
+        var expected = [("depthwise_kernel", kernel + [shape(input)[1], multiplier]), ("pointwise_kernel", [1, 1, channels, filters])]
+        if useBias { expected.append(("bias", [filters])) }
+        let w = try loadWeights(config.layer, expected)
+        var inputs = [dw.name, try constant(try hwioToOIHW(w["pointwise_kernel"]), name: name + "/pointwise_kernel")]
+        if useBias, let b = w["bias"] { inputs.append(try constant(b, name: name + "/bias")) }
+        let y = try emit(.conv2D(Conv2DAttributes(kernel: [1, 1])), inputs, name: name, layer: config.layer, channelsFirst: true)
+        return try fusedActivation(y, config, name: name)
+    }
+
+    private mutating func depthwise(_ input: KerasValue, _ config: KerasConfig, name: String, weightName: String, biasName: String?) throws -> KerasValue {
+        let s = shape(input)
+        let kernel = try config.ints("kernel_size", count: 2)
+        let multiplier = try config.int("depth_multiplier", default: 1)
+        guard multiplier >= 1 else { throw config.fail("has depth_multiplier \(multiplier)") }
+        var attributes = try windowAttributes(config, kernel: kernel, input: s)
+        attributes.group = s[1]
+        let outChannels = s[1] * multiplier
+        var expected = [(weightName, kernel + [s[1], multiplier])]
+        if let biasName { expected.append((biasName, [outChannels])) }
+        let w = try loadWeights(config.layer, expected)
+        guard let k = w[weightName] else { throw config.fail("has no \(weightName)") }
+        // kh×kw×C×m → (C·m)×1×kh×kw: output channel c·m + j uses k[:, :, c, j].
+        let oihw = try k.reshaped(kernel + [outChannels, 1]).transposed([2, 3, 0, 1])
+        var inputs = [input.name, try constant(oihw, name: name + "/kernel")]
+        if let biasName, let b = w[biasName] { inputs.append(try constant(b, name: name + "/bias")) }
+        return try emit(.conv2D(attributes), inputs, name: name, layer: config.layer, channelsFirst: true)
+    }
+
+    /// Strides, dilation and padding of a convolution-like layer on an NCHW input `s`.
+    /// 'same' pads as TensorFlow does: total `max((ceil(in/s) − 1)·s + (k − 1)·d + 1 − in, 0)`,
+    /// the odd cell at the bottom/right.
+    func windowAttributes(_ config: KerasConfig, kernel: [Int], input s: [Int], defaultStrides: [Int] = [1, 1]) throws -> Conv2DAttributes {
+        let strides = try config.ints("strides", count: 2, default: defaultStrides)
+        let dilations = try config.ints("dilation_rate", count: 2, default: [1, 1])
+        guard strides.allSatisfy({ $0 >= 1 }), dilations.allSatisfy({ $0 >= 1 }), kernel.allSatisfy({ $0 >= 1 }) else {
+            throw config.fail("has non-positive kernel/strides/dilation")
+        }
+        let padding = try config.string("padding", default: "valid")
+        var pads = [0, 0, 0, 0]
+        switch padding {
+        case "valid": break
+        case "same":
+            for axis in 0..<2 {
+                let size = s[axis + 2]
+                let out = (size + strides[axis] - 1) / strides[axis]
+                let total = max((out - 1) * strides[axis] + (kernel[axis] - 1) * dilations[axis] + 1 - size, 0)
+                pads[axis] = total / 2
+                pads[axis + 2] = total - total / 2
+            }
+        default:
+            throw config.fail("uses padding '\(padding)'", hint: "use 'same' or 'valid' padding")
+        }
+        return Conv2DAttributes(kernel: kernel, strides: strides, dilations: dilations, pads: pads)
+    }
+
+    /// HWIO (Keras) → OIHW (IR).
+    private func hwioToOIHW(_ kernel: Tensor?) throws -> Tensor {
+        guard let kernel else { throw ModelPressError.internalError("missing kernel") }
+        return try kernel.transposed([3, 2, 0, 1])
+    }
+
+    /// BatchNormalization on the channel axis (last in Keras): gamma/beta optional
+    /// (`scale`/`center` false), moving mean and variance, epsilon.
+    mutating func batchNormalization(_ x: KerasValue, _ config: KerasConfig, name: String) throws -> KerasValue {
+        let rank = kerasShape(x).count
+        let axisValue = config.json["axis"]?.int ?? config.json["axis"]?.array?.first?.int ?? -1
+        guard axisValue == -1 || axisValue == rank - 1 else {
+            throw config.fail("normalizes axis \(axisValue); ModelPress supports the channel (last) axis")
+        }
+        let input = rank == 4 ? try channelsFirst(x, layer: config.layer) : x
+        guard rank == 4 || rank == 2 else { throw config.fail("is applied to a rank-\(rank) tensor; ModelPress supports rank 2 and 4") }
+        let channels = shape(input)[1]
+        let scale = try config.bool("scale", default: true), center = try config.bool("center", default: true)
+        var expected: [(String, [Int])] = []
+        if scale { expected.append(("gamma", [channels])) }
+        if center { expected.append(("beta", [channels])) }
+        expected += [("moving_mean", [channels]), ("moving_variance", [channels])]
+        let w = try loadWeights(config.layer, expected)
+        let ones = try Tensor(shape: [channels], repeating: 1), zeros = try Tensor(shape: [channels])
+        let inputs = [input.name,
+                      try constant(w["gamma"] ?? ones, name: name + "/gamma"),
+                      try constant(w["beta"] ?? zeros, name: name + "/beta"),
+                      try constant(w["moving_mean"] ?? zeros, name: name + "/moving_mean"),
+                      try constant(w["moving_variance"] ?? ones, name: name + "/moving_variance")]
+        let epsilon = try config.float("epsilon", default: 1e-3)
+        return try emit(.batchNormalization(epsilon: epsilon), inputs, name: name, layer: config.layer, channelsFirst: rank == 4)
+    }
+}

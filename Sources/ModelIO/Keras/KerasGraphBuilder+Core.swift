@@ -1,0 +1,136 @@
+import TensorCore
+
+extension KerasGraphBuilder {
+    /// Dense: kernel K×M on the last axis (any rank), bias M, then its activation.
+    mutating func dense(_ x: KerasValue, _ config: KerasConfig, name: String) throws -> KerasValue {
+        let input = try channelsLast(x, layer: config.layer)
+        let units = try config.int("units", default: 0)
+        let k = shape(input).last ?? 0
+        guard units > 0 else { throw config.fail("has no positive 'units'") }
+        let useBias = try config.bool("use_bias", default: true)
+        var expected = [("kernel", [k, units])]
+        if useBias { expected.append(("bias", [units])) }
+        let w = try loadWeights(config.layer, expected)
+        var inputs = [input.name, try constant(w["kernel"] ?? Tensor(scalar: 0), name: name + "/kernel")]
+        if useBias, let b = w["bias"] { inputs.append(try constant(b, name: name + "/bias")) }
+        let y = try emit(.linear, inputs, name: name, layer: config.layer, channelsFirst: false)
+        return try fusedActivation(y, config, name: name)
+    }
+
+    /// The `activation` a Dense/Conv layer applies after itself.
+    mutating func fusedActivation(_ y: KerasValue, _ config: KerasConfig, name: String) throws -> KerasValue {
+        guard let value = config.json["activation"], !value.isNull else { return y }
+        guard let activationName = value.string else {
+            throw ModelPressError.unsupportedLayer(file: file, layer: config.layer, className: config.className,
+                                                   reason: "uses a custom activation function; ModelPress never imports code.\nHINT: use a built-in activation name.")
+        }
+        return try activation(y, named: activationName, config, name: name + "/" + activationName)
+    }
+
+    /// Flatten: row-major over the channels-last shape, as Keras does.
+    mutating func flatten(_ x: KerasValue, _ config: KerasConfig, name: String) throws -> KerasValue {
+        let input = try channelsLast(x, layer: config.layer)
+        if shape(input).count == 2 { return input }
+        return try emit(.flatten, [input.name], name: name, layer: config.layer, channelsFirst: false)
+    }
+
+    /// Reshape to `target_shape` (channels-last, per sample; one -1 allowed).
+    mutating func reshape(_ x: KerasValue, _ config: KerasConfig, name: String) throws -> KerasValue {
+        let input = try channelsLast(x, layer: config.layer)
+        guard var target = config.json["target_shape"]?.array?.compactMap(\.int), !target.isEmpty else {
+            throw config.fail("has no integer target_shape")
+        }
+        let total = Checked.product(shape(input).dropFirst()) ?? 0
+        if let unknown = target.firstIndex(of: -1) {
+            let known = target.enumerated().filter { $0.offset != unknown }.map(\.element)
+            guard let rest = Checked.product(known), rest > 0, total % rest == 0 else {
+                throw config.fail("cannot reshape \(shape(input)) to \(target)")
+            }
+            target[unknown] = total / rest
+        }
+        return try emit(.reshape(target), [input.name], name: name, layer: config.layer, channelsFirst: false)
+    }
+
+    /// Permute: `dims` are 1-based axes after the batch axis.
+    mutating func permute(_ x: KerasValue, _ config: KerasConfig, name: String) throws -> KerasValue {
+        let input = try channelsLast(x, layer: config.layer)
+        let dims = config.json["dims"]?.array?.compactMap(\.int) ?? []
+        guard dims.sorted() == Array(1..<shape(input).count) else { throw config.fail("has invalid dims \(dims)") }
+        return try emit(.transpose([0] + dims), [input.name], name: name, layer: config.layer, channelsFirst: false)
+    }
+
+    /// Rescaling: `x · scale + offset` (scalars or per-channel lists).
+    mutating func rescaling(_ x: KerasValue, _ config: KerasConfig, name: String) throws -> KerasValue {
+        let scale = try channelConstant(config, "scale", default: 1, for: x)
+        let offset = try channelConstant(config, "offset", default: 0, for: x)
+        var y = try emit(.elementwise(.multiply), [x.name, try constant(scale, name: name + "/scale")],
+                         name: name + "/mul", layer: config.layer, channelsFirst: x.channelsFirst)
+        y = try emit(.elementwise(.add), [y.name, try constant(offset, name: name + "/offset")],
+                     name: name, layer: config.layer, channelsFirst: x.channelsFirst)
+        return y
+    }
+
+    /// A scalar or per-channel config value as a tensor broadcasting over `x`'s layout.
+    private func channelConstant(_ config: KerasConfig, _ key: String, default value: Float, for x: KerasValue) throws -> Tensor {
+        if let list = config.json[key]?.array {
+            let values = list.compactMap { $0.double.map(Float.init) }
+            guard values.count == list.count else { throw config.fail("config '\(key)' is not a list of numbers") }
+            return try perChannel(values, for: x)
+        }
+        return Tensor(scalar: try config.float(key, default: value))
+    }
+
+    /// A per-channel vector shaped to broadcast over `x` (C for channels-last, C×1×1 for NCHW).
+    func perChannel(_ values: [Float], for x: KerasValue) throws -> Tensor {
+        try Tensor(shape: x.channelsFirst ? [values.count, 1, 1] : [values.count], storage: values)
+    }
+
+    /// Normalization: `(x − mean) / max(sqrt(variance), 1e-7)` on the last axis (adapted
+    /// weights or mean/variance given in the config); `invert` gives the reverse.
+    mutating func normalization(_ x: KerasValue, _ config: KerasConfig, name: String) throws -> KerasValue {
+        let input = try channelsLast(x, layer: config.layer)
+        let axis = config.json["axis"]?.int ?? config.json["axis"]?.array?.first?.int ?? -1
+        let rank = shape(input).count
+        guard axis == -1 || axis == rank - 1 else {
+            throw config.fail("normalizes axis \(axis); ModelPress supports the last axis only")
+        }
+        let channels = shape(input)[rank - 1]
+        var mean: [Float], variance: [Float]
+        if config.has("mean") && config.has("variance") {
+            mean = try broadcastList(config, "mean", channels)
+            variance = try broadcastList(config, "variance", channels)
+        } else {
+            let w = try weights.weights(of: config.layer, expected: ["mean", "variance", "count"])
+            guard let m = w["mean"], let v = w["variance"], m.count == channels, v.count == channels else {
+                throw ModelPressError.shapeMismatch(file: file, location: "layer '\(config.layer)'", what: "weight 'mean'",
+                                                    expected: [channels], actual: w["mean"]?.shape ?? [])
+            }
+            (mean, variance) = (m.storage, v.storage)
+        }
+        let std = variance.map { max($0.squareRoot(), 1e-7) }
+        let meanName = try constant(try Tensor(shape: [channels], storage: mean), name: name + "/mean")
+        let stdName = try constant(try Tensor(shape: [channels], storage: std), name: name + "/std")
+        if try config.bool("invert", default: false) {
+            let y = try emit(.elementwise(.multiply), [input.name, stdName], name: name + "/mul", layer: config.layer, channelsFirst: false)
+            return try emit(.elementwise(.add), [y.name, meanName], name: name, layer: config.layer, channelsFirst: false)
+        }
+        let y = try emit(.elementwise(.subtract), [input.name, meanName], name: name + "/sub", layer: config.layer, channelsFirst: false)
+        return try emit(.elementwise(.divide), [y.name, stdName], name: name, layer: config.layer, channelsFirst: false)
+    }
+
+    private func broadcastList(_ config: KerasConfig, _ key: String, _ channels: Int) throws -> [Float] {
+        if let v = config.json[key]?.double { return [Float](repeating: Float(v), count: channels) }
+        let flat = flattenNumbers(config.json[key])
+        if flat.count == 1 { return [Float](repeating: flat[0], count: channels) }
+        guard flat.count == channels else { throw config.fail("config '\(key)' has \(flat.count) values for \(channels) channels") }
+        return flat
+    }
+
+    private func flattenNumbers(_ value: JSONValue?) -> [Float] {
+        switch value {
+        case .number(let d): return [Float(d)]
+        case .array(let items): return items.flatMap { flattenNumbers($0) }
+        default: return []
+        }
+    }
+}

@@ -1,0 +1,175 @@
+import TensorCore
+
+/// An IR value standing for a Keras tensor. Rank-4 values are either channels-last (as
+/// Keras sees them: N×H×W×C) or channels-first (NCHW, what convolutions run on).
+struct KerasValue {
+    var name: String
+    var channelsFirst: Bool
+}
+
+/// Builds the graph IR from a parsed Keras model config and its weights.
+struct KerasGraphBuilder {
+    let file: String
+    let weights: KerasWeightStore
+    /// Major Keras version that wrote the file (activations differ: see `activation(named:)`).
+    let kerasMajor: Int
+    var graph: Graph
+    private var tensors: [KerasTensorRef: KerasValue] = [:]
+    private var layoutCache: [String: String] = [:]
+
+    init(file: String, name: String, weights: KerasWeightStore, kerasMajor: Int) {
+        self.file = file
+        self.weights = weights
+        self.kerasMajor = kerasMajor
+        graph = Graph(name: name)
+    }
+
+    /// Converts every layer (in dependency order) and declares the model outputs.
+    mutating func build(_ spec: KerasModelSpec) throws -> Graph {
+        var pending = spec.layers
+        while !pending.isEmpty {
+            guard let index = pending.firstIndex(where: { layer in
+                layer.calls.allSatisfy { $0.allSatisfy { tensors[$0] != nil } }
+            }) else {
+                let names = pending.map(\.name).joined(separator: ", ")
+                throw ModelPressError.invalidModel(file: file, location: "model '\(spec.name)'",
+                                                   message: "layers \(names) read tensors no layer produces",
+                                                   hint: "the model config is inconsistent; re-save the model")
+            }
+            let layer = pending.remove(at: index)
+            try convert(layer)
+        }
+        for ref in spec.outputs {
+            guard var value = tensors[ref] else {
+                throw ModelPressError.invalidModel(file: file, location: "model outputs", message: "output layer '\(ref.layer)' produced nothing",
+                                                   hint: "re-save the model")
+            }
+            value = try channelsLast(value, layer: ref.layer)
+            if graph.inputs.contains(where: { $0.name == value.name }) || graph.outputs.contains(where: { $0.name == value.name }) {
+                value = try emit(.identity, [value.name], name: ref.layer + "/output", layer: ref.layer, channelsFirst: false)
+            }
+            graph.outputs.append(ValueInfo(name: value.name, shape: graph.shapes[value.name] ?? []))
+        }
+        return graph
+    }
+
+    private mutating func convert(_ layer: KerasLayerSpec) throws {
+        let config = KerasConfig(json: layer.config, file: file, layer: layer.name, className: layer.className)
+        try refuseUnsafe(layer)
+        if layer.className == "InputLayer" {
+            tensors[KerasTensorRef(layer: layer.name, nodeIndex: 0, tensorIndex: 0)] = try input(layer, config)
+            return
+        }
+        guard !layer.calls.isEmpty else { return } // defined but never called: not part of the graph
+        for (callIndex, call) in layer.calls.enumerated() {
+            let inputs = call.compactMap { tensors[$0] }
+            let name = callIndex == 0 ? layer.name : "\(layer.name)_call\(callIndex)"
+            let output = try convertCall(layer, config, inputs: inputs, name: name)
+            tensors[KerasTensorRef(layer: layer.name, nodeIndex: callIndex, tensorIndex: 0)] = output
+        }
+    }
+
+    /// Refuses layers that would need code from the checkpoint, nested models and custom classes.
+    private func refuseUnsafe(_ layer: KerasLayerSpec) throws {
+        switch layer.className {
+        case "Lambda", "TFOpLambda", "SlicingOpLambda":
+            throw ModelPressError.unsupportedLayer(
+                file: file, layer: layer.name, className: layer.className,
+                reason: "holds Python code, which ModelPress never executes.\nHINT: replace it with built-in Keras layers (e.g. Rescaling, Reshape, Activation) and re-save the model.")
+        case "Sequential", "Functional", "Model":
+            throw ModelPressError.unsupportedLayer(
+                file: file, layer: layer.name, className: layer.className,
+                reason: "is a nested model, which ModelPress does not read yet.\nHINT: rebuild the model flat (call the inner model's layers directly) and re-save it.")
+        default:
+            break
+        }
+        // Custom classes: `Package>Class` names, or registered outside the keras modules.
+        let registered = layer.registeredName ?? layer.className
+        let foreignModule = layer.module.map { !$0.hasPrefix("keras") } ?? false
+        if layer.className.contains(">") || foreignModule || (registered != layer.className && !registered.hasPrefix("keras")) {
+            throw ModelPressError.unsupportedLayer(
+                file: file, layer: layer.name, className: registered,
+                reason: "is a custom class; ModelPress runs only built-in Keras layers and never imports code.\nHINT: express the layer with built-in layers and re-save the model.")
+        }
+    }
+
+    // MARK: - Helpers for layer converters
+
+    /// Adds a node computing `op` on `inputs`; its output is named `name`.
+    @discardableResult
+    mutating func emit(_ op: Op, _ inputs: [String], name: String, layer: String, channelsFirst: Bool) throws -> KerasValue {
+        let output = graph.uniqueName(name)
+        do {
+            try graph.append(Node(name: output, op: op, inputs: inputs, output: output, layer: layer))
+        } catch let error as ModelPressError {
+            throw error.attributed(to: file)
+        }
+        return KerasValue(name: output, channelsFirst: channelsFirst)
+    }
+
+    /// Adds a constant and returns its name.
+    mutating func constant(_ tensor: Tensor, name: String) throws -> String {
+        let unique = graph.uniqueName(name)
+        try graph.addInitializer(unique, tensor)
+        return unique
+    }
+
+    /// Shape of a value as the IR stores it.
+    func shape(_ value: KerasValue) -> [Int] { graph.shapes[value.name] ?? [] }
+
+    /// Shape of a value as Keras sees it (channels-last).
+    func kerasShape(_ value: KerasValue) -> [Int] {
+        let s = shape(value)
+        return value.channelsFirst ? [s[0], s[2], s[3], s[1]] : s
+    }
+
+    /// The value in NCHW (rank 4), transposing once per value if needed.
+    mutating func channelsFirst(_ value: KerasValue, layer: String) throws -> KerasValue {
+        guard !value.channelsFirst else { return value }
+        guard shape(value).count == 4 else {
+            throw ModelPressError.invalidModel(file: file, location: "layer '\(layer)'", message: "expects a 4-D image tensor, got shape \(shape(value))",
+                                               hint: "ModelPress supports 2-D image layers on N×H×W×C tensors")
+        }
+        if let cached = layoutCache[value.name + "|nchw"] { return KerasValue(name: cached, channelsFirst: true) }
+        let out = try emit(.transpose([0, 3, 1, 2]), [value.name], name: value.name + "/nchw", layer: layer, channelsFirst: true)
+        layoutCache[value.name + "|nchw"] = out.name
+        layoutCache[out.name + "|nhwc"] = value.name
+        return out
+    }
+
+    /// The value as Keras sees it (channels-last), transposing once per value if needed.
+    mutating func channelsLast(_ value: KerasValue, layer: String) throws -> KerasValue {
+        guard value.channelsFirst else { return value }
+        if let cached = layoutCache[value.name + "|nhwc"] { return KerasValue(name: cached, channelsFirst: false) }
+        let out = try emit(.transpose([0, 2, 3, 1]), [value.name], name: value.name + "/nhwc", layer: layer, channelsFirst: false)
+        layoutCache[value.name + "|nhwc"] = out.name
+        layoutCache[out.name + "|nchw"] = value.name
+        return out
+    }
+
+    /// The weights `expected` of `layer`, each checked against its expected shape.
+    func loadWeights(_ layer: String, _ expected: [(String, [Int])]) throws -> [String: Tensor] {
+        let found = try weights.weights(of: layer, expected: expected.map(\.0))
+        for (name, shape) in expected {
+            guard let t = found[name], t.shape == shape else {
+                throw ModelPressError.shapeMismatch(file: file, location: "layer '\(layer)'", what: "weight '\(name)'",
+                                                    expected: shape, actual: found[name]?.shape ?? [])
+            }
+        }
+        return found
+    }
+
+    private mutating func input(_ layer: KerasLayerSpec, _ config: KerasConfig) throws -> KerasValue {
+        guard let dims = config.shape("batch_shape") ?? config.shape("batch_input_shape") else {
+            throw config.fail("has no batch_shape / batch_input_shape")
+        }
+        let perSample = dims.dropFirst()
+        guard !perSample.isEmpty, perSample.allSatisfy({ ($0 ?? 0) > 0 }) else {
+            throw config.fail("has input shape \(dims.map { $0.map(String.init) ?? "None" }) with unknown dimensions",
+                              hint: "save the model with a fixed input shape, e.g. keras.Input(shape=(224, 224, 3))")
+        }
+        let shape = [dynamicBatch] + perSample.compactMap { $0 }
+        try graph.addInput(ValueInfo(name: layer.name, shape: shape))
+        return KerasValue(name: layer.name, channelsFirst: false)
+    }
+}

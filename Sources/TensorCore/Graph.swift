@@ -1,0 +1,113 @@
+/// The batch dimension in IR shapes: unknown until run time.
+public let dynamicBatch = -1
+
+/// A named value with its shape (batch first, `dynamicBatch` for the batch dimension).
+public struct ValueInfo: Equatable, Sendable {
+    /// The value's name, unique in the graph.
+    public var name: String
+    /// Its shape; `shape[0]` is the batch dimension.
+    public var shape: [Int]
+
+    /// A value named `name` of shape `shape`.
+    public init(name: String, shape: [Int]) {
+        self.name = name
+        self.shape = shape
+    }
+}
+
+/// One operation in the graph: reads named values (activations or initializers), writes one.
+public struct Node: Equatable, Sendable {
+    /// Unique node name (derived from the source layer name).
+    public var name: String
+    /// The operation.
+    public var op: Op
+    /// Names of input values in the order `op` documents; `""` marks an absent optional input.
+    public var inputs: [String]
+    /// Name of the single output value.
+    public var output: String
+    /// Name of the source model's layer this node came from.
+    public var layer: String
+
+    /// A node; `layer` defaults to `name`.
+    public init(name: String, op: Op, inputs: [String], output: String, layer: String? = nil) {
+        self.name = name
+        self.op = op
+        self.inputs = inputs
+        self.output = output
+        self.layer = layer ?? name
+    }
+}
+
+/// The graph IR: inputs, topologically ordered nodes, outputs, initializers (weights) and
+/// the static shape of every value.
+public struct Graph: Equatable, Sendable {
+    /// Model name.
+    public var name: String
+    /// Graph inputs, in the model's order; image inputs are NHWC as users give them.
+    public var inputs: [ValueInfo]
+    /// Graph outputs, in the model's order.
+    public var outputs: [ValueInfo]
+    /// Nodes in an order where every input is produced before it is read.
+    public var nodes: [Node]
+    /// Constant tensors (weights) by name.
+    public var initializers: [String: Tensor]
+    /// Shape of every value (inputs, node outputs, initializers), batch first.
+    public var shapes: [String: [Int]]
+    /// Free-form provenance (source file, format, Keras version, ...).
+    public var metadata: [String: String]
+
+    /// An empty graph named `name`.
+    public init(name: String) {
+        self.name = name
+        self.inputs = []
+        self.outputs = []
+        self.nodes = []
+        self.initializers = [:]
+        self.shapes = [:]
+        self.metadata = [:]
+    }
+
+    /// Adds `node` after checking its inputs exist, inferring and recording its output shape.
+    public mutating func append(_ node: Node) throws {
+        var inputShapes: [[Int]?] = []
+        for input in node.inputs {
+            if input.isEmpty { inputShapes.append(nil); continue }
+            guard let shape = shapes[input] else {
+                throw ModelPressError.internalError("node '\(node.name)' reads '\(input)', which is not defined before it")
+            }
+            inputShapes.append(shape)
+        }
+        guard shapes[node.output] == nil else {
+            throw ModelPressError.internalError("value '\(node.output)' is defined twice")
+        }
+        let shape = try ShapeInference.outputShape(of: node.op, inputs: inputShapes, node: node.name)
+        shapes[node.output] = shape
+        nodes.append(node)
+    }
+
+    /// Adds a constant tensor.
+    public mutating func addInitializer(_ name: String, _ tensor: Tensor) throws {
+        guard shapes[name] == nil else {
+            throw ModelPressError.internalError("value '\(name)' is defined twice")
+        }
+        initializers[name] = tensor
+        shapes[name] = tensor.shape
+    }
+
+    /// Declares a graph input.
+    public mutating func addInput(_ info: ValueInfo) throws {
+        guard shapes[info.name] == nil else {
+            throw ModelPressError.internalError("value '\(info.name)' is defined twice")
+        }
+        inputs.append(info)
+        shapes[info.name] = info.shape
+    }
+
+    /// A name not yet used by any value in the graph, built from `base`.
+    public func uniqueName(_ base: String) -> String {
+        if shapes[base] == nil { return base }
+        var i = 1
+        while shapes["\(base)_\(i)"] != nil { i += 1 }
+        return "\(base)_\(i)"
+    }
+}

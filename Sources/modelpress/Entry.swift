@@ -1,0 +1,35 @@
+import ArgumentParser
+import Foundation
+import TensorCore
+
+/// Process entry: parses the command line, runs the command, and maps every failure onto
+/// the exit-code contract (1 gate failed, 2 bad input or usage, 3 internal error).
+@main
+enum Entry {
+    static func main() {
+        do {
+            var command = try ModelPressCommand.parseAsRoot()
+            try command.run()
+        } catch let error as ModelPressError {
+            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+            exit(error.exitCode)
+        } catch let failure as GateFailure {
+            FileHandle.standardError.write(Data("\(failure.message)\n".utf8))
+            exit(1)
+        } catch {
+            let code = ModelPressCommand.exitCode(for: error)
+            if code == .success {
+                ModelPressCommand.exit(withError: error)
+            }
+            let message = ModelPressCommand.fullMessage(for: error)
+            FileHandle.standardError.write(Data("\(message)\n".utf8))
+            // Usage errors (ArgumentParser's 64) and validation failures are bad input: 2.
+            exit(code == .validationFailure || code.rawValue == 64 ? 2 : (error is CocoaError ? 2 : 3))
+        }
+    }
+}
+
+/// A verification gate that did not hold: the command exits 1 after writing its reports.
+struct GateFailure: Error {
+    let message: String
+}

@@ -1,0 +1,43 @@
+import ArgumentParser
+import ModelIO
+import TensorCore
+
+/// MODEL and how to read it.
+struct ModelOptions: ParsableArguments {
+    @Argument(help: "Model file: Keras .h5 / .keras / .weights.h5, or .onnx (recognised by content).")
+    var model: String
+
+    @Option(help: "Architecture JSON (model.to_json()) for a weights-only MODEL; default: <stem>.json beside it.")
+    var architecture: String?
+
+    /// Loads the model into the graph IR.
+    func load() throws -> Graph {
+        try ModelLoader.load(model, architecture: architecture)
+    }
+}
+
+/// An HDF5 dataset and its dataset names.
+struct DatasetOptions: ParsableArguments {
+    @Option(help: "HDF5 dataset file.")
+    var data: String
+
+    @Option(help: "Name of the input dataset (N×…, channels-last images).")
+    var xKey = "x"
+
+    @Option(help: "Name of the integer label dataset.")
+    var yKey = "y"
+
+    @Option(help: "Samples per batch.")
+    var batchSize = 64
+
+    /// Opens the dataset file.
+    func open(requireLabels: Bool) throws -> DatasetFile {
+        try DatasetFile(path: data, xKey: xKey, yKey: yKey, requireLabels: requireLabels)
+    }
+}
+
+/// Progress and verbosity.
+struct OutputOptions: ParsableArguments {
+    @Flag(name: .shortAndLong, help: "Print nothing but results and errors.")
+    var quiet = false
+}
