@@ -52,8 +52,12 @@ public enum ModelLoader {
         try? handle.close()
         if head.starts(with: [0x50, 0x4b, 0x03, 0x04]) { return .kerasArchive }
         if HDF5File.isHDF5(path) {
-            let file = try HDF5File(readingFrom: path)
-            return file.root.hasAttribute("model_config") ? .kerasH5 : .kerasWeights
+            let root = try HDF5File(readingFrom: path).root
+            if root.hasAttribute("model_config") { return .kerasH5 }
+            if root.hasAttribute("layer_names") || root.kind(of: "layers") == .group { return .kerasWeights }
+            let contents = ((try? root.children()) ?? []).joined(separator: ", ")
+            throw ModelPressError.unrecognizedFormat(
+                path: path, detail: "is an HDF5 file but not a Keras model: no model_config attribute and no layer weights (it holds: \(contents)). A dataset goes after --data")
         }
         if path.lowercased().hasSuffix(".json") {
             throw ModelPressError.unrecognizedFormat(path: path, detail: "an architecture JSON holds no weights.\nHINT: pass the weights file as MODEL and this JSON with --architecture")

@@ -15,6 +15,7 @@ struct ModelPressCommand: ParsableCommand {
             InspectCommand.self,
             EvalCommand.self,
             PredictCommand.self,
+            BenchCommand.self,
         ]
     )
 }

@@ -1,0 +1,69 @@
+import ArgumentParser
+import Engine
+import Foundation
+import TensorCore
+
+/// `modelpress bench`: inference throughput of the ModelPress engine on a model, with seeded
+/// random inputs, excluding model loading (what `docs/benchmarks.md` compares with Keras and
+/// onnxruntime).
+struct BenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench", abstract: "Measure engine throughput (samples/s) on random inputs of the model's shape.")
+
+    @OptionGroup var model: ModelOptions
+
+    @Option(help: "Samples per batch.")
+    var batchSize = 1
+
+    @Option(help: "Measure for at least this many seconds (after warm-up).")
+    var seconds = 3.0
+
+    @Option(help: "Warm-up batches (not timed).")
+    var warmup = 2
+
+    @Option(help: "OpenBLAS threads (default: OPENBLAS_NUM_THREADS or all cores).")
+    var threads: Int?
+
+    @Flag(help: "Print JSON.")
+    var json = false
+
+    struct Result: Encodable {
+        var model: String, batchSize: Int, threads: Int, batches: Int, seconds: Double
+        var samplesPerSecond: Double, millisecondsPerBatch: Double
+        enum CodingKeys: String, CodingKey {
+            case model, threads, batches, seconds
+            case batchSize = "batch_size", samplesPerSecond = "samples_per_second", millisecondsPerBatch = "ms_per_batch"
+        }
+    }
+
+    func run() throws {
+        guard batchSize >= 1, seconds > 0, warmup >= 0 else {
+            throw ModelPressError.invalidArgument("--batch-size must be ≥ 1, --seconds > 0, --warmup ≥ 0")
+        }
+        if let threads { BLAS.setThreads(threads) }
+        let graph = try model.load()
+        guard graph.inputs.count == 1 else { throw ModelPressError.invalidArgument("bench supports single-input models") }
+        let executor = Executor(graph: graph)
+        let shape = [batchSize] + graph.inputs[0].shape.dropFirst()
+        var state: UInt64 = 42
+        let count = shape.reduce(1, *)
+        let values = (0..<count).map { _ -> Float in
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            return Float(state >> 40) / Float(1 << 24) * 2 - 1
+        }
+        let x = try Tensor(shape: shape, storage: values)
+        for _ in 0..<warmup { _ = try executor.run(x) }
+        var batches = 0
+        let start = Date()
+        repeat {
+            _ = try executor.run(x)
+            batches += 1
+        } while Date().timeIntervalSince(start) < seconds
+        let elapsed = Date().timeIntervalSince(start)
+        let result = Result(model: model.model, batchSize: batchSize, threads: BLAS.threads, batches: batches, seconds: elapsed,
+                            samplesPerSecond: Double(batches * batchSize) / elapsed, millisecondsPerBatch: elapsed * 1000 / Double(batches))
+        if json { try printJSON(result); return }
+        print(String(format: "%@: batch %d, %d thread(s): %.1f samples/s (%.3f ms/batch, %d batches)",
+                     model.model, batchSize, result.threads, result.samplesPerSecond, result.millisecondsPerBatch, batches))
+    }
+}

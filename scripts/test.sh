@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Runs every ModelPress test on a fresh machine: Debian packages, the Python test venv
+# (onnx, onnxruntime, numpy, h5py, pytest — pinned in Tests/python/requirements.txt),
+# a debug build, the Swift test suites, then the onnxruntime cross-checks in pytest.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+
+scripts/install-system-packages.sh
+
+venv="$root/.test-venv"
+if [ ! -x "$venv/bin/pytest" ] || ! cmp -s Tests/python/requirements.txt "$venv/requirements.installed"; then
+  echo "creating Python test venv in .test-venv"
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install -q --upgrade pip
+  "$venv/bin/pip" install -q -r Tests/python/requirements.txt
+  cp Tests/python/requirements.txt "$venv/requirements.installed"
+fi
+
+echo "== swift build"
+swift build --build-tests 2>&1 | grep -vE "^\[[0-9]+/[0-9]+\] (Compiling|Emitting|Linking|Write)" || true
+swift build --build-tests >/dev/null   # fail here if the build failed
+
+echo "== swift test"
+swift test --skip-build 2>&1 | tee .build/swift-test.log | grep -vE '^(◇|↳) ' 
+grep -qE 'Test run with [0-9]+ tests? (in [0-9]+ suites? )?passed' .build/swift-test.log
+
+echo "== onnxruntime cross-checks (pytest)"
+MODELPRESS="$root/.build/debug/modelpress" MODELPRESS_ROOT="$root" "$venv/bin/pytest" -q Tests/python
