@@ -28,7 +28,7 @@ let package = Package(
         .target(name: "ModelIO", dependencies: [
             "TensorCore", "ONNXIO", "CHDF5", "ZIPFoundation", .product(name: "Crypto", package: "swift-crypto"),
         ]),
-        .target(name: "Evaluation", dependencies: ["TensorCore", "Engine", "ModelIO"]),
+        .target(name: "Evaluation", dependencies: ["TensorCore", "Engine", "ModelIO", "Passes"]),
         .executableTarget(name: "modelpress", dependencies: [
             "TensorCore", "Engine", "ModelIO", "ONNXIO", "Passes", "Evaluation",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),

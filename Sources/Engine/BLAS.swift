@@ -14,6 +14,14 @@ public enum BLAS {
                     Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
     }
 
+    /// `y[n] = alpha · Aᵀ · x + beta · y` for a row-major k×n matrix `A` (leading dimension
+    /// `lda` ≥ n): a vector times a matrix, without the packing sgemm does.
+    @inline(__always)
+    static func sgemvTransposed(k: Int, n: Int, alpha: Float = 1, a: UnsafePointer<Float>, lda: Int,
+                                x: UnsafePointer<Float>, beta: Float = 0, y: UnsafeMutablePointer<Float>) {
+        cblas_sgemv(CblasRowMajor, CblasTrans, Int32(k), Int32(n), alpha, a, Int32(lda), x, 1, beta, y, 1)
+    }
+
     /// Sets the number of threads OpenBLAS uses (the `OPENBLAS_NUM_THREADS` default otherwise).
     public static func setThreads(_ count: Int) {
         openblas_set_num_threads(Int32(count))

@@ -1,3 +1,4 @@
+import Dispatch
 import TensorCore
 
 /// Runs a graph in float32 on the CPU: one kernel per node, values freed after their last use.
@@ -6,6 +7,10 @@ public struct Executor: Sendable {
     public let graph: Graph
     /// For each node index, the values whose last reader it is.
     private let releaseAfter: [[String]]
+    /// For each node index, whether it may take its first input over (it is the value's last
+    /// reader, reads it once, and the value is an activation, not a weight or graph output),
+    /// so in-place kernels can reuse the buffer instead of copying it.
+    private let ownsFirstInput: [Bool]
 
     /// Prepares `graph` for execution.
     public init(graph: Graph) {
@@ -18,11 +23,15 @@ public struct Executor: Sendable {
         var release = [[String]](repeating: [], count: graph.nodes.count)
         for (name, index) in lastUse where index < graph.nodes.count { release[index].append(name) }
         releaseAfter = release
+        ownsFirstInput = graph.nodes.enumerated().map { i, node in
+            guard let first = node.inputs.first, !first.isEmpty else { return false }
+            return lastUse[first] == i && node.inputs.filter { $0 == first }.count == 1
+        }
     }
 
     /// Runs the graph on a batch: `inputs` maps each graph input name to an N×… tensor whose
     /// per-sample shape matches the declared one. Returns the outputs in graph order.
-    public func run(_ inputs: [String: Tensor]) throws -> [Tensor] {
+    public func run(_ inputs: [String: Tensor], profile: ExecutionProfile? = nil) throws -> [Tensor] {
         var values: [String: Tensor] = [:]
         for info in graph.inputs {
             guard let t = inputs[info.name] else { throw ModelPressError.invalidArgument("no data for graph input '\(info.name)'") }
@@ -32,12 +41,15 @@ public struct Executor: Sendable {
             values[info.name] = t
         }
         for (index, node) in graph.nodes.enumerated() {
-            let args: [Tensor?] = try node.inputs.map { name in
+            var args: [Tensor?] = try node.inputs.enumerated().map { position, name in
                 if name.isEmpty { return nil }
+                if position == 0 && ownsFirstInput[index], let owned = values.removeValue(forKey: name) { return owned }
                 if let v = values[name] ?? graph.initializers[name] { return v }
                 throw ModelPressError.internalError("value '\(name)' read by node '\(node.name)' is not available")
             }
-            values[node.output] = try Self.execute(node.op, args)
+            let start = profile == nil ? 0 : DispatchTime.now().uptimeNanoseconds
+            values[node.output] = try Self.execute(node.op, &args)
+            profile?.record(node.op, nanoseconds: DispatchTime.now().uptimeNanoseconds - start)
             for name in releaseAfter[index] { values[name] = nil }
         }
         return try graph.outputs.map { info in
@@ -47,17 +59,23 @@ public struct Executor: Sendable {
     }
 
     /// Runs a single-input graph on `x` and returns its first output.
-    public func run(_ x: Tensor) throws -> Tensor {
+    public func run(_ x: Tensor, profile: ExecutionProfile? = nil) throws -> Tensor {
         guard graph.inputs.count == 1, let name = graph.inputs.first?.name else {
             throw ModelPressError.invalidArgument("the model has \(graph.inputs.count) inputs; give one tensor per input")
         }
-        return try run([name: x])[0]
+        return try run([name: x], profile: profile)[0]
     }
 
-    /// Executes one op on its arguments (`nil` for absent optional inputs).
-    static func execute(_ op: Op, _ a: [Tensor?]) throws -> Tensor {
+    /// Executes one op on its arguments (`nil` for absent optional inputs). Takes the first
+    /// argument out of `a`, so an in-place kernel holds the only reference to its buffer.
+    static func execute(_ op: Op, _ a: inout [Tensor?]) throws -> Tensor {
         func arg(_ i: Int) throws -> Tensor {
             guard i < a.count, let t = a[i] else { throw ModelPressError.internalError("\(op.name): missing input \(i)") }
+            return t
+        }
+        func take(_ i: Int) throws -> Tensor {
+            let t = try arg(i)
+            a[i] = nil
             return t
         }
         func optional(_ i: Int) -> Tensor? { i < a.count ? a[i] : nil }
@@ -65,22 +83,32 @@ public struct Executor: Sendable {
         case .conv2D(let attributes): return try conv2D(try arg(0), weights: try arg(1), bias: optional(2), attributes: attributes)
         case .linear: return try linear(try arg(0), weights: try arg(1), bias: optional(2))
         case .batchNormalization(let epsilon):
-            return batchNormalization(try arg(0), scale: try arg(1), bias: try arg(2), mean: try arg(3), variance: try arg(4), epsilon: epsilon)
-        case .activation(let f): return applyActivation(f, try arg(0))
-        case .prelu: return try prelu(try arg(0), slope: try arg(1))
-        case .softmax(let axis): return softmax(try arg(0), axis: axis)
+            var x = try take(0)
+            batchNormalization(&x, scale: try arg(1), bias: try arg(2), mean: try arg(3), variance: try arg(4), epsilon: epsilon)
+            return x
+        case .activation(let f):
+            var x = try take(0)
+            applyActivation(f, &x)
+            return x
+        case .prelu: return try prelu(try take(0), slope: try arg(1))
+        case .softmax(let axis):
+            var x = try take(0)
+            softmax(&x, axis: axis)
+            return x
         case .maxPool2D(let attributes): return try pool2D(try arg(0), attributes: attributes, max: true)
         case .averagePool2D(let attributes): return try pool2D(try arg(0), attributes: attributes, max: false)
         case .globalAveragePool: return try globalPool(try arg(0), max: false)
         case .globalMaxPool: return try globalPool(try arg(0), max: true)
         case .flatten:
-            let x = try arg(0)
+            let x = try take(0)
             return try x.reshaped([x.shape[0], x.count / max(1, x.shape[0])])
         case .reshape(let shape):
-            let x = try arg(0)
+            let x = try take(0)
             return try x.reshaped([x.shape[0]] + shape)
         case .transpose(let perm): return try transpose(try arg(0), perm: perm)
-        case .elementwise(let kind): return try elementwise(kind, try (0..<a.count).map(arg))
+        case .elementwise(let kind):
+            let first = try take(0)
+            return try elementwise(kind, first, try (1..<a.count).map(arg))
         case .concat(let axis): return try concat(try (0..<a.count).map(arg), axis: axis)
         case .pad(let pads): return try pad(try arg(0), pads: pads)
         case .slice(let begin, let end):
@@ -89,7 +117,7 @@ public struct Executor: Sendable {
             (b[0], e[0]) = (0, x.shape[0])
             return try slice(x, begin: b, end: e)
         case .upsampleNearest(let scales): return try upsampleNearest(try arg(0), scales: scales)
-        case .identity: return try arg(0)
+        case .identity: return try take(0)
         }
     }
 }

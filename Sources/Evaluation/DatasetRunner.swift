@@ -1,5 +1,6 @@
 import Engine
 import ModelIO
+import Passes
 import TensorCore
 
 /// Runs a model over a dataset file in batches, handing each batch's outputs to a consumer,
@@ -16,7 +17,7 @@ public struct DatasetRunner {
         guard graph.inputs.count == 1, graph.outputs.count >= 1 else {
             throw ModelPressError.invalidArgument("the model has \(graph.inputs.count) inputs; dataset commands need a single-input model")
         }
-        executor = Executor(graph: graph)
+        executor = Executor(graph: try inferenceGraph(graph))
         self.batchSize = batchSize
     }
 
@@ -45,4 +46,11 @@ public struct DatasetRunner {
         }
         return try Tensor(shape: [data.count] + sampleShape, storage: storage)
     }
+}
+
+/// `graph` rewritten for execution by the same passes `export` applies (BatchNorm folded into
+/// convolutions, channels-last Flatten folded into weights, identities dropped), so the engine
+/// computes what the exported file computes.
+public func inferenceGraph(_ graph: Graph) throws -> Graph {
+    try runPasses(exportPasses, on: graph).0
 }

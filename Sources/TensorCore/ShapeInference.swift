@@ -45,6 +45,9 @@ public enum ShapeInference {
         case .maxPool2D(let a), .averagePool2D(let a):
             let x = try input(0)
             guard x.count == 4 else { throw fail("expects 4-D input, got \(x)") }
+            guard a.pads.count == 4, a.kernel.count == 2, (0..<4).allSatisfy({ a.pads[$0] < a.kernel[$0 % 2] }) else {
+                throw fail("padding \(a.pads) must be smaller than the window \(a.kernel) on every side")
+            }
             let oh = try spatial(x[2], a.kernel[0], a.strides[0], 1, a.pads[0] + a.pads[2], fail)
             let ow = try spatial(x[3], a.kernel[1], a.strides[1], 1, a.pads[1] + a.pads[3], fail)
             return [x[0], x[1], oh, ow]

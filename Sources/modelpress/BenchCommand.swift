@@ -1,5 +1,6 @@
 import ArgumentParser
 import Engine
+import Evaluation
 import Foundation
 import TensorCore
 
@@ -24,6 +25,9 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "OpenBLAS threads (default: OPENBLAS_NUM_THREADS or all cores).")
     var threads: Int?
 
+    @Flag(help: "Also print time per op kind.")
+    var profile = false
+
     @Flag(help: "Print JSON.")
     var json = false
 
@@ -43,7 +47,7 @@ struct BenchCommand: ParsableCommand {
         if let threads { BLAS.setThreads(threads) }
         let graph = try model.load()
         guard graph.inputs.count == 1 else { throw ModelPressError.invalidArgument("bench supports single-input models") }
-        let executor = Executor(graph: graph)
+        let executor = Executor(graph: try inferenceGraph(graph))
         let shape = [batchSize] + graph.inputs[0].shape.dropFirst()
         var state: UInt64 = 42
         let count = shape.reduce(1, *)
@@ -54,15 +58,21 @@ struct BenchCommand: ParsableCommand {
         let x = try Tensor(shape: shape, storage: values)
         for _ in 0..<warmup { _ = try executor.run(x) }
         var batches = 0
+        let opTimes = profile ? ExecutionProfile() : nil
         let start = Date()
         repeat {
-            _ = try executor.run(x)
+            _ = try executor.run(x, profile: opTimes)
             batches += 1
         } while Date().timeIntervalSince(start) < seconds
         let elapsed = Date().timeIntervalSince(start)
         let result = Result(model: model.model, batchSize: batchSize, threads: BLAS.threads, batches: batches, seconds: elapsed,
                             samplesPerSecond: Double(batches * batchSize) / elapsed, millisecondsPerBatch: elapsed * 1000 / Double(batches))
         if json { try printJSON(result); return }
+        if let opTimes {
+            let rows = opTimes.sorted.map { [$0.op, String(format: "%.1f", $0.seconds * 1000 / Double(batches)),
+                                             String(format: "%.1f%%", 100 * $0.seconds / elapsed), String($0.calls / batches)] }
+            print(renderTable(header: ["op", "ms/batch", "share", "nodes"], rows: rows, numeric: [1, 2, 3]))
+        }
         print(String(format: "%@: batch %d, %d thread(s): %.1f samples/s (%.3f ms/batch, %d batches)",
                      model.model, batchSize, result.threads, result.samplesPerSecond, result.millisecondsPerBatch, batches))
     }

@@ -4,6 +4,12 @@ import TensorCore
 /// Applies `f` elementwise (any shape); the formulas are those documented on `Activation`.
 public func applyActivation(_ f: Activation, _ x: Tensor) -> Tensor {
     var y = x
+    applyActivation(f, &y)
+    return y
+}
+
+/// Applies `f` elementwise to `x` in place.
+public func applyActivation(_ f: Activation, _ y: inout Tensor) {
     y.storage.withUnsafeMutableBufferPointer { p in
         switch f {
         case .relu: for i in p.indices { p[i] = max(p[i], 0) }
@@ -37,7 +43,6 @@ public func applyActivation(_ f: Activation, _ x: Tensor) -> Tensor {
             }
         }
     }
-    return y
 }
 
 @inline(__always) func sigmoid(_ v: Float) -> Float { 1 / (1 + exp(-v)) }

@@ -3,9 +3,15 @@ import TensorCore
 /// Inference batch normalization over axis 1: `x` is N×C×…, parameters are C-vectors;
 /// `y = (x − mean) · scale / sqrt(variance + epsilon) + bias`.
 public func batchNormalization(_ x: Tensor, scale: Tensor, bias: Tensor, mean: Tensor, variance: Tensor, epsilon: Float) -> Tensor {
-    let (n, c) = (x.shape[0], x.shape[1])
-    let inner = x.count / max(1, n * c)
     var y = x
+    batchNormalization(&y, scale: scale, bias: bias, mean: mean, variance: variance, epsilon: epsilon)
+    return y
+}
+
+/// In-place inference batch normalization of `y` (N×C×…).
+public func batchNormalization(_ y: inout Tensor, scale: Tensor, bias: Tensor, mean: Tensor, variance: Tensor, epsilon: Float) {
+    let (n, c) = (y.shape[0], y.shape[1])
+    let inner = y.count / max(1, n * c)
     y.storage.withUnsafeMutableBufferPointer { yp in
         for ch in 0..<c {
             let a = scale.storage[ch] / (variance.storage[ch] + epsilon).squareRoot()
@@ -16,5 +22,4 @@ public func batchNormalization(_ x: Tensor, scale: Tensor, bias: Tensor, mean: T
             }
         }
     }
-    return y
 }

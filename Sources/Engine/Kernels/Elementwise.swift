@@ -3,19 +3,26 @@ import TensorCore
 /// Elementwise `kind` over `inputs` with numpy broadcasting; returns the broadcast shape.
 /// `mean` averages all inputs; `subtract` and `divide` take exactly two.
 public func elementwise(_ kind: ElementwiseOp, _ inputs: [Tensor]) throws -> Tensor {
-    var shape = inputs[0].shape
-    for t in inputs.dropFirst() {
+    guard let first = inputs.first else { throw ModelPressError.internalError("elementwise op without inputs") }
+    return try elementwise(kind, first, Array(inputs.dropFirst()))
+}
+
+/// Elementwise `kind` of `first` and `rest`; reuses `first`'s buffer when it already has the
+/// broadcast shape and is uniquely referenced.
+public func elementwise(_ kind: ElementwiseOp, _ first: Tensor, _ rest: [Tensor]) throws -> Tensor {
+    var shape = first.shape
+    for t in rest {
         guard let s = ShapeInference.broadcastShape(shape, t.shape) else {
             throw ModelPressError.internalError("shapes \(shape) and \(t.shape) do not broadcast")
         }
         shape = s
     }
-    var out = try broadcast(inputs[0], to: shape)
-    for t in inputs.dropFirst() {
+    var out = try broadcast(first, to: shape)
+    for t in rest {
         combine(&out, t, kind == .mean ? .add : kind)
     }
     if kind == .mean {
-        let scale = 1 / Float(inputs.count)
+        let scale = 1 / Float(rest.count + 1)
         out.storage.withUnsafeMutableBufferPointer { p in for i in p.indices { p[i] *= scale } }
     }
     return out

@@ -3,9 +3,15 @@ import TensorCore
 
 /// Softmax along `axis`: `y = exp(x − max) / Σ exp(x − max)` over that axis, any shape.
 public func softmax(_ x: Tensor, axis: Int) -> Tensor {
-    let n = x.shape[axis]
-    let outer = x.shape[..<axis].reduce(1, *), inner = x.shape[(axis + 1)...].reduce(1, *)
     var y = x
+    softmax(&y, axis: axis)
+    return y
+}
+
+/// In-place softmax of `y` along `axis`.
+public func softmax(_ y: inout Tensor, axis: Int) {
+    let n = y.shape[axis]
+    let outer = y.shape[..<axis].reduce(1, *), inner = y.shape[(axis + 1)...].reduce(1, *)
     y.storage.withUnsafeMutableBufferPointer { p in
         for o in 0..<outer {
             for i in 0..<inner {
@@ -19,5 +25,4 @@ public func softmax(_ x: Tensor, axis: Int) -> Tensor {
             }
         }
     }
-    return y
 }
