@@ -8,6 +8,9 @@ public final class ExecutionProfile {
     /// An empty profile.
     public init() {}
 
+    /// Forgets everything recorded so far (e.g. warm-up runs).
+    public func reset() { entries = [:] }
+
     func record(_ op: Op, nanoseconds: UInt64) {
         let key = op.profileKey
         let e = entries[key] ?? (0, 0)

@@ -10,6 +10,8 @@ public struct DatasetRunner {
     public let executor: Executor
     /// Samples per batch.
     public let batchSize: Int
+    /// Threads per batch (`Executor.run(_:threads:)`): `OPENBLAS_NUM_THREADS`, else all cores.
+    public let threads: Int
 
     /// A runner for `graph` with batches of `batchSize` samples.
     public init(graph: Graph, batchSize: Int) throws {
@@ -19,6 +21,7 @@ public struct DatasetRunner {
         }
         executor = Executor(graph: try inferenceGraph(graph))
         self.batchSize = batchSize
+        threads = BLAS.threads
     }
 
     /// Calls `body(rows, output)` for each batch of `data` with the model's first output
@@ -29,7 +32,7 @@ public struct DatasetRunner {
         var start = 0
         while start < data.count {
             let rows = start..<min(start + batchSize, data.count)
-            let output = try executor.run(try data.inputs(rows, as: shape))
+            let output = try executor.run(try data.inputs(rows, as: shape), threads: threads)
             try body(rows, output)
             start = rows.upperBound
             progress(start, data.count)

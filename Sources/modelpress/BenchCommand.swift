@@ -22,7 +22,7 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Warm-up batches (not timed).")
     var warmup = 2
 
-    @Option(help: "OpenBLAS threads (default: OPENBLAS_NUM_THREADS or all cores).")
+    @Option(help: "Threads: batch slices run in parallel (≥2 samples each), else BLAS threads (default: OPENBLAS_NUM_THREADS or all cores).")
     var threads: Int?
 
     @Flag(help: "Also print time per op kind.")
@@ -44,36 +44,47 @@ struct BenchCommand: ParsableCommand {
         guard batchSize >= 1, seconds > 0, warmup >= 0 else {
             throw ModelPressError.invalidArgument("--batch-size must be ≥ 1, --seconds > 0, --warmup ≥ 0")
         }
-        if let threads { BLAS.setThreads(threads) }
+        let threadCount = threads ?? BLAS.threads
+        if profile { BLAS.setThreads(threadCount) }
         let graph = try model.load()
         guard graph.inputs.count == 1 else { throw ModelPressError.invalidArgument("bench supports single-input models") }
         let executor = Executor(graph: try inferenceGraph(graph))
-        let shape = [batchSize] + graph.inputs[0].shape.dropFirst()
-        var state: UInt64 = 42
-        let count = shape.reduce(1, *)
-        let values = (0..<count).map { _ -> Float in
-            state = state &* 6364136223846793005 &+ 1442695040888963407
-            return Float(state >> 40) / Float(1 << 24) * 2 - 1
-        }
-        let x = try Tensor(shape: shape, storage: values)
-        for _ in 0..<warmup { _ = try executor.run(x) }
-        var batches = 0
+        let x = try seededInput(shape: [batchSize] + graph.inputs[0].shape.dropFirst())
+        // With --profile, batches run whole so op times add up; otherwise as `eval` runs them.
         let opTimes = profile ? ExecutionProfile() : nil
+        let forward = { () throws -> Void in
+            if let opTimes { _ = try executor.run(x, profile: opTimes) } else { _ = try executor.run(x, threads: threadCount) }
+        }
+        for _ in 0..<warmup { try forward() }
+        opTimes?.reset()
+        var batches = 0
         let start = Date()
         repeat {
-            _ = try executor.run(x, profile: opTimes)
+            try forward()
             batches += 1
         } while Date().timeIntervalSince(start) < seconds
         let elapsed = Date().timeIntervalSince(start)
-        let result = Result(model: model.model, batchSize: batchSize, threads: BLAS.threads, batches: batches, seconds: elapsed,
+        let result = Result(model: model.model, batchSize: batchSize, threads: threadCount, batches: batches, seconds: elapsed,
                             samplesPerSecond: Double(batches * batchSize) / elapsed, millisecondsPerBatch: elapsed * 1000 / Double(batches))
         if json { try printJSON(result); return }
         if let opTimes {
+            print("per-op time (batch run whole, \(BLAS.threads) BLAS thread(s)):")
             let rows = opTimes.sorted.map { [$0.op, String(format: "%.1f", $0.seconds * 1000 / Double(batches)),
                                              String(format: "%.1f%%", 100 * $0.seconds / elapsed), String($0.calls / batches)] }
             print(renderTable(header: ["op", "ms/batch", "share", "nodes"], rows: rows, numeric: [1, 2, 3]))
         }
         print(String(format: "%@: batch %d, %d thread(s): %.1f samples/s (%.3f ms/batch, %d batches)",
                      model.model, batchSize, result.threads, result.samplesPerSecond, result.millisecondsPerBatch, batches))
+    }
+
+    /// Uniform values in [−1, 1) from a fixed LCG seed: the same input every run.
+    private func seededInput(shape: [Int]) throws -> Tensor {
+        var state: UInt64 = 42
+        let count = shape.reduce(1, *)
+        let values = (0..<count).map { _ -> Float in
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            return Float(state >> 40) / Float(1 << 24) * 2 - 1
+        }
+        return try Tensor(shape: shape, storage: values)
     }
 }
