@@ -24,13 +24,15 @@ let package = Package(
         .target(name: "TensorCore"),
         .target(name: "Engine", dependencies: ["TensorCore", "CBLAS"]),
         .target(name: "Passes", dependencies: ["TensorCore"]),
+        .target(name: "Quantization", dependencies: ["TensorCore"]),
         .target(name: "ONNXIO", dependencies: ["TensorCore", "Passes", "ONNXProto"]),
         .target(name: "ModelIO", dependencies: [
             "TensorCore", "ONNXIO", "CHDF5", "ZIPFoundation", .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .target(name: "Evaluation", dependencies: ["TensorCore", "Engine", "ModelIO", "Passes"]),
+        .target(name: "Training", dependencies: ["TensorCore", "Engine", "ModelIO", "Evaluation", "CBLAS"]),
         .executableTarget(name: "modelpress", dependencies: [
-            "TensorCore", "Engine", "ModelIO", "ONNXIO", "Passes", "Evaluation",
+            "TensorCore", "Engine", "ModelIO", "ONNXIO", "Passes", "Evaluation", "Training",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -40,9 +42,11 @@ let package = Package(
 
         // MARK: - Unit test bundles
         .target(name: "_TestSupport", dependencies: ["TensorCore", "ModelIO"], path: "Tests/_TestSupport"),
-        .testTarget(name: "EngineTests", dependencies: ["Engine", "TensorCore", "Evaluation", "_TestSupport"]),
+        .testTarget(name: "EngineTests", dependencies: ["Engine", "TensorCore", "Evaluation", "ModelIO", "_TestSupport"]),
         .testTarget(name: "ModelIOTests", dependencies: ["ModelIO", "Engine", "Evaluation", "TensorCore", "_TestSupport"]),
         .testTarget(name: "ONNXIOTests", dependencies: ["ONNXIO", "Engine", "TensorCore", "ModelIO", "_TestSupport"]),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "Engine", "TensorCore", "ModelIO", "_TestSupport"]),
+        .testTarget(name: "QuantizationTests", dependencies: ["Quantization", "_TestSupport"]),
         .testTarget(name: "EndToEndTests", dependencies: ["_TestSupport", "ModelIO", "TensorCore"]),
     ]
 )
