@@ -27,6 +27,9 @@ public enum BLAS {
         openblas_set_num_threads(Int32(count))
     }
 
+    /// The CPU kernel family OpenBLAS selected (e.g. `Haswell`, `SkylakeX`).
+    public static var coreName: String { String(cString: openblas_get_corename()) }
+
     /// The number of threads OpenBLAS currently uses.
     public static var threads: Int { Int(openblas_get_num_threads()) }
 }

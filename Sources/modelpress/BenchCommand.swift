@@ -32,11 +32,11 @@ struct BenchCommand: ParsableCommand {
     var json = false
 
     struct Result: Encodable {
-        var model: String, batchSize: Int, threads: Int, batches: Int, seconds: Double
+        var model: String, batchSize: Int, threads: Int, blasCore: String, batches: Int, seconds: Double
         var samplesPerSecond: Double, millisecondsPerBatch: Double
         enum CodingKeys: String, CodingKey {
             case model, threads, batches, seconds
-            case batchSize = "batch_size", samplesPerSecond = "samples_per_second", millisecondsPerBatch = "ms_per_batch"
+            case batchSize = "batch_size", blasCore = "blas_core", samplesPerSecond = "samples_per_second", millisecondsPerBatch = "ms_per_batch"
         }
     }
 
@@ -64,7 +64,7 @@ struct BenchCommand: ParsableCommand {
             batches += 1
         } while Date().timeIntervalSince(start) < seconds
         let elapsed = Date().timeIntervalSince(start)
-        let result = Result(model: model.model, batchSize: batchSize, threads: threadCount, batches: batches, seconds: elapsed,
+        let result = Result(model: model.model, batchSize: batchSize, threads: threadCount, blasCore: BLAS.coreName, batches: batches, seconds: elapsed,
                             samplesPerSecond: Double(batches * batchSize) / elapsed, millisecondsPerBatch: elapsed * 1000 / Double(batches))
         if json { try printJSON(result); return }
         if let opTimes {
@@ -73,8 +73,8 @@ struct BenchCommand: ParsableCommand {
                                              String(format: "%.1f%%", 100 * $0.seconds / elapsed), String($0.calls / batches)] }
             print(renderTable(header: ["op", "ms/batch", "share", "nodes"], rows: rows, numeric: [1, 2, 3]))
         }
-        print(String(format: "%@: batch %d, %d thread(s): %.1f samples/s (%.3f ms/batch, %d batches)",
-                     model.model, batchSize, result.threads, result.samplesPerSecond, result.millisecondsPerBatch, batches))
+        print(String(format: "%@: batch %d, %d thread(s), OpenBLAS %@: %.1f samples/s (%.3f ms/batch, %d batches)",
+                     model.model, batchSize, result.threads, result.blasCore, result.samplesPerSecond, result.millisecondsPerBatch, batches))
     }
 
     /// Uniform values in [−1, 1) from a fixed LCG seed: the same input every run.

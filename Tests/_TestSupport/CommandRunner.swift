@@ -8,7 +8,7 @@ public struct CommandResult {
 }
 
 /// Runs the built `modelpress` binary (`MODELPRESS` env, else `.build/debug/modelpress`).
-public func runModelPress(_ arguments: [String], environment: [String: String] = [:]) throws -> CommandResult {
+public func runModelPress(_ arguments: [String], environment: [String: String] = [:], removing: [String] = []) throws -> CommandResult {
     let binary = ProcessInfo.processInfo.environment["MODELPRESS"] ?? Fixtures.root + "/.build/debug/modelpress"
     let process = Process()
     process.executableURL = URL(fileURLWithPath: binary)
@@ -17,6 +17,7 @@ public func runModelPress(_ arguments: [String], environment: [String: String] =
     var env = ProcessInfo.processInfo.environment
     env["CI"] = "true"
     for (k, v) in environment { env[k] = v }
+    for k in removing { env[k] = nil }
     process.environment = env
     let out = Pipe(), err = Pipe()
     process.standardOutput = out
