@@ -15,7 +15,10 @@ struct ModelPressCommand: ParsableCommand {
             InspectCommand.self,
             EvalCommand.self,
             PredictCommand.self,
+            ExportCommand.self,
             BenchCommand.self,
+            TrainCommand.self,
+            DistillCommand.self,
         ]
     )
 }

@@ -1,0 +1,109 @@
+import Foundation
+import ONNXProto
+import Passes
+import TensorCore
+
+/// How `ONNXExporter` writes a graph.
+public struct ONNXExportOptions: Sendable {
+    /// The layout of image inputs in the written file.
+    public enum InputLayout: String, Sendable, CaseIterable {
+        /// Keep the inputs as the graph declares them (channels-last for Keras models).
+        case nhwc
+        /// Declare image inputs N×C×H×W and drop the leading NHWC→NCHW Transpose.
+        case nchw
+    }
+
+    /// Opset of the default domain, 13…21.
+    public var opset = 13
+    /// Layout of image inputs.
+    public var inputLayout = InputLayout.nhwc
+    /// `producer_name`.
+    public var producerName = "modelpress"
+    /// `producer_version`.
+    public var producerVersion = "0.0.0"
+    /// `modelpress.source_sha256`: overrides the graph's metadata entry of that name.
+    public var sourceSHA256: String?
+    /// `modelpress.compression` (JSON): overrides the graph's entry; `{}` when neither is set.
+    public var compressionSummary: String?
+    /// Run `exportPasses` (BatchNorm folding etc.) before lowering.
+    public var optimize = true
+
+    /// Default options (opset 13, inputs as declared).
+    public init() {}
+}
+
+/// The written bytes, the graph they encode (after passes and layout change) and the pass reports.
+public struct ONNXExportResult: Sendable {
+    /// The serialized `ModelProto`.
+    public var data: Data
+    /// The IR that was lowered (what `ONNXImporter` gives back for `data`).
+    public var graph: Graph
+    /// What each pass did.
+    public var reports: [PassReport]
+}
+
+/// Writes the graph IR as a standard ONNX model (default `ai.onnx` domain only).
+public enum ONNXExporter {
+    /// Metadata keys written into `metadata_props` (graph metadata keys with this prefix are kept).
+    public static let metadataPrefix = "modelpress."
+
+    /// Lowers `graph` to ONNX bytes; deterministic: equal graphs and options give equal bytes.
+    public static func export(_ graph: Graph, options: ONNXExportOptions = ONNXExportOptions()) throws -> ONNXExportResult {
+        guard ONNXVersions.supportedOpsets.contains(options.opset) else {
+            throw ModelPressError.invalidArgument("opset \(options.opset) is not supported.\nHINT: choose an opset from \(ONNXVersions.supportedOpsets.lowerBound) to \(ONNXVersions.supportedOpsets.upperBound).")
+        }
+        var passes: [any GraphPass] = options.optimize ? exportPasses : []
+        if options.inputLayout == .nchw { passes.insert(ChannelsFirstInput(), at: 0) }
+        let (prepared, reports) = try runPasses(passes, on: graph)
+        var builder = ONNXGraphBuilder(graph: prepared, opset: options.opset)
+        for node in prepared.nodes { try builder.lower(node) }
+
+        var g = Onnx_GraphProto()
+        g.name = prepared.name.isEmpty ? "model" : prepared.name
+        g.node = builder.nodes
+        g.initializer = builder.initializers
+        g.input = prepared.inputs.map { ONNXGraphBuilder.valueInfo($0.name, shape: $0.shape) }
+        g.output = prepared.outputs.map { ONNXGraphBuilder.valueInfo($0.name, shape: prepared.shapes[$0.name] ?? $0.shape) }
+        g.valueInfo = builder.valueInfo
+
+        var model = Onnx_ModelProto()
+        model.irVersion = ONNXVersions.irVersion(forOpset: options.opset)
+        var opset = Onnx_OperatorSetIdProto()
+        opset.domain = ""
+        opset.version = Int64(options.opset)
+        model.opsetImport = [opset]
+        model.producerName = options.producerName
+        model.producerVersion = options.producerVersion
+        model.graph = g
+        model.metadataProps = metadata(prepared, options).map { key, value in
+            var entry = Onnx_StringStringEntryProto()
+            entry.key = key
+            entry.value = value
+            return entry
+        }
+        let data: Data
+        do { data = try model.serializedData() } catch {
+            throw ModelPressError.internalError("ONNX serialization failed: \(error)")
+        }
+        return ONNXExportResult(data: data, graph: prepared, reports: reports)
+    }
+
+    /// Exports `graph` and writes the file atomically at `path`.
+    @discardableResult
+    public static func write(_ graph: Graph, to path: String, options: ONNXExportOptions = ONNXExportOptions()) throws -> ONNXExportResult {
+        let result = try export(graph, options: options)
+        try AtomicFile.write(result.data, to: path)
+        return result
+    }
+
+    /// `metadata_props`, sorted by key: the graph's `modelpress.*` entries (kept from a
+    /// ModelPress ONNX file, so the source hash names the original model), the loaded file's
+    /// `source_sha256` when there is none, then the options' overrides.
+    static func metadata(_ graph: Graph, _ options: ONNXExportOptions) -> [(String, String)] {
+        var props = graph.metadata.filter { $0.key.hasPrefix(metadataPrefix) }
+        props[metadataPrefix + "compression"] = options.compressionSummary ?? props[metadataPrefix + "compression"] ?? "{}"
+        let sha = options.sourceSHA256 ?? props[metadataPrefix + "source_sha256"] ?? graph.metadata["source_sha256"]
+        if let sha { props[metadataPrefix + "source_sha256"] = sha }
+        return props.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
+    }
+}

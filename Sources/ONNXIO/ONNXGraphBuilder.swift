@@ -1,0 +1,104 @@
+import Foundation
+import ONNXProto
+import TensorCore
+
+/// Accumulates the ONNX graph while IR nodes are lowered: nodes in order, initializers in
+/// first-use order, `value_info` for every intermediate, and fresh names that collide with
+/// nothing in the IR (so the same IR always yields the same names and bytes).
+struct ONNXGraphBuilder {
+    /// Target opset of the default domain.
+    let opset: Int
+    /// The IR being lowered (shapes, initializers).
+    let graph: Graph
+    private(set) var nodes: [Onnx_NodeProto] = []
+    private(set) var initializers: [Onnx_TensorProto] = []
+    private(set) var valueInfo: [Onnx_ValueInfoProto] = []
+    private var emitted = Set<String>()
+    private var taken: Set<String>
+    private let outputNames: Set<String>
+
+    /// A builder for `graph` at `opset`.
+    init(graph: Graph, opset: Int) {
+        self.opset = opset
+        self.graph = graph
+        var names = Set(graph.shapes.keys)
+        for node in graph.nodes { names.insert(node.name); names.insert(node.output) }
+        taken = names
+        outputNames = Set(graph.outputs.map(\.name))
+    }
+
+    /// A name starting with `base` used by nothing else in the graph; reserves it.
+    mutating func fresh(_ base: String) -> String {
+        var name = base, i = 1
+        while taken.contains(name) { name = "\(base)_\(i)"; i += 1 }
+        taken.insert(name)
+        return name
+    }
+
+    /// Appends a node; `shape` (IR form, batch `-1`) and `elemType` describe the output for
+    /// `value_info` (left out for graph outputs). IR initializers among `inputs` are emitted
+    /// at their first use; trailing empty (absent optional) inputs are dropped.
+    mutating func add(_ opType: String, name: String, inputs: [String], output: String,
+                      attributes: [Onnx_AttributeProto] = [], shape: [Int]?, elemType: Int32 = ONNXDataType.float,
+                      docString: String = "") {
+        var node = Onnx_NodeProto()
+        node.opType = opType
+        node.name = name
+        var ins = inputs
+        while ins.last == "" { ins.removeLast() }
+        node.input = ins
+        node.output = [output]
+        node.attribute = attributes
+        node.docString = docString
+        for input in ins where !input.isEmpty && !emitted.contains(input) {
+            if let tensor = graph.initializers[input] {
+                initializers.append(ONNXTensor.float(input, tensor))
+                emitted.insert(input)
+            }
+        }
+        nodes.append(node)
+        if let shape, !outputNames.contains(output) {
+            valueInfo.append(Self.valueInfo(output, shape: shape, elemType: elemType))
+        }
+    }
+
+    /// A new float32 constant (initializer) named after `base`; returns its name.
+    mutating func constant(_ base: String, _ tensor: Tensor) -> String {
+        let name = fresh(base)
+        initializers.append(ONNXTensor.float(name, tensor))
+        emitted.insert(name)
+        return name
+    }
+
+    /// A new float32 scalar constant named after `base`.
+    mutating func scalar(_ base: String, _ value: Float) -> String {
+        constant(base, Tensor(scalar: value))
+    }
+
+    /// A new int64 1-D constant named after `base`.
+    mutating func int64s(_ base: String, _ values: [Int]) -> String {
+        let name = fresh(base)
+        initializers.append(ONNXTensor.int64(name, values.map(Int64.init), shape: [values.count]))
+        emitted.insert(name)
+        return name
+    }
+
+    /// A `ValueInfoProto` for a tensor of `shape` (IR form: `dynamicBatch` becomes the symbolic `N`).
+    static func valueInfo(_ name: String, shape: [Int], elemType: Int32 = ONNXDataType.float) -> Onnx_ValueInfoProto {
+        var tensorType = Onnx_TypeProto.Tensor()
+        tensorType.elemType = elemType
+        var shapeProto = Onnx_TensorShapeProto()
+        shapeProto.dim = shape.map { d in
+            var dim = Onnx_TensorShapeProto.Dimension()
+            if d < 0 { dim.dimParam = "N" } else { dim.dimValue = Int64(d) }
+            return dim
+        }
+        tensorType.shape = shapeProto
+        var type = Onnx_TypeProto()
+        type.tensorType = tensorType
+        var info = Onnx_ValueInfoProto()
+        info.name = name
+        info.type = type
+        return info
+    }
+}

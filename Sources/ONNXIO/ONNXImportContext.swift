@@ -1,0 +1,157 @@
+import Foundation
+import ONNXProto
+import TensorCore
+
+/// A constant value of the ONNX graph (initializer or `Constant` output): float32 values
+/// (integers converted) and, for integer tensors, the exact integers.
+struct ONNXConstant {
+    var tensor: Tensor
+    var integers: [Int64]?
+    var shape: [Int] { tensor.shape }
+}
+
+/// The state of one import: the ONNX graph, its constants, which nodes fused patterns absorbed,
+/// and the IR graph being built.
+struct ONNXImportContext {
+    let file: String
+    let opset: Int
+    let onnx: Onnx_GraphProto
+    var graph: Graph
+    var constants: [String: ONNXConstant] = [:]
+    /// Shape computations evaluated at import time (see `ONNXImporter+ShapeArithmetic.swift`).
+    var shapeValues: [String: ShapeValue] = [:]
+    /// Node index → indices of nodes reading its output, and value → producing node index.
+    var readers: [String: [Int]] = [:]
+    var producer: [String: Int] = [:]
+    let outputNames: Set<String>
+    /// Nodes folded into a pattern anchored at a later node, and the IR nodes that replace anchors.
+    var absorbed = Set<Int>()
+    var fused: [Int: Node] = [:]
+
+    init(file: String, opset: Int, graph onnx: Onnx_GraphProto) throws {
+        self.file = file
+        self.opset = opset
+        self.onnx = onnx
+        self.graph = Graph(name: onnx.name.isEmpty ? "model" : onnx.name)
+        self.outputNames = Set(onnx.output.map(\.name))
+        for (i, node) in onnx.node.enumerated() {
+            for input in node.input where !input.isEmpty { readers[input, default: []].append(i) }
+            for output in node.output where !output.isEmpty { producer[output] = i }
+        }
+        for proto in onnx.initializer {
+            constants[proto.name] = try constant(proto, location: "initializer '\(proto.name)'")
+        }
+    }
+
+    /// Builds the IR: inputs, fused patterns, one conversion per remaining node, outputs.
+    mutating func run() throws -> Graph {
+        for input in onnx.input where constants[input.name] == nil {
+            guard graph.shapes[input.name] == nil else { throw fail(location: "graph input '\(input.name)'", "is declared twice") }
+            try graph.addInput(ValueInfo(name: input.name, shape: try inputShape(input)))
+        }
+        findPatterns()
+        for (i, node) in onnx.node.enumerated() where !absorbed.contains(i) {
+            do {
+                if let replacement = fused[i] {
+                    guard graph.shapes[replacement.output] == nil else { throw fail(node, "writes '\(replacement.output)', which is already defined") }
+                    for name in replacement.inputs where graph.shapes[name] == nil && constants[name] == nil {
+                        throw fail(node, "reads '\(name)', which no earlier node, initializer or graph input defines")
+                    }
+                    try materialize(replacement.inputs)
+                    try graph.append(replacement)
+                } else {
+                    try convert(node, index: i)
+                }
+            } catch let error as ModelPressError {
+                throw error.attributed(to: file)
+            }
+        }
+        guard !onnx.output.isEmpty else { throw fail(location: "ONNX graph", "declares no outputs") }
+        for output in onnx.output {
+            guard let shape = graph.shapes[output.name], graph.initializers[output.name] == nil else {
+                throw fail(location: "graph output '\(output.name)'", "is not computed by any node")
+            }
+            graph.outputs.append(ValueInfo(name: output.name, shape: shape))
+        }
+        return graph
+    }
+
+    /// The IR shape of a graph input: the first dimension is the batch, the others must be fixed.
+    private func inputShape(_ input: Onnx_ValueInfoProto) throws -> [Int] {
+        guard case .tensorType(let t)? = input.type.value else {
+            throw fail(location: "graph input '\(input.name)'", "is not a tensor")
+        }
+        guard t.elemType == ONNXDataType.float else {
+            throw fail(location: "graph input '\(input.name)'", "has element type \(t.elemType); ModelPress runs float32 inputs only")
+        }
+        let dims = t.shape.dim
+        guard !dims.isEmpty else { throw fail(location: "graph input '\(input.name)'", "has no shape") }
+        return try dims.enumerated().map { axis, dim in
+            if axis == 0 { return dynamicBatch }
+            guard case .dimValue(let v)? = dim.value, v > 0 else {
+                throw fail(location: "graph input '\(input.name)'", "has a symbolic or unknown size on axis \(axis); ModelPress needs fixed sizes except the batch axis")
+            }
+            return Int(v)
+        }
+    }
+
+    /// A constant from a `TensorProto`.
+    func constant(_ proto: Onnx_TensorProto, location: String) throws -> ONNXConstant {
+        guard proto.dataLocation != .external else {
+            throw fail(location: location, "keeps its data in an external file, which ModelPress does not read")
+        }
+        let f = { (message: String) in self.fail(location: location, message) }
+        let tensor = try ONNXTensor.floats(proto, f)
+        let isFloat = proto.dataType == ONNXDataType.float || proto.dataType == ONNXDataType.double
+        return ONNXConstant(tensor: tensor, integers: isFloat ? nil : try ONNXTensor.int64s(proto, f))
+    }
+
+    /// Adds the constants among `names` to the IR as initializers (once each).
+    mutating func materialize(_ names: [String]) throws {
+        for name in names where !name.isEmpty && graph.shapes[name] == nil {
+            if let c = constants[name] { try graph.addInitializer(name, c.tensor) }
+        }
+    }
+
+    /// An error about the model at `location`.
+    func fail(location: String, _ message: String) -> ModelPressError {
+        .invalidModel(file: file, location: location, message: message, hint: "re-export the model, or simplify it (e.g. onnxsim) so shapes and weights are constant")
+    }
+
+    /// An error about `node`.
+    func fail(_ node: Onnx_NodeProto, _ message: String) -> ModelPressError {
+        fail(location: "node '\(node.name)' (\(node.opType))", message)
+    }
+
+    /// The constant `name` read by `node`, or an error saying it must be constant.
+    func constantInput(_ node: Onnx_NodeProto, _ index: Int, what: String) throws -> ONNXConstant {
+        guard index < node.input.count, let c = constants[node.input[index]] else {
+            throw fail(node, "\(what) (input \(index)) must be a constant (initializer or Constant node)")
+        }
+        return c
+    }
+
+    /// Integer values of the optional constant input `index`, nil when absent.
+    func integers(_ node: Onnx_NodeProto, _ index: Int, what: String) throws -> [Int]? {
+        guard index < node.input.count, !node.input[index].isEmpty else { return nil }
+        let c = try constantInput(node, index, what: what)
+        guard let ints = c.integers else { throw fail(node, "\(what) must be an integer tensor") }
+        return ints.map { Int(clamping: $0) }
+    }
+
+    /// A float scalar constant input, nil when absent.
+    func scalar(_ node: Onnx_NodeProto, _ index: Int, what: String) throws -> Float? {
+        guard index < node.input.count, !node.input[index].isEmpty else { return nil }
+        let c = try constantInput(node, index, what: what)
+        guard c.tensor.count == 1 else { throw fail(node, "\(what) must be a scalar") }
+        return c.tensor.storage[0]
+    }
+
+    /// The IR shape of a computed value read by `node`.
+    func shape(_ name: String, _ node: Onnx_NodeProto) throws -> [Int] {
+        guard let s = graph.shapes[name] else {
+            throw fail(node, "reads '\(name)', which no earlier node or graph input defines")
+        }
+        return s
+    }
+}

@@ -1,0 +1,163 @@
+import ONNXProto
+import TensorCore
+
+/// ONNX node → IR node(s): the dispatch and the elementwise / activation operators.
+extension ONNXImportContext {
+    /// The IR name of ONNX node `index` (its name, or `<OpType>_<index>` when it has none).
+    func nodeName(_ node: Onnx_NodeProto, _ index: Int) -> String {
+        node.name.isEmpty ? "\(node.opType)_\(index)" : node.name
+    }
+
+    /// The source layer recorded by the exporter in `doc_string` (`layer: NAME`), if any.
+    func layer(_ node: Onnx_NodeProto) -> String? {
+        node.docString.hasPrefix("layer: ") ? String(node.docString.dropFirst(7)) : nil
+    }
+
+    /// Appends the IR node for ONNX node `index` with output `output` (default: its first).
+    mutating func emit(_ node: Onnx_NodeProto, _ index: Int, _ op: Op, _ inputs: [String], output: String? = nil) throws {
+        for name in inputs where !name.isEmpty && graph.shapes[name] == nil && constants[name] == nil {
+            throw fail(node, "reads '\(name)', which no earlier node, initializer or graph input defines")
+        }
+        try materialize(inputs)
+        guard let out = output ?? node.output.first, !out.isEmpty else { throw fail(node, "has no output") }
+        guard graph.shapes[out] == nil, constants[out] == nil else { throw fail(node, "writes '\(out)', which is already defined") }
+        try graph.append(Node(name: nodeName(node, index), op: op, inputs: inputs, output: out, layer: layer(node)))
+    }
+
+    /// Converts one ONNX node (not part of a fused pattern).
+    mutating func convert(_ node: Onnx_NodeProto, index i: Int) throws {
+        guard node.domain.isEmpty || node.domain == "ai.onnx" else { throw unsupported(node) }
+        guard node.output.count == 1 || ["BatchNormalization", "Dropout", "MaxPool"].contains(node.opType) else {
+            throw fail(node, "has \(node.output.count) outputs; ModelPress imports single-output nodes")
+        }
+        guard node.opType == "Constant" || !(node.input.first ?? "").isEmpty else { throw fail(node, "has no input") }
+        guard !(node.output.first ?? "").isEmpty else { throw fail(node, "has no output") }
+        if try importShapeArithmetic(node) { return }
+        let x = node.input.first ?? ""
+        switch node.opType {
+        case "Constant": try importConstant(node)
+        case "Identity", "Dropout":
+            if node.output.count > 1, readers[node.output[1]] != nil || outputNames.contains(node.output[1]) {
+                throw fail(node, "its mask output is used; only inference Dropout is supported")
+            }
+            try emit(node, i, .identity, [x])
+        case "Relu": try emit(node, i, .activation(.relu), [x])
+        case "Sigmoid": try emit(node, i, .activation(.sigmoid), [x])
+        case "Tanh": try emit(node, i, .activation(.tanh), [x])
+        case "Softplus": try emit(node, i, .activation(.softplus), [x])
+        case "Softsign": try emit(node, i, .activation(.softsign), [x])
+        case "Exp": try emit(node, i, .activation(.exponential), [x])
+        case "HardSwish": try emit(node, i, .activation(.hardSwish), [x])
+        case "Selu":
+            guard node.float("alpha", default: 1.67326319217681884765625) == 1.67326319217681884765625,
+                  node.float("gamma", default: 1.05070102214813232421875) == 1.05070102214813232421875 else {
+                throw fail(node, "has non-standard alpha/gamma; only the standard SELU constants are supported")
+            }
+            try emit(node, i, .activation(.selu), [x])
+        case "Elu": try emit(node, i, .activation(.elu(alpha: node.float("alpha", default: 1))), [x])
+        case "LeakyRelu": try emit(node, i, .activation(.leakyRelu(alpha: node.float("alpha", default: 0.01))), [x])
+        case "HardSigmoid":
+            try emit(node, i, .activation(.hardSigmoid(alpha: node.float("alpha", default: 0.2), beta: node.float("beta", default: 0.5))), [x])
+        case "Gelu":
+            let approximate = node.string("approximate", default: "none")
+            guard approximate == "none" || approximate == "tanh" else { throw fail(node, "has unknown approximate='\(approximate)'") }
+            try emit(node, i, .activation(.gelu(approximate: approximate == "tanh")), [x])
+        case "Clip":
+            let lo: Float, hi: Float
+            if opset < 11 {
+                (lo, hi) = (node.float("min", default: -.infinity), node.float("max", default: .infinity))
+            } else {
+                lo = try scalar(node, 1, what: "min") ?? -.infinity
+                hi = try scalar(node, 2, what: "max") ?? .infinity
+            }
+            try emit(node, i, .activation(.clip(min: lo, max: hi)), [x])
+        case "PRelu": try importPRelu(node, i)
+        case "Softmax": try importSoftmax(node, i)
+        case "Add", "Sub", "Mul", "Div", "Max", "Min", "Sum", "Mean": try importElementwise(node, i)
+        case "Conv": try importConv(node, i)
+        case "Gemm": try importGemm(node, i)
+        case "MatMul": try importMatMul(node, i)
+        case "BatchNormalization": try importBatchNorm(node, i)
+        case "MaxPool", "AveragePool": try importPool(node, i)
+        case "GlobalAveragePool": try emit(node, i, .globalAveragePool, [x])
+        case "GlobalMaxPool": try emit(node, i, .globalMaxPool, [x])
+        case "Flatten": try importFlatten(node, i)
+        case "Reshape", "Squeeze", "Unsqueeze": try importReshape(node, i)
+        case "Transpose": try importTranspose(node, i)
+        case "Concat": try importConcat(node, i)
+        case "Pad": try importPad(node, i)
+        case "Slice": try importSlice(node, i)
+        case "Resize", "Upsample": try importResize(node, i)
+        default: throw unsupported(node)
+        }
+    }
+
+    /// The error for an operator ModelPress does not import.
+    func unsupported(_ node: Onnx_NodeProto) -> ModelPressError {
+        let op = node.domain.isEmpty ? node.opType : "\(node.domain).\(node.opType)"
+        let hint = ["QuantizeLinear", "DequantizeLinear", "QLinearConv", "QLinearMatMul", "MatMulInteger", "ConvInteger"].contains(node.opType)
+            ? "quantized ONNX models cannot be imported yet; import the float model instead"
+            : "ModelPress imports float CNN/MLP operators (Conv, Gemm, MatMul, pooling, activations, elementwise, static reshapes); simplify the model (e.g. onnxsim) or replace the operator"
+        return .unsupportedLayer(file: file, layer: node.name, className: "ONNX \(op)", reason: "is not supported by the ONNX importer.\nHINT: \(hint)")
+    }
+
+    /// `Constant`: records the value (no IR node).
+    mutating func importConstant(_ node: Onnx_NodeProto) throws {
+        guard let out = node.output.first else { throw fail(node, "has no output") }
+        let location = "node '\(node.name)' (Constant)"
+        if let a = node.attribute("value"), a.hasT {
+            constants[out] = try constant(a.t, location: location)
+        } else if let a = node.attribute("value_float") {
+            constants[out] = ONNXConstant(tensor: Tensor(scalar: a.f), integers: nil)
+        } else if let a = node.attribute("value_floats") {
+            constants[out] = ONNXConstant(tensor: try Tensor(shape: [a.floats.count], storage: a.floats), integers: nil)
+        } else if let a = node.attribute("value_int") {
+            constants[out] = ONNXConstant(tensor: Tensor(scalar: Float(a.i)), integers: [a.i])
+        } else if let a = node.attribute("value_ints") {
+            constants[out] = ONNXConstant(tensor: try Tensor(shape: [a.ints.count], storage: a.ints.map(Float.init)), integers: a.ints)
+        } else {
+            throw fail(node, "has no value ModelPress reads (value, value_float(s), value_int(s))")
+        }
+    }
+
+    /// Add/Sub/Mul/Div (binary) and Max/Min/Sum/Mean (variadic); constant operands become initializers.
+    mutating func importElementwise(_ node: Onnx_NodeProto, _ i: Int) throws {
+        let kind: ElementwiseOp
+        switch node.opType {
+        case "Add", "Sum": kind = .add
+        case "Sub": kind = .subtract
+        case "Mul": kind = .multiply
+        case "Div": kind = .divide
+        case "Max": kind = .maximum
+        case "Min": kind = .minimum
+        default: kind = .mean
+        }
+        guard !node.input.isEmpty, node.input.contains(where: { constants[$0] == nil }) else {
+            throw fail(node, "computes on constants only; fold constants first (e.g. onnxsim)")
+        }
+        try emit(node, i, .elementwise(kind), node.input)
+    }
+
+    /// PRelu: the slope loses a leading 1 so that it has no batch axis.
+    mutating func importPRelu(_ node: Onnx_NodeProto, _ i: Int) throws {
+        let x = try shape(node.input[0], node)
+        var slope = try constantInput(node, 1, what: "slope")
+        if slope.shape.count == x.count {
+            guard slope.shape.first == 1 else { throw fail(node, "slope \(slope.shape) varies along the batch axis") }
+            slope.tensor = try slope.tensor.reshaped(Array(slope.shape.dropFirst()))
+        }
+        let name = node.input[1]
+        if graph.initializers[name] == nil { try graph.addInitializer(name, slope.tensor) }
+        try emit(node, i, .prelu, [node.input[0], name])
+    }
+
+    /// Softmax over one axis (opset 13 meaning; older opsets only when the axis is the last).
+    mutating func importSoftmax(_ node: Onnx_NodeProto, _ i: Int) throws {
+        let rank = try shape(node.input[0], node).count
+        var axis = node.int("axis", default: opset >= 13 ? -1 : 1)
+        if axis < 0 { axis += rank }
+        guard axis >= 1, axis < rank else { throw fail(node, "axis \(axis) is the batch axis or out of range") }
+        guard opset >= 13 || axis == rank - 1 else { throw fail(node, "before opset 13 Softmax flattens axes \(axis)…; only the last axis is supported") }
+        try emit(node, i, .softmax(axis: axis), [node.input[0]])
+    }
+}

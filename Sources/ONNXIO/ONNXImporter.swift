@@ -1,0 +1,39 @@
+import Foundation
+import ONNXProto
+import TensorCore
+
+/// Reads ONNX models into the graph IR.
+public enum ONNXImporter {
+    /// Parses serialized ONNX `data` (from `file`, named in errors) into a graph.
+    public static func importModel(from data: Data, file: String) throws -> Graph {
+        let model: Onnx_ModelProto
+        do {
+            model = try Onnx_ModelProto(serializedBytes: data)
+        } catch {
+            throw ModelPressError.invalidModel(file: file, location: "ONNX protobuf", message: "cannot be parsed (\(error))",
+                                               hint: "the file is truncated or damaged, or not an ONNX model; export it again")
+        }
+        guard model.hasGraph, !model.graph.node.isEmpty || !model.graph.output.isEmpty else {
+            throw ModelPressError.invalidModel(file: file, location: "ONNX model", message: "has no graph",
+                                               hint: "the file is truncated or damaged, or not an ONNX model; export it again")
+        }
+        let opsets = model.opsetImport.filter { $0.domain.isEmpty || $0.domain == "ai.onnx" }
+        guard let opset = opsets.first.map({ Int($0.version) }) else {
+            throw ModelPressError.invalidModel(file: file, location: "ONNX model", message: "imports no version of the default ai.onnx opset",
+                                               hint: "export the model with a standard ONNX opset (13 or later recommended)")
+        }
+        var context = try ONNXImportContext(file: file, opset: opset, graph: model.graph)
+        var graph = try context.run()
+        for entry in model.metadataProps { graph.metadata[entry.key] = entry.value }
+        graph.metadata["source_format"] = "onnx"
+        graph.metadata["onnx.producer"] = model.producerName + (model.producerVersion.isEmpty ? "" : " " + model.producerVersion)
+        graph.metadata["onnx.opset"] = String(opset)
+        return graph
+    }
+
+    /// Reads and imports the ONNX file at `path`.
+    public static func importModel(path: String) throws -> Graph {
+        guard let data = FileManager.default.contents(atPath: path) else { throw ModelPressError.fileNotFound(path: path) }
+        return try importModel(from: data, file: path)
+    }
+}

@@ -1,0 +1,114 @@
+import Foundation
+import ONNXProto
+import TensorCore
+
+/// Conversions between IR tensors / integer lists and ONNX `TensorProto`s. Written tensors use
+/// `raw_data` in little-endian order (float32 or int64); read tensors may use either raw or
+/// typed fields.
+enum ONNXTensor {
+    /// A float32 initializer named `name` holding `tensor`.
+    static func float(_ name: String, _ tensor: Tensor) -> Onnx_TensorProto {
+        var proto = Onnx_TensorProto()
+        proto.name = name
+        proto.dataType = ONNXDataType.float
+        proto.dims = tensor.shape.map(Int64.init)
+        #if _endian(little)
+        proto.rawData = tensor.storage.withUnsafeBytes { Data($0) }
+        #else
+        var data = Data(capacity: tensor.count * 4)
+        for v in tensor.storage { withUnsafeBytes(of: v.bitPattern.littleEndian) { data.append(contentsOf: $0) } }
+        proto.rawData = data
+        #endif
+        return proto
+    }
+
+    /// An int64 initializer named `name` of shape `shape`.
+    static func int64(_ name: String, _ values: [Int64], shape: [Int]) -> Onnx_TensorProto {
+        var proto = Onnx_TensorProto()
+        proto.name = name
+        proto.dataType = ONNXDataType.int64
+        proto.dims = shape.map(Int64.init)
+        var data = Data(capacity: values.count * 8)
+        for v in values { withUnsafeBytes(of: v.littleEndian) { data.append(contentsOf: $0) } }
+        proto.rawData = data
+        return proto
+    }
+
+    /// The shape of `proto`, checked (non-negative, no overflow).
+    static func shape(of proto: Onnx_TensorProto, _ fail: (String) -> ModelPressError) throws -> [Int] {
+        let dims = proto.dims.map { Int(clamping: $0) }
+        guard dims.allSatisfy({ $0 >= 0 }), Checked.product(dims) != nil else { throw fail("tensor '\(proto.name)' has invalid dims \(proto.dims)") }
+        return dims
+    }
+
+    /// The values of a float, double, or integer tensor as float32 (`fail` builds the error).
+    static func floats(_ proto: Onnx_TensorProto, _ fail: (String) -> ModelPressError) throws -> Tensor {
+        let shape = try shape(of: proto, fail)
+        let count = Checked.product(shape) ?? 0
+        let values: [Float]
+        switch proto.dataType {
+        case ONNXDataType.float:
+            values = proto.rawData.isEmpty ? proto.floatData : try decodeFloats(proto.rawData, count: count, proto, fail)
+        case ONNXDataType.double:
+            values = proto.rawData.isEmpty ? proto.doubleData.map(Float.init)
+                : try decode(proto.rawData, count: count, size: 8, proto, fail) { Float(Double(bitPattern: $0)) }
+        default:
+            values = try int64s(proto, fail).map(Float.init)
+        }
+        guard values.count == count else { throw fail("tensor '\(proto.name)' holds \(values.count) values for shape \(shape)") }
+        return try Tensor(shape: shape, storage: values)
+    }
+
+    /// The values of an integer tensor (int64, int32, int8, uint8, bool) as Int64.
+    static func int64s(_ proto: Onnx_TensorProto, _ fail: (String) -> ModelPressError) throws -> [Int64] {
+        let shape = try shape(of: proto, fail)
+        let count = Checked.product(shape) ?? 0
+        let values: [Int64]
+        switch proto.dataType {
+        case ONNXDataType.int64:
+            values = proto.rawData.isEmpty ? proto.int64Data : try decode(proto.rawData, count: count, size: 8, proto, fail) { Int64(bitPattern: $0) }
+        case ONNXDataType.int32:
+            values = proto.rawData.isEmpty ? proto.int32Data.map(Int64.init)
+                : try decode(proto.rawData, count: count, size: 4, proto, fail) { Int64(Int32(bitPattern: UInt32(truncatingIfNeeded: $0))) }
+        case ONNXDataType.int8:
+            values = proto.rawData.isEmpty ? proto.int32Data.map(Int64.init)
+                : try decode(proto.rawData, count: count, size: 1, proto, fail) { Int64(Int8(bitPattern: UInt8(truncatingIfNeeded: $0))) }
+        case ONNXDataType.uint8, ONNXDataType.bool:
+            values = proto.rawData.isEmpty ? proto.int32Data.map(Int64.init) : try decode(proto.rawData, count: count, size: 1, proto, fail) { Int64($0) }
+        default:
+            throw fail("tensor '\(proto.name)' has data type \(proto.dataType), which ModelPress does not read (float, double and integer tensors only)")
+        }
+        guard values.count == count else { throw fail("tensor '\(proto.name)' holds \(values.count) values for shape \(shape)") }
+        return values
+    }
+
+    /// Decodes `count` little-endian float32 values from `raw` (a plain copy on little-endian hosts).
+    private static func decodeFloats(_ raw: Data, count: Int, _ proto: Onnx_TensorProto,
+                                     _ fail: (String) -> ModelPressError) throws -> [Float] {
+        #if _endian(little)
+        guard let bytes = Checked.multiply(count, 4), raw.count == bytes else {
+            throw fail("tensor '\(proto.name)' has \(raw.count) bytes of raw data, expected \(count) float32 values")
+        }
+        var values = [Float](repeating: 0, count: count)
+        values.withUnsafeMutableBytes { destination in _ = raw.copyBytes(to: destination) }
+        return values
+        #else
+        return try decode(raw, count: count, size: 4, proto, fail) { Float(bitPattern: UInt32(truncatingIfNeeded: $0)) }
+        #endif
+    }
+
+    /// Decodes `count` little-endian elements of `size` bytes from `raw`.
+    private static func decode<T>(_ raw: Data, count: Int, size: Int, _ proto: Onnx_TensorProto,
+                                  _ fail: (String) -> ModelPressError, _ make: (UInt64) -> T) throws -> [T] {
+        guard let bytes = Checked.multiply(count, size), raw.count == bytes else {
+            throw fail("tensor '\(proto.name)' has \(raw.count) bytes of raw data, expected \(count * size)")
+        }
+        return raw.withUnsafeBytes { bytes in
+            (0..<count).map { i in
+                var bits: UInt64 = 0
+                for b in 0..<size { bits |= UInt64(bytes[i * size + b]) << (8 * UInt64(b)) }
+                return make(bits)
+            }
+        }
+    }
+}

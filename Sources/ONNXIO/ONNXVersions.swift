@@ -1,0 +1,28 @@
+/// The ONNX versions ModelPress writes: opsets 13…21 of the default `ai.onnx` domain, each
+/// with the IR version the onnx release that introduced it uses (onnx `VERSION_TABLE`:
+/// 13–14 → 7, 15–18 → 8, 19–20 → 9, 21 → 10).
+public enum ONNXVersions {
+    /// Opsets `modelpress export --opset` accepts.
+    public static let supportedOpsets: ClosedRange<Int> = 13...21
+
+    /// The `ir_version` written with `opset`.
+    public static func irVersion(forOpset opset: Int) -> Int64 {
+        switch opset {
+        case ...14: return 7
+        case 15...18: return 8
+        case 19...20: return 9
+        default: return 10
+        }
+    }
+}
+
+/// `TensorProto.DataType` codes ModelPress reads or writes.
+enum ONNXDataType {
+    static let float: Int32 = 1
+    static let uint8: Int32 = 2
+    static let int8: Int32 = 3
+    static let int32: Int32 = 6
+    static let int64: Int32 = 7
+    static let bool: Int32 = 9
+    static let double: Int32 = 11
+}

@@ -1,0 +1,111 @@
+import TensorCore
+
+/// Folds an inference BatchNormalization into the Conv or Linear that feeds it:
+/// with `a = scale / sqrt(variance + ε)`, weights of output channel `c` become `W·a[c]` and
+/// the bias `(b − mean)·a + beta`. Skipped (BatchNormalization kept) when the producer's
+/// output has other readers, its weights are shared, or a Linear's output is not N×M.
+public struct FoldBatchNorm: GraphPass {
+    /// `fold-batchnorm`.
+    public let name = "fold-batchnorm"
+
+    /// The pass.
+    public init() {}
+
+    /// Folds every foldable BatchNormalization.
+    public func run(_ graph: Graph) throws -> (Graph, PassReport) {
+        var g = graph
+        var report = PassReport(pass: name)
+        var removed = Set<Int>()
+        for i in g.nodes.indices {
+            let bn = g.nodes[i]
+            guard case .batchNormalization(let epsilon) = bn.op else { continue }
+            switch foldTarget(g, bn) {
+            case .failure(let reason):
+                report.skipped.append(.init(node: bn.name, reason: reason.description))
+            case .success(let p):
+                try fold(&g, bn: bn, into: p, epsilon: epsilon)
+                removed.insert(i)
+                report.changed.append("folded BatchNormalization '\(bn.name)' into \(g.nodes[p].op.name) '\(g.nodes[p].name)'")
+            }
+        }
+        g.removeNodes(removed)
+        g.removeUnreadInitializers()
+        return (g, report)
+    }
+
+    /// The index of the node `bn` can fold into, or why it cannot.
+    private func foldTarget(_ g: Graph, _ bn: Node) -> Result<Int, FoldRefusal> {
+        guard let p = g.producer(of: bn.inputs[0]) else { return .failure("its input is a graph input") }
+        let producer = g.nodes[p]
+        switch producer.op {
+        case .conv2D: break
+        case .linear:
+            guard g.shapes[producer.output]?.count == 2 else { return .failure("'\(producer.name)' output is not N×M") }
+        default:
+            return .failure("its input comes from \(producer.op.name) '\(producer.name)', not Conv/Linear")
+        }
+        guard g.readCount(of: producer.output) == 1, !g.isOutput(producer.output) else {
+            return .failure("'\(producer.name)' output has other readers")
+        }
+        let weights = producer.inputs[1]
+        guard g.initializers[weights] != nil, g.readCount(of: weights) == 1 else {
+            return .failure("'\(producer.name)' weights are not a constant of its own")
+        }
+        if producer.inputs.count > 2, !producer.inputs[2].isEmpty {
+            guard g.initializers[producer.inputs[2]] != nil, g.readCount(of: producer.inputs[2]) == 1 else {
+                return .failure("'\(producer.name)' bias is not a constant of its own")
+            }
+        }
+        guard bn.inputs[1...4].allSatisfy({ g.initializers[$0] != nil }) else { return .failure("its parameters are not constants") }
+        return .success(p)
+    }
+
+    private func fold(_ g: inout Graph, bn: Node, into p: Int, epsilon: Float) throws {
+        let params = bn.inputs[1...4].compactMap { g.initializers[$0]?.storage }
+        guard params.count == 4 else { throw ModelPressError.internalError("BatchNormalization '\(bn.name)' parameters vanished") }
+        let (scale, beta, mean, variance) = (params[0], params[1], params[2], params[3])
+        let a = (0..<scale.count).map { scale[$0] / (variance[$0] + epsilon).squareRoot() }
+        var producer = g.nodes[p]
+        guard var w = g.initializers[producer.inputs[1]] else { throw ModelPressError.internalError("weights of '\(producer.name)' vanished") }
+        let channels = a.count
+        if case .conv2D = producer.op {
+            let per = w.count / max(1, channels)
+            for c in 0..<channels { for k in 0..<per { w.storage[c * per + k] *= a[c] } }
+        } else {
+            for r in 0..<(w.count / max(1, channels)) { for c in 0..<channels { w.storage[r * channels + c] *= a[c] } }
+        }
+        g.initializers[producer.inputs[1]] = w
+        let hasBias = producer.inputs.count > 2 && !producer.inputs[2].isEmpty
+        let oldBias = hasBias ? g.initializers[producer.inputs[2]]?.storage : nil
+        var bias = [Float](repeating: 0, count: channels)
+        for c in 0..<channels {
+            let b0: Float = oldBias?[c] ?? 0
+            bias[c] = (b0 - mean[c]) * a[c] + beta[c]
+        }
+        let biasTensor = try Tensor(shape: [channels], storage: bias)
+        if hasBias {
+            g.initializers[producer.inputs[2]] = biasTensor
+        } else {
+            let biasName = g.uniqueName(producer.name + "/bias")
+            try g.addInitializer(biasName, biasTensor)
+            producer.inputs = Array(producer.inputs.prefix(2)) + [biasName]
+        }
+        if g.isOutput(bn.output) {
+            g.shapes[producer.output] = nil
+            producer.output = bn.output
+        } else {
+            g.replaceReads(of: bn.output, with: producer.output)
+        }
+        g.nodes[p] = producer
+    }
+}
+
+/// Why a pass left a node alone (a message for the report).
+struct FoldRefusal: Error, CustomStringConvertible {
+    let description: String
+    init(_ value: String) { description = value }
+}
+
+extension Result where Failure == FoldRefusal {
+    static func failure(_ message: String) -> Result { .failure(FoldRefusal(message)) }
+}

@@ -1,0 +1,42 @@
+"""ResNet50 (random weights, 224×224) from fixtures/large/, made by
+`fixtures/make_fixtures.sh --large` (gitignored, ~100 MB). Skipped when it is not there."""
+
+from __future__ import annotations
+
+import h5py
+import numpy as np
+import onnx
+import pytest
+
+from conftest import FIXTURES, max_abs_diff, read_predictions, run_modelpress
+from ort_helpers import run_ort, without_final_softmax
+
+LARGE = FIXTURES / "large"
+pytestmark = pytest.mark.skipif(not (LARGE / "resnet50.h5").exists(),
+                                reason="fixtures/large/ not generated (fixtures/make_fixtures.sh --large)")
+
+
+def test_resnet50_export_matches_keras_and_modelpress(tmp_path):
+    path = tmp_path / "resnet50.onnx"
+    run_modelpress("export", LARGE / "resnet50.h5", "-o", path, "-q")
+    model = onnx.load(str(path))
+    onnx.checker.check_model(model, full_check=True)
+    with h5py.File(LARGE / "expected_resnet50.h5", "r") as f:
+        ref = f["y_pred"][()]
+    with h5py.File(LARGE / "imagenet_like_224.h5", "r") as f:
+        x = f["x"][()].astype(np.float32)
+    theirs = run_ort(path, x, threads=2)
+    print(f"resnet50: onnxruntime vs Keras max |diff| = {max_abs_diff(theirs, ref):.3g}")
+    np.testing.assert_allclose(theirs, ref, rtol=1e-5, atol=1e-5)
+    logits_path = tmp_path / "logits.onnx"
+    onnx.save(without_final_softmax(model), str(logits_path))
+    logits = run_ort(logits_path, x, threads=2)
+    out = tmp_path / "pred.h5"
+    run_modelpress("predict", logits_path, "--data", LARGE / "imagenet_like_224.h5", "-o", out, "-q")
+    ours = read_predictions(out)
+    scale = float(np.max(np.abs(logits)))
+    print(f"resnet50: modelpress vs onnxruntime logits max |diff| = {max_abs_diff(ours, logits):.3g} (max |logit| {scale:.3g})")
+    np.testing.assert_allclose(ours, logits, rtol=1e-4, atol=1e-4 * scale)
+    again = tmp_path / "again.onnx"
+    run_modelpress("export", path, "-o", again, "-q")
+    assert again.read_bytes() == path.read_bytes()
