@@ -1,7 +1,7 @@
 import Foundation
 
 /// Progress for long steps on stderr: a redrawn bar on a terminal, plain log lines (every
-/// 10%) otherwise, nothing when quiet.
+/// 10%) otherwise, nothing when quiet or while the step has run for less than a second.
 final class ProgressReporter {
     private let label: String
     private let enabled: Bool
@@ -16,9 +16,9 @@ final class ProgressReporter {
 
     /// Reports `done` of `total` units.
     func update(_ done: Int, _ total: Int) {
-        guard enabled, total > 0 else { return }
-        let fraction = Double(done) / Double(total)
         let elapsed = Date().timeIntervalSince(start)
+        guard enabled, total > 0, elapsed >= 1 else { return }
+        let fraction = Double(done) / Double(total)
         let rate = elapsed > 0 ? Double(done) / elapsed : 0
         if interactive {
             let width = 30, filled = Int(fraction * Double(width))
