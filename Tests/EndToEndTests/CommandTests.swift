@@ -62,6 +62,7 @@ struct CommandTests {
         #expect(report.totals["parameters"] == 160 + 4_640 + 8_256 + 650)
         // MACs: 8·8·16·9 + 4·4·32·144 + 128·64 + 64·10
         #expect(report.totals["macs"] == 9_216 + 73_728 + 8_192 + 640)
-        #expect(report.layers.first { $0.name == "conv_2" }?.parameters == 4_640)
+        #expect(report.layers.first { $0.name == "conv_2/conv" }?.parameters == 4_640)
+        #expect(report.layers.first { $0.name == "conv_2" }?.op == "Activation(relu)")
     }
 }

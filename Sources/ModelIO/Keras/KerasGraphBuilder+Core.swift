@@ -17,14 +17,31 @@ extension KerasGraphBuilder {
         return try fusedActivation(y, config, name: name)
     }
 
-    /// The `activation` a Dense/Conv layer applies after itself.
+    /// The `activation` a Dense/Conv layer applies after itself. The layer's output keeps the
+    /// layer's name (what users and ONNX consumers look for); the value before the activation
+    /// is renamed `<layer>/conv` or `<layer>/linear`.
     mutating func fusedActivation(_ y: KerasValue, _ config: KerasConfig, name: String) throws -> KerasValue {
         guard let value = config.json["activation"], !value.isNull else { return y }
         guard let activationName = value.string else {
             throw ModelPressError.unsupportedLayer(file: file, layer: config.layer, className: config.className,
                                                    reason: "uses a custom activation function; ModelPress never imports code.\nHINT: use a built-in activation name.")
         }
-        return try activation(y, named: activationName, config, name: name + "/" + activationName)
+        guard activationName != "linear" else { return y }
+        let preActivation = try renameLastNode(y, suffix: config.className == "Dense" ? "linear" : "conv")
+        return try activation(preActivation, named: activationName, config, name: y.name)
+    }
+
+    /// Renames the value the last node wrote (which must be `value`) to `<name>/<suffix>`.
+    private mutating func renameLastNode(_ value: KerasValue, suffix: String) throws -> KerasValue {
+        guard let last = graph.nodes.indices.last, graph.nodes[last].output == value.name, let shape = graph.shapes[value.name] else {
+            throw ModelPressError.internalError("renaming '\(value.name)', which is not the last node's output")
+        }
+        let renamed = graph.uniqueName(value.name + "/" + suffix)
+        graph.nodes[last].name = renamed
+        graph.nodes[last].output = renamed
+        graph.shapes[value.name] = nil
+        graph.shapes[renamed] = shape
+        return KerasValue(name: renamed, channelsFirst: value.channelsFirst)
     }
 
     /// Flatten: row-major over the channels-last shape, as Keras does.
