@@ -58,7 +58,7 @@ extension Tensor {
             throw ModelPressError.internalError("invalid permutation \(perm) for shape \(shape)")
         }
         let outShape = perm.map { shape[$0] }
-        var out = try Tensor(shape: outShape)
+        var out = try Tensor(uninitializedShape: outShape)
         guard let last = outShape.last else { return self }
         let inStrides = contiguousStrides(shape)
         let readStrides = perm.map { inStrides[$0] }

@@ -26,6 +26,16 @@ public struct Tensor: Equatable, Sendable {
         self.storage = [Float](repeating: value, count: count)
     }
 
+    /// A tensor of `shape` whose elements are not initialised: only for kernels that write
+    /// every element before anything reads one (saves a zero-fill pass over large outputs).
+    public init(uninitializedShape shape: [Int]) throws {
+        guard let count = Checked.product(shape) else {
+            throw ModelPressError.internalError("invalid tensor shape \(shape)")
+        }
+        self.shape = shape
+        self.storage = [Float](unsafeUninitializedCapacity: count) { _, initialized in initialized = count }
+    }
+
     /// A rank-0 tensor holding `value`.
     public init(scalar value: Float) {
         self.shape = []

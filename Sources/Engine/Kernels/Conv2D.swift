@@ -3,6 +3,10 @@ import TensorCore
 /// Memory the im2col buffer may use (floats); images are batched into one GEMM up to this.
 let im2colBudget = 8 << 20
 
+/// Feature maps with fewer output cells than this batch 1×1 convolutions across images (a
+/// per-image GEMM that narrow runs far below sgemm's peak).
+let smallFeatureMap = 256
+
 /// 2-D convolution, NCHW, via im2col + sgemm (1×1 stride-1 convolutions skip im2col;
 /// depthwise convolutions use `depthwiseConv2D`).
 ///
@@ -15,11 +19,14 @@ public func conv2D(_ x: Tensor, weights w: Tensor, bias b: Tensor?, attributes a
         return try depthwiseConv2D(x, weights: w, bias: b, attributes: a)
     }
     let geometry = ConvGeometry(height: h, width: wd, attributes: a)
-    var out = try Tensor(shape: [n, o, geometry.outHeight, geometry.outWidth])
+    var out = try Tensor(uninitializedShape: [n, o, geometry.outHeight, geometry.outWidth])
     let p = geometry.outHeight * geometry.outWidth
     let cg = c / a.group, og = o / a.group
     let rows = cg * a.kernel[0] * a.kernel[1]
+    // 1×1 stride-1 convolutions read the image as the GEMM operand directly, unless the
+    // feature map is small: then several images share one wider GEMM (im2col is a copy).
     let pointwise = a.kernel == [1, 1] && a.strides == [1, 1] && a.pads.allSatisfy { $0 == 0 } && a.group == 1
+        && (p >= smallFeatureMap || n == 1)
     let imagesPerChunk = pointwise || a.group > 1 ? 1 : max(1, min(n, im2colBudget / max(1, rows * p)))
     var cols = [Float](repeating: 0, count: pointwise ? 0 : rows * p * imagesPerChunk)
     var scratch = [Float](repeating: 0, count: imagesPerChunk > 1 ? o * p * imagesPerChunk : 0)

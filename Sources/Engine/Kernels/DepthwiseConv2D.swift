@@ -10,7 +10,7 @@ public func depthwiseConv2D(_ x: Tensor, weights w: Tensor, bias b: Tensor?, att
     let (n, c, h, wd) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
     let o = w.shape[0], multiplier = o / c
     let g = ConvGeometry(height: h, width: wd, attributes: a)
-    var out = try Tensor(shape: [n, o, g.outHeight, g.outWidth])
+    var out = try Tensor(uninitializedShape: [n, o, g.outHeight, g.outWidth])
     let p = g.outHeight * g.outWidth, kk = g.kernelH * g.kernelW
     // The padded plane covers every input cell any window touches (and at least the image).
     let paddedH = max(h + g.padTop, (g.outHeight - 1) * g.strideH + (g.kernelH - 1) * g.dilationH + 1)

@@ -31,7 +31,7 @@ public func elementwise(_ kind: ElementwiseOp, _ first: Tensor, _ rest: [Tensor]
 /// `x` broadcast (numpy rules) to `shape`, materialised.
 func broadcast(_ x: Tensor, to shape: [Int]) throws -> Tensor {
     if x.shape == shape { return x }
-    var out = try Tensor(shape: shape)
+    var out = try Tensor(uninitializedShape: shape)
     guard let last = shape.last else { return x }
     let xs = broadcastStrides(x.shape, to: shape), os = contiguousStrides(shape)
     let step = xs[shape.count - 1]
@@ -46,11 +46,20 @@ func broadcast(_ x: Tensor, to shape: [Int]) throws -> Tensor {
     return out
 }
 
-/// `acc = acc ∘ x` elementwise, with `x` broadcast to `acc`'s shape.
+/// `acc = acc ∘ x` elementwise, with `x` broadcast to `acc`'s shape. Equal shapes run as one
+/// flat loop; otherwise rows of the last axis, contiguous or repeating one value.
 func combine(_ acc: inout Tensor, _ x: Tensor, _ kind: ElementwiseOp) {
     let shape = acc.shape
     guard let last = shape.last else {
         acc.storage[0] = apply(kind, acc.storage[0], x.storage[0])
+        return
+    }
+    if x.shape == shape {
+        x.storage.withUnsafeBufferPointer { xp in
+            acc.storage.withUnsafeMutableBufferPointer { ap in
+                combineRow(ap.baseAddress!, xp.baseAddress!, count: ap.count, step: 1, kind)
+            }
+        }
         return
     }
     let xs = broadcastStrides(x.shape, to: shape), os = contiguousStrides(shape)
@@ -58,17 +67,34 @@ func combine(_ acc: inout Tensor, _ x: Tensor, _ kind: ElementwiseOp) {
     x.storage.withUnsafeBufferPointer { xp in
         acc.storage.withUnsafeMutableBufferPointer { ap in
             forEachRow(shape, strides: [os, xs]) { off in
-                let dst = ap.baseAddress! + off[0], src = xp.baseAddress! + off[1]
-                switch kind {
-                case .add, .mean: for i in 0..<last { dst[i] += src[i * step] }
-                case .subtract: for i in 0..<last { dst[i] -= src[i * step] }
-                case .multiply: for i in 0..<last { dst[i] *= src[i * step] }
-                case .divide: for i in 0..<last { dst[i] /= src[i * step] }
-                case .maximum: for i in 0..<last { dst[i] = max(dst[i], src[i * step]) }
-                case .minimum: for i in 0..<last { dst[i] = min(dst[i], src[i * step]) }
-                }
+                combineRow(ap.baseAddress! + off[0], xp.baseAddress! + off[1], count: last, step: step, kind)
             }
         }
+    }
+}
+
+/// `dst[i] = dst[i] ∘ src[i·step]` for `i < count`; `step` is 1 (contiguous) or 0 (one value).
+@inline(__always)
+private func combineRow(_ dst: UnsafeMutablePointer<Float>, _ src: UnsafePointer<Float>, count: Int, step: Int, _ kind: ElementwiseOp) {
+    if step == 0 {
+        let v = src[0]
+        switch kind {
+        case .add, .mean: for i in 0..<count { dst[i] += v }
+        case .subtract: for i in 0..<count { dst[i] -= v }
+        case .multiply: for i in 0..<count { dst[i] *= v }
+        case .divide: for i in 0..<count { dst[i] /= v }
+        case .maximum: for i in 0..<count { dst[i] = max(dst[i], v) }
+        case .minimum: for i in 0..<count { dst[i] = min(dst[i], v) }
+        }
+        return
+    }
+    switch kind {
+    case .add, .mean: for i in 0..<count { dst[i] += src[i] }
+    case .subtract: for i in 0..<count { dst[i] -= src[i] }
+    case .multiply: for i in 0..<count { dst[i] *= src[i] }
+    case .divide: for i in 0..<count { dst[i] /= src[i] }
+    case .maximum: for i in 0..<count { dst[i] = max(dst[i], src[i]) }
+    case .minimum: for i in 0..<count { dst[i] = min(dst[i], src[i]) }
     }
 }
 

@@ -9,7 +9,7 @@ public func transpose(_ x: Tensor, perm: [Int]) throws -> Tensor {
 public func concat(_ inputs: [Tensor], axis: Int) throws -> Tensor {
     var shape = inputs[0].shape
     shape[axis] = inputs.reduce(0) { $0 + $1.shape[axis] }
-    var out = try Tensor(shape: shape)
+    var out = try Tensor(uninitializedShape: shape)
     let outer = shape[..<axis].reduce(1, *), inner = shape[(axis + 1)...].reduce(1, *)
     let outRow = shape[axis] * inner
     var start = 0
@@ -48,7 +48,7 @@ public func pad(_ x: Tensor, pads: [Int]) throws -> Tensor {
 /// Crop to `[begin, end)` on every axis.
 public func slice(_ x: Tensor, begin: [Int], end: [Int]) throws -> Tensor {
     let shape = (0..<x.rank).map { end[$0] - begin[$0] }
-    var out = try Tensor(shape: shape)
+    var out = try Tensor(uninitializedShape: shape)
     guard let last = shape.last else { return x }
     let xs = contiguousStrides(x.shape)
     let base = (0..<x.rank).reduce(0) { $0 + begin[$1] * xs[$1] }
@@ -65,7 +65,7 @@ public func slice(_ x: Tensor, begin: [Int], end: [Int]) throws -> Tensor {
 /// Nearest-neighbour upsampling by integer `scales` per axis: `out[i…] = x[i / scale…]`.
 public func upsampleNearest(_ x: Tensor, scales: [Int]) throws -> Tensor {
     let shape = (0..<x.rank).map { x.shape[$0] * scales[$0] }
-    var out = try Tensor(shape: shape)
+    var out = try Tensor(uninitializedShape: shape)
     guard let last = shape.last else { return x }
     let xs = contiguousStrides(x.shape)
     // Rows of the output map onto input rows by dividing each index by its scale, which the

@@ -5,7 +5,7 @@ import TensorCore
 public func linear(_ x: Tensor, weights w: Tensor, bias b: Tensor?) throws -> Tensor {
     let k = w.shape[0], m = w.shape[1]
     let rows = x.count / max(1, k)
-    var out = try Tensor(shape: Array(x.shape.dropLast()) + [m])
+    var out = try Tensor(uninitializedShape: Array(x.shape.dropLast()) + [m])
     if let b {
         out.storage.withUnsafeMutableBufferPointer { op in
             b.storage.withUnsafeBufferPointer { bp in

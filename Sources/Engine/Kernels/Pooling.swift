@@ -5,7 +5,7 @@ import TensorCore
 public func pool2D(_ x: Tensor, attributes a: Pool2DAttributes, max isMax: Bool) throws -> Tensor {
     let (n, c, h, w) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
     let g = ConvGeometry(height: h, width: w, kernel: a.kernel, strides: a.strides, pads: a.pads)
-    var out = try Tensor(shape: [n, c, g.outHeight, g.outWidth])
+    var out = try Tensor(uninitializedShape: [n, c, g.outHeight, g.outWidth])
     x.storage.withUnsafeBufferPointer { xp in
         out.storage.withUnsafeMutableBufferPointer { op in
             for plane in 0..<(n * c) {
@@ -37,7 +37,7 @@ public func pool2D(_ x: Tensor, attributes a: Pool2DAttributes, max isMax: Bool)
 public func globalPool(_ x: Tensor, max isMax: Bool) throws -> Tensor {
     let (n, c) = (x.shape[0], x.shape[1])
     let plane = x.count / max(1, n * c)
-    var out = try Tensor(shape: [n, c, 1, 1])
+    var out = try Tensor(uninitializedShape: [n, c, 1, 1])
     x.storage.withUnsafeBufferPointer { xp in
         out.storage.withUnsafeMutableBufferPointer { op in
             for i in 0..<(n * c) {
