@@ -10,6 +10,7 @@ struct PoolingTests {
     /// (input N×C×H×W, attributes); strides ≠ kernel and asymmetric pads included.
     static let cases: [([Int], Pool2DAttributes)] = [
         ([2, 3, 8, 8], Pool2DAttributes(kernel: [2, 2], strides: [2, 2])),
+        ([1, 3, 9, 7], Pool2DAttributes(kernel: [2, 2], strides: [2, 2])),
         ([2, 3, 9, 7], Pool2DAttributes(kernel: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1])),
         ([1, 2, 6, 5], Pool2DAttributes(kernel: [2, 2], strides: [1, 1], pads: [0, 1, 1, 0])),
         ([3, 2, 7, 10], Pool2DAttributes(kernel: [3, 2], strides: [1, 2], pads: [1, 0, 0, 1])),

@@ -64,6 +64,9 @@ def base_env():
     return env
 
 
+KEEP_MARKER = "<!-- Generated above by scripts/bench/run.py; everything below this line is hand-written and kept on re-runs. -->"
+
+
 def thread_env(threads, coretype_auto=False):
     env = base_env()
     t = str(threads)
@@ -348,17 +351,15 @@ def write_markdown(path, R):
           f"{fmt(ratio(t2.get('seconds'), mpe['seconds']), 1)} | {mpe['bytes']:,} | "
           f"{format(t2['bytes'], ',') if 'bytes' in t2 else '–'} |")
     a("")
-    a("## Analysis")
-    a("")
-    a("_To be written by the lead after a run on a quiet machine._")
-    a("")
-    a("## Not yet measured")
-    a("")
-    a("* Quantization (int8/int16 QDQ and QOperator models: engine and onnxruntime throughput, size, accuracy drop) — later issue.")
-    a("* Distillation (teacher→student training time and accuracy vs. Keras) — later issue.")
-    a("* Pruning (sparsity vs. accuracy, sparse-initializer file size, engine speed on pruned models) — later issue.")
-    a("")
-    Path(path).write_text("\n".join(L))
+    # Everything from the marker on is written by people (analysis, sections other issues
+    # add) and kept across re-runs; only the measured part above it is regenerated.
+    a(KEEP_MARKER)
+    kept = "\n## Analysis\n\n_To be written after a run on a quiet machine._\n"
+    if Path(path).exists():
+        old = Path(path).read_text()
+        if KEEP_MARKER in old:
+            kept = old.split(KEEP_MARKER, 1)[1]
+    Path(path).write_text("\n".join(L) + kept)
 
 
 # ---------------------------------------------------------------------------- main

@@ -6,6 +6,10 @@ public func pool2D(_ x: Tensor, attributes a: Pool2DAttributes, max isMax: Bool)
     let (n, c, h, w) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
     let g = ConvGeometry(height: h, width: w, kernel: a.kernel, strides: a.strides, pads: a.pads)
     var out = try Tensor(uninitializedShape: [n, c, g.outHeight, g.outWidth])
+    if a.kernel == [2, 2] && a.strides == [2, 2] && a.pads == [0, 0, 0, 0] {
+        pool2x2(x, into: &out, max: isMax)
+        return out
+    }
     x.storage.withUnsafeBufferPointer { xp in
         out.storage.withUnsafeMutableBufferPointer { op in
             for plane in 0..<(n * c) {
@@ -31,6 +35,29 @@ public func pool2D(_ x: Tensor, attributes a: Pool2DAttributes, max isMax: Bool)
         }
     }
     return out
+}
+
+/// The common 2×2, stride-2, unpadded window (every window inside the image): N×C×H×W →
+/// N×C×⌊H/2⌋×⌊W/2⌋ without per-window bounds.
+private func pool2x2(_ x: Tensor, into out: inout Tensor, max isMax: Bool) {
+    let (h, w) = (x.shape[2], x.shape[3])
+    let (oh, ow) = (out.shape[2], out.shape[3])
+    let planes = x.shape[0] * x.shape[1]
+    x.storage.withUnsafeBufferPointer { xp in
+        out.storage.withUnsafeMutableBufferPointer { op in
+            for plane in 0..<planes {
+                let src = xp.baseAddress! + plane * h * w, dst = op.baseAddress! + plane * oh * ow
+                for y in 0..<oh {
+                    let r0 = src + 2 * y * w, r1 = r0 + w, line = dst + y * ow
+                    if isMax {
+                        for i in 0..<ow { line[i] = Swift.max(Swift.max(r0[2 * i], r0[2 * i + 1]), Swift.max(r1[2 * i], r1[2 * i + 1])) }
+                    } else {
+                        for i in 0..<ow { line[i] = (r0[2 * i] + r0[2 * i + 1] + r1[2 * i] + r1[2 * i + 1]) * 0.25 }
+                    }
+                }
+            }
+        }
+    }
 }
 
 /// Global average or max over H×W: `x` is N×C×H×W, returns N×C×1×1.
