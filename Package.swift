@@ -6,7 +6,7 @@ let package = Package(
     platforms: [.macOS(.v13)],
     products: [
         .executable(name: "modelpress", targets: ["modelpress"]),
-        .library(name: "ModelPress", targets: ["TensorCore", "Engine", "Passes", "ModelIO", "ONNXIO", "Evaluation"]),
+        .library(name: "ModelPress", targets: ["TensorCore", "Engine", "Passes", "ModelIO", "ONNXIO", "Evaluation", "Quantization"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -24,7 +24,7 @@ let package = Package(
         .target(name: "TensorCore"),
         .target(name: "Engine", dependencies: ["TensorCore", "CBLAS"]),
         .target(name: "Passes", dependencies: ["TensorCore"]),
-        .target(name: "Quantization", dependencies: ["TensorCore"]),
+        .target(name: "Quantization", dependencies: ["TensorCore", "Engine", "ModelIO"]),
         .target(name: "ONNXIO", dependencies: ["TensorCore", "Passes", "ONNXProto"]),
         .target(name: "ModelIO", dependencies: [
             "TensorCore", "ONNXIO", "CHDF5", "ZIPFoundation", .product(name: "Crypto", package: "swift-crypto"),
@@ -32,7 +32,7 @@ let package = Package(
         .target(name: "Evaluation", dependencies: ["TensorCore", "Engine", "ModelIO", "Passes"]),
         .target(name: "Training", dependencies: ["TensorCore", "Engine", "ModelIO", "Evaluation", "CBLAS"]),
         .executableTarget(name: "modelpress", dependencies: [
-            "TensorCore", "Engine", "ModelIO", "ONNXIO", "Passes", "Evaluation", "Training",
+            "TensorCore", "Engine", "ModelIO", "ONNXIO", "Passes", "Evaluation", "Training", "Quantization",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -46,7 +46,8 @@ let package = Package(
         .testTarget(name: "ModelIOTests", dependencies: ["ModelIO", "Engine", "Evaluation", "TensorCore", "_TestSupport"]),
         .testTarget(name: "ONNXIOTests", dependencies: ["ONNXIO", "Engine", "TensorCore", "ModelIO", "_TestSupport"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Engine", "TensorCore", "ModelIO", "_TestSupport"]),
-        .testTarget(name: "QuantizationTests", dependencies: ["Quantization", "_TestSupport"]),
+        .testTarget(name: "QuantizationTests", dependencies: ["Quantization", "TensorCore", "Engine", "ONNXIO", "_TestSupport"]),
+        .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "ModelIO", "TensorCore", "_TestSupport"]),
         .testTarget(name: "EndToEndTests", dependencies: ["_TestSupport", "ModelIO", "TensorCore"]),
     ]
 )

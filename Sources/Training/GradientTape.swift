@@ -1,0 +1,118 @@
+import Engine
+import TensorCore
+
+/// How batch normalization behaves in a training forward pass.
+public enum BatchNormMode: String, Sendable {
+    /// Normalise with the batch's statistics and update the running averages (Keras `training=True`).
+    case batchStatistics
+    /// Use the stored running statistics, frozen (Keras `training=False` / fine-tuning with frozen BN).
+    case frozen
+}
+
+/// One forward pass that keeps every value and per-node cache its backward pass needs.
+public struct Tape: Sendable {
+    /// Every value computed (graph input, node outputs after dropout), by name.
+    public var values: [String: Tensor]
+    /// Training-mode batch-norm caches by node index.
+    var batchNorm: [Int: BatchNormCache] = [:]
+    /// Dropout masks by value name.
+    var masks: [String: DropoutMask] = [:]
+    /// New running statistics (BN moving mean/variance names and values), in node order.
+    public var statisticUpdates: [(String, Tensor)] = []
+    /// The model output (logits).
+    public var output: Tensor
+}
+
+/// Gradients of a scalar loss: per trainable parameter (in `TrainableModel.parameters` order)
+/// and for the graph input.
+public struct Gradients: Sendable {
+    /// `d loss / d parameter`, aligned with `TrainableModel.parameters`.
+    public var parameters: [Tensor]
+    /// `d loss / d input` (N×… like the input).
+    public var input: Tensor?
+}
+
+/// Reverse-mode differentiation over the graph IR: `forward` runs the nodes in order keeping
+/// their values, `backward` walks them in reverse, each op's backward kernel turning the
+/// output gradient into input gradients.
+public enum GradientTape {
+    /// Runs `model` on `input` (N×…, the declared per-sample shape). With `training`, dropout
+    /// draws its masks from `random` and batch norm follows `batchNorm`; otherwise dropout is off and BN frozen.
+    public static func forward(_ model: TrainableModel, input: Tensor, training: Bool, batchNorm: BatchNormMode = .batchStatistics,
+                               random: inout TrainingRandom) throws -> Tape {
+        let graph = model.graph
+        guard let info = graph.inputs.first, Array(info.shape.dropFirst()) == Array(input.shape.dropFirst()) else {
+            throw ModelPressError.invalidArgument("training input has shape \(input.shape); the model expects [N] + \(Array((graph.inputs.first?.shape ?? []).dropFirst()))")
+        }
+        var tape = Tape(values: [info.name: input], output: input)
+        for (index, node) in graph.nodes.enumerated() {
+            let args: [Tensor?] = try node.inputs.map { name in
+                if name.isEmpty { return nil }
+                if let v = tape.values[name] ?? graph.initializers[name] { return v }
+                throw ModelPressError.internalError("value '\(name)' read by node '\(node.name)' is not available")
+            }
+            func arg(_ i: Int) throws -> Tensor {
+                guard i < args.count, let t = args[i] else { throw ModelPressError.internalError("node '\(node.name)' (\(node.op.name)): missing input \(i)") }
+                return t
+            }
+            var y: Tensor
+            if case .batchNormalization(let epsilon) = node.op, training, batchNorm == .batchStatistics {
+                let (out, cache) = try batchNormTrainingForward(try arg(0), scale: try arg(1), bias: try arg(2), epsilon: epsilon)
+                y = out
+                tape.batchNorm[index] = cache
+                var mean = try arg(3), variance = try arg(4)
+                updateMovingAverage(&mean, batch: cache.mean, momentum: model.batchNormMomentum)
+                updateMovingAverage(&variance, batch: cache.variance, momentum: model.batchNormMomentum)
+                tape.statisticUpdates.append((node.inputs[3], mean))
+                tape.statisticUpdates.append((node.inputs[4], variance))
+            } else {
+                y = try forwardOp(node, args, arg)
+            }
+            if training, let rate = model.dropout[node.output], rate > 0 {
+                let mask = DropoutMask(count: y.count, rate: rate, random: &random)
+                mask.apply(&y)
+                tape.masks[node.output] = mask
+            }
+            tape.values[node.output] = y
+        }
+        guard let out = tape.values[graph.outputs[0].name] else { throw ModelPressError.internalError("output '\(graph.outputs[0].name)' was not computed") }
+        tape.output = out
+        return tape
+    }
+
+    /// Backpropagates `outputGradient` (d loss / d output, the output's shape) through `tape`.
+    public static func backward(_ model: TrainableModel, tape: Tape, outputGradient: Tensor, batchNorm: BatchNormMode = .batchStatistics) throws -> Gradients {
+        let graph = model.graph
+        var grads: [String: Tensor] = [graph.outputs[0].name: outputGradient]
+        var parameterGrads: [String: Tensor] = [:]
+        for (index, node) in graph.nodes.enumerated().reversed() {
+            guard var dy = grads.removeValue(forKey: node.output) else { continue }
+            if let mask = tape.masks[node.output] { mask.apply(&dy) }
+            let inputGrads = try backwardOp(node, index: index, dy: dy, tape: tape, graph: graph, batchNorm: batchNorm)
+            for (position, g) in inputGrads.enumerated() {
+                guard let g, position < node.inputs.count else { continue }
+                let name = node.inputs[position]
+                if name.isEmpty { continue }
+                if graph.initializers[name] != nil {
+                    if model.parameters.contains(name) { accumulate(&parameterGrads, name, g) }
+                } else {
+                    accumulate(&grads, name, g)
+                }
+            }
+        }
+        let parameters = try model.parameters.map { name -> Tensor in
+            if let g = parameterGrads[name] { return g }
+            return try Tensor(shape: graph.initializers[name]?.shape ?? [0])
+        }
+        return Gradients(parameters: parameters, input: grads[graph.inputs[0].name])
+    }
+
+    /// Adds `g` into `grads[name]`.
+    static func accumulate(_ grads: inout [String: Tensor], _ name: String, _ g: Tensor) {
+        guard var existing = grads.removeValue(forKey: name) else { grads[name] = g; return }
+        existing.storage.withUnsafeMutableBufferPointer { e in
+            g.storage.withUnsafeBufferPointer { gp in for i in e.indices { e[i] += gp[i] } }
+        }
+        grads[name] = existing
+    }
+}

@@ -1,0 +1,62 @@
+import TensorCore
+
+/// Strides that read a tensor of `shape` as if broadcast (numpy rules) to `target`:
+/// 0 on broadcast axes, right-aligned.
+func broadcastReadStrides(_ shape: [Int], to target: [Int]) -> [Int] {
+    var strides = [Int](repeating: 0, count: target.count)
+    var step = 1
+    for i in stride(from: shape.count - 1, through: 0, by: -1) {
+        let t = target.count - shape.count + i
+        strides[t] = shape[i] == 1 && target[t] != 1 ? 0 : step
+        step *= shape[i]
+    }
+    return strides
+}
+
+/// Calls `body(flatIndexInTarget, offsetInSmall)` for every element of `target`, row-major.
+@inline(__always)
+func forEachBroadcast(_ target: [Int], _ strides: [Int], _ body: (Int, Int) -> Void) {
+    let count = target.reduce(1, *)
+    guard count > 0 else { return }
+    var index = [Int](repeating: 0, count: target.count)
+    var offset = 0
+    for flat in 0..<count {
+        body(flat, offset)
+        var a = target.count - 1
+        while a >= 0 {
+            index[a] += 1
+            offset += strides[a]
+            if index[a] < target[a] { break }
+            offset -= strides[a] * index[a]
+            index[a] = 0
+            a -= 1
+        }
+    }
+}
+
+/// `t` broadcast (numpy rules) to `shape`, materialised.
+func broadcastTo(_ t: Tensor, _ shape: [Int]) throws -> Tensor {
+    if t.shape == shape { return t }
+    var out = try Tensor(shape: shape)
+    let strides = broadcastReadStrides(t.shape, to: shape)
+    t.storage.withUnsafeBufferPointer { tp in
+        out.storage.withUnsafeMutableBufferPointer { op in
+            forEachBroadcast(shape, strides) { flat, offset in op[flat] = tp[offset] }
+        }
+    }
+    return out
+}
+
+/// The adjoint of broadcasting: sums `t` over the axes along which a tensor of `shape` was
+/// broadcast to `t.shape` (numpy rules), giving a tensor of `shape`.
+public func sumToShape(_ t: Tensor, _ shape: [Int]) throws -> Tensor {
+    if t.shape == shape { return t }
+    var out = try Tensor(shape: shape)
+    let strides = broadcastReadStrides(shape, to: t.shape)
+    t.storage.withUnsafeBufferPointer { tp in
+        out.storage.withUnsafeMutableBufferPointer { op in
+            forEachBroadcast(t.shape, strides) { flat, offset in op[offset] += tp[flat] }
+        }
+    }
+    return out
+}

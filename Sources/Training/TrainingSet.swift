@@ -1,0 +1,57 @@
+import TensorCore
+
+/// Samples held in memory for training: student inputs, optional labels and optional teacher
+/// logits, row-aligned.
+public struct TrainingSet: Sendable {
+    /// Student inputs, N×(student per-sample shape).
+    public var inputs: Tensor
+    /// Class labels, N entries in `0..<classes`, or `nil` for unlabeled data.
+    public var labels: [Int]?
+    /// Teacher logits, N×classes, or `nil` for hard-label training.
+    public var teacherLogits: Tensor?
+
+    /// A set; fails when the parts disagree on the sample count.
+    public init(inputs: Tensor, labels: [Int]?, teacherLogits: Tensor?) throws {
+        let n = inputs.shape.first ?? 0
+        guard labels.map({ $0.count == n }) ?? true, teacherLogits.map({ $0.shape.first == n }) ?? true else {
+            throw ModelPressError.internalError("training set parts disagree on the sample count")
+        }
+        self.inputs = inputs
+        self.labels = labels
+        self.teacherLogits = teacherLogits
+    }
+
+    /// Number of samples.
+    public var count: Int { inputs.shape.first ?? 0 }
+
+    /// Rows `indices` of `t` (N×…) as a new tensor.
+    static func gather(_ t: Tensor, _ indices: ArraySlice<Int>) throws -> Tensor {
+        let per = t.count / max(1, t.shape[0])
+        var out = try Tensor(shape: [indices.count] + t.shape.dropFirst())
+        t.storage.withUnsafeBufferPointer { src in
+            out.storage.withUnsafeMutableBufferPointer { dst in
+                for (row, index) in indices.enumerated() {
+                    (dst.baseAddress! + row * per).update(from: src.baseAddress! + index * per, count: per)
+                }
+            }
+        }
+        return out
+    }
+
+    /// The samples at `indices`, in that order.
+    public func subset(_ indices: ArraySlice<Int>) throws -> TrainingSet {
+        try TrainingSet(inputs: try Self.gather(inputs, indices), labels: labels.map { l in indices.map { l[$0] } },
+                        teacherLogits: try teacherLogits.map { try Self.gather($0, indices) })
+    }
+
+    /// Splits off the last `fraction` of the samples (as Keras `validation_split` does, before
+    /// any shuffling): `(train, validation)`.
+    public func split(validationFraction fraction: Double) throws -> (TrainingSet, TrainingSet) {
+        let held = Int((Double(count) * fraction).rounded(.down))
+        guard held >= 1, held < count else {
+            throw ModelPressError.invalidArgument("--validation-split \(fraction) leaves \(count - held) training and \(held) validation samples of \(count).\nHINT: choose a fraction that keeps both sides non-empty.")
+        }
+        let all = Array(0..<count)
+        return (try subset(all[0..<(count - held)]), try subset(all[(count - held)...]))
+    }
+}

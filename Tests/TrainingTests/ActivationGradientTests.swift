@@ -1,0 +1,32 @@
+import Testing
+import TensorCore
+import Training
+import _TestSupport
+
+/// Finite-difference checks of every `Activation` case and of softmax.
+@Suite struct ActivationGradientTests {
+    static let cases: [(Activation, [Float])] = [
+        (.relu, [0]), (.sigmoid, []), (.tanh, []), (.softplus, []), (.softsign, [0]), (.selu, [0]), (.swish, []),
+        (.hardSwish, [-3, 3]), (.exponential, []), (.clip(min: -0.5, max: 0.5), [-0.5, 0.5]), (.leakyRelu(alpha: 0.2), [0]),
+        (.elu(alpha: 1.3), [0]), (.hardSigmoid(alpha: 0.2, beta: 0.5), [-2.5, 2.5]), (.hardSigmoid(alpha: 1 / 6, beta: 0.5), [-3, 3]),
+        (.gelu(approximate: false), []), (.gelu(approximate: true), []),
+        (.thresholdedLinear(threshold: 0.5, negativeSlope: 0.1, maxValue: 2), [0, 0.5, 2]),
+        (.thresholdedLinear(threshold: 0, negativeSlope: 0, maxValue: nil), [0]),
+    ]
+
+    @Test(arguments: cases.indices)
+    func activation(_ index: Int) throws {
+        let (f, kinks) = Self.cases[index]
+        let g = try singleNodeGraph(.activation(f), inputShape: [4, 12])
+        // ±4 exercises the saturating branches (hard sigmoid/swish, clip, elu's exponential side).
+        try checkGradients(g, input: try awayFromKinks([4, 12], kinks: kinks, scale: 4), h: 1e-2)
+    }
+
+    @Test func softmaxOverClasses() throws {
+        try checkGradients(try singleNodeGraph(.softmax(axis: 1), inputShape: [3, 7]), input: random([3, 7], seed: 1))
+    }
+
+    @Test func softmaxOverChannels() throws {
+        try checkGradients(try singleNodeGraph(.softmax(axis: 1), inputShape: [2, 4, 2, 3]), input: random([2, 4, 2, 3], seed: 2))
+    }
+}
