@@ -1,10 +1,18 @@
 import Dispatch
 import TensorCore
 
+/// Called with each value's name and contents as the executor computes it (graph inputs
+/// first, then every node output in order), after fake quantization; for calibration.
+public typealias ValueObserver = (_ name: String, _ value: Tensor) throws -> Void
+
 /// Runs a graph in float32 on the CPU: one kernel per node, values freed after their last use.
+/// Values with a quantization annotation (`Graph.quantization`) are fake-quantized: annotated
+/// weights once here, annotated activations as they are computed.
 public struct Executor: Sendable {
     /// The graph executed.
     public let graph: Graph
+    /// Annotated initializers, quantized then dequantized (read instead of the float ones).
+    private let quantizedInitializers: [String: Tensor]
     /// For each node index, the values whose last reader it is.
     private let releaseAfter: [[String]]
     /// For each node index, whether it may take its first input over (it is the value's last
@@ -15,6 +23,13 @@ public struct Executor: Sendable {
     /// Prepares `graph` for execution.
     public init(graph: Graph) {
         self.graph = graph
+        var quantized: [String: Tensor] = [:]
+        for (name, q) in graph.quantization {
+            guard var t = graph.initializers[name] else { continue }
+            q.fakeQuantize(&t)
+            quantized[name] = t
+        }
+        quantizedInitializers = quantized
         var lastUse: [String: Int] = [:]
         for (i, node) in graph.nodes.enumerated() {
             for input in node.inputs where !input.isEmpty && graph.initializers[input] == nil { lastUse[input] = i }
@@ -31,25 +46,32 @@ public struct Executor: Sendable {
 
     /// Runs the graph on a batch: `inputs` maps each graph input name to an N×… tensor whose
     /// per-sample shape matches the declared one. Returns the outputs in graph order.
-    public func run(_ inputs: [String: Tensor], profile: ExecutionProfile? = nil) throws -> [Tensor] {
+    /// `observe`, when given, sees every graph input and node output (see `ValueObserver`).
+    public func run(_ inputs: [String: Tensor], profile: ExecutionProfile? = nil, observe: ValueObserver? = nil) throws -> [Tensor] {
         var values: [String: Tensor] = [:]
         for info in graph.inputs {
             guard let t = inputs[info.name] else { throw ModelPressError.invalidArgument("no data for graph input '\(info.name)'") }
             guard t.rank == info.shape.count, Array(t.shape.dropFirst()) == Array(info.shape.dropFirst()) else {
                 throw ModelPressError.invalidArgument("input '\(info.name)' has shape \(t.shape); the model expects [N] + \(Array(info.shape.dropFirst()))")
             }
-            values[info.name] = t
+            var value = t
+            graph.quantization[info.name]?.fakeQuantize(&value)
+            try observe?(info.name, value)
+            values[info.name] = value
         }
         for (index, node) in graph.nodes.enumerated() {
             var args: [Tensor?] = try node.inputs.enumerated().map { position, name in
                 if name.isEmpty { return nil }
                 if position == 0 && ownsFirstInput[index], let owned = values.removeValue(forKey: name) { return owned }
-                if let v = values[name] ?? graph.initializers[name] { return v }
+                if let v = values[name] ?? quantizedInitializers[name] ?? graph.initializers[name] { return v }
                 throw ModelPressError.internalError("value '\(name)' read by node '\(node.name)' is not available")
             }
             let start = profile == nil ? 0 : DispatchTime.now().uptimeNanoseconds
-            values[node.output] = try Self.execute(node.op, &args)
+            var output = try Self.execute(node.op, &args)
+            graph.quantization[node.output]?.fakeQuantize(&output)
             profile?.record(node.op, nanoseconds: DispatchTime.now().uptimeNanoseconds - start)
+            try observe?(node.output, output)
+            values[node.output] = output
             for name in releaseAfter[index] { values[name] = nil }
         }
         return try graph.outputs.map { info in
@@ -59,11 +81,18 @@ public struct Executor: Sendable {
     }
 
     /// Runs a single-input graph on `x` and returns its first output.
-    public func run(_ x: Tensor, profile: ExecutionProfile? = nil) throws -> Tensor {
+    public func run(_ x: Tensor, profile: ExecutionProfile? = nil, observe: ValueObserver? = nil) throws -> Tensor {
         guard graph.inputs.count == 1, let name = graph.inputs.first?.name else {
             throw ModelPressError.invalidArgument("the model has \(graph.inputs.count) inputs; give one tensor per input")
         }
-        return try run([name: x], profile: profile)[0]
+        return try run([name: x], profile: profile, observe: observe)[0]
+    }
+
+    /// Executes one op on `inputs` (`nil` for absent optional inputs) with the float kernel
+    /// `run` uses; for executors that run some ops themselves (the integer executor).
+    public static func evaluate(_ op: Op, _ inputs: [Tensor?]) throws -> Tensor {
+        var a = inputs
+        return try execute(op, &a)
     }
 
     /// Executes one op on its arguments (`nil` for absent optional inputs). Takes the first

@@ -27,6 +27,16 @@ public struct ONNXExportOptions: Sendable {
     public var compressionSummary: String?
     /// Run `exportPasses` (BatchNorm folding etc.) before lowering.
     public var optimize = true
+    /// How a quantized graph is written: QDQ (default) or QOperator.
+    public var quantizedForm = QuantizedForm.qdq
+
+    /// ONNX forms of a quantized graph.
+    public enum QuantizedForm: String, Sendable, CaseIterable {
+        /// QuantizeLinear / DequantizeLinear around float ops.
+        case qdq
+        /// QLinearConv for Conv and Dense, Q/DQ around the ops with no integer form.
+        case qoperator
+    }
 
     /// Default options (opset 13, inputs as declared).
     public init() {}
@@ -53,10 +63,27 @@ public enum ONNXExporter {
             throw ModelPressError.invalidArgument("opset \(options.opset) is not supported.\nHINT: choose an opset from \(ONNXVersions.supportedOpsets.lowerBound) to \(ONNXVersions.supportedOpsets.upperBound).")
         }
         var passes: [any GraphPass] = options.optimize ? exportPasses : []
-        if options.inputLayout == .nchw { passes.insert(ChannelsFirstInput(), at: 0) }
+        if options.inputLayout == .nchw {
+            guard graph.quantization.isEmpty else {
+                throw ModelPressError.invalidArgument("--input-layout nchw is not supported for quantized models yet.\nHINT: export the float model with --input-layout nchw, then quantize that file.")
+            }
+            passes.insert(ChannelsFirstInput(), at: 0)
+        }
         let (prepared, reports) = try runPasses(passes, on: graph)
-        var builder = ONNXGraphBuilder(graph: prepared, opset: options.opset)
-        for node in prepared.nodes { try builder.lower(node) }
+        var builder: ONNXGraphBuilder
+        if prepared.quantization.isEmpty {
+            builder = ONNXGraphBuilder(graph: prepared, opset: options.opset)
+            for node in prepared.nodes { try builder.lower(node) }
+        } else if options.quantizedForm == .qoperator {
+            var floatOnly = prepared
+            for name in prepared.quantization.keys { floatOnly.initializers[name] = nil }
+            builder = ONNXGraphBuilder(graph: floatOnly, opset: options.opset)
+            try builder.lowerQOperator(original: prepared)
+        } else {
+            let layout = QDQLayout(prepared)
+            builder = ONNXGraphBuilder(graph: layout.graph, opset: options.opset)
+            try builder.lowerQDQ(layout)
+        }
 
         var g = Onnx_GraphProto()
         g.name = prepared.name.isEmpty ? "model" : prepared.name

@@ -70,6 +70,12 @@ struct ONNXGraphBuilder {
         return name
     }
 
+    /// Appends an initializer whose name the caller made with `fresh`.
+    mutating func appendInitializer(_ proto: Onnx_TensorProto) {
+        initializers.append(proto)
+        emitted.insert(proto.name)
+    }
+
     /// A new float32 scalar constant named after `base`.
     mutating func scalar(_ base: String, _ value: Float) -> String {
         constant(base, Tensor(scalar: value))

@@ -96,7 +96,7 @@ extension ONNXImportContext {
     func unsupported(_ node: Onnx_NodeProto) -> ModelPressError {
         let op = node.domain.isEmpty ? node.opType : "\(node.domain).\(node.opType)"
         let hint = ["QuantizeLinear", "DequantizeLinear", "QLinearConv", "QLinearMatMul", "MatMulInteger", "ConvInteger"].contains(node.opType)
-            ? "quantized ONNX models cannot be imported yet; import the float model instead"
+            ? "ModelPress reads quantized models in QDQ form (QuantizeLinear→DequantizeLinear pairs and DequantizeLinear of constant weights, with constant scales) and QLinearConv; this quantized operator is outside that, so import the float model and quantize it with `modelpress quantize`"
             : "ModelPress imports float CNN/MLP operators (Conv, Gemm, MatMul, pooling, activations, elementwise, static reshapes); simplify the model (e.g. onnxsim) or replace the operator"
         return .unsupportedLayer(file: file, layer: node.name, className: "ONNX \(op)", reason: "is not supported by the ONNX importer.\nHINT: \(hint)")
     }

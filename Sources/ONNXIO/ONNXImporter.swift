@@ -22,8 +22,17 @@ public enum ONNXImporter {
             throw ModelPressError.invalidModel(file: file, location: "ONNX model", message: "imports no version of the default ai.onnx opset",
                                                hint: "export the model with a standard ONNX opset (13 or later recommended)")
         }
-        var context = try ONNXImportContext(file: file, opset: opset, graph: model.graph)
+        let folding = try QDQFolding(try QOperatorExpansion.expand(model.graph, file: file), file: file)
+        var context = try ONNXImportContext(file: file, opset: opset, graph: folding.graph)
         var graph = try context.run()
+        for (name, q) in folding.quantization.sorted(by: { $0.key < $1.key }) {
+            guard let shape = graph.shapes[name] else { continue }
+            try q.validate(for: shape) { message in
+                ModelPressError.invalidModel(file: file, location: "quantized value '\(name)'", message: message,
+                                             hint: "re-export the quantized model; its scales and zero points do not fit the tensor")
+            }
+            graph.quantization[name] = q
+        }
         for entry in model.metadataProps { graph.metadata[entry.key] = entry.value }
         graph.metadata["source_format"] = "onnx"
         graph.metadata["onnx.producer"] = model.producerName + (model.producerVersion.isEmpty ? "" : " " + model.producerVersion)

@@ -34,6 +34,27 @@ enum ONNXTensor {
         return proto
     }
 
+    /// An int8, uint8 or int32 initializer named `name` of shape `shape` (values in range).
+    static func quantized(_ name: String, _ values: [Int64], shape: [Int], type: QuantizedElementType) -> Onnx_TensorProto {
+        var proto = Onnx_TensorProto()
+        proto.name = name
+        proto.dims = shape.map(Int64.init)
+        var data = Data(capacity: values.count * (type == .int32 ? 4 : 1))
+        switch type {
+        case .int8:
+            proto.dataType = ONNXDataType.int8
+            for v in values { data.append(UInt8(bitPattern: Int8(clamping: v))) }
+        case .uint8:
+            proto.dataType = ONNXDataType.uint8
+            for v in values { data.append(UInt8(clamping: v)) }
+        case .int32:
+            proto.dataType = ONNXDataType.int32
+            for v in values { withUnsafeBytes(of: Int32(clamping: v).littleEndian) { data.append(contentsOf: $0) } }
+        }
+        proto.rawData = data
+        return proto
+    }
+
     /// The shape of `proto`, checked (non-negative, no overflow).
     static func shape(of proto: Onnx_TensorProto, _ fail: (String) -> ModelPressError) throws -> [Int] {
         let dims = proto.dims.map { Int(clamping: $0) }

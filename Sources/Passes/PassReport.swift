@@ -37,8 +37,11 @@ public protocol GraphPass: Sendable {
     func run(_ graph: Graph) throws -> (Graph, PassReport)
 }
 
-/// Runs passes in order, collecting their reports.
+/// Runs passes in order, collecting their reports. A quantized graph (one with
+/// `Graph.quantization` annotations) is returned unchanged: its weights and value names are
+/// what the annotations describe, and the float rewrites would invalidate them.
 public func runPasses(_ passes: [any GraphPass], on graph: Graph) throws -> (Graph, [PassReport]) {
+    guard graph.quantization.isEmpty else { return (graph, []) }
     var g = graph
     var reports: [PassReport] = []
     for pass in passes {

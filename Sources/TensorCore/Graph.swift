@@ -55,6 +55,9 @@ public struct Graph: Equatable, Sendable {
     public var shapes: [String: [Int]]
     /// Free-form provenance (source file, format, Keras version, ...).
     public var metadata: [String: String]
+    /// Quantization annotations by value name (initializers and activations): each annotated
+    /// value is read through quantize → dequantize (see `TensorQuantization`).
+    public var quantization: [String: TensorQuantization]
 
     /// An empty graph named `name`.
     public init(name: String) {
@@ -65,6 +68,7 @@ public struct Graph: Equatable, Sendable {
         self.initializers = [:]
         self.shapes = [:]
         self.metadata = [:]
+        self.quantization = [:]
     }
 
     /// Adds `node` after checking its inputs exist, inferring and recording its output shape.

@@ -19,6 +19,7 @@ struct ModelPressCommand: ParsableCommand {
             BenchCommand.self,
             TrainCommand.self,
             DistillCommand.self,
+            QuantizeCommand.self,
             VerifyCommand.self,
         ]
     )

@@ -2,6 +2,8 @@ import ArgumentParser
 import Evaluation
 import Foundation
 import ModelIO
+import Quantization
+import TensorCore
 
 /// `modelpress predict`: the model's outputs for every sample, written as dataset `y_pred`.
 struct PredictCommand: ParsableCommand {
@@ -15,11 +17,23 @@ struct PredictCommand: ParsableCommand {
     @Option(name: .shortAndLong, help: "Output HDF5 file (written atomically).")
     var out: String
 
+    @Flag(help: "Run a quantized model on the integer-only engine (int32 accumulators, fixed-point requantization).")
+    var integer = false
+
+    @Option(help: "Requantization rounding of --integer: single (one 64-bit rounding shift) or double (gemmlowp).")
+    var rounding = "single"
+
+    func validate() throws {
+        guard RequantizationRounding(rawValue: rounding) != nil else { throw ValidationError("--rounding must be single or double, not '\(rounding)'.") }
+    }
+
     func run() throws {
         let graph = try model.load()
         let data = try dataset.open(requireLabels: false)
-        let runner = try DatasetRunner(graph: graph, batchSize: dataset.batchSize)
-        let predictions = try runner.predict(data, progress: ProgressReporter("predict", quiet: output.quiet).update)
+        let progress = ProgressReporter("predict", quiet: output.quiet)
+        let predictions = integer
+            ? try IntegerExecutor(graph: try inferenceGraph(graph), rounding: RequantizationRounding(rawValue: rounding) ?? .singleRounding).predict(data, batchSize: dataset.batchSize, progress: progress.update)
+            : try DatasetRunner(graph: graph, batchSize: dataset.batchSize).predict(data, progress: progress.update)
         try PredictionWriter.write(predictions, to: out, attributes: [
             "model": model.model, "model_sha256": graph.metadata["source_sha256"] ?? "", "data": dataset.data,
             "x_key": dataset.xKey, "producer": "modelpress \(ModelPressVersion.string)",

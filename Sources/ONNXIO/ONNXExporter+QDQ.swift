@@ -1,0 +1,108 @@
+import ONNXProto
+import TensorCore
+
+/// The QDQ form of a quantized graph (`Graph.quantization`): every annotated activation is
+/// written by its producer, then `QuantizeLinear → DequantizeLinear`, and its readers read the
+/// dequantized value; every annotated initializer is stored as int8 / int32 integers behind a
+/// `DequantizeLinear` (per axis for per-channel weights, opset 13) that writes the
+/// initializer's name. `ONNXImporter` folds both patterns back into annotations.
+struct QDQLayout {
+    /// The graph to lower: readers renamed, annotated initializers removed (their DQ writes them).
+    var graph: Graph
+    /// Annotated activation → the name its producer writes.
+    var written: [String: String] = [:]
+    /// Annotated activation → the name its readers read (the DequantizeLinear output).
+    var read: [String: String] = [:]
+    /// The annotations (from the original graph).
+    let quantization: [String: TensorQuantization]
+    /// Annotated initializers of the original graph, by name.
+    let quantizedInitializers: [String: Tensor]
+
+    /// The layout for `original`.
+    init(_ original: Graph) {
+        var g = original
+        quantization = original.quantization
+        var taken = Set(original.shapes.keys)
+        for node in original.nodes { taken.insert(node.name) }
+        func fresh(_ base: String) -> String {
+            var name = base, i = 1
+            while taken.contains(name) { name = "\(base)_\(i)"; i += 1 }
+            taken.insert(name)
+            return name
+        }
+        let outputs = Set(original.outputs.map(\.name))
+        var written: [String: String] = [:], read: [String: String] = [:]
+        for (value, _) in original.quantization.sorted(by: { $0.key < $1.key }) where original.initializers[value] == nil {
+            guard let shape = original.shapes[value] else { continue }
+            if outputs.contains(value) {
+                let pre = fresh(value + "/float")
+                (written[value], read[value]) = (pre, value)
+                g.shapes[pre] = shape
+            } else {
+                let dq = fresh(value + "/dq")
+                (written[value], read[value]) = (value, dq)
+                g.shapes[dq] = shape
+            }
+        }
+        for i in g.nodes.indices {
+            g.nodes[i].inputs = g.nodes[i].inputs.map { read[$0] ?? $0 }
+            g.nodes[i].output = written[g.nodes[i].output] ?? g.nodes[i].output
+        }
+        var constants: [String: Tensor] = [:]
+        for name in original.quantization.keys {
+            if let t = g.initializers.removeValue(forKey: name) { constants[name] = t }
+        }
+        quantizedInitializers = constants
+        graph = g
+        self.written = written
+        self.read = read
+    }
+}
+
+extension ONNXGraphBuilder {
+    /// Lowers a quantized graph in QDQ form (see `QDQLayout`): weight DequantizeLinear nodes
+    /// first (sorted by name), then each IR node followed by its output's Q/DQ pair.
+    mutating func lowerQDQ(_ layout: QDQLayout) throws {
+        for (name, tensor) in layout.quantizedInitializers.sorted(by: { $0.key < $1.key }) {
+            guard let q = layout.quantization[name] else { continue }
+            try dequantizeConstant(name, tensor, q)
+        }
+        for input in graph.inputs where layout.read[input.name] != nil { quantizeDequantize(input.name, layout) }
+        var originalOutput: [String: String] = [:]
+        for (value, written) in layout.written { originalOutput[written] = value }
+        for node in graph.nodes {
+            try lower(node)
+            if let value = originalOutput[node.output] { quantizeDequantize(value, layout) }
+        }
+    }
+
+    /// `QuantizeLinear(written) → DequantizeLinear → read` for annotated activation `value`,
+    /// the scale and zero point initializers shared by both nodes.
+    private mutating func quantizeDequantize(_ value: String, _ layout: QDQLayout) {
+        guard let q = layout.quantization[value], let written = layout.written[value], let read = layout.read[value] else { return }
+        let scale = scalar(value + "/scale", q.scales[0])
+        let zeroName = fresh(value + "/zero_point")
+        appendInitializer(ONNXTensor.quantized(zeroName, [Int64(q.zeroPoints[0])], shape: [], type: q.type))
+        let quantized = fresh(value + "/q")
+        add("QuantizeLinear", name: quantized, inputs: [written, scale, zeroName], output: quantized, shape: nil)
+        add("DequantizeLinear", name: fresh(value + "/DequantizeLinear"), inputs: [quantized, scale, zeroName], output: read, shape: nil)
+    }
+
+    /// An int8 / int32 initializer for `tensor` and the DequantizeLinear writing `name`; the zero
+    /// point (always 0 for weights and biases) is left out, which DequantizeLinear reads as 0.
+    mutating func dequantizeConstant(_ name: String, _ tensor: Tensor, _ q: TensorQuantization) throws {
+        let channels = q.scales.count
+        let inner = q.axis.map { tensor.shape[($0 + 1)...].reduce(1, *) } ?? tensor.count
+        let values = tensor.storage.enumerated().map { i, x in q.quantize(x, channel: channels == 1 ? 0 : (i / max(1, inner)) % channels) }
+        let integers = fresh(name + "/quantized")
+        appendInitializer(ONNXTensor.quantized(integers, values, shape: tensor.shape, type: q.type))
+        let scale = channels == 1 ? scalar(name + "/scale", q.scales[0])
+            : constant(name + "/scale", try Tensor(shape: [channels], storage: q.scales))
+        let attributes: [Onnx_AttributeProto] = channels == 1 ? [] : [.int("axis", q.axis ?? 0)]
+        guard q.zeroPoints.allSatisfy({ $0 == 0 }) else {
+            throw ModelPressError.internalError("initializer '\(name)' has a nonzero zero point; weights and biases are symmetric")
+        }
+        add("DequantizeLinear", name: fresh(name + "/DequantizeLinear"), inputs: [integers, scale], output: name,
+            attributes: attributes, shape: nil)
+    }
+}

@@ -1,0 +1,176 @@
+import ONNXProto
+import TensorCore
+
+/// The QOperator form of a quantized graph: values flow as integers between integer ops.
+/// - A Conv whose input, int8 weights, int32 bias and output are annotated becomes
+///   `QLinearConv` (per-channel weight scales, int32 bias); such a Dense on N×K input becomes
+///   `Reshape → QLinearConv (1×1, weights M×K×1×1) → Reshape`, which keeps the int32 bias exact
+///   (QLinearMatMul has no bias input) with standard-domain ops only.
+/// - MaxPool, Flatten, Reshape, Transpose and Identity whose output shares the input's
+///   parameters run on the integers.
+/// - Every other op reads `DequantizeLinear` outputs and, when its output is annotated, is
+///   followed by `QuantizeLinear`; annotated graph outputs end in `DequantizeLinear`.
+/// `ONNXImporter` expands these ops back into the QDQ form before folding it.
+extension ONNXGraphBuilder {
+    /// Lowers `original` (the builder's graph minus its annotated initializers) in QOperator form.
+    mutating func lowerQOperator(original: Graph) throws {
+        var state = QOperatorState()
+        for input in original.inputs {
+            state.float[input.name] = input.name
+            if let q = original.quantization[input.name] { state.integer[input.name] = quantize(input.name, from: input.name, q, &state) }
+        }
+        for node in original.nodes {
+            if try lowerIntegerCompute(node, original, &state) { continue }
+            if let x = node.inputs.first, let xq = state.integer[x], isMovingOp(node.op),
+               let q = original.quantization[node.output], q == original.quantization[x] {
+                var moved = node
+                moved.inputs[0] = xq
+                moved.output = fresh(node.output + "/q")
+                try lower(moved)
+                state.integer[node.output] = moved.output
+                continue
+            }
+            var floatNode = node
+            floatNode.inputs = try node.inputs.map { try floatName($0, original, &state) }
+            if let q = original.quantization[node.output] {
+                floatNode.output = fresh(node.output + "/float")
+                try lower(floatNode)
+                state.integer[node.output] = quantize(node.output, from: floatNode.output, q, &state)
+            } else {
+                try lower(floatNode)
+                state.float[node.output] = node.output
+            }
+        }
+        for output in original.outputs where state.float[output.name] != output.name {
+            guard let integer = state.integer[output.name], let q = original.quantization[output.name] else {
+                throw ModelPressError.internalError("graph output '\(output.name)' was not lowered")
+            }
+            let (scale, zero) = parameters(output.name, q, &state)
+            add("DequantizeLinear", name: fresh(output.name + "/DequantizeLinear"), inputs: [integer, scale, zero], output: output.name, shape: nil)
+        }
+    }
+
+    /// QLinearConv for an eligible Conv / Dense; false when the node is not eligible.
+    private mutating func lowerIntegerCompute(_ node: Node, _ g: Graph, _ state: inout QOperatorState) throws -> Bool {
+        let isConv: Bool
+        switch node.op {
+        case .conv2D: isConv = true
+        case .linear: isConv = false
+        default: return false
+        }
+        guard node.inputs.count >= 2, let xInteger = state.integer[node.inputs[0]], let xq = g.quantization[node.inputs[0]], xq.axis == nil,
+              let yq = g.quantization[node.output], yq.axis == nil, yq.type != .int32,
+              let w = g.initializers[node.inputs[1]], let wq = g.quantization[node.inputs[1]], wq.type == .int8,
+              !g.outputs.contains(where: { $0.name == node.output }) else { return false }
+        var biasName: String?
+        if node.inputs.count > 2, !node.inputs[2].isEmpty {
+            guard let b = g.initializers[node.inputs[2]], let bq = g.quantization[node.inputs[2]], bq.type == .int32,
+                  bq.zeroPoints.allSatisfy({ $0 == 0 }) else { return false }
+            for (c, s) in bq.scales.enumerated() {
+                let expected = xq.scales[0] * wq.scales[wq.scales.count == 1 ? 0 : c]
+                guard abs(s - expected) <= 1e-6 * expected else { return false }
+            }
+            let values = b.storage.enumerated().map { c, v in bq.quantize(v, channel: bq.scales.count == 1 ? 0 : c) }
+            let name = fresh(node.inputs[2] + "/quantized")
+            appendInitializer(ONNXTensor.quantized(name, values, shape: [b.count], type: .int32))
+            biasName = name
+        }
+        let xShape = g.shapes[node.inputs[0]] ?? []
+        if !isConv && xShape.count != 2 { return false }
+        // Weights as O×I×kh×kw integers with per-output-channel scales (axis 0).
+        let channels = wq.scales.count
+        var weightShape = w.shape
+        var weightValues: [Int64]
+        if isConv {
+            let inner = w.count / max(1, w.shape[0])
+            weightValues = w.storage.enumerated().map { i, v in wq.quantize(v, channel: channels == 1 ? 0 : i / max(1, inner)) }
+        } else {
+            let (k, m) = (w.shape[0], w.shape[1])
+            weightShape = [m, k, 1, 1]
+            weightValues = [Int64](repeating: 0, count: k * m)
+            for row in 0..<k {
+                for col in 0..<m { weightValues[col * k + row] = wq.quantize(w.storage[row * m + col], channel: channels == 1 ? 0 : col) }
+            }
+        }
+        let weightName = fresh(node.inputs[1] + "/quantized")
+        appendInitializer(ONNXTensor.quantized(weightName, weightValues, shape: weightShape, type: .int8))
+        let weightScale = constant(node.inputs[1] + "/scale", try Tensor(shape: [channels], storage: wq.scales))
+        let weightZero = fresh(node.inputs[1] + "/zero_point")
+        appendInitializer(ONNXTensor.quantized(weightZero, wq.zeroPoints.map(Int64.init), shape: [channels], type: .int8))
+        let (xScale, xZero) = parameters(node.inputs[0], xq, &state)
+        let (yScale, yZero) = parameters(node.output, yq, &state)
+        let attributes: [Onnx_AttributeProto]
+        var convInput = xInteger
+        if case .conv2D(let a) = node.op {
+            attributes = [.ints("dilations", a.dilations), .int("group", a.group), .ints("kernel_shape", a.kernel),
+                          .ints("pads", a.pads), .ints("strides", a.strides)]
+        } else {
+            attributes = [.ints("kernel_shape", [1, 1])]
+            convInput = fresh(node.name + "/nchw")
+            add("Reshape", name: convInput, inputs: [xInteger, int64s(node.name + "/nchw_shape", [-1, w.shape[0], 1, 1])], output: convInput, shape: nil)
+        }
+        var output = fresh(node.output + "/q")
+        add("QLinearConv", name: isConv ? node.name : fresh(node.name + "/QLinearConv"),
+            inputs: [convInput, xScale, xZero, weightName, weightScale, weightZero, yScale, yZero] + (biasName.map { [$0] } ?? []),
+            output: output, attributes: attributes, shape: nil, docString: node.layer == node.name ? "" : "layer: \(node.layer)")
+        if !isConv {
+            let flat = fresh(node.output + "/q2d")
+            add("Reshape", name: node.name, inputs: [output, int64s(node.name + "/shape", [-1, w.shape[1]])], output: flat, shape: nil)
+            output = flat
+        }
+        state.integer[node.output] = output
+        return true
+    }
+
+    /// The float name of `value` for a float op: itself, or a DequantizeLinear of its integers
+    /// (once per value); annotated initializers get their DequantizeLinear on first use.
+    private mutating func floatName(_ value: String, _ g: Graph, _ state: inout QOperatorState) throws -> String {
+        if value.isEmpty { return value }
+        if let f = state.float[value] { return f }
+        if let t = g.initializers[value], let q = g.quantization[value] {
+            try dequantizeConstant(value, t, q)
+            state.float[value] = value
+            return value
+        }
+        guard let integer = state.integer[value], let q = g.quantization[value] else { return value }
+        let (scale, zero) = parameters(value, q, &state)
+        let name = fresh(value + "/dq")
+        add("DequantizeLinear", name: name, inputs: [integer, scale, zero], output: name, shape: nil)
+        state.float[value] = name
+        return name
+    }
+
+    /// `QuantizeLinear(floatValue)` with `value`'s parameters; returns the integer name.
+    private mutating func quantize(_ value: String, from floatValue: String, _ q: TensorQuantization, _ state: inout QOperatorState) -> String {
+        let (scale, zero) = parameters(value, q, &state)
+        let name = fresh(value + "/q")
+        add("QuantizeLinear", name: name, inputs: [floatValue, scale, zero], output: name, shape: nil)
+        return name
+    }
+
+    /// The scalar scale and zero point initializers of activation `value` (made once).
+    private mutating func parameters(_ value: String, _ q: TensorQuantization, _ state: inout QOperatorState) -> (String, String) {
+        if let p = state.parameters[value] { return p }
+        let scale = scalar(value + "/scale", q.scales[0])
+        let zero = fresh(value + "/zero_point")
+        appendInitializer(ONNXTensor.quantized(zero, [Int64(q.zeroPoints[0])], shape: [], type: q.type))
+        state.parameters[value] = (scale, zero)
+        return (scale, zero)
+    }
+
+    /// Ops that run on integers unchanged in the QOperator form (standard ops accepting uint8/int8).
+    private func isMovingOp(_ op: Op) -> Bool {
+        switch op {
+        case .maxPool2D, .flatten, .reshape, .transpose, .identity: return true
+        default: return false
+        }
+    }
+}
+
+/// Names made while lowering to QOperator: each activation's integer and float tensors and
+/// its shared scale / zero point initializers.
+struct QOperatorState {
+    var integer: [String: String] = [:]
+    var float: [String: String] = [:]
+    var parameters: [String: (String, String)] = [:]
+}

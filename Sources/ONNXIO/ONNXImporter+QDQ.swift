@@ -1,0 +1,121 @@
+import ONNXProto
+import TensorCore
+
+/// Reads the QDQ form back into float values plus `Graph.quantization` annotations, before the
+/// float import runs:
+/// - `DequantizeLinear` of a constant integer tensor becomes a float initializer named after
+///   its output (`scale · (q − zero_point)`), annotated with the integer parameters;
+/// - `QuantizeLinear(x) → DequantizeLinear → y` on an activation (every reader of the
+///   quantized value a DequantizeLinear with the same parameters) disappears: readers of `y`
+///   read `x`, and `x` is annotated (when `y` is a graph output, `x` is renamed `y`).
+/// Anything else (a QuantizeLinear read by other ops, QLinear* operators) is left for the
+/// importer, which refuses it with a hint.
+struct QDQFolding {
+    /// The float graph.
+    var graph: Onnx_GraphProto
+    /// Annotations by value name.
+    var quantization: [String: TensorQuantization] = [:]
+
+    /// Folds the QDQ patterns of `onnx` (file `file` in errors).
+    init(_ onnx: Onnx_GraphProto, file: String) throws {
+        graph = onnx
+        guard onnx.node.contains(where: { $0.opType == "QuantizeLinear" || $0.opType == "DequantizeLinear" }) else { return }
+        func fail(_ node: Onnx_NodeProto, _ message: String) -> ModelPressError {
+            .invalidModel(file: file, location: "node '\(node.name)' (\(node.opType))", message: message,
+                          hint: "re-export the quantized model; ModelPress reads QDQ models with constant scales and zero points")
+        }
+        var initializers: [String: Onnx_TensorProto] = [:]
+        for t in onnx.initializer { initializers[t.name] = t }
+        var readers: [String: [Int]] = [:]
+        for (i, node) in onnx.node.enumerated() {
+            for input in node.input where !input.isEmpty { readers[input, default: []].append(i) }
+        }
+        let outputs = Set(onnx.output.map(\.name))
+        var removed = Set<Int>()
+        var newInitializers: [Onnx_TensorProto] = []
+        var rename: [String: String] = [:]
+
+        /// The annotation of a Q or DQ node from its constant scale / zero point inputs.
+        func parameters(_ node: Onnx_NodeProto, integerType: Int32?) throws -> TensorQuantization? {
+            guard node.input.count >= 2, let scaleProto = initializers[node.input[1]] else { return nil }
+            let f = { (m: String) in fail(node, m) }
+            let scales = try ONNXTensor.floats(scaleProto, f).storage
+            var zeroPoints = [Int32](repeating: 0, count: scales.count)
+            var typeCode = integerType ?? ONNXDataType.uint8
+            if node.input.count >= 3, !node.input[2].isEmpty {
+                guard let zp = initializers[node.input[2]] else { return nil }
+                typeCode = zp.dataType
+                zeroPoints = try ONNXTensor.int64s(zp, f).map { Int32(clamping: $0) }
+            }
+            let type: QuantizedElementType
+            switch typeCode {
+            case ONNXDataType.int8: type = .int8
+            case ONNXDataType.uint8: type = .uint8
+            case ONNXDataType.int32: type = .int32
+            default: throw fail(node, "uses integer type \(typeCode); ModelPress reads int8, uint8 and int32")
+            }
+            guard zeroPoints.count == scales.count else { throw fail(node, "has \(scales.count) scales but \(zeroPoints.count) zero points") }
+            let axis = scales.count > 1 ? node.int("axis", default: 1) : nil
+            return TensorQuantization(scales: scales, zeroPoints: zeroPoints, axis: axis, type: type)
+        }
+
+        for (i, node) in onnx.node.enumerated() where node.opType == "DequantizeLinear" {
+            guard let x = node.input.first, let q = initializers[x], let out = node.output.first else { continue }
+            let f = { (m: String) in fail(node, m) }
+            guard var p = try parameters(node, integerType: q.dataType) else { continue }
+            let shape = try ONNXTensor.shape(of: q, f)
+            if var axis = p.axis {
+                if axis < 0 { axis += shape.count }
+                p.axis = axis
+            }
+            try p.validate(for: shape, f)
+            let ints = try ONNXTensor.int64s(q, f)
+            let inner = p.axis.map { shape[($0 + 1)...].reduce(1, *) } ?? ints.count
+            let n = p.scales.count
+            let floats = ints.enumerated().map { j, v in p.dequantize(v, channel: n == 1 ? 0 : (j / max(1, inner)) % n) }
+            newInitializers.append(ONNXTensor.float(out, try Tensor(shape: shape, storage: floats)))
+            quantization[out] = p
+            removed.insert(i)
+        }
+        for (i, node) in onnx.node.enumerated() where node.opType == "QuantizeLinear" {
+            guard let x = node.input.first, let qOut = node.output.first, initializers[x] == nil,
+                  let p = try parameters(node, integerType: nil), p.scales.count == 1,
+                  let users = readers[qOut], !users.isEmpty, !outputs.contains(qOut) else { continue }
+            let pairs = try users.map { j -> Int? in
+                let dq = onnx.node[j]
+                guard dq.opType == "DequantizeLinear", dq.input.first == qOut, try parameters(dq, integerType: nil) == p else { return nil }
+                return j
+            }
+            guard pairs.allSatisfy({ $0 != nil }) else { continue }
+            let dqs = pairs.compactMap { $0 }
+            let dqOutputs = dqs.compactMap { onnx.node[$0].output.first }
+            var target = x
+            if let graphOutput = dqOutputs.first(where: { outputs.contains($0) }) {
+                target = graphOutput
+                rename[x] = graphOutput
+            }
+            for y in dqOutputs where y != target { rename[y] = target }
+            quantization[target] = p
+            removed.insert(i)
+            removed.formUnion(dqs)
+        }
+        func resolve(_ name: String) -> String {
+            var n = name, steps = 0
+            while let next = rename[n], next != n, steps < 64 { n = next; steps += 1 }
+            return n
+        }
+        var nodes: [Onnx_NodeProto] = []
+        for (i, node) in onnx.node.enumerated() where !removed.contains(i) {
+            var n = node
+            n.input = n.input.map { $0.isEmpty ? $0 : resolve($0) }
+            n.output = n.output.map { $0.isEmpty ? $0 : resolve($0) }
+            nodes.append(n)
+        }
+        graph.node = nodes
+        let stillRead = Set(nodes.flatMap(\.input))
+        graph.initializer = onnx.initializer.filter { stillRead.contains($0.name) } + newInitializers
+        var remapped: [String: TensorQuantization] = [:]
+        for (name, q) in quantization { remapped[resolve(name)] = q }
+        quantization = remapped
+    }
+}

@@ -1,0 +1,92 @@
+import TensorCore
+
+/// Which values of a float graph static quantization annotates, decided from the graph alone
+/// (before calibration): the compute nodes (Conv, Linear) with their weights and biases, the
+/// activations they read and write, the inputs and outputs of Add / average pooling, and the
+/// ReLU / ReLU6 nodes whose clamping the output range can absorb.
+public struct QuantizationPlan: Sendable {
+    /// A Conv or Linear node to run on int8 weights.
+    public struct ComputeNode: Sendable {
+        /// Index in `graph.nodes`.
+        public var index: Int
+        /// Weight initializer.
+        public var weight: String
+        /// Its output-channel axis (0 for OIHW, 1 for K×M).
+        public var channelAxis: Int
+        /// Bias initializer, if any.
+        public var bias: String?
+    }
+
+    /// Compute nodes to quantize, in graph order.
+    public var compute: [ComputeNode] = []
+    /// Activations with their own calibrated range.
+    public var calibrated: Set<String> = []
+    /// Activation node index → value it clamps (a ReLU/ReLU6 right after a compute node).
+    public var foldable: [Int: String] = [:]
+    /// Nodes the user excluded that the plan would otherwise have quantized.
+    public var excluded: [String] = []
+
+    /// The plan for `graph` (prepared for inference) under `options`.
+    public init(graph: Graph, options: StaticQuantizationOptions) {
+        func isExcluded(_ node: Node) -> Bool { options.exclude.contains(node.name) || options.exclude.contains(node.layer) }
+        var readers: [String: [Int]] = [:]
+        for (i, node) in graph.nodes.enumerated() {
+            for input in Set(node.inputs) where !input.isEmpty { readers[input, default: []].append(i) }
+        }
+        let outputs = Set(graph.outputs.map(\.name))
+        /// The node's output, or the ReLU/ReLU6 output it feeds when that is its only reader
+        /// (the activation is then folded into the range).
+        func quantizedOutput(of node: Node) -> String {
+            let out = node.output
+            guard let r = readers[out], r.count == 1, !outputs.contains(out), Self.isRelu(graph.nodes[r[0]].op),
+                  !isExcluded(graph.nodes[r[0]]) else { return out }
+            foldable[r[0]] = out
+            return graph.nodes[r[0]].output
+        }
+        for (i, node) in graph.nodes.enumerated() {
+            switch node.op {
+            case .conv2D, .linear:
+                guard node.inputs.count >= 2, graph.initializers[node.inputs[1]] != nil,
+                      readers[node.inputs[1]]?.count == 1 else { continue }
+                let bias = node.inputs.count > 2 && !node.inputs[2].isEmpty ? node.inputs[2] : nil
+                if let bias, graph.initializers[bias] == nil || readers[bias]?.count != 1 { continue }
+                if isExcluded(node) { excluded.append(node.name); continue }
+                let axis: Int
+                if case .conv2D = node.op { axis = 0 } else { axis = 1 }
+                compute.append(ComputeNode(index: i, weight: node.inputs[1], channelAxis: axis, bias: bias))
+                calibrated.insert(node.inputs[0])
+                calibrated.insert(quantizedOutput(of: node))
+            case .elementwise(.add), .averagePool2D, .globalAveragePool:
+                if isExcluded(node) { excluded.append(node.name); continue }
+                for input in node.inputs where graph.initializers[input] == nil { calibrated.insert(input) }
+                calibrated.insert(quantizedOutput(of: node))
+            default:
+                continue
+            }
+        }
+    }
+
+    /// ReLU, or a clip to `[0, hi]` (ReLU6 and friends).
+    static func isRelu(_ op: Op) -> Bool {
+        switch op {
+        case .activation(.relu): return true
+        case .activation(.clip(let lo, let hi)): return lo == 0 && hi > 0
+        default: return false
+        }
+    }
+
+    /// The upper clamp of a foldable activation (∞ for ReLU).
+    static func clampMax(_ op: Op) -> Float {
+        if case .activation(.clip(_, let hi)) = op { return hi }
+        return .infinity
+    }
+}
+
+/// Ops that move values without computing new ones: their output can share the input's
+/// quantization parameters exactly (max pooling of grid values stays on the grid).
+func isTransparent(_ op: Op) -> Bool {
+    switch op {
+    case .maxPool2D, .globalMaxPool, .flatten, .reshape, .transpose, .identity: return true
+    default: return false
+    }
+}

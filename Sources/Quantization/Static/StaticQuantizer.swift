@@ -1,0 +1,86 @@
+import TensorCore
+
+/// What static quantization did to one compute layer.
+public struct QuantizedLayerReport: Sendable, Equatable {
+    /// Node name and source layer.
+    public var node: String, layer: String
+    /// Weight channels (1 per tensor) and the smallest / largest weight scale.
+    public var channels: Int, minWeightScale: Float, maxWeightScale: Float
+    /// Input and output activation parameters.
+    public var input: TensorQuantization, output: TensorQuantization
+    /// The ReLU / ReLU6 folded into the output range, if any.
+    public var foldedActivation: String?
+}
+
+/// Static post-training quantization of the graph IR: turns calibration statistics into
+/// `Graph.quantization` annotations (see docs/quantization.md).
+public enum StaticQuantizer {
+    /// The annotated graph for `graph` (the one `plan` and `statistics` were made on) and a
+    /// report per quantized compute node.
+    public static func quantize(_ graph: Graph, plan: QuantizationPlan, statistics: [String: ActivationStatistics],
+                                options: StaticQuantizationOptions) throws -> (Graph, [QuantizedLayerReport]) {
+        var g = graph
+        var annotations: [String: TensorQuantization] = [:]
+        let fold = options.activations == .uint8
+        let clampOf = Dictionary(plan.foldable.map { (g.nodes[$0.key].output, PlanClamp(max: QuantizationPlan.clampMax(g.nodes[$0.key].op))) },
+                                 uniquingKeysWith: { a, _ in a })
+        for name in plan.calibrated.sorted() {
+            guard let s = statistics[name], s.minMax.count > 0 else {
+                throw ModelPressError.internalError("no calibration statistics for value '\(name)'")
+            }
+            var (lo, hi) = s.range(options.method, percentile: options.percentile, unsigned: options.activations == .uint8)
+            if fold, let clamp = clampOf[name] { (lo, hi) = (0, min(hi, clamp.max)) }
+            annotations[name] = activation(lo: lo, hi: hi, type: options.activations)
+        }
+        // Fold ReLU / ReLU6: with uint8 and zero point 0 the quantizer's clamp at 0 (and at
+        // the range's top, ≤ the clip bound) is the activation, exactly.
+        var foldedBy: [String: String] = [:]
+        if fold {
+            var removed = Set<Int>()
+            for (reluIndex, pre) in plan.foldable {
+                guard let producer = g.nodes.firstIndex(where: { $0.output == pre }) else { continue }
+                let relu = g.nodes[reluIndex]
+                g.nodes[producer].output = relu.output
+                g.shapes[pre] = nil
+                removed.insert(reluIndex)
+                foldedBy[g.nodes[producer].name] = relu.op.name
+            }
+            g.nodes = g.nodes.enumerated().filter { !removed.contains($0.offset) }.map(\.element)
+        }
+        // Max pooling, flatten, reshape, transpose: the output shares the input's parameters.
+        for node in g.nodes where isTransparent(node.op) {
+            if let q = annotations[node.inputs[0]] { annotations[node.output] = q }
+        }
+        var reports: [QuantizedLayerReport] = []
+        let computeByName = Dictionary(plan.compute.map { (graph.nodes[$0.index].name, $0) }, uniquingKeysWith: { a, _ in a })
+        for node in g.nodes {
+            guard let c = computeByName[node.name], let w = g.initializers[c.weight], let input = annotations[node.inputs[0]], let output = annotations[node.output] else { continue }
+            let wq = WeightQuantizer.symmetricInt8(w, axis: options.weights == .perChannel ? c.channelAxis : nil)
+            annotations[c.weight] = wq
+            if let b = c.bias { annotations[b] = WeightQuantizer.int32Bias(inputScale: input.scales[0], weights: wq) }
+            reports.append(QuantizedLayerReport(node: node.name, layer: node.layer, channels: wq.scales.count,
+                                                minWeightScale: wq.scales.min() ?? 0, maxWeightScale: wq.scales.max() ?? 0,
+                                                input: input, output: output, foldedActivation: foldedBy[node.name]))
+        }
+        for (name, q) in annotations {
+            guard let shape = g.shapes[name] else { continue }
+            try q.validate(for: shape) { ModelPressError.internalError("quantization of '\(name)' \($0)") }
+            g.quantization[name] = q
+        }
+        return (g, reports)
+    }
+
+    /// Activation parameters for `[lo, hi]`: asymmetric uint8 (range widened to hold 0, so
+    /// zero is exact) or symmetric int8 (`scale = max(|lo|, |hi|) / 127`).
+    public static func activation(lo: Float, hi: Float, type: QuantizedElementType) -> TensorQuantization {
+        if type == .int8 {
+            let p = AffineQuantization.symmetric(bound: max(abs(lo), abs(hi)), type: .int8)
+            return TensorQuantization(scales: p.scales, zeroPoints: p.zeroPoints, axis: nil, type: .int8)
+        }
+        let p = AffineQuantization.asymmetric(min: lo, max: hi, type: .uint8)
+        return TensorQuantization(scales: p.scales, zeroPoints: p.zeroPoints, axis: nil, type: .uint8)
+    }
+}
+
+/// The upper clamp of a foldable activation.
+private struct PlanClamp { var max: Float }
