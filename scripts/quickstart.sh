@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # The main job on the shipped fixtures, from a fresh machine: installs what it needs, builds
-# modelpress (release), then inspects, evaluates, exports and checks a real Keras model.
+# modelpress (release), then inspects and evaluates a real Keras model, exports it to ONNX,
+# compresses it to int8, verifies the shipped file against the original (exit 1 if the gate
+# fails) and writes the reports.
 # Artifacts go to ${OUT:-out/quickstart}.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,12 +20,15 @@ echo "== inspect $model"
 "$mp" inspect "$model"
 echo "== eval (ModelPress engine)"
 "$mp" eval "$model" --data "$data"
-if "$mp" help export >/dev/null 2>&1; then
-  echo "== export → $out/digits_cnn.onnx"
-  "$mp" export "$model" -o "$out/digits_cnn.onnx"
-  echo "== eval the exported ONNX file (the bytes that ship)"
-  "$mp" eval "$out/digits_cnn.onnx" --data "$data"
-fi
+echo "== export (float ONNX) → $out/digits_cnn.onnx"
+"$mp" export "$model" -o "$out/digits_cnn.onnx"
+echo "== compress: static int8 quantization (QDQ), calibrated on the training set → $out/digits_cnn.int8.onnx"
+"$mp" quantize "$model" -o "$out/digits_cnn.int8.onnx" --calibration fixtures/data/digits_train.h5
+echo "== verify the file that ships against the original (gate: drop ≤ 0.5 points, agreement ≥ 98%)"
+"$mp" verify --reference "$model" --candidate "$out/digits_cnn.int8.onnx" --data "$data" \
+  --max-drop 0.005 --min-agreement 0.98 \
+  --report "$out/verify.json" --markdown "$out/verify.md" --junit "$out/verify.xml"
+ls -l "$out/digits_cnn.onnx" "$out/digits_cnn.int8.onnx" | awk '{print $5, $9}'
 echo "== predict → $out/predictions.h5"
 "$mp" predict "$model" --data "$data" -o "$out/predictions.h5"
 echo "done: artifacts in $out/"
