@@ -96,8 +96,10 @@ public struct Executor: Sendable {
     }
 
     /// Executes one op on its arguments (`nil` for absent optional inputs). Takes the first
-    /// argument out of `a`, so an in-place kernel holds the only reference to its buffer.
-    static func execute(_ op: Op, _ a: inout [Tensor?]) throws -> Tensor {
+    /// argument out of `a`, so an in-place kernel holds the only reference to its buffer; a
+    /// tensor the caller still references elsewhere is copied first (copy on write), never
+    /// overwritten.
+    public static func execute(_ op: Op, _ a: inout [Tensor?]) throws -> Tensor {
         func arg(_ i: Int) throws -> Tensor {
             guard i < a.count, let t = a[i] else { throw ModelPressError.internalError("\(op.name): missing input \(i)") }
             return t

@@ -2,39 +2,11 @@ import Engine
 import TensorCore
 
 extension GradientTape {
-    /// Forward of one node with the Engine's float kernels (inputs are left untouched).
-    static func forwardOp(_ node: Node, _ args: [Tensor?], _ arg: (Int) throws -> Tensor) throws -> Tensor {
-        func optional(_ i: Int) -> Tensor? { i < args.count ? args[i] : nil }
-        switch node.op {
-        case .conv2D(let a): return try conv2D(try arg(0), weights: try arg(1), bias: optional(2), attributes: a)
-        case .linear: return try linear(try arg(0), weights: try arg(1), bias: optional(2))
-        case .batchNormalization(let epsilon):
-            return batchNormalization(try arg(0), scale: try arg(1), bias: try arg(2), mean: try arg(3), variance: try arg(4), epsilon: epsilon)
-        case .activation(let f): return applyActivation(f, try arg(0))
-        case .prelu: return try prelu(try arg(0), slope: try arg(1))
-        case .softmax(let axis): return softmax(try arg(0), axis: axis)
-        case .maxPool2D(let a): return try pool2D(try arg(0), attributes: a, max: true)
-        case .averagePool2D(let a): return try pool2D(try arg(0), attributes: a, max: false)
-        case .globalAveragePool: return try globalPool(try arg(0), max: false)
-        case .globalMaxPool: return try globalPool(try arg(0), max: true)
-        case .flatten:
-            let x = try arg(0)
-            return try x.reshaped([x.shape[0], x.count / max(1, x.shape[0])])
-        case .reshape(let shape):
-            let x = try arg(0)
-            return try x.reshaped([x.shape[0]] + shape)
-        case .transpose(let perm): return try transpose(try arg(0), perm: perm)
-        case .elementwise(let kind): return try elementwise(kind, try (0..<args.count).map(arg))
-        case .concat(let axis): return try concat(try (0..<args.count).map(arg), axis: axis)
-        case .pad(let pads): return try pad(try arg(0), pads: pads)
-        case .slice(let begin, let end):
-            let x = try arg(0)
-            var b = begin, e = end
-            (b[0], e[0]) = (0, x.shape[0])
-            return try slice(x, begin: b, end: e)
-        case .upsampleNearest(let scales): return try upsampleNearest(try arg(0), scales: scales)
-        case .identity: return try arg(0)
-        }
+    /// Forward of one node with the Engine's float kernels; the tape keeps referencing the
+    /// inputs, so the Executor's in-place kernels copy instead of overwriting them.
+    static func forwardOp(_ node: Node, _ args: [Tensor?]) throws -> Tensor {
+        var arguments = args
+        return try Executor.execute(node.op, &arguments)
     }
 
     /// Input gradients of one node (`nil` where none flows), from its output gradient `dy`.

@@ -66,7 +66,7 @@ public enum GradientTape {
                 tape.statisticUpdates.append((node.inputs[3], mean))
                 tape.statisticUpdates.append((node.inputs[4], variance))
             } else {
-                y = try forwardOp(node, args, arg)
+                y = try forwardOp(node, args)
             }
             if training, let rate = model.dropout[node.output], rate > 0 {
                 let mask = DropoutMask(count: y.count, rate: rate, random: &random)
