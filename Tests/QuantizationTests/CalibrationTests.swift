@@ -92,3 +92,26 @@ struct CalibrationTests {
         #expect(h.entropyBound() >= 0.9 * h.maxAbs)
     }
 }
+
+/// Entropy calibration of non-negative (post-ReLU) activations.
+@Suite("entropy calibration after ReLU")
+struct EntropyZeroBinTests {
+    @Test("leaving the zero spike out of the KL never clips more, and still clips real outliers")
+    func zeroBin() {
+        var g = SeededGenerator(seed: 4)
+        // 70% exact zeros (ReLU), an exponential body (mean 1), and 0.01% outliers at 30.
+        var values = (0..<50_000).map { i -> Float in
+            if i % 10 < 7 { return 0 }
+            return -log(Float.random(in: Float.ulpOfOne..<1, using: &g))
+        }
+        for i in stride(from: 3, to: values.count, by: 10_000) { values[i] = 30 }
+        var h = HistogramObserver()
+        values.withUnsafeBufferPointer { h.observe($0) }
+        let withZeros = h.entropyBound(levels: 256), withoutZeros = h.entropyBound(levels: 256, ignoringZeroBin: true)
+        let body = values.filter { $0 > 0 && $0 < 30 }.sorted()
+        let p999 = body[Int(0.999 * Double(body.count))]
+        #expect(withoutZeros >= withZeros, "\(withoutZeros) vs \(withZeros)")
+        #expect(withoutZeros >= 0.5 * p999, "keeps most of the body (99.9th percentile \(p999)): \(withoutZeros)")
+        #expect(withoutZeros < 30, "the outliers at 30 are still clipped")
+    }
+}

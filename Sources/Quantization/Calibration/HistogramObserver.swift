@@ -63,9 +63,15 @@ public struct HistogramObserver: Equatable, Sendable {
     /// The clipping bound minimising KL(P ‖ Q) between the |x| histogram clipped at the bound
     /// (outliers folded into the last bin) and its quantization into `levels` bins (TensorRT's
     /// entropy calibration; `levels` = 128 for 8-bit signed, 256 for unsigned).
-    public func entropyBound(levels: Int = 128) -> Float {
+    /// `ignoringZeroBin` leaves the first bin out of both distributions: for non-negative
+    /// activations (after ReLU) it is dominated by exact zeros, which every threshold
+    /// represents exactly, and would otherwise push the search towards heavy clipping.
+    public func entropyBound(levels: Int = 128, ignoringZeroBin: Bool = false) -> Float {
         let n = bins.count
         guard n > levels, total > 0 else { return maxAbs }
+        var bins = self.bins
+        if ignoringZeroBin { bins[0] = 0 }
+        guard bins.reduce(0, +) > 0 else { return maxAbs }
         var bestKL = Double.infinity, best = n
         var p = [Double](repeating: 0, count: n), q = [Double](repeating: 0, count: n)
         for i in stride(from: levels, through: n, by: 1) {

@@ -23,7 +23,7 @@ public struct ActivationStatistics: Sendable {
         switch method {
         case .minmax: bound = histogram.maxAbs
         case .percentile: bound = histogram.percentileBound(percentile)
-        case .entropy: bound = histogram.entropyBound(levels: unsigned && lo >= 0 ? 256 : 128)
+        case .entropy: bound = histogram.entropyBound(levels: unsigned && lo >= 0 ? 256 : 128, ignoringZeroBin: unsigned && lo >= 0)
         case .mse: bound = histogram.mseBound(levels: unsigned && lo >= 0 ? 255 : 127)
         }
         return (max(lo, -bound), min(hi, bound))
