@@ -10,7 +10,11 @@ public struct NodeStatistics: Equatable, Sendable {
     public var outputShape: [Int]
     /// Weight elements read by this node (initializers).
     public var parameters: Int
-    /// Bytes of those weights as stored (float32: 4 per element).
+    /// Fraction of those weights that are exactly zero (0 when the node has none).
+    public var sparsity: Double
+    /// Bits per element of the node's main weight (32 for float, 8 when quantized).
+    public var bits: Int
+    /// Bytes of those weights as stored (float32: 4 per element; quantized: their bits).
     public var bytes: Int
     /// Multiply-accumulates for one sample (convolutions and matrix products only).
     public var macs: Int
@@ -20,7 +24,11 @@ extension Graph {
     /// Per-node statistics, in node order.
     public func statistics() -> [NodeStatistics] {
         nodes.map { node in
-            let params = node.inputs.reduce(0) { sum, name in sum + (initializers[name]?.count ?? 0) }
+            let weights = node.inputs.compactMap { name in initializers[name].map { (name, $0) } }
+            let params = weights.reduce(0) { $0 + $1.1.count }
+            let zeros = weights.reduce(0) { sum, w in sum + w.1.storage.reduce(0) { $0 + ($1 == 0 ? 1 : 0) } }
+            let bytes = weights.reduce(0) { sum, w in sum + w.1.count * (quantization[w.0]?.bits ?? 32) / 8 }
+            let bits = weights.first.map { quantization[$0.0]?.bits ?? 32 } ?? 32
             let out = shapes[node.output] ?? []
             let perSample = Checked.product(out.dropFirst()) ?? 0
             var macs = 0
@@ -35,7 +43,8 @@ extension Graph {
                 break
             }
             return NodeStatistics(node: node.name, layer: node.layer, op: node.op.name, outputShape: out,
-                                  parameters: params, bytes: params * MemoryLayout<Float>.size, macs: macs)
+                                  parameters: params, sparsity: params == 0 ? 0 : Double(zeros) / Double(params),
+                                  bits: bits, bytes: bytes, macs: macs)
         }
     }
 }

@@ -1,7 +1,7 @@
 import ArgumentParser
 import TensorCore
 
-/// `modelpress inspect`: per-node table of op, output shape, parameters, bytes and MACs.
+/// `modelpress inspect`: per-node table of op, output shape, parameters, sparsity, bits, bytes and MACs.
 struct InspectCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "inspect", abstract: "Show a model's layers: op, output shape, parameters, bytes, MACs.")
@@ -13,7 +13,7 @@ struct InspectCommand: ParsableCommand {
 
     struct Report: Encodable {
         struct Layer: Encodable {
-            var name: String, layer: String, op: String, outputShape: [Int], parameters: Int, bytes: Int, macs: Int
+            var name: String, layer: String, op: String, outputShape: [Int], parameters: Int, sparsity: Double, bits: Int, bytes: Int, macs: Int
         }
         struct Value: Encodable { var name: String, shape: [Int] }
         var model: String, name: String, format: String, sha256: String
@@ -25,7 +25,7 @@ struct InspectCommand: ParsableCommand {
         let graph = try model.load()
         let stats = graph.statistics()
         let totals = ["parameters": graph.initializers.values.reduce(0) { $0 + $1.count },
-                      "bytes": graph.initializers.values.reduce(0) { $0 + $1.count * 4 },
+                      "bytes": stats.reduce(0) { $0 + $1.bytes },
                       "macs": stats.reduce(0) { $0 + $1.macs },
                       "nodes": graph.nodes.count]
         if json {
@@ -35,17 +35,24 @@ struct InspectCommand: ParsableCommand {
                 inputs: graph.inputs.map { .init(name: $0.name, shape: $0.shape) },
                 outputs: graph.outputs.map { .init(name: $0.name, shape: $0.shape) },
                 layers: stats.map { .init(name: $0.node, layer: $0.layer, op: $0.op, outputShape: $0.outputShape,
-                                          parameters: $0.parameters, bytes: $0.bytes, macs: $0.macs) },
+                                          parameters: $0.parameters, sparsity: $0.sparsity, bits: $0.bits, bytes: $0.bytes, macs: $0.macs) },
                 totals: totals))
             return
         }
         func shape(_ s: [Int]) -> String { "[" + s.map { $0 == dynamicBatch ? "N" : String($0) }.joined(separator: ", ") + "]" }
-        print("\(model.model): \(graph.name) (\(graph.metadata["source_format"] ?? "?"), Keras \(graph.metadata["keras_version"] ?? "-"))")
+        let keras = graph.metadata["keras_version"].map { ", Keras \($0)" } ?? ""
+        print("\(model.model): \(graph.name) (\(graph.metadata["source_format"] ?? "?")\(keras))")
         print("inputs:  " + graph.inputs.map { "\($0.name) \(shape($0.shape))" }.joined(separator: ", "))
         print("outputs: " + graph.outputs.map { "\($0.name) \(shape($0.shape))" }.joined(separator: ", "))
         print("")
-        let rows = stats.map { [$0.node, $0.op, shape($0.outputShape), grouped($0.parameters), grouped($0.bytes), grouped($0.macs)] }
-        print(renderTable(header: ["name", "op", "output shape", "params", "bytes", "MACs"], rows: rows, numeric: [3, 4, 5]))
+        let rows = stats.map { s -> [String] in
+            let weighted = s.parameters > 0
+            return [s.node, s.op, shape(s.outputShape), grouped(s.parameters),
+                    weighted ? String(format: "%.1f%%", s.sparsity * 100) : "", weighted ? String(s.bits) : "",
+                    grouped(s.bytes), grouped(s.macs)]
+        }
+        print(renderTable(header: ["name", "op", "output shape", "params", "sparsity", "bits", "bytes", "MACs"], rows: rows,
+                          numeric: [3, 4, 5, 6, 7]))
         print("")
         print("total: \(grouped(totals["parameters"] ?? 0)) parameters, \(grouped(totals["bytes"] ?? 0)) bytes, \(grouped(totals["macs"] ?? 0)) MACs per sample, \(graph.nodes.count) nodes")
     }

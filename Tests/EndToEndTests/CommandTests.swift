@@ -48,7 +48,7 @@ struct CommandTests {
     }
 
     struct InspectJSON: Decodable {
-        struct Layer: Decodable { let name: String; let op: String; let parameters: Int; let macs: Int }
+        struct Layer: Decodable { let name: String; let op: String; let parameters: Int; let macs: Int; let bits: Int; let bytes: Int; let sparsity: Double }
         let layers: [Layer]
         let totals: [String: Int]
     }
@@ -64,5 +64,21 @@ struct CommandTests {
         #expect(report.totals["macs"] == 9_216 + 73_728 + 8_192 + 640)
         #expect(report.layers.first { $0.name == "conv_2/conv" }?.parameters == 4_640)
         #expect(report.layers.first { $0.name == "conv_2" }?.op == "Activation(relu)")
+    }
+
+    @Test("inspect counts stored bytes and bits of an int8 file as worked by hand")
+    func inspectQuantized() throws {
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let q = dir.appendingPathComponent("cnn-int8.onnx").path
+        let quantize = try runModelPress(["quantize", "fixtures/models/keras3/cnn.h5", "-o", q, "--calibration", "fixtures/data/digits_train.h5", "-q"])
+        #expect(quantize.exitCode == 0, "\(quantize.stderr)")
+        let float = try JSONDecoder().decode(InspectJSON.self, from: Data(try runModelPress(["inspect", "fixtures/models/keras3/cnn.h5", "--json"]).stdout.utf8))
+        let int8 = try JSONDecoder().decode(InspectJSON.self, from: Data(try runModelPress(["inspect", q, "--json"]).stdout.utf8))
+        let floatConv = try #require(float.layers.first { $0.name == "conv_2/conv" })
+        let int8Conv = try #require(int8.layers.first { $0.name == "conv_2/conv" })
+        #expect(floatConv.bits == 32 && floatConv.bytes == 4_640 * 4 && floatConv.sparsity == 0)
+        // 3·3·16·32 int8 weights + 32 int32 biases
+        #expect(int8Conv.bits == 8 && int8Conv.bytes == 4_608 + 32 * 4)
     }
 }
