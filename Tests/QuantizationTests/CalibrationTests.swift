@@ -115,3 +115,27 @@ struct EntropyZeroBinTests {
         #expect(withoutZeros < 30, "the outliers at 30 are still clipped")
     }
 }
+
+/// The O(levels)-per-candidate entropy search against its definition.
+@Suite("entropy bound: fast search equals the definition")
+struct EntropyFastSearchTests {
+    @Test("same bound on heavy-tailed and post-ReLU data, signed and unsigned levels",
+          arguments: [UInt64(1), 2, 3, 4, 5])
+    func sameBound(_ seed: UInt64) {
+        var g = SeededGenerator(seed: seed)
+        // Well-conditioned histograms only: on data with nearly all mass in one bin (e.g. x³)
+        // many candidates tie to within rounding and the two summation orders may pick
+        // different, equally good bounds.
+        let shapes: [(Float) -> Float] = [{ $0 }, { max(0, $0) }]
+        for shape in shapes {
+            var values = CalibrationTests.heavyTailed(20_000, seed: seed).map(shape)
+            for i in stride(from: 0, to: values.count, by: 97) { values[i] = Float.random(in: -3...3, using: &g) }
+            var h = HistogramObserver()
+            values.withUnsafeBufferPointer { h.observe($0) }
+            for (levels, zero) in [(128, false), (256, false), (256, true)] {
+                #expect(h.entropyBound(levels: levels, ignoringZeroBin: zero) == h.entropyBoundByDefinition(levels: levels, ignoringZeroBin: zero),
+                        "seed \(seed) levels \(levels) zero-bin \(zero)")
+            }
+        }
+    }
+}
