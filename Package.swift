@@ -6,7 +6,7 @@ let package = Package(
     platforms: [.macOS(.v13)],
     products: [
         .executable(name: "modelpress", targets: ["modelpress"]),
-        .library(name: "ModelPress", targets: ["TensorCore", "Engine", "Passes", "ModelIO", "ONNXIO", "Evaluation", "Quantization"]),
+        .library(name: "ModelPress", targets: ["TensorCore", "Engine", "Passes", "ModelIO", "ONNXIO", "Evaluation", "Quantization", "Training", "Pruning"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -25,6 +25,7 @@ let package = Package(
         .target(name: "Engine", dependencies: ["TensorCore", "CBLAS"]),
         .target(name: "Passes", dependencies: ["TensorCore"]),
         .target(name: "Quantization", dependencies: ["TensorCore", "Engine", "ModelIO"]),
+        .target(name: "Pruning", dependencies: ["TensorCore", "Passes"]),
         .target(name: "ONNXIO", dependencies: ["TensorCore", "Passes", "ONNXProto"]),
         .target(name: "ModelIO", dependencies: [
             "TensorCore", "ONNXIO", "CHDF5", "ZIPFoundation", .product(name: "Crypto", package: "swift-crypto"),
@@ -32,7 +33,7 @@ let package = Package(
         .target(name: "Evaluation", dependencies: ["TensorCore", "Engine", "ModelIO", "Passes"]),
         .target(name: "Training", dependencies: ["TensorCore", "Engine", "ModelIO", "Evaluation", "CBLAS"]),
         .executableTarget(name: "modelpress", dependencies: [
-            "TensorCore", "Engine", "ModelIO", "ONNXIO", "Passes", "Evaluation", "Training", "Quantization",
+            "TensorCore", "Engine", "ModelIO", "ONNXIO", "Passes", "Evaluation", "Training", "Quantization", "Pruning",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -48,6 +49,7 @@ let package = Package(
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Engine", "TensorCore", "ModelIO", "_TestSupport"]),
         .testTarget(name: "QuantizationTests", dependencies: ["Quantization", "TensorCore", "Engine", "ONNXIO", "_TestSupport"]),
         .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "ModelIO", "TensorCore", "_TestSupport"]),
+        .testTarget(name: "PruningTests", dependencies: ["Pruning", "TensorCore", "ModelIO", "_TestSupport"]),
         .testTarget(name: "EndToEndTests", dependencies: ["_TestSupport", "ModelIO", "TensorCore"]),
     ]
 )

@@ -20,6 +20,7 @@ struct ModelPressCommand: ParsableCommand {
             TrainCommand.self,
             DistillCommand.self,
             QuantizeCommand.self,
+            PruneCommand.self,
             VerifyCommand.self,
         ]
     )

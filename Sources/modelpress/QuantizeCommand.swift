@@ -59,6 +59,18 @@ struct QuantizeCommand: ParsableCommand {
     @Option(help: "Calibration samples per batch.")
     var batchSize = 64
 
+    @Option(help: "Accuracy budget: largest allowed top-1 drop vs float on --data (absolute fraction, 0.01 = 1 point). Layers go back to float, most sensitive first, until it holds; exit 1 if it cannot.")
+    var maxDrop: Double?
+
+    @Option(help: "Labelled HDF5 test set for --max-drop (inputs named by --x-key).")
+    var data: String?
+
+    @Option(help: "Name of the label dataset in --data.")
+    var yKey = "y"
+
+    @Option(help: "Also write the per-layer report (parameters, bytes, SQNR/MSE) as Markdown to this path (atomically).")
+    var reportMd: String?
+
     @Flag(help: "Print one JSON object: settings, output file and per-layer quantization parameters.")
     var json = false
 
@@ -68,8 +80,10 @@ struct QuantizeCommand: ParsableCommand {
         var weightScaleMin: Float, weightScaleMax: Float
         var inputScale: Float, inputZeroPoint: Int32, outputScale: Float, outputZeroPoint: Int32
         var activationType: String, foldedActivation: String?
+        var bits: Int, scheme: String, bytes: Int, sqnrDB: Double?, mse: Double
         enum CodingKeys: String, CodingKey {
-            case node, layer, channels
+            case node, layer, channels, bits, scheme, bytes, mse
+            case sqnrDB = "sqnr_db"
             case weightScaleMin = "weight_scale_min", weightScaleMax = "weight_scale_max"
             case inputScale = "input_scale", inputZeroPoint = "input_zero_point"
             case outputScale = "output_scale", outputZeroPoint = "output_zero_point"
@@ -82,8 +96,9 @@ struct QuantizeCommand: ParsableCommand {
         var model: String, out: String, format: String, method: String, weights: String, activations: String
         var calibrationSamples: Int, bytes: Int, seconds: Double
         var layers: [LayerResult], floatLayers: [String]
+        var budget: QuantizeBudget.Report?
         enum CodingKeys: String, CodingKey {
-            case model, out, format, method, weights, activations, bytes, seconds, layers
+            case model, out, format, method, weights, activations, bytes, seconds, layers, budget
             case calibrationSamples = "calibration_samples", floatLayers = "float_layers"
         }
     }
@@ -98,6 +113,12 @@ struct QuantizeCommand: ParsableCommand {
         guard percentile > 0, percentile <= 100 else { throw ValidationError("--percentile must be in (0, 100], not \(percentile).") }
         guard samples.map({ $0 >= 1 }) ?? true else { throw ValidationError("--samples must be at least 1.") }
         guard batchSize >= 1 else { throw ValidationError("--batch-size must be at least 1.") }
+        if let maxDrop, !(maxDrop.isFinite && maxDrop >= 0) { throw ValidationError("--max-drop must be a number ≥ 0, not \(maxDrop).") }
+        guard (maxDrop == nil) == (data == nil) else { throw ValidationError("--max-drop and --data go together (the budget is measured on --data).") }
+        if let reportMd {
+            let directory = URL(fileURLWithPath: reportMd).deletingLastPathComponent().path
+            guard FileManager.default.fileExists(atPath: directory) else { throw ValidationError("--report-md \(reportMd): the directory \(directory) does not exist.") }
+        }
         guard ONNXVersions.supportedOpsets.contains(opset) else { throw ValidationError("--opset \(opset) is not supported; choose 13 to 21.") }
     }
 
@@ -122,43 +143,75 @@ struct QuantizeCommand: ParsableCommand {
         guard !plan.compute.isEmpty else {
             throw ModelPressError.invalidArgument("\(model.model): no Conv or Dense layer to quantize (excluded: \(plan.excluded.joined(separator: ", "))).")
         }
-        let data = try DatasetFile(path: calibration, xKey: xKey, yKey: nil)
+        let calibrationData = try DatasetFile(path: calibration, xKey: xKey, yKey: nil)
         var calibrator = Calibrator(graph: prepared, values: plan.calibrated)
         calibrator.batchSize = batchSize
         let progress = ProgressReporter("calibrate", quiet: output.quiet || json)
         let started = Date()
-        let statistics = try calibrator.run(data, samples: samples, histograms: options.method != .minmax, progress: progress.update)
-        let (quantized, reports) = try StaticQuantizer.quantize(prepared, plan: plan, statistics: statistics, options: options)
+        let statistics = try calibrator.run(calibrationData, samples: samples, histograms: options.method != .minmax, progress: progress.update)
+        var (quantized, reports) = try StaticQuantizer.quantize(prepared, plan: plan, statistics: statistics, options: options)
+        var budget: AccuracyBudgetResult?
+        var floatLayers = plan.excluded
+        var testSamples = 0
+        if let maxDrop, let data {
+            let test = try DatasetFile(path: data, xKey: xKey, yKey: yKey, requireLabels: true)
+            testSamples = test.count
+            let floatAccuracy = try QuantizeBudget.accuracy(of: prepared, on: test, batchSize: batchSize)
+            let r = try AccuracyBudget.search(prepared, statistics: statistics, options: options, maxDrop: maxDrop, floatAccuracy: floatAccuracy) {
+                try QuantizeBudget.accuracy(of: $0, on: test, batchSize: batchSize)
+            }
+            (quantized, reports, budget) = (r.graph, r.reports, r)
+            floatLayers += r.fallback.map(\.layer.node)
+        }
 
         var export = ONNXExportOptions()
         export.opset = opset
         export.optimize = false
         export.quantizedForm = ONNXExportOptions.QuantizedForm(rawValue: format) ?? .qdq
         export.producerVersion = ModelPressVersion.string
-        export.compressionSummary = try summary(samples: min(samples ?? data.count, data.count), layers: reports.count, float: plan.excluded)
+        export.compressionSummary = try summary(samples: min(samples ?? calibrationData.count, calibrationData.count), layers: reports.count, float: floatLayers)
         let result = try ONNXExporter.write(quantized, to: out, options: export)
-        let used = min(samples ?? data.count, data.count)
+        let used = min(samples ?? calibrationData.count, calibrationData.count)
+        var meter = try QuantizationErrorMeter(float: prepared, quantized: quantized, nodes: reports.map(\.node))
+        try meter.run(calibrationData, samples: samples, batchSize: batchSize)
+        let errors = meter.byNode
+        let layers = reports.map { r in
+            LayerResult(node: r.node, layer: r.layer, channels: r.channels, weightScaleMin: r.minWeightScale, weightScaleMax: r.maxWeightScale,
+                        inputScale: r.input.scales[0], inputZeroPoint: r.input.zeroPoints[0], outputScale: r.output.scales[0],
+                        outputZeroPoint: r.output.zeroPoints[0], activationType: r.output.type.rawValue, foldedActivation: r.foldedActivation,
+                        bits: 8, scheme: "affine", bytes: QuantizeReport.bytes(of: r.node, in: quantized),
+                        sqnrDB: errors[r.node]?.sqnrDB, mse: errors[r.node]?.mse ?? 0)
+        }
+        let budgetReport = budget.map { QuantizeBudget.Report($0, data: data ?? "", samples: testSamples, maxDrop: maxDrop ?? 0) }
+        let summaryResult = Result(model: model.model, out: out, format: format, method: method, weights: weights, activations: activations,
+                                   calibrationSamples: used, bytes: result.data.count, seconds: Date().timeIntervalSince(started),
+                                   layers: layers, floatLayers: floatLayers, budget: budgetReport)
+        if let reportMd { try AtomicFile.write(Data(QuantizeReport.markdown(summaryResult, budget: budget).utf8), to: reportMd) }
         if json {
-            let layers = reports.map { r in
-                LayerResult(node: r.node, layer: r.layer, channels: r.channels, weightScaleMin: r.minWeightScale, weightScaleMax: r.maxWeightScale,
-                            inputScale: r.input.scales[0], inputZeroPoint: r.input.zeroPoints[0], outputScale: r.output.scales[0],
-                            outputZeroPoint: r.output.zeroPoints[0], activationType: r.output.type.rawValue, foldedActivation: r.foldedActivation)
-            }
-            try printJSON(Result(model: model.model, out: out, format: format, method: method, weights: weights, activations: activations,
-                                 calibrationSamples: used, bytes: result.data.count, seconds: Date().timeIntervalSince(started),
-                                 layers: layers, floatLayers: plan.excluded))
+            try printJSON(summaryResult)
+            try failIfOverBudget(budget)
             return
         }
-        guard !output.quiet else { return }
-        let rows = reports.map { r -> [String] in
-            [r.node, "\(r.channels)", String(format: "%.3g…%.3g", r.minWeightScale, r.maxWeightScale),
-             String(format: "%.4g/%d", r.input.scales[0], r.input.zeroPoints[0]),
-             String(format: "%.4g/%d", r.output.scales[0], r.output.zeroPoints[0]), r.foldedActivation ?? ""]
+        guard !output.quiet else { try failIfOverBudget(budget); return }
+        let rows = layers.map { r -> [String] in
+            [r.node, "\(r.channels)", String(format: "%.3g…%.3g", r.weightScaleMin, r.weightScaleMax),
+             String(format: "%.4g/%d", r.inputScale, r.inputZeroPoint),
+             String(format: "%.4g/%d", r.outputScale, r.outputZeroPoint), r.foldedActivation ?? "", "\(r.bytes)",
+             QuantizeReport.sqnr(r.sqnrDB), String(format: "%.3g", r.mse)]
         }
-        print(renderTable(header: ["layer", "channels", "weight scales", "in scale/zp", "out scale/zp", "folded"], rows: rows, numeric: [1]))
+        print(renderTable(header: ["layer", "channels", "weight scales", "in scale/zp", "out scale/zp", "folded", "bytes", "SQNR dB", "MSE"],
+                          rows: rows, numeric: [1, 6, 7, 8]))
         for name in plan.excluded { print("kept float: \(name) (--exclude)") }
+        if let budget, let maxDrop { QuantizeBudget.lines(budget, maxDrop: maxDrop).forEach { print($0) } }
         let ms = Int(Date().timeIntervalSince(started) * 1000)
         print("wrote \(out): int8 \(format == "qdq" ? "QDQ" : "QOperator"), \(reports.count) layers quantized, \(options.method.rawValue) calibration on \(used) samples, \(result.data.count) bytes (\(ms) ms)")
+        try failIfOverBudget(budget)
+    }
+
+    /// Exit 1 (after the file and report are written) when the accuracy budget was not met.
+    private func failIfOverBudget(_ budget: AccuracyBudgetResult?) throws {
+        guard let budget, let maxDrop, !budget.met else { return }
+        throw GateFailure(message: "quantize: accuracy budget not met: best configuration found (written to \(out)) " + String(format: "drops %.4f (float %.4f → %.4f) with %ld layer(s) returned to float; --max-drop is %.4f.\nHINT: raise --max-drop, try another --method, or --exclude layers that are not Conv/Dense (Add, pooling) too.", budget.drop, budget.floatAccuracy, budget.finalAccuracy, budget.fallback.count, maxDrop))
     }
 
     /// `modelpress.compression` metadata: the settings, compact and with sorted keys.

@@ -1,0 +1,63 @@
+/// The index-level algorithms of magnitude pruning, on flat row-major weight arrays.
+///
+/// Ranking: weights are ordered by `(|w|, index)` ascending — NaN counts as the largest
+/// magnitude — and the lowest ranks are removed. Equal magnitudes are therefore removed in
+/// index order, so the result is the same on every run and every machine.
+public enum MagnitudeMask {
+    /// `|w|` with NaN ranked above every number.
+    static func magnitude(_ w: Float) -> Float { w.isNaN ? .infinity : abs(w) }
+
+    /// The number of weights removed from `count` at sparsity `s`: `round(s·count)`, halves away from zero.
+    public static func prunedCount(sparsity: Double, count: Int) -> Int {
+        min(count, max(0, Int((sparsity * Double(count)).rounded(.toNearestOrAwayFromZero))))
+    }
+
+    /// Indices of the `k` lowest-ranked weights of `weights`.
+    public static func smallest(_ k: Int, of weights: [Float]) -> [Int] {
+        guard k > 0 else { return [] }
+        let order = weights.indices.sorted { a, b in
+            let ma = magnitude(weights[a]), mb = magnitude(weights[b])
+            return ma != mb ? ma < mb : a < b
+        }
+        return Array(order.prefix(k))
+    }
+
+    /// For `layers` of weights, the `k` lowest-ranked across all of them, as (layer, index)
+    /// pairs; ties across layers go to the earlier layer.
+    public static func globalSmallest(_ k: Int, of layers: [[Float]]) -> [(layer: Int, index: Int)] {
+        guard k > 0 else { return [] }
+        var all: [(m: Float, layer: Int, index: Int)] = []
+        all.reserveCapacity(layers.reduce(0) { $0 + $1.count })
+        for (l, weights) in layers.enumerated() {
+            for (i, w) in weights.enumerated() { all.append((magnitude(w), l, i)) }
+        }
+        all.sort { a, b in
+            if a.m != b.m { return a.m < b.m }
+            return a.layer != b.layer ? a.layer < b.layer : a.index < b.index
+        }
+        return all.prefix(k).map { ($0.layer, $0.index) }
+    }
+
+    /// Indices removed by 2:4 pruning of a `[outer, inputs, inner]` array along `inputs`:
+    /// for each `(o, j)`, inputs `4g…4g+3` form a group, and its 2 lowest-ranked weights are
+    /// removed. Requires `inputs % 4 == 0`.
+    public static func twoOfFour(_ weights: [Float], outer: Int, inputs: Int, inner: Int) -> [Int] {
+        precondition(inputs % 4 == 0 && weights.count == outer * inputs * inner, "caller checks the shape")
+        var removed: [Int] = []
+        removed.reserveCapacity(weights.count / 2)
+        for o in 0..<outer {
+            for g in stride(from: 0, to: inputs, by: 4) {
+                for j in 0..<inner {
+                    let group = (g..<g + 4).map { (o * inputs + $0) * inner + j }
+                    let ranked = group.sorted { a, b in
+                        let ma = magnitude(weights[a]), mb = magnitude(weights[b])
+                        return ma != mb ? ma < mb : a < b
+                    }
+                    removed.append(ranked[0])
+                    removed.append(ranked[1])
+                }
+            }
+        }
+        return removed
+    }
+}

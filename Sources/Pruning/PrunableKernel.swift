@@ -1,0 +1,89 @@
+import TensorCore
+
+/// A Dense or Conv weight that pruning may touch, viewed as `[outer, inputs, inner]` so that
+/// the input dimension has stride `inner`: Dense `K×M` is `[1, K, M]`, Conv OIHW is
+/// `[O, I, H·W]`.
+public struct PrunableKernel: Equatable, Sendable {
+    /// The IR node that reads the weight.
+    public var node: String
+    /// The source model's layer name.
+    public var layer: String
+    /// `Linear` or `Conv`.
+    public var op: String
+    /// The initializer's name.
+    public var weight: String
+    /// The initializer's shape.
+    public var shape: [Int]
+    /// Product of the dimensions before the input dimension.
+    public var outer: Int
+    /// The input dimension (Dense K, Conv I).
+    public var inputs: Int
+    /// Product of the dimensions after the input dimension.
+    public var inner: Int
+
+    /// Number of weights.
+    public var count: Int { outer * inputs * inner }
+}
+
+/// A Dense/Conv node whose kernel is never pruned, and why.
+public struct UnprunableKernel: Equatable, Sendable {
+    /// The IR node.
+    public var node: String
+    /// Its layer.
+    public var layer: String
+    /// `Linear` or `Conv`.
+    public var op: String
+    /// The weight values when it is an initializer (for the report), else empty.
+    public var weights: [Float] = []
+    /// The weight's shape when it is an initializer, else empty.
+    public var shape: [Int] = []
+    /// Why it is left dense.
+    public var reason: String
+}
+
+extension PrunableKernel {
+    /// The candidates of `graph` in node order, and the Dense/Conv nodes that are never pruned
+    /// (grouped or depthwise convs, weights that are not initializers or are shared).
+    /// Biases and BatchNorm parameters are never candidates.
+    public static func candidates(in graph: Graph) -> (kernels: [PrunableKernel], unprunable: [UnprunableKernel]) {
+        var kernels: [PrunableKernel] = []
+        var unprunable: [UnprunableKernel] = []
+        var seen: Set<String> = []
+        for node in graph.nodes {
+            let isConv: Bool
+            switch node.op {
+            case .linear: isConv = false
+            case .conv2D(let attributes):
+                guard attributes.group == 1 else {
+                    let w = node.inputs.count >= 2 ? graph.initializers[node.inputs[1]] : nil
+                    unprunable.append(.init(node: node.name, layer: node.layer, op: "Conv", weights: w?.storage ?? [], shape: w?.shape ?? [],
+                                            reason: "grouped/depthwise conv (group \(attributes.group)): few weights per channel, left dense"))
+                    continue
+                }
+                isConv = true
+            default: continue
+            }
+            guard node.inputs.count >= 2, let tensor = graph.initializers[node.inputs[1]] else {
+                unprunable.append(.init(node: node.name, layer: node.layer, op: isConv ? "Conv" : "Linear", reason: "weight is not a constant initializer"))
+                continue
+            }
+            let name = node.inputs[1]
+            guard !seen.contains(name) else {
+                unprunable.append(.init(node: node.name, layer: node.layer, op: isConv ? "Conv" : "Linear", reason: "weight '\(name)' is shared with an earlier node"))
+                continue
+            }
+            seen.insert(name)
+            let s = tensor.shape
+            if isConv, s.count == 4 {
+                kernels.append(.init(node: node.name, layer: node.layer, op: "Conv", weight: name, shape: s,
+                                     outer: s[0], inputs: s[1], inner: s[2] * s[3]))
+            } else if !isConv, s.count == 2 {
+                kernels.append(.init(node: node.name, layer: node.layer, op: "Linear", weight: name, shape: s,
+                                     outer: 1, inputs: s[0], inner: s[1]))
+            } else {
+                unprunable.append(.init(node: node.name, layer: node.layer, op: isConv ? "Conv" : "Linear", reason: "weight of unexpected shape \(s)"))
+            }
+        }
+        return (kernels, unprunable)
+    }
+}

@@ -1,0 +1,61 @@
+import TensorCore
+
+/// Which weights compete for removal.
+public enum PruningScope: String, Sendable, CaseIterable {
+    /// Each kernel loses exactly `round(S·n)` of its own `n` weights.
+    case layer
+    /// One magnitude threshold across all prunable kernels: exactly `round(S·N)` of the `N`
+    /// weights in total are removed, unevenly across layers.
+    case global
+}
+
+/// The shape of what is removed.
+public enum PruningStructure: String, Sendable, CaseIterable {
+    /// Individual weights, smallest `|w|` first.
+    case unstructured
+    /// N:M 2:4 along the input dimension: in every group of 4 consecutive inputs, the 2
+    /// smallest `|w|` are removed (50% sparsity by construction).
+    case twoOfFour = "2:4"
+}
+
+/// What to prune and how.
+public struct PruningConfiguration: Sendable {
+    /// Target sparsity `S ∈ [0, 1)` for unstructured pruning; 2:4 is always 0.5.
+    public var sparsity: Double
+    /// Per-layer or global magnitude ranking (unstructured only).
+    public var scope: PruningScope
+    /// Unstructured or 2:4.
+    public var structure: PruningStructure
+    /// Node or layer names to leave dense; each must name a prunable kernel.
+    public var exclude: [String]
+    /// Kernels with fewer weights than this are left dense.
+    public var minParameters: Int
+
+    /// A configuration; validate it with `validate()` (the pass does).
+    public init(sparsity: Double, scope: PruningScope = .layer, structure: PruningStructure = .unstructured,
+                exclude: [String] = [], minParameters: Int = 0) {
+        self.sparsity = sparsity
+        self.scope = scope
+        self.structure = structure
+        self.exclude = exclude
+        self.minParameters = minParameters
+    }
+
+    /// Throws `ModelPressError.invalidArgument` (exit 2) for values outside their ranges.
+    public func validate() throws {
+        guard sparsity >= 0, sparsity < 1 else {
+            throw ModelPressError.invalidArgument("--sparsity \(sparsity) is outside [0, 1).\nHINT: give the fraction of weights to remove, e.g. 0.8 for 80%.")
+        }
+        guard minParameters >= 0 else {
+            throw ModelPressError.invalidArgument("--min-params \(minParameters) is negative.\nHINT: give 0 to prune every kernel.")
+        }
+        if structure == .twoOfFour {
+            guard sparsity == 0.5 else {
+                throw ModelPressError.invalidArgument("--structure 2:4 removes exactly 50% of each group; --sparsity \(sparsity) cannot apply.\nHINT: omit --sparsity or give 0.5.")
+            }
+            guard scope == .layer else {
+                throw ModelPressError.invalidArgument("--structure 2:4 is decided inside each group of 4; --scope global does not apply.\nHINT: omit --scope or give layer.")
+            }
+        }
+    }
+}
