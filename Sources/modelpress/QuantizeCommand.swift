@@ -172,9 +172,14 @@ struct QuantizeCommand: ParsableCommand {
         export.compressionSummary = try summary(samples: min(samples ?? calibrationData.count, calibrationData.count), layers: reports.count, float: floatLayers)
         let result = try ONNXExporter.write(quantized, to: out, options: export)
         let used = min(samples ?? calibrationData.count, calibrationData.count)
-        var meter = try QuantizationErrorMeter(float: prepared, quantized: quantized, nodes: reports.map(\.node))
-        try meter.run(calibrationData, samples: samples, batchSize: batchSize)
-        let errors = meter.byNode
+        // The per-layer error pass costs one more run over the calibration data: only when
+        // something shows it (the table, --json or --report-md).
+        var errors: [String: LayerQuantizationError] = [:]
+        if json || reportMd != nil || !output.quiet {
+            var meter = try QuantizationErrorMeter(float: prepared, quantized: quantized, nodes: reports.map(\.node))
+            try meter.run(calibrationData, samples: samples, batchSize: batchSize)
+            errors = meter.byNode
+        }
         let layers = reports.map { r in
             LayerResult(node: r.node, layer: r.layer, channels: r.channels, weightScaleMin: r.minWeightScale, weightScaleMax: r.maxWeightScale,
                         inputScale: r.input.scales[0], inputZeroPoint: r.input.zeroPoints[0], outputScale: r.output.scales[0],
