@@ -2,13 +2,16 @@ import TensorCore
 
 /// The sliding-window geometry of a 2-D convolution or pooling: input size, kernel, stride,
 /// dilation, padding and the resulting output size.
-struct ConvGeometry {
-    let height: Int, width: Int
-    let kernelH: Int, kernelW: Int
-    let strideH: Int, strideW: Int
-    let dilationH: Int, dilationW: Int
-    let padTop: Int, padLeft: Int
-    let outHeight: Int, outWidth: Int
+public struct ConvGeometry: Sendable {
+    public let height: Int, width: Int
+    public let kernelH: Int, kernelW: Int
+    public let strideH: Int, strideW: Int
+    public let dilationH: Int, dilationW: Int
+    public let padTop: Int, padLeft: Int
+    public let outHeight: Int, outWidth: Int
+
+    /// Output positions per image (OH·OW).
+    public var outPlane: Int { outHeight * outWidth }
 
     init(height: Int, width: Int, kernel: [Int], strides: [Int], dilations: [Int] = [1, 1], pads: [Int]) {
         self.height = height
@@ -21,7 +24,8 @@ struct ConvGeometry {
         outWidth = (width + pads[1] + pads[3] - (kernel[1] - 1) * dilations[1] - 1) / strides[1] + 1
     }
 
-    init(height: Int, width: Int, attributes a: Conv2DAttributes) {
+    /// The geometry of a convolution with attributes `a` over an H×W image.
+    public init(height: Int, width: Int, attributes a: Conv2DAttributes) {
         self.init(height: height, width: width, kernel: a.kernel, strides: a.strides, dilations: a.dilations, pads: a.pads)
     }
 
@@ -51,7 +55,7 @@ func ceilDiv(_ a: Int, _ b: Int) -> Int {
 /// Unfolds one C×H×W image into a (C·kh·kw)×(OH·OW) matrix, row `(c·kh + i)·kw + j`,
 /// column `oh·OW + ow`; rows start `rowStride` elements apart (so several images can share
 /// one matrix side by side). Padded cells are zero.
-func im2col(_ x: UnsafePointer<Float>, channels: Int, geometry g: ConvGeometry,
+public func im2col(_ x: UnsafePointer<Float>, channels: Int, geometry g: ConvGeometry,
             into cols: UnsafeMutablePointer<Float>, rowStride: Int) {
     let plane = g.height * g.width
     var row = 0

@@ -1,3 +1,4 @@
+import Engine
 import TensorCore
 
 /// Gradients of a grouped 2-D convolution (see `Engine.conv2D`; depthwise is `group == C`):
@@ -8,7 +9,7 @@ public func conv2DBackward(x: Tensor, weights w: Tensor, dy: Tensor, attributes 
     -> (dx: Tensor, dw: Tensor, db: Tensor) {
     let (n, c, h, wd) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
     let o = w.shape[0], cg = c / a.group, og = o / a.group
-    let g = WindowGeometry(height: h, width: wd, attributes: a)
+    let g = ConvGeometry(height: h, width: wd, attributes: a)
     let p = g.outPlane, rows = cg * g.kernelH * g.kernelW
     var dx = try Tensor(shape: x.shape), dw = try Tensor(shape: w.shape), db = try Tensor(shape: [o])
     var cols = [Float](repeating: 0, count: rows * p), dcols = [Float](repeating: 0, count: rows * p)
@@ -24,7 +25,7 @@ public func conv2DBackward(x: Tensor, weights w: Tensor, dy: Tensor, attributes 
                                         let xImage = xp.baseAddress! + (image * c + group * cg) * h * wd
                                         let dyGroup = gp.baseAddress! + (image * o + group * og) * p
                                         let wGroup = wp.baseAddress! + group * og * rows
-                                        im2colForward(xImage, channels: cg, g, into: colp.baseAddress!)
+                                        im2col(xImage, channels: cg, geometry: g, into: colp.baseAddress!, rowStride: g.outPlane)
                                         // dw_g[og×rows] += dy_g[og×P] · colsᵀ (cols stored rows×P)
                                         GEMM.sgemm(transB: true, m: og, n: rows, k: p, a: dyGroup, lda: p,
                                                    b: colp.baseAddress!, ldb: p, beta: 1,
