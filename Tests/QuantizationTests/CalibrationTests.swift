@@ -1,5 +1,6 @@
 import Foundation
 import Quantization
+import TensorCore
 import Testing
 import _TestSupport
 
@@ -59,7 +60,7 @@ struct CalibrationTests {
         var h = HistogramObserver()
         values.withUnsafeBufferPointer { h.observe($0) }
         func error(_ t: Float) -> Double {
-            let q = AffineQuantization.symmetric(bound: t, type: .int8)
+            let q = TensorQuantization.symmetric(bound: t, type: .int8)
             return values.reduce(0.0) { $0 + Double(pow(q.dequantize(q.quantize($1)) - $1, 2)) } / Double(values.count)
         }
         let grid = stride(from: Float(1), through: 40, by: 0.25).map { $0 }

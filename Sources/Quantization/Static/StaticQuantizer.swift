@@ -73,12 +73,7 @@ public enum StaticQuantizer {
     /// Activation parameters for `[lo, hi]`: asymmetric uint8 (range widened to hold 0, so
     /// zero is exact) or symmetric int8 (`scale = max(|lo|, |hi|) / 127`).
     public static func activation(lo: Float, hi: Float, type: QuantizedElementType) -> TensorQuantization {
-        if type == .int8 {
-            let p = AffineQuantization.symmetric(bound: max(abs(lo), abs(hi)), type: .int8)
-            return TensorQuantization(scales: p.scales, zeroPoints: p.zeroPoints, axis: nil, type: .int8)
-        }
-        let p = AffineQuantization.asymmetric(min: lo, max: hi, type: .uint8)
-        return TensorQuantization(scales: p.scales, zeroPoints: p.zeroPoints, axis: nil, type: .uint8)
+        type == .int8 ? .symmetric(bound: max(abs(lo), abs(hi)), type: .int8) : .asymmetric(min: lo, max: hi, type: .uint8)
     }
 }
 
