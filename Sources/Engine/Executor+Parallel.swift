@@ -46,13 +46,6 @@ extension Executor {
         }
         return try Tensor(shape: [n] + sampleShape, storage: storage)
     }
-
-    /// Samples per slice: as many as keep the graph's largest per-sample activation within
-    /// `sliceActivationBudget` floats.
-    public var cacheFriendlyBatch: Int {
-        let largest = graph.nodes.compactMap { graph.shapes[$0.output].flatMap { Checked.product($0.dropFirst()) } }.max() ?? 1
-        return max(1, sliceActivationBudget / max(1, largest))
-    }
 }
 
 /// Result slots each written by exactly one concurrent iteration (disjoint indices, joined

@@ -19,6 +19,9 @@ public struct Executor: Sendable {
     /// reader, reads it once, and the value is an activation, not a weight or graph output),
     /// so in-place kernels can reuse the buffer instead of copying it.
     private let ownsFirstInput: [Bool]
+    /// Samples per batch slice: as many as keep the graph's largest per-sample activation
+    /// within `sliceActivationBudget` floats (see `run(_:threads:)`).
+    public let cacheFriendlyBatch: Int
 
     /// Prepares `graph` for execution.
     public init(graph: Graph) {
@@ -42,6 +45,8 @@ public struct Executor: Sendable {
             guard let first = node.inputs.first, !first.isEmpty else { return false }
             return lastUse[first] == i && node.inputs.filter { $0 == first }.count == 1
         }
+        let largest = graph.nodes.compactMap { graph.shapes[$0.output].flatMap { Checked.product($0.dropFirst()) } }.max() ?? 1
+        cacheFriendlyBatch = max(1, sliceActivationBudget / max(1, largest))
     }
 
     /// Runs the graph on a batch: `inputs` maps each graph input name to an N×… tensor whose
