@@ -11,7 +11,8 @@ extension KerasGraphBuilder {
         var expected = [("kernel", [k, units])]
         if useBias { expected.append(("bias", [units])) }
         let w = try loadWeights(config.layer, expected)
-        var inputs = [input.name, try constant(w["kernel"] ?? Tensor(scalar: 0), name: name + "/kernel")]
+        guard let kernel = w["kernel"] else { throw ModelPressError.internalError("layer '\(config.layer)': kernel missing after loading") }
+        var inputs = [input.name, try constant(kernel, name: name + "/kernel")]
         if useBias, let b = w["bias"] { inputs.append(try constant(b, name: name + "/bias")) }
         let y = try emit(.linear, inputs, name: name, layer: config.layer, channelsFirst: false)
         return try fusedActivation(y, config, name: name)
