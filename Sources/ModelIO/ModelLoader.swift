@@ -20,19 +20,15 @@ public enum ModelLoader {
     /// Reads the model at `path`. A weights-only file needs its architecture JSON
     /// (`model.to_json()`): `architecture`, or else `<stem>.json` beside the weights.
     public static func load(_ path: String, architecture: String? = nil) throws -> Graph {
-        let format = try detectFormat(path)
+        let (format, hdf5) = try classify(path)
         var graph: Graph
         switch format {
-        case .kerasH5:
-            let file = try HDF5File(readingFrom: path)
-            let config = try file.root.stringAttribute("model_config")
-            graph = try KerasImporter.importModel(config: config, configFile: path, weights: try KerasWeightStore.detect(in: file.root),
-                                                  kerasVersion: try? file.root.stringAttribute("keras_version"))
-        case .kerasWeights:
-            let json = try architecture ?? defaultArchitecturePath(for: path)
-            let file = try HDF5File(readingFrom: path)
-            graph = try KerasImporter.importModel(config: try readText(json), configFile: json, weights: try KerasWeightStore.detect(in: file.root),
-                                                  kerasVersion: try? file.root.stringAttribute("keras_version"))
+        case .kerasH5, .kerasWeights:
+            guard let root = hdf5?.root else { throw ModelPressError.internalError("\(path): HDF5 file not kept open") }
+            let configFile = format == .kerasH5 ? path : try architecture ?? defaultArchitecturePath(for: path)
+            let config = format == .kerasH5 ? try root.stringAttribute("model_config") : try readText(configFile)
+            graph = try KerasImporter.importModel(config: config, configFile: configFile, weights: try KerasWeightStore.detect(in: root),
+                                                  kerasVersion: try? root.stringAttribute("keras_version"))
         case .kerasArchive:
             graph = try KerasArchive.load(path)
         case .onnx:
@@ -46,15 +42,21 @@ public enum ModelLoader {
 
     /// The format of the file at `path`, from its first bytes and (for HDF5) its contents.
     public static func detectFormat(_ path: String) throws -> ModelFormat {
+        try classify(path).format
+    }
+
+    /// The format, and for HDF5 models the file already opened to classify it (read once).
+    private static func classify(_ path: String) throws -> (format: ModelFormat, hdf5: HDF5File?) {
         guard FileManager.default.isReadableFile(atPath: path),
               let handle = FileHandle(forReadingAtPath: path) else { throw ModelPressError.fileNotFound(path: path) }
         let head = (try? handle.read(upToCount: 8)) ?? Data()
         try? handle.close()
-        if head.starts(with: [0x50, 0x4b, 0x03, 0x04]) { return .kerasArchive }
+        if head.starts(with: [0x50, 0x4b, 0x03, 0x04]) { return (.kerasArchive, nil) }
         if HDF5File.isHDF5(path) {
-            let root = try HDF5File(readingFrom: path).root
-            if root.hasAttribute("model_config") { return .kerasH5 }
-            if root.hasAttribute("layer_names") || root.kind(of: "layers") == .group { return .kerasWeights }
+            let file = try HDF5File(readingFrom: path)
+            let root = file.root
+            if root.hasAttribute("model_config") { return (.kerasH5, file) }
+            if root.hasAttribute("layer_names") || root.kind(of: "layers") == .group { return (.kerasWeights, file) }
             let contents = ((try? root.children()) ?? []).joined(separator: ", ")
             throw ModelPressError.unrecognizedFormat(
                 path: path, detail: "is an HDF5 file but not a Keras model: no model_config attribute and no layer weights (it holds: \(contents)). A dataset goes after --data")
@@ -63,7 +65,7 @@ public enum ModelLoader {
             throw ModelPressError.unrecognizedFormat(path: path, detail: "an architecture JSON holds no weights.\nHINT: pass the weights file as MODEL and this JSON with --architecture")
         }
         // ONNX has no magic number: a protobuf starting with field 1 (ir_version, varint) = 0x08.
-        if head.first == 0x08 { return .onnx }
+        if head.first == 0x08 { return (.onnx, nil) }
         throw ModelPressError.unrecognizedFormat(path: path, detail: "not a Keras HDF5, .keras archive or ONNX file")
     }
 
