@@ -48,7 +48,11 @@ struct PruneCommand: ParsableCommand {
     @Flag(help: "Print the report as JSON.")
     var json = false
 
+    @Option(help: "Channel score for --structure channel: l1 or l2 filter norm.")
+    var criterion = "l1"
+
     func validate() throws {
+        if structure == "channel" { return try validateChannel() }
         guard PruningScope(rawValue: scope) != nil else {
             throw ValidationError("--scope must be layer or global, not '\(scope)'.")
         }
@@ -82,6 +86,7 @@ struct PruneCommand: ParsableCommand {
             throw ModelPressError.invalidArgument("\(model.model): the model is quantized; its weights cannot be pruned.\nHINT: prune the float model, then quantize the result.")
         }
         let (folded, _) = try runPasses(exportPasses, on: loaded)
+        if structure == "channel" { return try runChannel(folded) }
         let (pruned, report) = try MagnitudePruning(configuration()).prune(folded)
         var options = ONNXExportOptions()
         options.opset = opset

@@ -1,0 +1,87 @@
+import ArgumentParser
+import Foundation
+import ONNXIO
+import Pruning
+import TensorCore
+
+/// `modelpress prune --structure channel`: channel (filter) pruning with physical removal
+/// (docs/pruning.md, "Channel pruning").
+extension PruneCommand {
+    /// The checks of `--structure channel`.
+    func validateChannel() throws {
+        guard ChannelCriterion(rawValue: criterion) != nil else {
+            throw ValidationError("--criterion must be l1 or l2, not '\(criterion)'.")
+        }
+        guard let sparsity else {
+            throw ValidationError("--sparsity is required for channel pruning (e.g. --sparsity 0.5).")
+        }
+        guard ONNXVersions.supportedOpsets.contains(opset) else {
+            throw ValidationError("--opset \(opset) is not supported; choose 13 to 21.")
+        }
+        guard scope == "layer" else {
+            throw ValidationError("--structure channel prunes each layer (or tied group) by its own ranking; --scope \(scope) does not apply.")
+        }
+        do {
+            try channelConfiguration(sparsity).validate()
+        } catch let error as ModelPressError {
+            throw ValidationError("\(error)")
+        }
+    }
+
+    /// The channel-pruning configuration the options describe.
+    func channelConfiguration(_ sparsity: Double) -> ChannelPruningConfiguration {
+        ChannelPruningConfiguration(sparsity: sparsity, criterion: ChannelCriterion(rawValue: criterion) ?? .l1, exclude: exclude)
+    }
+
+    /// Prunes the channels of `folded` (the graph after the export passes) and writes ONNX.
+    func runChannel(_ folded: Graph) throws {
+        let (thinned, report) = try ChannelPruning(channelConfiguration(sparsity ?? 0)).prune(folded)
+        var options = ONNXExportOptions()
+        options.opset = opset
+        options.producerVersion = ModelPressVersion.string
+        options.compressionSummary = try channelSummary(report)
+        let result = try ONNXExporter.write(thinned, to: out, options: options)
+        if json {
+            try printJSON(report)
+        } else if !output.quiet {
+            print(Self.channelTable(report))
+            print("wrote \(out): \(result.data.count) bytes")
+        }
+    }
+
+    /// The `modelpress.compression` metadata of a channel-pruned file, in one line of JSON.
+    private func channelSummary(_ report: ChannelPruningReport) throws -> String {
+        struct ChannelSummary: Encodable {
+            let structure: String, criterion: String, sparsity: Double
+            let parametersBefore: Int, parametersAfter: Int, macsBefore: Int, macsAfter: Int
+        }
+        struct Summary: Encodable { let pruning: ChannelSummary }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let summary = ChannelSummary(structure: "channel", criterion: report.criterion, sparsity: report.targetSparsity,
+                                     parametersBefore: report.parametersBefore, parametersAfter: report.parametersAfter,
+                                     macsBefore: report.macsBefore, macsAfter: report.macsAfter)
+        return String(decoding: try encoder.encode(Summary(pruning: summary)), as: UTF8.self)
+    }
+
+    /// The per-layer table of a channel-pruning report.
+    static func channelTable(_ report: ChannelPruningReport) -> String {
+        let rows = report.layers.map { l in
+            [l.layer == l.node ? l.layer : l.node, l.op, "\(l.inputsBefore)→\(l.inputsAfter)", "\(l.channelsBefore)→\(l.channelsAfter)",
+             grouped(l.parametersBefore), grouped(l.parametersAfter), grouped(l.macsBefore), grouped(l.macsAfter), l.status]
+        }
+        let table = renderTable(header: ["layer", "op", "in", "out", "params", "params after", "MACs", "MACs after", "status"],
+                                rows: rows, numeric: [4, 5, 6, 7])
+        let trimmed = table.split(separator: "\n", omittingEmptySubsequences: false)
+            .map { String($0.reversed().drop(while: { $0 == " " }).reversed()) }.joined(separator: "\n")
+        func pct(_ a: Int, _ b: Int) -> String { b == 0 ? "0.0" : String(format: "%.1f", 100 * (1 - Double(a) / Double(b))) }
+        var lines = [trimmed, "",
+                     "parameters: \(grouped(report.parametersBefore)) → \(grouped(report.parametersAfter)) (−\(pct(report.parametersAfter, report.parametersBefore))%); "
+                     + "MACs per sample: \(grouped(report.macsBefore)) → \(grouped(report.macsAfter)) (−\(pct(report.macsAfter, report.macsBefore))%); criterion \(report.criterion)"]
+        for g in report.groups where g.nodes.count > 1 || g.skipped != nil {
+            let names = g.nodes.joined(separator: " + ")
+            lines.append(g.skipped.map { "left alone: \(names): \($0)" } ?? "tied group: \(names): \(g.channelsBefore) → \(g.channelsAfter) channels (one ranking, summed norms)")
+        }
+        return lines.joined(separator: "\n")
+    }
+}
