@@ -1,0 +1,138 @@
+"""`modelpress prune --structure channel` checked with onnx and onnxruntime: the thinned file
+passes the full check and runs, its weights have the analytically expected shapes, the file
+shrinks by the removed parameters, and onnxruntime computes on it exactly what it computes on
+the unpruned export with the removed channels' consumer weights zeroed (the masked model)."""
+
+from __future__ import annotations
+
+import json
+
+import h5py
+import numpy as np
+import onnx
+import pytest
+from onnx import numpy_helper
+
+from conftest import FIXTURES, run_modelpress
+from ort_helpers import run_ort
+
+TEST = FIXTURES / "data" / "digits_test.h5"
+
+
+def digits_test() -> np.ndarray:
+    with h5py.File(TEST, "r") as f:
+        return f["x"][()].astype(np.float32)
+
+
+def channel_prune(tmp_path, model: str, *options: str):
+    out = tmp_path / f"{model.replace('/', '-')}-channel.onnx"
+    proc = run_modelpress("prune", FIXTURES / "models" / f"{model}.h5", "-o", out, "--json", "--structure", "channel", *options)
+    return out, json.loads(proc.stdout)
+
+
+def export(tmp_path, model: str):
+    out = tmp_path / f"{model.replace('/', '-')}.onnx"
+    run_modelpress("export", FIXTURES / "models" / f"{model}.h5", "-o", out)
+    return out
+
+
+def weights(model: onnx.ModelProto) -> dict[str, np.ndarray]:
+    """Weight initializers by the name of the Conv/Gemm node reading them."""
+    inits = {t.name: numpy_helper.to_array(t) for t in model.graph.initializer}
+    return {n.name: inits[n.input[1]] for n in model.graph.node if n.op_type in ("Conv", "Gemm") and n.input[1] in inits}
+
+
+def with_weights(model: onnx.ModelProto, new: dict[str, np.ndarray]) -> bytes:
+    """`model` with the weights of the named Conv/Gemm nodes replaced."""
+    m = onnx.ModelProto()
+    m.CopyFrom(model)
+    by_input = {n.input[1]: n.name for n in m.graph.node if n.op_type in ("Conv", "Gemm")}
+    for t in m.graph.initializer:
+        if by_input.get(t.name) in new:
+            t.CopyFrom(numpy_helper.from_array(new[by_input[t.name]].astype(np.float32), t.name))
+    return m.SerializeToString()
+
+
+def removed(report, node: str) -> list[int]:
+    return next(g["removed"] for g in report["groups"] if g["nodes"] == [node] or node in g["nodes"])
+
+
+@pytest.mark.parametrize("criterion", ["l1", "l2"])
+def test_digits_cnn_half_the_filters(tmp_path, criterion):
+    out, report = channel_prune(tmp_path, "keras3/cnn", "--sparsity", "0.5", "--criterion", criterion)
+    model = onnx.load(str(out))
+    onnx.checker.check_model(model, full_check=True)
+    w = weights(model)
+    # Expected shapes: every hidden layer keeps half of its outputs; the classifier keeps 10.
+    assert w["conv_1/conv"].shape == (8, 1, 3, 3)
+    assert w["conv_2/conv"].shape == (16, 8, 3, 3)
+    assert w["dense/linear"].shape == (16 * 2 * 2, 32)
+    assert w["predictions/linear"].shape == (32, 10)
+    params = sum(numpy_helper.to_array(t).size for t in model.graph.initializer)
+    expected_params = (8 * 9 + 8) + (16 * 8 * 9 + 16) + (64 * 32 + 32) + (32 * 10 + 10)
+    assert params == expected_params == report["parametersAfter"]
+    # MACs per sample: conv_1 8 filters × 9 taps × 8×8, conv_2 16 × 8·9 × 4×4, dense 64·32, predictions 32·10.
+    assert report["macsBefore"] == 16 * 9 * 64 + 32 * 16 * 9 * 16 + 128 * 64 + 64 * 10
+    assert report["macsAfter"] == 8 * 9 * 64 + 16 * 8 * 9 * 16 + 64 * 32 + 32 * 10
+    # The file shrinks by the removed float32s (up to a few hundred bytes of names and metadata).
+    original = export(tmp_path, "keras3/cnn")
+    shrink = original.stat().st_size - out.stat().st_size
+    assert abs(shrink - 4 * (report["parametersBefore"] - params)) < 512, shrink
+
+    # The masked model: the unpruned export with the consumers' weights for removed channels zeroed.
+    orig = onnx.load(str(original))
+    ow = weights(orig)
+    r1, r2, r3 = removed(report, "conv_1/conv"), removed(report, "conv_2/conv"), removed(report, "dense/linear")
+    assert len(r1) == 8 and len(r2) == 16 and len(r3) == 32
+    norms = np.abs(ow["conv_1/conv"]).sum(axis=(1, 2, 3)) if criterion == "l1" else np.sqrt((ow["conv_1/conv"] ** 2).sum(axis=(1, 2, 3)))
+    assert sorted(np.argsort(norms, kind="stable")[:8].tolist()) == r1
+    conv2, dense, pred = ow["conv_2/conv"].copy(), ow["dense/linear"].copy(), ow["predictions/linear"].copy()
+    conv2[:, r1] = 0
+    for c in r2:  # the flatten after the fold is NCHW: rows c·4 … c·4+3 belong to channel c
+        dense[c * 4:(c + 1) * 4] = 0
+    pred[r3] = 0
+    masked = with_weights(orig, {"conv_2/conv": conv2, "dense/linear": dense, "predictions/linear": pred})
+    x = digits_test()
+    y_thin, y_masked = run_ort(out, x), run_ort(masked, x)
+    assert np.max(np.abs(y_thin - y_masked)) < 1e-5
+    assert np.max(np.abs(y_thin - run_ort(original, x))) > 1e-3  # pruning changed something
+
+
+def test_functional_residual_group(tmp_path):
+    out, report = channel_prune(tmp_path, "keras3/functional", "--sparsity", "0.5")
+    model = onnx.load(str(out))
+    onnx.checker.check_model(model, full_check=True)
+    group = next(g for g in report["groups"] if g["nodes"] == ["stem_conv", "pw_conv"])
+    r = group["removed"]
+    assert len(r) == 8 and group["channelsAfter"] == 8
+    orig = onnx.load(str(export(tmp_path, "keras3/functional")))
+    ow = weights(orig)
+    pw, logits = ow["pw_conv"].copy(), ow["logits"].copy()
+    pw[:, r] = 0
+    logits[r] = 0
+    masked = with_weights(orig, {"pw_conv": pw, "logits": logits})
+    x = digits_test()
+    assert np.max(np.abs(run_ort(out, x) - run_ort(masked, x))) < 1e-5
+    dw = next(n for n in model.graph.node if n.name == "dw_conv")
+    assert next(a.i for a in dw.attribute if a.name == "group") == 8
+
+
+@pytest.mark.parametrize("model", ["keras3/zoo_conv", "keras3/zoo_misc", "keras2/cnn", "keras2/functional", "keras3/mobilenetv2_96"])
+def test_other_graphs_check_and_run(tmp_path, model):
+    out, report = channel_prune(tmp_path, model, "--sparsity", "0.3")
+    m = onnx.load(str(out))
+    onnx.checker.check_model(m, full_check=True)
+    shape = [d.dim_value or 2 for d in m.graph.input[0].type.tensor_type.shape.dim]
+    y = run_ort(out, np.random.default_rng(0).random(shape, dtype=np.float32))
+    assert np.all(np.isfinite(y))
+    assert report["parametersAfter"] < report["parametersBefore"]
+    assert report["macsAfter"] < report["macsBefore"]
+
+
+@pytest.mark.parametrize("options", [["--sparsity", "1.0"], ["--sparsity", "0.5", "--criterion", "l3"],
+                                     ["--sparsity", "0.5", "--exclude", "nope"], []])
+def test_bad_input_exit_2(tmp_path, options):
+    out = tmp_path / "x.onnx"
+    proc = run_modelpress("prune", FIXTURES / "models" / "keras3" / "cnn.h5", "-o", out, "--structure", "channel", *options, expect=2)
+    assert proc.stderr.strip()
+    assert not out.exists()
