@@ -114,6 +114,8 @@ public struct ChannelGroups: Sendable {
             var out: Tag?
             if !tagged.isEmpty {
                 func fail(_ reason: String) -> Tag? {
+                    let reason = graph.outputs.contains { $0.name == node.output }
+                        ? "their channels reach the model output '\(node.output)' (through \(node.op.name))" : reason
                     for t in tagged { for id in t.tag.ids where failure[id] == nil { failure[id] = reason } }
                     return nil
                 }

@@ -21,6 +21,7 @@ struct ModelPressCommand: ParsableCommand {
             DistillCommand.self,
             QuantizeCommand.self,
             PruneCommand.self,
+            SensitivityCommand.self,
             VerifyCommand.self,
         ]
     )
