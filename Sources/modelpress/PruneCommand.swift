@@ -33,7 +33,7 @@ struct PruneCommand: ParsableCommand {
     @Option(help: "Ranking scope: layer (each kernel exactly) or global (one threshold).")
     var scope = "layer"
 
-    @Option(help: "What is removed: unstructured or 2:4.")
+    @Option(help: "What is removed: unstructured, 2:4 or channel (filters deleted, see docs/pruning.md).")
     var structure = "unstructured"
 
     @Option(parsing: .upToNextOption, help: "Layers (or IR nodes) to leave dense.")

@@ -74,13 +74,9 @@ public struct LineChartSVG: Sendable {
         let raw = span / Double(max(1, target))
         let magnitude = pow(10, floor(log10(raw)))
         let step = [1.0, 2, 5, 10].map { $0 * magnitude }.first { $0 >= raw } ?? 10 * magnitude
-        var out: [Double] = []
-        var v = (range.lowerBound / step).rounded(.down) * step
-        while v <= range.upperBound + step * 1e-9 {
-            if v >= range.lowerBound - step * 1e-9 { out.append(abs(v) < step * 1e-9 ? 0 : v) }
-            v += step
-        }
-        return out
+        let first = Int((range.lowerBound / step - 1e-9).rounded(.up)), last = Int((range.upperBound / step + 1e-9).rounded(.down))
+        guard first <= last else { return [range.lowerBound] }
+        return (first...last).map { Double($0) * step }
     }
 
     /// The SVG document.
