@@ -14,7 +14,7 @@ final class SensitivityChartTests: XCTestCase {
         assertClose(LineChartSVG.ticks(0...1, target: 10), [0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1])
         assertClose(LineChartSVG.ticks(0.37...0.97, target: 6), [0.4, 0.5, 0.6, 0.7, 0.8, 0.9])
         assertClose(LineChartSVG.ticks(20...100), [20, 40, 60, 80, 100])
-        assertClose(LineChartSVG.ticks(0.955...0.97, target: 6), [0.955, 0.96, 0.965, 0.97]  // span 0.015 / 6 = 0.0025 → step 0.005)
+        assertClose(LineChartSVG.ticks(0.955...0.97, target: 6), [0.955, 0.96, 0.965, 0.97])  // span 0.015 / 6 = 0.0025 → step 0.005
         assertClose(LineChartSVG.ticks(5...5), [5])
     }
 
