@@ -67,7 +67,7 @@ extension PruneCommand {
     /// The per-layer table of a channel-pruning report.
     static func channelTable(_ report: ChannelPruningReport) -> String {
         let rows = report.layers.map { l in
-            [l.layer == l.node ? l.layer : l.node, l.op, "\(l.inputsBefore)→\(l.inputsAfter)", "\(l.channelsBefore)→\(l.channelsAfter)",
+            [l.layer, l.op, "\(l.inputsBefore)→\(l.inputsAfter)", "\(l.channelsBefore)→\(l.channelsAfter)",
              grouped(l.parametersBefore), grouped(l.parametersAfter), grouped(l.macsBefore), grouped(l.macsAfter), l.status]
         }
         let table = renderTable(header: ["layer", "op", "in", "out", "params", "params after", "MACs", "MACs after", "status"],

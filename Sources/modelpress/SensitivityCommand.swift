@@ -148,7 +148,7 @@ struct SensitivityCommand: ParsableCommand {
         }
         if json {
             try printJSON(result)
-        } else if !output.quiet {
+        } else {
             print(Self.table(result))
         }
     }

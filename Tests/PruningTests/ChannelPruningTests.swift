@@ -212,3 +212,34 @@ final class ChannelPruningTests: XCTestCase {
     }
 }
 
+
+/// An unfolded channels-last flatten: the channel axis is followed through the Transpose and
+/// the Dense rows `(h·W + w)·C + c` of removed channels are deleted.
+final class ChannelPruningTransposeTests: XCTestCase {
+    func testChannelsLastFlattenRowsFollow() throws {
+        var gen = SeededGenerator(seed: 5)
+        var g = Graph(name: "nhwc_flatten")
+        try g.addInput(ValueInfo(name: "x", shape: [dynamicBatch, 2, 3, 3]))
+        try g.addInitializer("wa", randomTensor([4, 2, 1, 1], &gen))
+        try g.addInitializer("ba", randomTensor([4], &gen))
+        try g.addInitializer("wl", randomTensor([36, 3], &gen))
+        try g.append(Node(name: "a", op: .conv2D(.init(kernel: [1, 1])), inputs: ["x", "wa", "ba"], output: "a"))
+        try g.append(Node(name: "ra", op: .activation(.relu), inputs: ["a"], output: "ra"))
+        try g.append(Node(name: "t", op: .transpose([0, 2, 3, 1]), inputs: ["ra"], output: "t"))
+        try g.append(Node(name: "f", op: .flatten, inputs: ["t"], output: "f"))
+        try g.append(Node(name: "fc", op: .linear, inputs: ["f", "wl"], output: "y"))
+        g.outputs = [ValueInfo(name: "y", shape: [dynamicBatch, 3])]
+        let (thin, report) = try ChannelPruning(.init(sparsity: 0.5)).prune(g)
+        let removed = try XCTUnwrap(report.groups.first { $0.nodes == ["a"] }?.removed)
+        XCTAssertEqual(removed.count, 2)
+        // Reference by hand: zero the rows of removed channels in the NHWC-flat Dense weight.
+        var wl = try XCTUnwrap(g.initializers["wl"])
+        for pos in 0..<9 { for c in removed { for m in 0..<3 { wl.storage[(pos * 4 + c) * 3 + m] = 0 } } }
+        var reference = g
+        reference.initializers["wl"] = wl
+        XCTAssertEqual(thin.initializers["wl"]?.shape, [18, 3])
+        let x = randomTensor([4, 2, 3, 3], &gen)
+        let a = try Executor(graph: thin).run(x), b = try Executor(graph: reference).run(x)
+        XCTAssertLessThan(maxRelativeDifference(a.storage, b.storage), 1e-5)
+    }
+}
