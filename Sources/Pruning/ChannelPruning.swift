@@ -125,19 +125,20 @@ public struct ChannelPruning: Sendable {
             let b = dims(before, node)
             let a = afterNodes[node.name].map { dims(after, $0) } ?? b
             let s = statsAfter[node.name]
-            var status: String
             let group = sourceByNode[node.name].map { analysis.groupOf[$0] }
+            let inputsSliced = a.inputs != b.inputs
+            var status: String
             if let si = sourceByNode[node.name], keep[si] != nil {
                 status = "pruned"
-            } else if let g = group, let reason = groups[g].skipped {
-                status = reason
-            } else if let reason = unprunable[node.name], a.outputs == b.outputs {
-                status = a.inputs != b.inputs ? "inputs sliced; \(reason)" : reason
+            } else if let g = group {
+                status = groups[g].skipped ?? "no channel removed (round(S·C) = 0)"
+            } else if case .conv2D(let attributes) = node.op, attributes.group > 1, inputsSliced {
+                status = "follows its input's channels (depthwise)"
             } else {
-                status = a.inputs != b.inputs || a.outputs != b.outputs ? "follows its input's channels" : "unchanged"
+                status = unprunable[node.name] ?? "unchanged"
             }
-            if status != "pruned", a.inputs != b.inputs, !status.hasPrefix("inputs sliced"), status != "follows its input's channels" {
-                status = "inputs sliced; outputs: \(status)"
+            if inputsSliced, status != "pruned", !status.hasPrefix("follows") {
+                status = "inputs sliced; outputs kept: \(status)"
             }
             layers.append(.init(node: node.name, layer: node.layer, op: node.op.name, inputsBefore: b.inputs, inputsAfter: a.inputs,
                                 channelsBefore: b.outputs, channelsAfter: a.outputs, parametersBefore: stat.parameters,

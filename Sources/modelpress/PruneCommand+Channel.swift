@@ -18,6 +18,9 @@ extension PruneCommand {
         guard ONNXVersions.supportedOpsets.contains(opset) else {
             throw ValidationError("--opset \(opset) is not supported; choose 13 to 21.")
         }
+        guard minParams == 0 else {
+            throw ValidationError("--min-params applies to unstructured and 2:4 pruning; for --structure channel, --exclude the layers to keep.")
+        }
         guard scope == "layer" else {
             throw ValidationError("--structure channel prunes each layer (or tied group) by its own ranking; --scope \(scope) does not apply.")
         }
