@@ -48,15 +48,18 @@ enum ChannelSlicing {
         let shape = weight.shape
         let outer = shape[..<outputAxis].reduce(1, *), inner = shape[(outputAxis + 1)...].reduce(1, *), d = shape[outputAxis]
         var sums = [Double](repeating: 0, count: d)
-        for a in 0..<outer {
-            for c in 0..<d {
-                let base = (a * d + c) * inner
-                var s = 0.0
-                for i in 0..<inner {
-                    let w = Double(weight.storage[base + i])
-                    s += criterion == .l1 ? abs(w) : w * w
+        let l1 = criterion == .l1
+        weight.storage.withUnsafeBufferPointer { w in
+            for a in 0..<outer {
+                for c in 0..<d {
+                    let base = (a * d + c) * inner
+                    var s = 0.0
+                    for i in 0..<inner {
+                        let v = Double(w[base + i])
+                        s += l1 ? abs(v) : v * v
+                    }
+                    sums[c] += s
                 }
-                sums[c] += s
             }
         }
         return criterion == .l1 ? sums : sums.map { $0.squareRoot() }
