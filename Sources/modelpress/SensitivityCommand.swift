@@ -105,6 +105,13 @@ struct SensitivityCommand: ParsableCommand {
     }
 
     func run() throws {
+        for path in [svg, markdown].compactMap({ $0 }) {
+            let dir = URL(fileURLWithPath: path).deletingLastPathComponent().path
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: dir, isDirectory: &isDirectory), isDirectory.boolValue else {
+                throw ModelPressError.invalidArgument("\(path): the directory \(dir) does not exist.\nHINT: create it first or choose another output path.")
+            }
+        }
         let loaded = try model.load()
         guard loaded.quantization.isEmpty else {
             throw ModelPressError.invalidArgument("\(model.model): the model is quantized; its weights cannot be pruned.\nHINT: analyse the float model.")

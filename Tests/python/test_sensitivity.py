@@ -75,7 +75,8 @@ def test_svg_chart_and_markdown(tmp_path):
 
 
 @pytest.mark.parametrize("options", [["--sparsities", "0.5,1.5"], ["--structure", "channel", "--layers", "predictions"],
-                                     ["--layers", "nope"], ["--structure", "2:4", "--sparsities", "0.5"], ["--max-drop", "-1"]])
+                                     ["--layers", "nope"], ["--structure", "2:4", "--sparsities", "0.5"], ["--max-drop", "-1"],
+                                     ["--svg", "/nonexistent-dir/s.svg"]])
 def test_bad_input_exit_2(options):
     proc = run_modelpress("sensitivity", CNN, "--data", TEST, *options, expect=2)
     assert proc.stderr.strip()
