@@ -205,6 +205,8 @@ struct SensitivityCommand: ParsableCommand {
             units.append(Unit(name: k.layer, nodes: [k.node], parameters: k.count, accuracy: []))
         }
         let nodes = kernels.map(\.node)
+        let position = Dictionary(folded.nodes.enumerated().map { ($1.layer, $0) }, uniquingKeysWith: { a, _ in a })
+        skipped.sort { (position[$0.name] ?? 0) < (position[$1.name] ?? 0) }
         return (units, skipped, { unit, level in
             let others = nodes.filter { $0 != unit.nodes[0] }
             return try MagnitudePruning(PruningConfiguration(sparsity: level, structure: pruningStructure, exclude: others)).prune(folded).0
