@@ -24,7 +24,7 @@ public struct ChannelPruningReport: Equatable, Sendable, Encodable {
         public var macsBefore: Int
         /// Multiply-accumulates per sample after.
         public var macsAfter: Int
-        /// The channel group (index) its output channels belong to, when it is a source.
+        /// The channel group (index into `groups`) its output channels belong to, when it is a source (absent from the JSON otherwise).
         public var group: Int?
         /// `pruned`, `inputs sliced`, `unchanged`, or why its output channels were left alone.
         public var status: String
@@ -61,5 +61,18 @@ public struct ChannelPruningReport: Equatable, Sendable, Encodable {
         public var removed: [Int]
         /// Nil when pruned (or nothing asked), else why the group was left alone.
         public var skipped: String?
+
+        private enum CodingKeys: String, CodingKey { case nodes, channelsBefore, channelsAfter, sparsity, removed, skipped }
+
+        /// Encodes every field; `skipped` is written as `null` for pruned groups.
+        public func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(nodes, forKey: .nodes)
+            try c.encode(channelsBefore, forKey: .channelsBefore)
+            try c.encode(channelsAfter, forKey: .channelsAfter)
+            try c.encode(sparsity, forKey: .sparsity)
+            try c.encode(removed, forKey: .removed)
+            try c.encode(skipped, forKey: .skipped)
+        }
     }
 }

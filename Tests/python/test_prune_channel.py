@@ -136,3 +136,62 @@ def test_bad_input_exit_2(tmp_path, options):
     proc = run_modelpress("prune", FIXTURES / "models" / "keras3" / "cnn.h5", "-o", out, "--structure", "channel", *options, expect=2)
     assert proc.stderr.strip()
     assert not out.exists()
+
+
+PASSTHROUGH = {"Relu", "Clip", "BatchNormalization", "Pad", "GlobalAveragePool", "Flatten", "Add", "MaxPool", "AveragePool", "Identity"}
+
+
+def group_of(node: onnx.NodeProto) -> int:
+    return next((a.i for a in node.attribute if a.name == "group"), 1)
+
+
+def test_mobilenetv2_residual_groups_equal_zeroed_original(tmp_path):
+    """MobileNetV2 (residual Adds between the projections, depthwise convs, ReLU6): the thinned
+    file against the unpruned export in which every removed channel is zeroed — the source's
+    filter and bias (so ReLU6 outputs 0 and the Add carries 0) and the consuming convs' input
+    slices — found by walking the ONNX graph back from each consumer to its source conv."""
+    out, report = channel_prune(tmp_path, "keras3/mobilenetv2_96", "--sparsity", "0.3")
+    tied = [g for g in report["groups"] if len(g["nodes"]) > 1 and g["skipped"] is None]
+    assert len(tied) == 5
+    removed = {n: g["removed"] for g in report["groups"] if g["skipped"] is None and g["removed"] for n in g["nodes"]}
+    orig = onnx.load(str(export(tmp_path, "keras3/mobilenetv2_96")))
+    producer = {o: n for n in orig.graph.node for o in n.output}
+
+    def source(tensor: str) -> str | None:
+        n = producer.get(tensor)
+        while n is not None:
+            if n.op_type in ("Conv", "Gemm") and group_of(n) == 1:
+                return n.name
+            if n.op_type not in PASSTHROUGH and not (n.op_type == "Conv" and group_of(n) > 1):
+                return None
+            n = producer.get(n.input[0])
+        return None
+
+    inits = {t.name: numpy_helper.to_array(t).copy() for t in orig.graph.initializer}
+    for n in orig.graph.node:
+        if n.op_type not in ("Conv", "Gemm"):
+            continue
+        w = inits[n.input[1]]
+        if n.name in removed:
+            r = removed[n.name]
+            if n.op_type == "Conv":
+                w[r] = 0
+            else:
+                w[:, r] = 0
+            if len(n.input) > 2:
+                inits[n.input[2]][r] = 0
+        src = source(n.input[0])
+        if src in removed and group_of(n) == 1:
+            if n.op_type == "Conv":
+                w[:, removed[src]] = 0
+            else:
+                w[removed[src]] = 0  # after GlobalAveragePool + Flatten the rows are the channels
+    m = onnx.ModelProto()
+    m.CopyFrom(orig)
+    for t in m.graph.initializer:
+        t.CopyFrom(numpy_helper.from_array(inits[t.name], t.name))
+    with h5py.File(FIXTURES / "data" / "imagenet_like_96.h5", "r") as f:
+        x = f["x"][:4].astype(np.float32)
+    y_thin, y_zeroed = run_ort(out, x), run_ort(m.SerializeToString(), x)
+    assert np.max(np.abs(y_thin - y_zeroed)) <= 1e-4 * max(1.0, float(np.max(np.abs(y_zeroed))))
+    assert np.max(np.abs(y_thin - run_ort(orig.SerializeToString(), x))) > 1e-3
