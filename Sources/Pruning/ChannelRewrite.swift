@@ -75,13 +75,9 @@ enum ChannelRewrite {
                     node.op = .slice(begin: begin, end: end)
                     out = k
                 case .flatten, .reshape:
-                    if shape.count == 2 {
-                        out = k
-                    } else {
-                        let flat = ChannelSlicing.flatKeep(dims: Array(shape.dropFirst()), axis: k.axis - 1, k.keep)
-                        if case .reshape = node.op { node.op = .reshape([flat.count]) }
-                        out = Kept(axis: 1, keep: flat)
-                    }
+                    let flat = shape.count == 2 ? k : Kept(axis: 1, keep: ChannelSlicing.flatKeep(dims: Array(shape.dropFirst()), axis: k.axis - 1, k.keep))
+                    if case .reshape = node.op { node.op = .reshape([flat.keep.count]) }
+                    out = flat
                 case .transpose(let perm):
                     guard let axis = perm.firstIndex(of: k.axis) else { throw ModelPressError.internalError("channel pruning: bad permutation") }
                     out = Kept(axis: axis, keep: k.keep)

@@ -243,3 +243,32 @@ final class ChannelPruningTransposeTests: XCTestCase {
         XCTAssertLessThan(maxRelativeDifference(a.storage, b.storage), 1e-5)
     }
 }
+
+/// Reshape-as-flatten and elementwise constants follow the removed channels.
+final class ChannelPruningReshapeTests: XCTestCase {
+    func testReshapeTargetAndBroadcastConstantAreSliced() throws {
+        var gen = SeededGenerator(seed: 9)
+        var g = Graph(name: "reshape")
+        try g.addInput(ValueInfo(name: "x", shape: [dynamicBatch, 5]))
+        try g.addInitializer("w1", randomTensor([5, 6], &gen))
+        try g.addInitializer("scale", randomTensor([6], &gen))
+        try g.addInitializer("w2", randomTensor([6, 2], &gen))
+        try g.append(Node(name: "fc1", op: .linear, inputs: ["x", "w1"], output: "h"))
+        try g.append(Node(name: "mul", op: .elementwise(.multiply), inputs: ["h", "scale"], output: "m"))
+        try g.append(Node(name: "r", op: .reshape([6]), inputs: ["m"], output: "r"))
+        try g.append(Node(name: "fc2", op: .linear, inputs: ["r", "w2"], output: "y"))
+        g.outputs = [ValueInfo(name: "y", shape: [dynamicBatch, 2])]
+        let (thin, report) = try ChannelPruning(.init(sparsity: 0.5)).prune(g)
+        let removed = try XCTUnwrap(report.groups.first { $0.nodes == ["fc1"] }?.removed)
+        XCTAssertEqual(removed.count, 3)
+        XCTAssertEqual(thin.initializers["scale"]?.shape, [3])
+        XCTAssertEqual(thin.shapes["r"], [dynamicBatch, 3])
+        var w2 = try XCTUnwrap(g.initializers["w2"])
+        for r in removed { w2.storage[r * 2] = 0; w2.storage[r * 2 + 1] = 0 }
+        var reference = g
+        reference.initializers["w2"] = w2
+        let x = randomTensor([4, 5], &gen)
+        let a = try Executor(graph: thin).run(x), b = try Executor(graph: reference).run(x)
+        XCTAssertLessThan(maxRelativeDifference(a.storage, b.storage), 1e-5)
+    }
+}
