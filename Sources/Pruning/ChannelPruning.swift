@@ -55,7 +55,7 @@ public struct ChannelPruning: Sendable {
             }
             let explicit = members.compactMap { s in named(s, config.perLayer.keys).flatMap { config.perLayer[$0] } }
             let sparsity = explicit.min() ?? config.sparsity
-            let k = ChannelPruningConfiguration.removedCount(sparsity: sparsity, count: channels)
+            let k = ChannelPruningConfiguration.removedCount(sparsity: sparsity, count: channels, multiple: config.multiple)
             report.sparsity = sparsity
             guard k > 0 else { continue }
             var score = [Double](repeating: 0, count: channels)

@@ -12,6 +12,9 @@ extension PruneCommand {
         guard ChannelCriterion(rawValue: criterion) != nil else {
             throw ValidationError("--criterion must be l1 or l2, not '\(criterion)'.")
         }
+        guard channelMultiple >= 1 else {
+            throw ValidationError("--channel-multiple must be at least 1, not \(channelMultiple).")
+        }
         guard let sparsity else {
             throw ValidationError("--sparsity is required for channel pruning (e.g. --sparsity 0.5).")
         }
@@ -33,7 +36,8 @@ extension PruneCommand {
 
     /// The channel-pruning configuration the options describe.
     func channelConfiguration(_ sparsity: Double) -> ChannelPruningConfiguration {
-        ChannelPruningConfiguration(sparsity: sparsity, criterion: ChannelCriterion(rawValue: criterion) ?? .l1, exclude: exclude)
+        ChannelPruningConfiguration(sparsity: sparsity, criterion: ChannelCriterion(rawValue: criterion) ?? .l1, exclude: exclude,
+                                    multiple: channelMultiple)
     }
 
     /// Prunes the channels of `folded` (the graph after the export passes) and writes ONNX.

@@ -51,8 +51,12 @@ struct PruneCommand: ParsableCommand {
     @Option(help: "Channel score for --structure channel: l1 or l2 filter norm.")
     var criterion = "l1"
 
+    @Option(help: "For --structure channel: round kept channel counts up to a multiple of N (8 suits SIMD runtimes).")
+    var channelMultiple = 1
+
     func validate() throws {
         if structure == "channel" { return try validateChannel() }
+        guard criterion == "l1", channelMultiple == 1 else { throw ValidationError("--criterion and --channel-multiple apply to --structure channel.") }
         guard PruningScope(rawValue: scope) != nil else {
             throw ValidationError("--scope must be layer or global, not '\(scope)'.")
         }

@@ -35,6 +35,9 @@ struct SensitivityCommand: ParsableCommand {
     @Option(help: "Channel score for --structure channel: l1 or l2 filter norm.")
     var criterion = "l1"
 
+    @Option(help: "For --structure channel: round kept channel counts up to a multiple of N.")
+    var channelMultiple = 1
+
     @Option(parsing: .upToNextOption, help: "Layers (or IR nodes) to leave out of the analysis.")
     var exclude: [String] = []
 
@@ -74,6 +77,7 @@ struct SensitivityCommand: ParsableCommand {
             throw ValidationError("--structure must be unstructured, 2:4 or channel, not '\(structure)'.")
         }
         guard ChannelCriterion(rawValue: criterion) != nil else { throw ValidationError("--criterion must be l1 or l2, not '\(criterion)'.") }
+        guard channelMultiple >= 1 else { throw ValidationError("--channel-multiple must be at least 1, not \(channelMultiple).") }
         if structure == "2:4", sparsities != nil { throw ValidationError("--structure 2:4 has the single level 0.5; omit --sparsities.") }
         _ = try levels()
         if let maxDrop, !(maxDrop.isFinite && maxDrop >= 0) { throw ValidationError("--max-drop must be a number ≥ 0, not \(maxDrop).") }
@@ -181,9 +185,9 @@ struct SensitivityCommand: ParsableCommand {
                 let params = members.reduce(0) { $0 + (folded.initializers[$1.weight]?.count ?? 0) }
                 units.append(Unit(name: name, nodes: members.map(\.node), parameters: params, accuracy: []))
             }
-            let criterion = config.criterion
+            let (criterion, multiple) = (config.criterion, channelMultiple)
             return (units, skipped, { unit, level in
-                try ChannelPruning(.init(sparsity: level, only: [unit.nodes[0]], criterion: criterion)).prune(folded).0
+                try ChannelPruning(.init(sparsity: level, only: [unit.nodes[0]], criterion: criterion, multiple: multiple)).prune(folded).0
             })
         }
         let pruningStructure: PruningStructure = structure == "2:4" ? .twoOfFour : .unstructured

@@ -272,3 +272,23 @@ final class ChannelPruningReshapeTests: XCTestCase {
         XCTAssertLessThan(maxRelativeDifference(a.storage, b.storage), 1e-5)
     }
 }
+
+/// Rounding the kept channel count to a multiple.
+final class ChannelCountTests: XCTestCase {
+    func testRemovedCountWithMultiple() {
+        // 192 at 0.3: round(57.6) = 58 removed, 134 kept → 136 kept, 56 removed.
+        XCTAssertEqual(ChannelPruningConfiguration.removedCount(sparsity: 0.3, count: 192), 58)
+        XCTAssertEqual(ChannelPruningConfiguration.removedCount(sparsity: 0.3, count: 192, multiple: 8), 56)
+        // 56 at 0.3: round(16.8) = 17 removed, 39 kept → 40 kept.
+        XCTAssertEqual(ChannelPruningConfiguration.removedCount(sparsity: 0.3, count: 56, multiple: 8), 16)
+        // 8 at 0.3: 2 removed, 6 kept → 8 kept: nothing removed.
+        XCTAssertEqual(ChannelPruningConfiguration.removedCount(sparsity: 0.3, count: 8, multiple: 8), 0)
+        // Never all: 4 at 0.9 → round(3.6) = 4, capped at 3.
+        XCTAssertEqual(ChannelPruningConfiguration.removedCount(sparsity: 0.9, count: 4), 3)
+        XCTAssertEqual(ChannelPruningConfiguration.removedCount(sparsity: 0.5, count: 5), 3)   // round(2.5) away from zero
+    }
+
+    func testMultipleBelowOneIsRefused() throws {
+        XCTAssertThrowsError(try ChannelPruningConfiguration(sparsity: 0.5, multiple: 0).validate())
+    }
+}

@@ -195,3 +195,17 @@ def test_mobilenetv2_residual_groups_equal_zeroed_original(tmp_path):
     y_thin, y_zeroed = run_ort(out, x), run_ort(m.SerializeToString(), x)
     assert np.max(np.abs(y_thin - y_zeroed)) <= 1e-4 * max(1.0, float(np.max(np.abs(y_zeroed))))
     assert np.max(np.abs(y_thin - run_ort(orig.SerializeToString(), x))) > 1e-3
+
+
+def test_channel_multiple_keeps_simd_friendly_counts(tmp_path):
+    out, report = channel_prune(tmp_path, "keras3/mobilenetv2_96", "--sparsity", "0.3", "--channel-multiple", "8")
+    m = onnx.load(str(out))
+    onnx.checker.check_model(m, full_check=True)
+    for layer in report["layers"]:
+        if layer["channelsAfter"] != layer["channelsBefore"]:
+            assert layer["channelsAfter"] % 8 == 0, layer
+            # kept = round up to 8 of (C − round(0.3·C))
+            c = layer["channelsBefore"]
+            assert layer["channelsAfter"] == min(c, -(-(c - int(np.floor(0.3 * c + 0.5))) // 8) * 8), layer
+    with h5py.File(FIXTURES / "data" / "imagenet_like_96.h5", "r") as f:
+        assert np.all(np.isfinite(run_ort(out, f["x"][:2].astype(np.float32))))
