@@ -79,6 +79,7 @@ public enum StagePlan {
             default: inputs.append(word); return word
             }
         }
+        if current == spec.model { inputs.append(current) }  // keyed by content, not by where the repository sits
         let keys = ["--x-key", data.xKey, "--y-key", data.yKey]
         var skip: Set<String> = []
         switch stage.kind {
