@@ -80,7 +80,7 @@ public enum StagePlan {
             }
         }
         if current == spec.model { inputs.append(current) }  // keyed by content, not by where the repository sits
-        let keys = ["--x-key", data.xKey, "--y-key", data.yKey]
+        let keys = (given("x_key") ? [] : ["--x-key", data.xKey]) + (given("y_key") ? [] : ["--y-key", data.yKey])
         var skip: Set<String> = []
         switch stage.kind {
         case .prune:
@@ -105,8 +105,8 @@ public enum StagePlan {
             skip.formUnion(["teacher", "student", "data"])
         case .quantize:
             args = ["quantize", current, "-o", model, "--calibration", file("calibration", data.calibration ?? data.train) ?? "",
-                    "--x-key", data.xKey, "--json", "--report-md", "\(folder)/report.md"]
-            if given("max_drop") { args += ["--data", file("data", data.test) ?? "", "--y-key", data.yKey] }
+                    "--json", "--report-md", "\(folder)/report.md"] + (given("x_key") ? [] : ["--x-key", data.xKey])
+            if given("max_drop") { args += ["--data", file("data", data.test) ?? ""] + (given("y_key") ? [] : ["--y-key", data.yKey]) }
             skip.formUnion(["calibration", "data"])
         case .verify:
             verifyReport = "\(folder)/verify.json"

@@ -11,7 +11,8 @@ import TensorCore
     /// Writes `body` after a valid header (model and data from the fixtures) and loads it.
     func load(_ stages: String, header extra: String = "", overrides: [String] = []) throws -> PipelineSpec {
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        let path = "\(folder)/p.yaml"
+        let path = "\(folder)/\(UUID().uuidString)/p.yaml"
+        try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
         let text = """
             version: 1
             name: test
