@@ -76,8 +76,14 @@ def test_spec_trains_and_its_onnx_matches_the_engine(name, tmp_path):
     # The accuracy the log reports is the written model's (onnxruntime's argmax).
     y = x_of(TEST, "y").astype(np.int64)
     assert abs(float(np.mean(theirs.argmax(1) == y)) - history["val_accuracy"]) < 1e-9
-    # A final softmax in the spec is written back (the output is probabilities).
+    # A final softmax in the spec is written back (the output is probabilities); and the same
+    # seed gives the same bytes (dropout masks, BN statistics and initial weights all seeded).
     if name == "mobile_stack":
+        again = tmp_path / "again.onnx"
+        run_modelpress("distill", "--teacher", FIXTURES / "models" / "keras3" / "mlp.h5", "--student", spec,
+                       "--data", TRAIN, "--student-x-key", x_key, "--validation", TEST, "--epochs", "3",
+                       "--seed", "3", "-o", again, "-q")
+        assert again.read_bytes() == out.read_bytes()
         assert model.graph.node[-1].op_type == "Softmax"
         assert np.allclose(theirs.sum(1), 1, atol=1e-5)
 
