@@ -15,6 +15,8 @@
 # paired modes against Keras trained from the same weights on ModelPress's batch order (paired
 # difference, 95% t interval), the others against Keras's own initialisation and shuffling
 # (difference of means, 95% Welch interval). Write the per-seed results as JSON with OUT_JSON=FILE.
+# STUDENT=SPEC replaces dense:64,32 in the unpaired modes (e.g. a JSON spec file; then the Keras
+# comparison printed is still the MLP's).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 threads=$1 seeds=$2 mode=$3
@@ -31,7 +33,7 @@ trap 'rm -rf "$work"' EXIT
 teacher=()
 [[ $command == distill ]] && teacher=(--teacher fixtures/models/keras3/mlp.h5)
 for seed in $(seq 1 "$seeds"); do
-    student=dense:64,32
+    student=${STUDENT:-dense:64,32}
     if [[ $mode == *-paired ]]; then
         student=fixtures/reference/distill_init/seed$seed.h5
         [[ -f $student ]] || { echo "no $student: the paired runs need the Keras initial weights of seeds 1..$seeds" >&2; exit 2; }
