@@ -15,8 +15,8 @@
 # paired modes against Keras trained from the same weights on ModelPress's batch order (paired
 # difference, 95% t interval), the others against Keras's own initialisation and shuffling
 # (difference of means, 95% Welch interval). Write the per-seed results as JSON with OUT_JSON=FILE.
-# STUDENT=SPEC replaces dense:64,32 in the unpaired modes (e.g. a JSON spec file; then the Keras
-# comparison printed is still the MLP's).
+# STUDENT=SPEC replaces dense:64,32 in the unpaired modes (e.g. a JSON spec file); a JSON spec equal
+# to distill_keras.json's conv_student.spec is compared with Keras's runs of that network.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 threads=$1 seeds=$2 mode=$3
@@ -42,9 +42,9 @@ for seed in $(seq 1 "$seeds"); do
         --data fixtures/data/digits_train.h5 --student-x-key x_flat --validation fixtures/data/digits_test.h5 \
         -o "$work/student.onnx" --seed "$seed" --log "$work/log$seed.json" -q "$@"
 done
-python3 - "$work" "$seeds" "$mode" "${OUT_JSON:-}" <<'PY'
+python3 - "$work" "$seeds" "$mode" "${OUT_JSON:-}" "${STUDENT:-}" <<'PY'
 import json, math, statistics, sys
-work, seeds, mode, out = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
+work, seeds, mode, out, student = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5]
 acc, times = [], []
 for s in range(1, seeds + 1):
     log = json.load(open(f"{work}/log{s}.json"))
@@ -75,6 +75,15 @@ if mode.endswith("-paired"):
         result.update(keras=keras, difference=mean, ci95=[mean - half, mean + half])
 else:
     keras = reference[name]["accuracies"]
+    if student:
+        try:
+            spec = json.load(open(student))
+        except (OSError, ValueError):
+            spec = None
+        conv = reference.get("conv_student", {})
+        keras = conv[name]["accuracies"] if spec is not None and spec == conv.get("spec") else []
+        if not keras:
+            print("no Keras reference for this student")
     if seeds >= 2 and len(keras) >= 2:
         mean = statistics.mean(acc) - statistics.mean(keras)
         va, vb = statistics.variance(acc) / len(acc), statistics.variance(keras) / len(keras)
