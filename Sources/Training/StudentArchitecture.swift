@@ -89,8 +89,12 @@ public struct StudentArchitecture: Sendable, Equatable {
     /// `class_name`); `nil` when `path` is something else (a checkpoint, a Keras architecture
     /// JSON). A spec with unknown keys or bad values throws, naming the file and the key.
     public static func load(ifSpec path: String) throws -> StudentArchitecture? {
-        guard let data = FileManager.default.contents(atPath: path),
-              let first = data.first(where: { ![0x20, 0x09, 0x0a, 0x0d].contains($0) }), first == UInt8(ascii: "{") else { return nil }
+        // Look at the first bytes only: checkpoints can be large and never start with `{`.
+        guard let handle = FileHandle(forReadingAtPath: path) else { return nil }
+        let head = (try? handle.read(upToCount: 256)) ?? nil
+        try? handle.close()
+        guard let head, let first = head.first(where: { ![0x20, 0x09, 0x0a, 0x0d].contains($0) }), first == UInt8(ascii: "{"),
+              let data = FileManager.default.contents(atPath: path) else { return nil }
         let json: JSONValue
         do { json = try JSONValue.parse(String(decoding: data, as: UTF8.self)) } catch {
             throw ModelPressError.invalidModel(file: path, location: "student spec", message: "is not valid JSON (\(error))",
@@ -105,7 +109,7 @@ public struct StudentArchitecture: Sendable, Equatable {
     public init(json: JSONValue, file: String) throws {
         let reader = SpecReader(file: file)
         guard let top = json.object else { throw reader.fail("(top level)", "must be a JSON object with \"layers\"") }
-        try reader.allow(top, ["input", "layers", "name"], at: "(top level)")
+        try reader.allow(top, ["input", "layers"], at: "(top level)")
         self.file = file
         if let value = top["input"] {
             input = try reader.shape(value, at: "input")
