@@ -100,7 +100,9 @@ struct ArchitectureBuilder {
 
     mutating func glorot(_ shape: [Int], fanIn: Int, fanOut: Int) throws -> Tensor {
         let limit = (6 / Float(fanIn + fanOut)).squareRoot()
-        guard let count = Checked.product(shape) else { throw fail("weights", "shape \(shape) is too large") }
+        guard let count = Checked.product(shape), count <= 1 << 28 else {
+            throw fail("weights", "a weight tensor of shape \(shape) is too large (over 2^28 values) for a student")
+        }
         var values = [Float](repeating: 0, count: count)
         for i in 0..<count { values[i] = random.uniform(-limit, limit) }
         return try Tensor(shape: shape, storage: values)

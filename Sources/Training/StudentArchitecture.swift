@@ -144,11 +144,11 @@ struct SpecReader {
     }
 
     /// An int `k` (→ [k, k]) or a pair `[h, w]`.
-    func pair(_ value: JSONValue?, at key: String, default fallback: Int) throws -> [Int] {
+    func pair(_ value: JSONValue?, at key: String, default fallback: Int, limit: Int = 1024) throws -> [Int] {
         guard let value else { return [fallback, fallback] }
-        if value.int != nil { let k = try positive(value, at: key); return [k, k] }
+        if value.int != nil { let k = try positive(value, at: key, limit: limit); return [k, k] }
         guard let a = value.array, a.count == 2 else { throw fail(key, "must be an integer or a pair [height, width], not \(render(value))") }
-        return [try positive(a[0], at: "\(key)[0]"), try positive(a[1], at: "\(key)[1]")]
+        return [try positive(a[0], at: "\(key)[0]", limit: limit), try positive(a[1], at: "\(key)[1]", limit: limit)]
     }
 
     func shape(_ value: JSONValue, at key: String) throws -> [Int] {
@@ -256,7 +256,7 @@ struct SpecReader {
             return .dropout(try number(rate, at: value.object == nil ? at : "\(at).rate", default: 0, in: 0...1, open: true))
         case "zero_padding":
             if value.int != nil || value.array?.first?.int != nil {
-                let p = value.int != nil ? [try positive(value, at: at, limit: 1024)].flatMap { [$0, $0] } : try pair(value, at: at, default: 0)
+                let p = try pair(value, at: at, default: 0)  // k → [k, k]; [rows, columns]
                 return .zeroPadding([p[0], p[0], p[1], p[1]])
             }
             guard let a = value.array, a.count == 2, let h = a[0].array, let w = a[1].array, h.count == 2, w.count == 2 else {

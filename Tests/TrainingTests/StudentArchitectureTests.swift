@@ -74,6 +74,14 @@ import Training
         #expect(failure(#"{"input": [8, 0], "layers": [{"flatten": {}}]}"#).contains("input[1]"))
         #expect(failure(#"{"layers": {"dense": {"units": 4}}}"#).contains("non-empty array"))
         #expect(failure(#"{"layers": [{"dense": {"units": 4, "activation": "mish"}}]}"#).contains("must be one of"))
+        #expect(failure(#"{"layers": [{"conv": {"filters": 4, "kernel": 4096}}]}"#).contains("layers[0].conv.kernel"))
+        // Parsed but too large to build: refused before allocating.
+        let huge = try architecture(#"{"input": [64], "layers": [{"dense": {"units": 65536}}, {"dense": {"units": 65536}}, {"dense": {"units": 2}}]}"#)
+        #expect(throws: ModelPressError.self) { try huge.build(sampleShape: [64], classes: 2, seed: 1) }
+        // Zero padding forms: k, [rows, columns], [[top, bottom], [left, right]].
+        #expect(try architecture(#"{"layers": [{"zero_padding": 2}]}"#).layers == [.zeroPadding([2, 2, 2, 2])])
+        #expect(try architecture(#"{"layers": [{"zero_padding": [1, 3]}]}"#).layers == [.zeroPadding([1, 1, 3, 3])])
+        #expect(try architecture(#"{"layers": [{"zero_padding": [[0, 1], [2, 0]]}]}"#).layers == [.zeroPadding([0, 1, 2, 0])])
     }
 
     @Test func specTrainsDownhill() throws {
