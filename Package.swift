@@ -52,7 +52,7 @@ let package = Package(
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Engine", "TensorCore", "ModelIO", "_TestSupport"]),
         .testTarget(name: "QuantizationTests", dependencies: ["Quantization", "TensorCore", "Engine", "ONNXIO", "_TestSupport"]),
         .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "ModelIO", "TensorCore", "_TestSupport"]),
-        .testTarget(name: "PruningTests", dependencies: ["Pruning", "Training", "TensorCore", "ModelIO", "_TestSupport"]),
+        .testTarget(name: "PruningTests", dependencies: ["Pruning", "Training", "ONNXIO", "TensorCore", "ModelIO", "_TestSupport"]),
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "TensorCore", "_TestSupport"]),
         .testTarget(name: "EndToEndTests", dependencies: ["_TestSupport", "ModelIO", "TensorCore"]),
     ]
