@@ -18,6 +18,9 @@ struct PruneFineTuneOptions: ParsableArguments {
     @Option(help: "HDF5 training data for fine-tuning after each pruning step (required for agp).")
     var fineTuneData: String?
 
+    @Option(help: "HDF5 data (same dataset names) to measure accuracy on after every fine-tuning epoch.")
+    var validation: String?
+
     @Option(help: "Fine-tuning epochs after each pruning step.")
     var epochsPerStep = 2
 
@@ -59,6 +62,7 @@ struct PruneFineTuneOptions: ParsableArguments {
         if schedule == "agp", fineTuneData == nil {
             throw ValidationError("--schedule agp fine-tunes between steps: give --fine-tune-data TRAIN.h5.")
         }
+        if validation != nil, fineTuneData == nil { throw ValidationError("--validation needs --fine-tune-data TRAIN.h5.") }
         if distillFromOriginal, fineTuneData == nil { throw ValidationError("--distill-from-original needs --fine-tune-data TRAIN.h5.") }
         guard steps >= 1, epochsPerStep >= 1, batchSize >= 1 else { throw ValidationError("--steps, --epochs-per-step and --batch-size must be at least 1.") }
         guard OptimizerKind(rawValue: optimizer) != nil else { throw ValidationError("--optimizer must be adam, sgd or adamw, not '\(optimizer)'.") }
@@ -102,30 +106,38 @@ struct PruneSchedule {
     func run(_ loaded: Graph, modelPath: String) throws -> (graph: Graph, report: PruningReport, steps: [GradualPruning.Step]) {
         guard let path = options.fineTuneData else { throw ModelPressError.internalError("fine-tuning without data") }
         let model = try TrainableModel(graph: loaded, source: modelPath)
-        let file = try DatasetFile(path: path, xKey: options.xKey, yKey: options.yKey, requireLabels: true)
-        let shape: [Int]
-        do { shape = try file.feedShape(for: model.graph.inputs[0].shape) } catch {
-            throw ModelPressError.invalidData(file: path, path: file.x.name,
-                                              message: "has samples of shape \(file.sampleShape); the model takes \(Array(model.graph.inputs[0].shape.dropFirst())).\nHINT: pick the matching dataset with --x-key.")
+        let (inputs, labels) = try load(path, model)
+        let validation = try options.validation.map { v in
+            let (x, y) = try load(v, model)
+            return try TrainingSet(inputs: x, labels: y, teacherLogits: nil)
         }
-        let inputs = try file.inputs(0..<file.count, as: shape)
-        let labels = try file.labels(0..<file.count, classes: model.classes)
         var teacher: Tensor?
         if options.distillFromOriginal {
             let (logits, source) = try TeacherLogits.compute(teacher: loaded, inputs: inputs, file: modelPath)
             teacher = logits
-            say("teacher: the unpruned model (\(source.rawValue)), \(file.count) samples")
+            say("teacher: the unpruned model (\(source.rawValue)), \(labels.count) samples")
         }
         let train = try TrainingSet(inputs: inputs, labels: labels, teacherLogits: teacher)
         let steps = options.schedule == "agp" ? options.steps : 1
         let gradual = GradualPruning(configuration, steps: steps, training: options.training())
         let epochs = options.epochsPerStep
-        let (tuned, report, rounds) = try gradual.run(model, train: train, onStep: { t, r in
+        let (tuned, report, rounds) = try gradual.run(model, train: train, validation: validation, onStep: { t, r in
             let total = r.prunedParameters
             say(String(format: "step %d/%d: sparsity %.2f%% of the pruned kernels", t, steps,
                        total == 0 ? 0 : 100 * (1 - Double(r.prunedNonzeros) / Double(total))))
         }, onEpoch: { _, record in say("  " + EpochLine.format(record, epochs: epochs)) })
         let (folded, _) = try runPasses(exportPasses, on: try tuned.exportGraph())
         return (folded, try report.recounted(in: folded), rounds)
+    }
+
+    /// Inputs shaped for `model` and labels from `path` (`--x-key`, `--y-key`); exit 2 on a mismatch.
+    func load(_ path: String, _ model: TrainableModel) throws -> (Tensor, [Int]) {
+        let file = try DatasetFile(path: path, xKey: options.xKey, yKey: options.yKey, requireLabels: true)
+        let shape: [Int]
+        do { shape = try file.feedShape(for: model.graph.inputs[0].shape) } catch {
+            throw ModelPressError.invalidData(file: path, path: file.x.name,
+                                              message: "has samples of shape \(file.sampleShape); the model takes \(Array(model.graph.inputs[0].shape.dropFirst())).\nHINT: pick the matching dataset with --x-key.")
+        }
+        return (try file.inputs(0..<file.count, as: shape), try file.labels(0..<file.count, classes: model.classes))
     }
 }

@@ -213,3 +213,21 @@ def test_bad_pruning_input_exits_2(tmp_path, options, message):
     proc = run_modelpress("prune", FIXTURES / "models" / "keras3" / "cnn.h5", "-o", out, *options, expect=2)
     assert message in proc.stderr, proc.stderr
     assert not out.exists()
+
+
+def test_one_shot_fine_tuning_keeps_the_one_shot_mask(tmp_path):
+    """The zero positions after fine-tuning are exactly those of one-shot pruning (no BN, so
+    both rank the same weights): pruned weights stay zero, no other weight becomes zero, and the
+    surviving weights changed. The validation accuracy ModelPress reports is onnxruntime's."""
+    (tmp_path / "plain").mkdir()
+    plain, _ = prune(tmp_path / "plain", "keras2/mlp", "--sparsity", "0.7")
+    tuned, report = prune(tmp_path, "keras2/mlp", "--sparsity", "0.7", "--fine-tune-data", TRAIN,
+                          "--epochs-per-step", "2", "--validation", TEST)
+    assert report["schedule"] == "oneshot" and len(report["steps"]) == 1
+    before, after = kernels(plain), kernels(tuned)
+    for name, w in before.items():
+        assert np.array_equal(after[name] == 0, w == 0), name
+        assert not np.array_equal(after[name], w), name
+    reported = report["steps"][0]["epochs"][-1]["val_accuracy"]
+    measured = float(np.mean(np.argmax(run_ort(tuned, digits_test()), axis=1) == digits_labels()))
+    assert abs(reported - measured) <= 1 / 360 + 1e-12, (reported, measured)
