@@ -14,12 +14,13 @@ enum ONNXSparse {
         return sparse < dense
     }
 
-    /// Splits `initializers`: the float32 tensors of rank ≥ 1 that are smaller as COO move to the
-    /// second list (same order); everything else stays dense.
-    static func split(_ initializers: [Onnx_TensorProto]) throws -> (dense: [Onnx_TensorProto], sparse: [Onnx_SparseTensorProto]) {
+    /// Splits `initializers`: the float32 tensors of rank ≥ 1 (among `candidates` when given) that
+    /// are smaller as COO move to the second list (same order); everything else stays dense.
+    static func split(_ initializers: [Onnx_TensorProto], candidates: Set<String>? = nil) throws -> (dense: [Onnx_TensorProto], sparse: [Onnx_SparseTensorProto]) {
         var dense: [Onnx_TensorProto] = [], sparse: [Onnx_SparseTensorProto] = []
         for proto in initializers {
-            guard proto.dataType == ONNXDataType.float, !proto.dims.isEmpty, !proto.rawData.isEmpty else {
+            guard proto.dataType == ONNXDataType.float, !proto.dims.isEmpty, !proto.rawData.isEmpty,
+                  candidates.map({ $0.contains(proto.name) }) ?? true else {
                 dense.append(proto)
                 continue
             }

@@ -29,6 +29,8 @@ public struct ONNXExportOptions: Sendable {
     public var optimize = true
     /// Write float initializers as COO `sparse_initializer`s where that is smaller (`--sparse-storage`).
     public var sparseStorage = false
+    /// With `sparseStorage`: only these initializers may go sparse (`nil`: every float initializer).
+    public var sparseCandidates: Set<String>?
     /// How a quantized graph is written: QDQ (default) or QOperator.
     public var quantizedForm = QuantizedForm.qdq
 
@@ -93,7 +95,7 @@ public enum ONNXExporter {
         g.name = prepared.name.isEmpty ? "model" : prepared.name
         g.node = builder.nodes
         g.initializer = builder.initializers
-        if options.sparseStorage { (g.initializer, g.sparseInitializer) = try ONNXSparse.split(builder.initializers) }
+        if options.sparseStorage { (g.initializer, g.sparseInitializer) = try ONNXSparse.split(builder.initializers, candidates: options.sparseCandidates) }
         g.input = prepared.inputs.map { ONNXGraphBuilder.valueInfo($0.name, shape: $0.shape) }
         g.output = prepared.outputs.map { ONNXGraphBuilder.valueInfo($0.name, shape: prepared.shapes[$0.name] ?? $0.shape) }
         g.valueInfo = builder.valueInfo

@@ -109,11 +109,18 @@ struct PruneCommand: ParsableCommand {
         options.opset = opset
         options.producerVersion = ModelPressVersion.string
         options.sparseStorage = sparseStorage
+        options.sparseCandidates = PruneCommand.prunedWeights(pruned, report)
         options.compressionSummary = try compressionSummary(report)
         let result = try ONNXExporter.write(pruned, to: out, options: options)
         try PruneOutput(report: try PruningStorage.annotate(report, graph: result.graph, sparse: Set(result.sparseInitializers)),
                         steps: steps, schedule: fineTune.fineTunes ? fineTune.schedule : "oneshot", file: out, fileData: result.data)
             .print(json: json, quiet: output.quiet)
+    }
+
+    /// Initializer names of the kernels `report` marks as pruned (the only ones `--sparse-storage` may store sparse).
+    static func prunedWeights(_ graph: Graph, _ report: PruningReport) -> Set<String> {
+        let pruned = Set(report.layers.filter { $0.skipped == nil }.map(\.node))
+        return Set(graph.nodes.filter { pruned.contains($0.name) && $0.inputs.count >= 2 }.map { $0.inputs[1] })
     }
 
     /// The `modelpress.compression` metadata: what was pruned, in one line of JSON.

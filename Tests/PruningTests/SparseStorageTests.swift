@@ -17,6 +17,9 @@ final class SparseStorageTests: XCTestCase {
         XCTAssertEqual(sparse.sparseInitializers, ["w1"])
         let dense = try ONNXExporter.export(pruned)
         XCTAssertLessThan(sparse.data.count, dense.data.count)
+        // Only candidates go sparse.
+        options.sparseCandidates = ["w2"]
+        XCTAssertEqual(try ONNXExporter.export(pruned, options: options).sparseInitializers, [])
         let back = try ONNXImporter.importModel(from: sparse.data, file: "sparse.onnx")
         for name in ["w1", "w2", "b1"] {
             XCTAssertEqual(back.initializers[name]?.shape, pruned.initializers[name]?.shape, name)
