@@ -105,7 +105,12 @@ struct PruneSchedule {
     /// The fine-tuned, pruned, export-ready (folded) graph, its report and the rounds.
     func run(_ loaded: Graph, modelPath: String) throws -> (graph: Graph, report: PruningReport, steps: [GradualPruning.Step]) {
         guard let path = options.fineTuneData else { throw ModelPressError.internalError("fine-tuning without data") }
-        let model = try TrainableModel(graph: loaded, source: modelPath)
+        // 2:4 groups must run along the input dimension of the kernel that ships, and the
+        // channels-last Flatten fold permutes Dense rows: 2:4 trains the export-folded graph
+        // (BatchNorm folded into the kernels, i.e. frozen). Unstructured counts are permutation-
+        // and scale-invariant, so it trains the unfolded model.
+        let trainable = configuration.structure == .twoOfFour ? try runPasses(exportPasses, on: loaded).0 : loaded
+        let model = try TrainableModel(graph: trainable, source: modelPath)
         let (inputs, labels) = try load(path, model)
         let validation = try options.validation.map { v in
             let (x, y) = try load(v, model)

@@ -231,3 +231,19 @@ def test_one_shot_fine_tuning_keeps_the_one_shot_mask(tmp_path):
     reported = report["steps"][0]["epochs"][-1]["val_accuracy"]
     measured = float(np.mean(np.argmax(run_ort(tuned, digits_test()), axis=1) == digits_labels()))
     assert abs(reported - measured) <= 1 / 360 + 1e-12, (reported, measured)
+
+
+def test_two_of_four_with_fine_tuning_keeps_groups_in_the_shipped_kernel(tmp_path):
+    """The Dense after the CNN's channels-last Flatten has its rows permuted at export: the 2:4
+    groups must be formed on the shipped kernel, and fine-tuning must keep them."""
+    out, report = prune(tmp_path, "keras2/cnn", "--structure", "2:4", "--fine-tune-data", TRAIN, "--epochs-per-step", "1")
+    assert len(report["steps"]) == 1
+    checked = 0
+    for name, w in kernels(out).items():
+        groups = w.reshape(w.shape[0], w.shape[1], -1) if w.ndim == 4 else w.reshape(1, w.shape[0], w.shape[1])
+        o, k, inner = groups.shape
+        if k % 4:
+            continue
+        assert np.all(np.count_nonzero(groups.reshape(o, k // 4, 4, inner), axis=2) == 2), name
+        checked += 1
+    assert checked == 3
