@@ -13,7 +13,7 @@ public struct GradualPruning: Sendable {
     /// Number of prune-then-fine-tune rounds K (≥ 1).
     public var steps: Int
     /// The fine-tuning recipe of each round; `epochs` is epochs per step. BatchNorm is usually
-    /// `.frozen` (inference statistics, as tfmot fine-tunes).
+    /// `.frozen` (stored statistics, inference mode), which keeps what the export folds fixed.
     public var training: TrainingConfiguration
 
     /// One round's numbers.

@@ -39,7 +39,7 @@ struct PruneFineTuneOptions: ParsableArguments {
     @Option(help: "adam, sgd or adamw.")
     var optimizer = "adam"
 
-    @Option(help: "BatchNorm while fine-tuning: frozen (inference statistics, the tfmot recipe) or batch.")
+    @Option(help: "BatchNorm while fine-tuning: frozen (stored statistics, inference mode) or batch (batch statistics, running averages updated, as Keras fit does).")
     var batchNorm = "frozen"
 
     @Option(help: "Seed of the fine-tuning shuffles; equal seeds give identical files.")
