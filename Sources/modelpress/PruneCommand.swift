@@ -20,7 +20,8 @@ struct PruneCommand: ParsableCommand {
         dimension is not a multiple of 4 are left dense. Biases, BatchNorm parameters and \
         grouped/depthwise convs are never pruned. With --fine-tune-data the model is fine-tuned after \
         pruning with the masks held fixed (--schedule agp: K steps of the cubic ramp); the unfolded \
-        model is pruned and fine-tuned with BatchNorm frozen, then folded (zeros stay zero). \
+        model is pruned and fine-tuned with BatchNorm frozen, then folded (zeros stay zero); 2:4 \
+        fine-tunes the folded graph so its groups lie in the shipped kernels. \
         Weights are stored dense unless --sparse-storage.
         """)
 

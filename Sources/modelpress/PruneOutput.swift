@@ -17,6 +17,7 @@ struct PruneOutput: Encodable {
         let path: String, bytes: Int, gzipBytes: Int
     }
 
+    /// The output file's bytes, raw and gzip-compressed.
     func fileBytes() throws -> FileBytes {
         FileBytes(path: file, bytes: fileData.count, gzipBytes: try Gzip.compressedSize(fileData))
     }
