@@ -247,3 +247,47 @@ def test_two_of_four_with_fine_tuning_keeps_groups_in_the_shipped_kernel(tmp_pat
         assert np.all(np.count_nonzero(groups.reshape(o, k // 4, 4, inner), axis=2) == 2), name
         checked += 1
     assert checked == 3
+
+
+def _with_sparse_kernels(src, dst, two_d: bool, shuffle: bool = False):
+    """Rewrites every Conv/Gemm kernel of `src` as a sparse initializer with onnx's own helpers:
+    indices [NNZ, rank] (form a) or [NNZ] linearized (form b)."""
+    m = onnx.load(str(src))
+    names = {n.input[1] for n in m.graph.node if n.op_type in ("Conv", "Gemm", "MatMul")}
+    keep = []
+    for t in m.graph.initializer:
+        if t.name not in names:
+            keep.append(t)
+            continue
+        w = numpy_helper.to_array(t)
+        flat = np.flatnonzero(w)
+        if shuffle:
+            flat = flat[::-1]
+        idx = np.stack(np.unravel_index(flat, w.shape), axis=1) if two_d else flat
+        values = numpy_helper.from_array(w.reshape(-1)[flat].astype(np.float32), t.name)
+        indices = numpy_helper.from_array(idx.astype(np.int64), t.name + "_idx")
+        m.graph.sparse_initializer.append(onnx.helper.make_sparse_tensor(values, indices, list(w.shape)))
+    del m.graph.initializer[:]
+    m.graph.initializer.extend(keep)
+    onnx.save(m, str(dst))
+
+
+@pytest.mark.parametrize("two_d", [True, False])
+def test_importer_reads_both_sparse_index_forms(tmp_path, two_d):
+    dense, _ = prune(tmp_path, "keras3/cnn", "--sparsity", "0.8")
+    sparse = tmp_path / "onnx-made-sparse.onnx"
+    _with_sparse_kernels(dense, sparse, two_d)
+    x = digits_test()
+    assert np.array_equal(run_ort(sparse, x), run_ort(dense, x))   # onnxruntime agrees it is the same model
+    again = tmp_path / "again.onnx"
+    run_modelpress("export", sparse, "-o", again)
+    for name, w in kernels(dense).items():
+        assert np.array_equal(kernels(again)[name], w), name
+
+
+def test_importer_rejects_unsorted_sparse_indices(tmp_path):
+    dense, _ = prune(tmp_path, "keras3/cnn", "--sparsity", "0.8")
+    bad = tmp_path / "unsorted.onnx"
+    _with_sparse_kernels(dense, bad, two_d=False, shuffle=True)
+    proc = run_modelpress("export", bad, "-o", tmp_path / "out.onnx", expect=2)
+    assert "not ascending" in proc.stderr and "sparse initializer" in proc.stderr, proc.stderr
