@@ -20,13 +20,14 @@ let package = Package(
         // MARK: - C libraries (system)
         .systemLibrary(name: "CHDF5", pkgConfig: "hdf5-serial", providers: [.apt(["libhdf5-dev"])]),
         .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CSystemZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
 
         // MARK: - Public API
         .target(name: "TensorCore"),
         .target(name: "Engine", dependencies: ["TensorCore", "CBLAS"]),
         .target(name: "Passes", dependencies: ["TensorCore"]),
         .target(name: "Quantization", dependencies: ["TensorCore", "Engine", "ModelIO"]),
-        .target(name: "Pruning", dependencies: ["TensorCore", "Passes"]),
+        .target(name: "Pruning", dependencies: ["TensorCore", "Passes", "Training", "CSystemZlib"]),
         .target(name: "ONNXIO", dependencies: ["TensorCore", "Passes", "ONNXProto"]),
         .target(name: "ModelIO", dependencies: [
             "TensorCore", "ONNXIO", "CHDF5", "ZIPFoundation", .product(name: "Crypto", package: "swift-crypto"),
@@ -51,7 +52,7 @@ let package = Package(
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Engine", "TensorCore", "ModelIO", "_TestSupport"]),
         .testTarget(name: "QuantizationTests", dependencies: ["Quantization", "TensorCore", "Engine", "ONNXIO", "_TestSupport"]),
         .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "ModelIO", "TensorCore", "_TestSupport"]),
-        .testTarget(name: "PruningTests", dependencies: ["Pruning", "TensorCore", "ModelIO", "_TestSupport"]),
+        .testTarget(name: "PruningTests", dependencies: ["Pruning", "Training", "ONNXIO", "TensorCore", "ModelIO", "_TestSupport"]),
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "TensorCore", "_TestSupport"]),
         .testTarget(name: "EndToEndTests", dependencies: ["_TestSupport", "ModelIO", "TensorCore"]),
     ]
