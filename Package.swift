@@ -33,7 +33,7 @@ let package = Package(
             "TensorCore", "ONNXIO", "CHDF5", "ZIPFoundation", .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .target(name: "Evaluation", dependencies: ["TensorCore", "Engine", "ModelIO", "Passes"]),
-        .target(name: "Pipeline", dependencies: ["TensorCore", "ModelIO", "Evaluation", .product(name: "Yams", package: "Yams")]),
+        .target(name: "Pipeline", dependencies: ["TensorCore", "ModelIO", "Evaluation", "Pruning", .product(name: "Yams", package: "Yams")]),
         .target(name: "Training", dependencies: ["TensorCore", "Engine", "ModelIO", "Evaluation", "CBLAS"]),
         .executableTarget(name: "modelpress", dependencies: [
             "TensorCore", "Engine", "ModelIO", "ONNXIO", "Passes", "Evaluation", "Training", "Quantization", "Pruning", "Pipeline",

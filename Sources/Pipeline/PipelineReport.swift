@@ -1,5 +1,6 @@
 import Foundation
 import ModelIO
+import Pruning
 import TensorCore
 
 /// What a pipeline run produced, as written to `report.json` (schema in docs/pipelines.md).
@@ -34,13 +35,15 @@ public struct ModelSummary: Codable, Sendable {
     public var path: String
     public var sha256: String
     public var fileBytes: Int
+    /// The file's size gzip-compressed (level 9): what pruning's zeros save in a compressed download.
+    public var gzipBytes: Int
     public var parameters: Int
     public var nonzeros: Int
     public var weightBytes: Int
     public var macs: Int
 
     enum CodingKeys: String, CodingKey {
-        case path, sha256, fileBytes = "file_bytes", parameters, nonzeros, weightBytes = "weight_bytes", macs
+        case path, sha256, fileBytes = "file_bytes", gzipBytes = "gzip_bytes", parameters, nonzeros, weightBytes = "weight_bytes", macs
     }
 }
 
@@ -152,7 +155,8 @@ extension PipelineReport {
         let stats = graph.statistics()
         let parameters = stats.reduce(0) { $0 + $1.parameters }
         let zeros = stats.reduce(0) { $0 + Int((Double($1.parameters) * $1.sparsity).rounded()) }
-        return ModelSummary(path: path, sha256: try FileDigest.sha256(ofFileAt: path), fileBytes: fileSize(path) ?? 0,
+        guard let bytes = FileManager.default.contents(atPath: path) else { throw ModelPressError.fileNotFound(path: path) }
+        return ModelSummary(path: path, sha256: FileDigest.sha256(of: bytes), fileBytes: bytes.count, gzipBytes: try Gzip.compressedSize(bytes),
                             parameters: parameters, nonzeros: parameters - zeros,
                             weightBytes: stats.reduce(0) { $0 + $1.bytes }, macs: stats.reduce(0) { $0 + $1.macs })
     }

@@ -62,6 +62,7 @@ enum PipelineReportWriter {
         md += ["| | original | final |", "|---|---:|---:|"]
         if let f = report.finalModel {
             md += ["| file | \(bytes(o.fileBytes)) | \(bytes(f.fileBytes))\(ratio(f.fileBytes, o.fileBytes)) |",
+                   "| file, gzip -9 | \(bytes(o.gzipBytes)) | \(bytes(f.gzipBytes))\(ratio(f.gzipBytes, o.gzipBytes)) |",
                    "| weight bytes | \(bytes(o.weightBytes)) | \(bytes(f.weightBytes))\(ratio(f.weightBytes, o.weightBytes)) |",
                    "| parameters (nonzero) | \(o.parameters) (\(o.nonzeros)) | \(f.parameters) (\(f.nonzeros)) |",
                    "| MACs per sample | \(o.macs) | \(f.macs)\(ratio(f.macs, o.macs)) |"]

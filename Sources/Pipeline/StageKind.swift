@@ -8,7 +8,7 @@ public enum StageKind: String, CaseIterable, Sendable, Codable {
     /// Keys whose values are files, resolved against the pipeline file's folder.
     var pathKeys: Set<String> {
         switch self {
-        case .prune: return ["fine_tune_data"]
+        case .prune: return ["fine_tune_data", "validation"]
         case .distill: return ["teacher", "student", "data", "validation"]
         case .train: return ["student", "data", "validation"]
         case .quantize: return ["calibration", "data"]

@@ -133,13 +133,33 @@ def test_distill_pipeline_student_beats_its_gate(tmp_path):
 
 
 # case: (lines added to a valid header, a text on the offending line, a text in the message)
+def test_prune_pipeline_ships_80_percent_zeros_in_int8(tmp_path):
+    run(PIPELINES / "digits-cnn-prune-int8.yaml", tmp_path)
+    r = report(tmp_path, "digits-cnn-prune-int8")
+    assert r["passed"] and [s["kind"] for s in r["stages"]] == ["prune", "quantize", "export", "verify"]
+    final = Path(r["final"]["path"])
+    model = onnx.load(final)
+    kernels = {i.name: onnx.numpy_helper.to_array(i) for i in model.graph.initializer if i.data_type == onnx.TensorProto.INT8}
+    weights = sum(k.size for k in kernels.values())
+    zeros = sum(int(np.count_nonzero(k == 0)) for k in kernels.values())
+    # Global 80% over the conv/dense kernels (biases are int32 and stay dense).
+    assert zeros / weights >= 0.8 - 1e-3, (zeros, weights)
+    assert r["final"]["nonzeros"] == r["final"]["parameters"] - zeros - sum(
+        int(np.count_nonzero(onnx.numpy_helper.to_array(i) == 0)) for i in model.graph.initializer if i.data_type == onnx.TensorProto.INT32)
+    assert r["final"]["gzip_bytes"] < 0.6 * r["final"]["file_bytes"]
+    x, y = load_test_data()
+    accuracy = float(np.mean(np.argmax(run_ort(final, x), axis=1) == y))
+    assert accuracy == pytest.approx(r["verifications"][0]["candidate_accuracy"], abs=1 / len(y) + 1e-12)
+    assert accuracy >= r["verifications"][0]["reference_accuracy"] - 0.005
+
+
 BAD = {
     "unknown top-level key": ("model_path: x", "model_path", "unknown key 'model_path'"),
     "unknown stage option": ("  - quantize: { methd: entropy }", "methd", "Unknown option '--methd'"),
     "bad option value": ("  - quantize: { samples: many }", "samples", "samples"),
     "wrong type": ("seed: seven", "seed", "whole number"),
     "missing file": ("data: { test: ../nowhere/test.h5 }", "nowhere", "does not exist"),
-    "stage order": ("  - quantize: {}\n  - prune: { sparsity: 0.5 }", "prune", "needs a float model"),
+    "stage order": ("  - quantize: {}\n  - prune: { sparsity: 0.5 }", "- prune", "needs a float model"),
     "reserved key": ("  - export: { out: x.onnx }", "out:", "set by the pipeline"),
 }
 
