@@ -131,7 +131,7 @@ public struct ChannelPruning: Sendable {
             if let si = sourceByNode[node.name], keep[si] != nil {
                 status = "pruned"
             } else if let g = group {
-                status = groups[g].skipped ?? "no channel removed (round(S·C) = 0)"
+                status = groups[g].skipped ?? (groups[g].sparsity == 0 ? "not pruned (sparsity 0)" : "no channel removed (round(S·C) = 0)")
             } else if case .conv2D(let attributes) = node.op, attributes.group > 1, inputsSliced {
                 status = "follows its input's channels (depthwise)"
             } else {

@@ -23,6 +23,8 @@ struct ModelPressCommand: ParsableCommand {
             PruneCommand.self,
             SensitivityCommand.self,
             VerifyCommand.self,
+            RunCommand.self,
+            BatchCommand.self,
         ]
     )
 }

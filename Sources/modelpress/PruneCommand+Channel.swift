@@ -15,8 +15,11 @@ extension PruneCommand {
         guard channelMultiple >= 1 else {
             throw ValidationError("--channel-multiple must be at least 1, not \(channelMultiple).")
         }
-        guard let sparsity else {
-            throw ValidationError("--sparsity is required for channel pruning (e.g. --sparsity 0.5).")
+        guard sparsity != nil || sparsityPerLayer != nil else {
+            throw ValidationError("--sparsity (or --sparsity-per-layer) is required for channel pruning (e.g. --sparsity 0.5).")
+        }
+        guard !fineTune.fineTunes, fineTune.schedule == "oneshot", !sparseStorage else {
+            throw ValidationError("--structure channel is one-shot and stores weights dense (the removed channels are gone): --fine-tune-data, --schedule agp and --sparse-storage do not apply.\nHINT: fine-tune the thinned file with modelpress train --student OUT.onnx --data TRAIN.h5.")
         }
         guard ONNXVersions.supportedOpsets.contains(opset) else {
             throw ValidationError("--opset \(opset) is not supported; choose 13 to 21.")
@@ -28,21 +31,22 @@ extension PruneCommand {
             throw ValidationError("--structure channel prunes each layer (or tied group) by its own ranking; --scope \(scope) does not apply.")
         }
         do {
-            try channelConfiguration(sparsity).validate()
+            try channelConfiguration().validate()
         } catch let error as ModelPressError {
             throw ValidationError("\(error)")
         }
     }
 
-    /// The channel-pruning configuration the options describe.
-    func channelConfiguration(_ sparsity: Double) -> ChannelPruningConfiguration {
-        ChannelPruningConfiguration(sparsity: sparsity, criterion: ChannelCriterion(rawValue: criterion) ?? .l1, exclude: exclude,
-                                    multiple: channelMultiple)
+    /// The channel-pruning configuration the options describe; layers named in
+    /// `--sparsity-per-layer` are requested explicitly (exit 2 when their channels cannot go).
+    func channelConfiguration() throws -> ChannelPruningConfiguration {
+        ChannelPruningConfiguration(sparsity: sparsity ?? 0, perLayer: try PruneLayerTargets.parse(sparsityPerLayer),
+                                    criterion: ChannelCriterion(rawValue: criterion) ?? .l1, exclude: exclude, multiple: channelMultiple)
     }
 
     /// Prunes the channels of `folded` (the graph after the export passes) and writes ONNX.
     func runChannel(_ folded: Graph) throws {
-        let (thinned, report) = try ChannelPruning(channelConfiguration(sparsity ?? 0)).prune(folded)
+        let (thinned, report) = try ChannelPruning(try channelConfiguration()).prune(folded)
         var options = ONNXExportOptions()
         options.opset = opset
         options.producerVersion = ModelPressVersion.string

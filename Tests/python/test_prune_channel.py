@@ -130,7 +130,9 @@ def test_other_graphs_check_and_run(tmp_path, model):
 
 
 @pytest.mark.parametrize("options", [["--sparsity", "1.0"], ["--sparsity", "0.5", "--criterion", "l3"],
-                                     ["--sparsity", "0.5", "--exclude", "nope"], []])
+                                     ["--sparsity", "0.5", "--exclude", "nope"], [],
+                                     ["--sparsity-per-layer", "predictions=0.5"], ["--sparsity-per-layer", "conv_2=1.5"],
+                                     ["--sparsity", "0.5", "--sparse-storage"], ["--sparsity", "0.5", "--channel-multiple", "0"]])
 def test_bad_input_exit_2(tmp_path, options):
     out = tmp_path / "x.onnx"
     proc = run_modelpress("prune", FIXTURES / "models" / "keras3" / "cnn.h5", "-o", out, "--structure", "channel", *options, expect=2)
@@ -209,3 +211,12 @@ def test_channel_multiple_keeps_simd_friendly_counts(tmp_path):
             assert layer["channelsAfter"] == min(c, -(-(c - int(np.floor(0.3 * c + 0.5))) // 8) * 8), layer
     with h5py.File(FIXTURES / "data" / "imagenet_like_96.h5", "r") as f:
         assert np.all(np.isfinite(run_ort(out, f["x"][:2].astype(np.float32))))
+
+
+def test_per_layer_targets(tmp_path):
+    out, report = channel_prune(tmp_path, "keras3/cnn", "--sparsity-per-layer", "conv_2=0.75,dense=0.25")
+    w = weights(onnx.load(str(out)))
+    assert w["conv_1/conv"].shape == (16, 1, 3, 3)          # no target: kept
+    assert w["conv_2/conv"].shape == (8, 16, 3, 3)          # 32 − 24
+    assert w["dense/linear"].shape == (8 * 4, 48)           # 64 − 16 outputs; 8 channels × 2×2 rows
+    assert w["predictions/linear"].shape == (48, 10)
