@@ -1,3 +1,4 @@
+import Evaluation
 import Foundation
 import TensorCore
 
@@ -22,7 +23,7 @@ enum PipelineReportWriter {
         var charts: [(String, String, BarChartSVG)] = []
         let layers = report.layers
         if !layers.isEmpty {
-            let kib: (Double) -> String = { String(format: "%.1f KiB", $0 / 1024) }
+            let kib: @Sendable (Double) -> String = { String(format: "%.1f KiB", $0 / 1024) }
             charts.append(("layers.svg", "Weight bytes per layer, original vs final",
                            BarChartSVG(title: "Weight bytes per layer", categories: layers.map { "\($0.layer) (\($0.bits)-bit)" },
                                        series: [.init(name: "original (float32)", color: "#9aa5b1", values: layers.map { Double($0.originalBytes ?? 0) }),

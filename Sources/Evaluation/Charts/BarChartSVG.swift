@@ -2,24 +2,38 @@ import Foundation
 
 /// A horizontal grouped bar chart as a self-contained SVG: one row per category, one bar per
 /// series, a legend on top. Same data ⇒ same bytes.
-struct BarChartSVG {
+public struct BarChartSVG: Sendable {
     /// One series of values, one per category.
-    struct Series {
-        var name: String
-        var color: String
-        var values: [Double]
+    public struct Series: Sendable {
+        public var name: String
+        public var color: String
+        public var values: [Double]
+
+        public init(name: String, color: String, values: [Double]) {
+            self.name = name
+            self.color = color
+            self.values = values
+        }
     }
 
-    var title: String
-    var categories: [String]
-    var series: [Series]
+    public var title: String
+    public var categories: [String]
+    public var series: [Series]
     /// Formats a bar's value label.
-    var format: (Double) -> String
+    public var format: @Sendable (Double) -> String
     /// The value at the right end of the axis (default: the largest value).
-    var maximum: Double?
+    public var maximum: Double?
+
+    public init(title: String, categories: [String], series: [Series], format: @escaping @Sendable (Double) -> String, maximum: Double? = nil) {
+        self.title = title
+        self.categories = categories
+        self.series = series
+        self.format = format
+        self.maximum = maximum
+    }
 
     /// The SVG document.
-    func render() -> String {
+    public func render() -> String {
         let labelWidth = 170.0, plotWidth = 430.0, barHeight = 14.0, gap = 10.0, top = 56.0
         let rowHeight = Double(series.count) * barHeight + gap
         let height = top + Double(categories.count) * rowHeight + 16
@@ -50,8 +64,5 @@ struct BarChartSVG {
 
     private func fmt(_ value: Double) -> String { String(format: "%.1f", value) }
 
-    private func escape(_ text: String) -> String {
-        text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
-            .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
-    }
+    private func escape(_ text: String) -> String { LineChartSVG.escape(text) }
 }
