@@ -63,6 +63,7 @@ extension ONNXGraphBuilder {
     /// Lowers a quantized graph in QDQ form (see `QDQLayout`): weight DequantizeLinear nodes
     /// first (sorted by name), then each IR node followed by its output's Q/DQ pair.
     mutating func lowerQDQ(_ layout: QDQLayout) throws {
+        try Self.checkOpset(opset, for: layout.quantization)
         for (name, tensor) in layout.quantizedInitializers.sorted(by: { $0.key < $1.key }) {
             guard let q = layout.quantization[name] else { continue }
             try dequantizeConstant(name, tensor, q)
@@ -74,6 +75,13 @@ extension ONNXGraphBuilder {
             try lower(node)
             if let value = originalOutput[node.output] { quantizeDequantize(value, layout) }
         }
+    }
+
+    /// Fails when an annotation's integer type needs a newer opset than `opset`: int16 / uint16
+    /// QuantizeLinear / DequantizeLinear exist from opset 21.
+    static func checkOpset(_ opset: Int, for quantization: [String: TensorQuantization]) throws {
+        guard opset < 21, let (name, q) = quantization.sorted(by: { $0.key < $1.key }).first(where: { $0.value.bits == 16 }) else { return }
+        throw ModelPressError.invalidArgument("'\(name)' is quantized to \(q.type.rawValue), which ONNX QuantizeLinear / DequantizeLinear accept from opset 21 only; --opset is \(opset).\nHINT: use --opset 21 with --bits 16 (or --bits 8).")
     }
 
     /// `QuantizeLinear(written) → DequantizeLinear → read` for annotated activation `value`,

@@ -14,6 +14,9 @@ import TensorCore
 extension ONNXGraphBuilder {
     /// Lowers `original` (the builder's graph minus its annotated initializers) in QOperator form.
     mutating func lowerQOperator(original: Graph) throws {
+        if let (name, q) = original.quantization.sorted(by: { $0.key < $1.key }).first(where: { $0.value.bits == 16 }) {
+            throw ModelPressError.invalidArgument("'\(name)' is quantized to \(q.type.rawValue); QLinearConv takes 8-bit operands only.\nHINT: write 16-bit models with --format qdq (opset 21).")
+        }
         var state = QOperatorState()
         for input in original.inputs {
             state.float[input.name] = input.name

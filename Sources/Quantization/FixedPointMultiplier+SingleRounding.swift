@@ -26,3 +26,20 @@ extension FixedPointMultiplier {
         rounding == .doubleRounding ? apply(x) : applySingleRounding(x)
     }
 }
+
+extension FixedPointMultiplier {
+    /// `e` when the multiplier is exactly `2^e` (`m0 = 2^30`, as every `--scheme pow2`
+    /// requantization is), else nil.
+    public var powerOfTwoExponent: Int? { m0 == 1 << 30 ? shift - 1 : nil }
+
+    /// `x · 2^e` as a pure shift: left shift (saturated) for `e ≥ 0`, else the rounding right
+    /// shift `(x + 2^(r−1)) >> r` with `r = −e` (ties up, CMSIS-NN's `NN_ROUND`). Equal to
+    /// `applySingleRounding` for the multiplier `2^e`, with no multiply.
+    @inline(__always)
+    public static func shift(_ x: Int32, by e: Int) -> Int32 {
+        if e >= 0 { return Int32(clamping: Int64(x) << Int64(Swift.min(e, 32))) }
+        let r = -e
+        guard r < 40 else { return 0 }
+        return Int32(clamping: (Int64(x) + (Int64(1) << Int64(r - 1))) >> Int64(r))
+    }
+}

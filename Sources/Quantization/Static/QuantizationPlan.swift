@@ -34,11 +34,15 @@ public struct QuantizationPlan: Sendable {
             for input in Set(node.inputs) where !input.isEmpty { readers[input, default: []].append(i) }
         }
         let outputs = Set(graph.outputs.map(\.name))
+        // Folding needs an unsigned type: its clamp at zero point 0 is the ReLU. With signed
+        // (symmetric) activations the compute output itself is calibrated and the ReLU keeps
+        // its grid (relu of grid values is on the grid: zero is exact).
+        let fold = !options.activations.isSigned
         /// The node's output, or the ReLU/ReLU6 output it feeds when that is its only reader
         /// (the activation is then folded into the range).
         func quantizedOutput(of node: Node) -> String {
             let out = node.output
-            guard let r = readers[out], r.count == 1, !outputs.contains(out), Self.isRelu(graph.nodes[r[0]].op),
+            guard fold, let r = readers[out], r.count == 1, !outputs.contains(out), Self.isRelu(graph.nodes[r[0]].op),
                   !isExcluded(graph.nodes[r[0]]) else { return out }
             foldable[r[0]] = out
             return graph.nodes[r[0]].output
