@@ -66,7 +66,7 @@ enum IntegerKernels {
     }
 
     /// `clamp(zp_y + M·acc)` with the fixed-point multiplier; a power-of-two `M` (`--scheme
-    /// pow2`) is applied as a pure rounding shift in either rounding mode (no multiply).
+    /// pow2`) is applied as a pure shift rounding half to even, in either mode (no multiply).
     @inline(__always)
     static func requantize(_ acc: Int32, _ m: FixedPointMultiplier, _ output: TensorQuantization, _ rounding: RequantizationRounding) -> Int32 {
         let scaled = m.powerOfTwoExponent.map { FixedPointMultiplier.shift(acc, by: $0) } ?? m.apply(acc, rounding: rounding)
