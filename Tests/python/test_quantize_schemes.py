@@ -171,6 +171,11 @@ def test_dynamic_in_onnxruntime(files, model):
     assert q.stat().st_size < float_path.stat().st_size
 
 
+def test_dynamic_file_is_refused_on_import_with_a_hint(files, tmp_path):
+    proc = run_modelpress("eval", files.get("keras3/mlp", "--dynamic"), "--data", TEST, expect=2)
+    assert "dynamically quantized" in proc.stderr and "onnxruntime" in proc.stderr
+
+
 def test_dynamic_json(tmp_path):
     out = tmp_path / "mlp-dyn.onnx"
     result = json.loads(run_modelpress("quantize", FIXTURES / "models" / "keras3" / "cnn.h5", "-o", out, "--dynamic", "--json").stdout)
