@@ -1,4 +1,5 @@
 import ArgumentParser
+import Engine
 import Evaluation
 import Foundation
 import ModelIO
@@ -112,11 +113,11 @@ struct QuantizeCommand: ParsableCommand {
         var model: String, out: String, format: String, method: String, weights: String, activations: String
         var bits: Int, scheme: String, dynamic: Bool, opset: Int
         var calibrationSamples: Int, bytes: Int, seconds: Double
-        var layers: [LayerResult], floatLayers: [String]
+        var layers: [LayerResult], floatLayers: [String], floatActivations: [String] = []
         var budget: QuantizeBudget.Report?
         enum CodingKeys: String, CodingKey {
             case model, out, format, method, weights, activations, bytes, seconds, layers, budget, bits, scheme, dynamic, opset
-            case calibrationSamples = "calibration_samples", floatLayers = "float_layers"
+            case calibrationSamples = "calibration_samples", floatLayers = "float_layers", floatActivations = "float_activations"
         }
     }
 
@@ -182,6 +183,7 @@ struct QuantizeCommand: ParsableCommand {
         if dynamic { return try runDynamic(prepared, plan: plan, options: options) }
         guard let calibration else { throw ValidationError("--calibration is required (or use --dynamic).") }
         let calibrationData = try DatasetFile(path: calibration, xKey: xKey, yKey: nil)
+        Self.limitBLASThreadsForSmallModels(prepared)
         var calibrator = Calibrator(graph: prepared, values: plan.calibrated)
         calibrator.batchSize = batchSize
         let progress = ProgressReporter("calibrate", quiet: output.quiet || json)
@@ -190,6 +192,7 @@ struct QuantizeCommand: ParsableCommand {
         var (quantized, reports) = try StaticQuantizer.quantize(prepared, plan: plan, statistics: statistics, options: options)
         var budget: AccuracyBudgetResult?
         var floatLayers = plan.excluded
+        var floatActivations: [String] = []
         var testSamples = 0
         if let maxDrop, let data {
             let test = try DatasetFile(path: data, xKey: xKey, yKey: yKey, requireLabels: true)
@@ -199,7 +202,8 @@ struct QuantizeCommand: ParsableCommand {
                 try QuantizeBudget.accuracy(of: $0, on: test, batchSize: batchSize)
             }
             (quantized, reports, budget) = (r.graph, r.reports, r)
-            floatLayers += r.fallback.map(\.layer.node)
+            floatLayers += r.fallback.filter { !$0.layer.isActivation }.map(\.layer.node)
+            floatActivations = r.fallback.filter(\.layer.isActivation).map(\.layer.node)
         }
 
         var export = ONNXExportOptions()
@@ -208,7 +212,7 @@ struct QuantizeCommand: ParsableCommand {
         export.quantizedForm = ONNXExportOptions.QuantizedForm(rawValue: format) ?? .qdq
         export.producerVersion = ModelPressVersion.string
         export.compressionSummary = try summary(samples: min(samples ?? calibrationData.count, calibrationData.count), layers: reports.count, float: floatLayers,
-                                                activationType: options.activations.rawValue)
+                                                floatActivations: floatActivations, activationType: options.activations.rawValue)
         let result = try ONNXExporter.write(quantized, to: out, options: export)
         let used = min(samples ?? calibrationData.count, calibrationData.count)
         // The per-layer error pass costs one more run over the calibration data: only when
@@ -229,7 +233,7 @@ struct QuantizeCommand: ParsableCommand {
         let budgetReport = budget.map { QuantizeBudget.Report($0, data: data ?? "", samples: testSamples, maxDrop: maxDrop ?? 0) }
         let summaryResult = Result(model: model.model, out: out, format: format, method: method, weights: weights, activations: options.activations.rawValue,
                                    bits: options.bits, scheme: scheme, dynamic: false, opset: effectiveOpset, calibrationSamples: used, bytes: result.data.count, seconds: Date().timeIntervalSince(started),
-                                   layers: layers, floatLayers: floatLayers, budget: budgetReport)
+                                   layers: layers, floatLayers: floatLayers, floatActivations: floatActivations, budget: budgetReport)
         if let reportMd { try AtomicFile.write(Data(QuantizeReport.markdown(summaryResult, budget: budget).utf8), to: reportMd) }
         if json {
             try printJSON(summaryResult)
@@ -288,27 +292,38 @@ struct QuantizeCommand: ParsableCommand {
     /// Exit 1 (after the file and report are written) when the accuracy budget was not met.
     private func failIfOverBudget(_ budget: AccuracyBudgetResult?) throws {
         guard let budget, let maxDrop, !budget.met else { return }
-        throw GateFailure(message: "quantize: accuracy budget not met: best configuration found (written to \(out)) " + String(format: "drops %.4f (float %.4f → %.4f) with %ld layer(s) returned to float; --max-drop is %.4f.\nHINT: raise --max-drop, try another --method, or --exclude layers that are not Conv/Dense (Add, pooling) too.", budget.drop, budget.floatAccuracy, budget.finalAccuracy, budget.fallback.count, maxDrop))
+        throw GateFailure(message: "quantize: accuracy budget not met: best configuration found (written to \(out)) " + String(format: "drops %.4f (float %.4f → %.4f) with %ld layer(s) returned to float; --max-drop is %.4f.\nHINT: raise --max-drop or try another --method (every Conv/Dense layer and Add/pooling activation was tried).", budget.drop, budget.floatAccuracy, budget.finalAccuracy, budget.fallback.count, maxDrop))
+    }
+
+    /// Small models (< 1M MACs per sample, like the digits fixtures) calibrate on one BLAS
+    /// thread unless `OPENBLAS_NUM_THREADS` says otherwise: their GEMMs are too small to share,
+    /// and OpenBLAS's idle workers spin in `sched_yield` (half the CPU time of a 0.1 s run in
+    /// `perf`), which on a busy machine doubled the median wall time of `quantize cnn.onnx`.
+    static func limitBLASThreadsForSmallModels(_ graph: Graph) {
+        guard ProcessInfo.processInfo.environment["OPENBLAS_NUM_THREADS"] == nil else { return }
+        let macs = graph.statistics().reduce(0) { $0 &+ $1.macs }
+        if macs < 1_000_000 { BLAS.setThreads(1) }
     }
 
     /// The opset written: `--opset`, else 13 (21 with --bits 16).
     private var effectiveOpset: Int { opset ?? (bits == 16 ? 21 : 13) }
 
     /// `modelpress.compression` metadata: the settings, compact and with sorted keys.
-    func summary(samples: Int, layers: Int, float: [String], activationType: String) throws -> String {
+    func summary(samples: Int, layers: Int, float: [String], floatActivations: [String] = [], activationType: String) throws -> String {
         struct Summary: Encodable {
             var quantization: Settings
         }
         struct Settings: Encodable {
             var format: String, method: String, weights: String, activations: String
             var bits: Int, scheme: String, dynamic: Bool
-            var calibration_samples: Int, quantized_layers: Int, float_layers: [String]
+            var calibration_samples: Int, quantized_layers: Int, float_layers: [String], float_activations: [String]
         }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         let value = Summary(quantization: Settings(format: dynamic ? "dynamic" : format, method: dynamic ? "none" : method, weights: weights,
                                                    activations: activationType, bits: bits, scheme: scheme, dynamic: dynamic,
-                                                   calibration_samples: samples, quantized_layers: layers, float_layers: float))
+                                                   calibration_samples: samples, quantized_layers: layers, float_layers: float,
+                                                   float_activations: floatActivations))
         return String(decoding: try encoder.encode(value), as: UTF8.self)
     }
 }

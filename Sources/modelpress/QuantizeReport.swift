@@ -34,6 +34,7 @@ enum QuantizeReport {
             md += " | \(l.bytes) | \(sqnr(l.sqnrDB)) | " + String(format: "%.3g", l.mse) + " |\n"
         }
         if !r.floatLayers.isEmpty { md += "\nKept in float: " + r.floatLayers.map { "`\($0)`" }.joined(separator: ", ") + ".\n" }
+        if !r.floatActivations.isEmpty { md += "\nActivations kept in float: " + r.floatActivations.map { "`\($0)`" }.joined(separator: ", ") + ".\n" }
         if let b = budget {
             md += "\n## Accuracy budget\n\n"
             md += String(format: "Float %.4f, all quantized %.4f, final %.4f: drop %.4f ", b.floatAccuracy, b.fullyQuantizedAccuracy, b.finalAccuracy, b.drop)
@@ -43,7 +44,7 @@ enum QuantizeReport {
                 md += "| layer | accuracy with layer float | sensitivity | result |\n|---|---:|---:|---|\n"
                 for s in b.sensitivities {
                     let step = b.fallback.first { $0.layer.node == s.node }
-                    md += "| \(s.node) | " + String(format: "%.4f | %+.4f | ", s.accuracyWithLayerFloat, s.sensitivity)
+                    md += "| \(QuantizeBudget.label(s)) | " + String(format: "%.4f | %+.4f | ", s.accuracyWithLayerFloat, s.sensitivity)
                     md += (step.map { String(format: "float (accuracy after: %.4f)", $0.accuracyAfter) } ?? "int8") + " |\n"
                 }
             }

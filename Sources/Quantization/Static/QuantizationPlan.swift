@@ -25,6 +25,10 @@ public struct QuantizationPlan: Sendable {
     public var foldable: [Int: String] = [:]
     /// Nodes the user excluded that the plan would otherwise have quantized.
     public var excluded: [String] = []
+    /// Calibrated activations that are not a planned Conv / Dense input or output (Add and
+    /// pooling inputs / outputs): the values the accuracy budget can return to float one by
+    /// one, in graph order.
+    public var activationCandidates: [String] = []
 
     /// The plan for `graph` (prepared for inference) under `options`.
     public init(graph: Graph, options: StaticQuantizationOptions) {
@@ -68,6 +72,20 @@ public struct QuantizationPlan: Sendable {
                 continue
             }
         }
+        // Activation-level fallback: the value stays float for every reader (a folded ReLU is
+        // then kept as a node, its clamp no longer done by a quantizer).
+        calibrated.subtract(options.floatValues)
+        foldable = foldable.filter { !options.floatValues.contains(graph.nodes[$0.key].output) }
+        var computeValues = Set<String>()
+        for c in compute {
+            let node = graph.nodes[c.index]
+            computeValues.insert(node.inputs[0])
+            computeValues.insert(node.output)
+            if let r = readers[node.output], r.count == 1, foldable[r[0]] != nil { computeValues.insert(graph.nodes[r[0]].output) }
+        }
+        let order = Dictionary(graph.nodes.enumerated().map { ($0.element.output, $0.offset) }, uniquingKeysWith: { a, _ in a })
+        activationCandidates = calibrated.subtracting(computeValues).subtracting(graph.inputs.map(\.name))
+            .sorted { (order[$0] ?? -1, $0) < (order[$1] ?? -1, $1) }
     }
 
     /// ReLU, or a clip to `[0, hi]` (ReLU6 and friends).

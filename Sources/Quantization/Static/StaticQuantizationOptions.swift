@@ -43,6 +43,9 @@ public struct StaticQuantizationOptions: Sendable {
     public var scheme = QuantizationScheme.affine
     /// Layer or node names left in float.
     public var exclude: Set<String> = []
+    /// Activations left in float for all their readers (the accuracy budget's activation-level
+    /// fallback): never Conv / Dense inputs or outputs, see `QuantizationPlan.activationCandidates`.
+    public var floatValues: Set<String> = []
 
     /// The defaults: min/max, per-channel weights, uint8 activations.
     public init() {}
