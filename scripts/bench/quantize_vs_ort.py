@@ -7,8 +7,8 @@ For every trained digits fixture: export the float ONNX with ModelPress, then qu
   * onnxruntime: `quantize_static(..., QuantFormat.QDQ, per_channel=True,
                  calibrate_method=MinMax|Entropy)` in a fresh Python process
 and report test accuracy, top-1 agreement with the float model, file size and whole-process
-wall time (Python start and imports included for onnxruntime). Accuracy and agreement of
-every file are measured in onnxruntime. Prints a Markdown table.
+wall time (Python start and imports included for onnxruntime; best of 5 runs for ModelPress,
+best of 3 for onnxruntime). Accuracy and agreement of every file are measured in onnxruntime. Prints a Markdown table.
 
 Usage: quantize_vs_ort.py MODELPRESS_BINARY REPO_ROOT [WORKDIR]
 """
@@ -75,9 +75,9 @@ def main():
         for method in ("minmax", "entropy"):
             out = work / f"{stem}.mp.{method}.onnx"
             t_mp = min(timed([mp, "quantize", str(fp), "-o", str(out), "--calibration", str(train), "--method", method, "--quiet"])
-                       for _ in range(3))
+                       for _ in range(5))
             ort_out = work / f"{stem}.ort.{method}.onnx"
-            t_ort = timed([sys.executable, str(script), str(fp), str(ort_out), str(train), method])
+            t_ort = min(timed([sys.executable, str(script), str(fp), str(ort_out), str(train), method]) for _ in range(3))
             for tool, path, t in (("ModelPress", out, t_mp), ("onnxruntime", ort_out, t_ort)):
                 p = predictions(path, x).argmax(1)
                 print(f"| {model} | {tool} | {method} | {np.mean(p == y):.4f} | {np.mean(p == ref):.4f} | "

@@ -1,3 +1,4 @@
+import Foundation
 import TensorCore
 
 /// What static quantization did to one compute layer.
@@ -24,11 +25,23 @@ public enum StaticQuantizer {
         let fold = options.asymmetricActivations
         let clampOf = Dictionary(plan.foldable.map { (g.nodes[$0.key].output, PlanClamp(max: QuantizationPlan.clampMax(g.nodes[$0.key].op))) },
                                  uniquingKeysWith: { a, _ in a })
-        for name in plan.calibrated.sorted() {
-            guard let s = statistics[name], s.minMax.count > 0 else {
-                throw ModelPressError.internalError("no calibration statistics for value '\(name)'")
+        let names = plan.calibrated.sorted()
+        var ranges = [(lo: Float, hi: Float)](repeating: (0, 0), count: names.count)
+        for name in names where (statistics[name]?.minMax.count ?? 0) == 0 {
+            throw ModelPressError.internalError("no calibration statistics for value '\(name)'")
+        }
+        // The histogram searches (entropy: O(bins · levels) logs per value) are independent:
+        // one value per iteration, on all cores; each slot is written by one iteration.
+        ranges.withUnsafeMutableBufferPointer { out in
+            let slots = RangeSlots(base: out.baseAddress!)
+            DispatchQueue.concurrentPerform(iterations: names.count) { i in
+                if let s = statistics[names[i]] {
+                    slots.base[i] = s.range(options.method, percentile: options.percentile, unsigned: options.asymmetricActivations, bits: options.bits)
+                }
             }
-            var (lo, hi) = s.range(options.method, percentile: options.percentile, unsigned: options.asymmetricActivations, bits: options.bits)
+        }
+        for (name, range) in zip(names, ranges) {
+            var (lo, hi) = range
             if fold, let clamp = clampOf[name] { (lo, hi) = (0, min(hi, clamp.max)) }
             annotations[name] = activation(lo: lo, hi: hi, type: options.activations, scheme: options.scheme)
         }
@@ -92,3 +105,9 @@ public enum StaticQuantizer {
 
 /// The upper clamp of a foldable activation.
 private struct PlanClamp { var max: Float }
+
+/// Range slots each written by exactly one concurrent iteration (disjoint indices, joined
+/// before they are read), which is why sharing the pointer across threads is safe.
+private struct RangeSlots: @unchecked Sendable {
+    let base: UnsafeMutablePointer<(lo: Float, hi: Float)>
+}
