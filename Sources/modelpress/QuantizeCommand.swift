@@ -302,7 +302,13 @@ struct QuantizeCommand: ParsableCommand {
     static func limitBLASThreadsForSmallModels(_ graph: Graph) {
         guard ProcessInfo.processInfo.environment["OPENBLAS_NUM_THREADS"] == nil else { return }
         let macs = graph.statistics().reduce(0) { $0 &+ $1.macs }
-        if macs < 1_000_000 { BLAS.setThreads(1) }
+        guard macs < 1_000_000 else { return }
+        BLAS.setThreads(1)
+        // The workers OpenBLAS started at load time spin in sched_yield for ~0.1 s before they
+        // sleep, a busy second core for a whole small run (30–50 ms of CPU per process in
+        // `perf`); stopping them (OpenBLAS's own fork-time shutdown; a later multi-threaded
+        // call restarts them) frees that core.
+        _ = openblasThreadShutdown()
     }
 
     /// The opset written: `--opset`, else 13 (21 with --bits 16).
@@ -327,3 +333,9 @@ struct QuantizeCommand: ParsableCommand {
         return String(decoding: try encoder.encode(value), as: UTF8.self)
     }
 }
+
+/// OpenBLAS's `blas_thread_shutdown_` (exported by libopenblas; `int (void)`): joins the worker
+/// threads; the next multi-threaded BLAS call starts them again.
+@_silgen_name("blas_thread_shutdown_")
+private func openblasThreadShutdown() -> Int32
+

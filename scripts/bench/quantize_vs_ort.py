@@ -12,6 +12,8 @@ best of 3 for onnxruntime). Accuracy and agreement of every file are measured in
 
 Usage: quantize_vs_ort.py MODELPRESS_BINARY REPO_ROOT [WORKDIR]
 """
+import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -44,9 +46,13 @@ quantize_static(src, dst, Reader(), quant_format=QuantFormat.QDQ, per_channel=Tr
 
 
 def timed(cmd):
+    """(wall seconds, CPU seconds = user + system of the child process)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    return time.perf_counter() - start
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
 def predictions(path, x):
@@ -63,15 +69,17 @@ def main():
         x, y = f["x"][()].astype(np.float32), f["y"][()]
     script = work / "ort_quantize.py"
     script.write_text(ORT_SCRIPT)
-    print("| model | tool | method | accuracy | agreement with float | bytes | wall s |")
-    print("| --- | --- | --- | ---: | ---: | ---: | ---: |")
+    load = os.getloadavg()[0]
+    print(f"load average at start: {load:.2f}\n")
+    print("| model | tool | method | accuracy | agreement with float | bytes | wall s | CPU s |")
+    print("| --- | --- | --- | ---: | ---: | ---: | ---: | ---: |")
     for model in MODELS:
         stem = model.replace("/", "_")
         fp = work / f"{stem}.onnx"
         subprocess.run([mp, "export", str(root / "fixtures/models" / f"{model}.h5"), "-o", str(fp), "--quiet"], check=True,
                        stdout=subprocess.DEVNULL)
         ref = predictions(fp, x).argmax(1)
-        print(f"| {model} | float | – | {np.mean(ref == y):.4f} | 1.0000 | {fp.stat().st_size:,} | – |")
+        print(f"| {model} | float | – | {np.mean(ref == y):.4f} | 1.0000 | {fp.stat().st_size:,} | – | – |")
         for method in ("minmax", "entropy"):
             out = work / f"{stem}.mp.{method}.onnx"
             t_mp = min(timed([mp, "quantize", str(fp), "-o", str(out), "--calibration", str(train), "--method", method, "--quiet"])
@@ -81,7 +89,8 @@ def main():
             for tool, path, t in (("ModelPress", out, t_mp), ("onnxruntime", ort_out, t_ort)):
                 p = predictions(path, x).argmax(1)
                 print(f"| {model} | {tool} | {method} | {np.mean(p == y):.4f} | {np.mean(p == ref):.4f} | "
-                      f"{path.stat().st_size:,} | {t:.2f} |")
+                      f"{path.stat().st_size:,} | {t[0]:.3f} | {t[1]:.3f} |")
+    print(f"\nload average at end: {os.getloadavg()[0]:.2f}")
 
 
 if __name__ == "__main__":
