@@ -27,6 +27,8 @@ extension ONNXImportContext {
     /// Converts one ONNX node (not part of a fused pattern).
     mutating func convert(_ node: Onnx_NodeProto, index i: Int) throws {
         guard node.domain.isEmpty || node.domain == "ai.onnx" else { throw unsupported(node) }
+        // Dynamic quantization has no IR form: refuse it with its own hint before the output check.
+        if node.opType == "DynamicQuantizeLinear" { throw unsupported(node) }
         guard node.output.count == 1 || ["BatchNormalization", "Dropout", "MaxPool"].contains(node.opType) else {
             throw fail(node, "has \(node.output.count) outputs; ModelPress imports single-output nodes")
         }

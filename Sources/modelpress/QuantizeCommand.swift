@@ -18,8 +18,8 @@ struct QuantizeCommand: ParsableCommand {
         Weights become symmetric int8 (per output channel by default), biases int32 with scale \
         s_in·s_w, activations asymmetric uint8 (or symmetric int8) with ranges calibrated by \
         streaming --calibration through the float model in batches. ReLU/ReLU6 after a Conv or \
-        Dense layer is folded into its output range (exact with uint8). The file runs in \
-        onnxruntime and in every ModelPress command.
+        Dense layer is folded into its output range (exact with uint8). Static files run in \
+        onnxruntime and in every ModelPress command; --dynamic files in onnxruntime.
 
         --bits 16: int16 weights, uint16/int16 activations, int32 bias (QDQ at opset 21, the \
         default then). --scheme pow2: every scale a power of two (Q7 / Q15 fixed point), so \
