@@ -30,7 +30,8 @@ public struct HistogramObserver: Equatable, Sendable {
             var i = 0
             while i + 8 <= values.count {
                 let v = raw.loadUnaligned(fromByteOffset: i * MemoryLayout<Float>.stride, as: SIMD8<Float>.self)
-                max8 = pointwiseMax(max8, pointwiseMax(v, -v))
+                let a = v.replacing(with: -v, where: v .< 0)
+                max8.replace(with: a, where: a .> max8)
                 i += 8
             }
             batchMax = max8.max()

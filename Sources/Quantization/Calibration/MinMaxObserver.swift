@@ -22,8 +22,8 @@ public struct MinMaxObserver: Equatable, Sendable {
         var i = 0
         while i + 8 <= n {
             let v = raw.loadUnaligned(fromByteOffset: i * MemoryLayout<Float>.stride, as: SIMD8<Float>.self)
-            lo8 = pointwiseMin(lo8, v)
-            hi8 = pointwiseMax(hi8, v)
+            lo8.replace(with: v, where: v .< lo8)
+            hi8.replace(with: v, where: v .> hi8)
             probe8 += v * 0
             i += 8
         }
