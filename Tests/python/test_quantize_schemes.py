@@ -88,6 +88,22 @@ def test_pow2_scales_and_accuracy(files, model, activations):
     assert agreement >= 0.98, f"{model}: agreement {agreement:.4f}"
 
 
+@pytest.mark.parametrize("model", ["keras3/cnn", "keras3/functional"])
+def test_pow2_qoperator(files, model):
+    """QOperator with pow2: every QLinearConv scale (x, w, y) is a power of two; accuracy as QDQ."""
+    q = files.get(model, "--scheme", "pow2", "--format", "qoperator")
+    m = onnx.load(q)
+    onnx.checker.check_model(m, full_check=True)
+    inits = {t.name: numpy_helper.to_array(t) for t in m.graph.initializer}
+    convs = [n for n in m.graph.node if n.op_type == "QLinearConv"]
+    assert convs
+    for n in convs:
+        for i in (1, 4, 6):
+            assert is_power_of_two(inits[n.input[i]]), (n.name, i)
+    float_acc, q_acc, agreement = accuracy_and_agreement(files.float(model), q)
+    assert q_acc >= float_acc - 0.005 and agreement >= 0.98
+
+
 def test_pow2_report(files, tmp_path):
     out = tmp_path / "cnn-pow2.onnx"
     result = json.loads(run_modelpress("quantize", FIXTURES / "models" / "keras3" / "cnn.h5", "-o", out, "--calibration", TRAIN,
