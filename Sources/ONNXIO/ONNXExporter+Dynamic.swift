@@ -9,8 +9,10 @@ import TensorCore
 ///     MatMulInteger(x_q, W_q int8 [K×M], zp_x) → int32 ─ Cast(float) ─ Mul(s_x · s_w) ─ Add(bias) → y
 ///
 /// where `s_x · s_w` is a per-column [M] (per-channel weights) or scalar product computed in
-/// the graph. Every other annotated initializer (e.g. Conv weights) is stored as integers
-/// behind a DequantizeLinear, and its op runs in float (weight-only quantization).
+/// the graph. A Conv likewise becomes DynamicQuantizeLinear → ConvInteger → Cast → Mul(s_x ·
+/// s_w [O×1×1]) → Add(bias [O×1×1]); its int8 weights are stored as uint8 `q + 128` with zero
+/// point 128 (exact), because onnxruntime's CPU ConvInteger takes uint8 weights. Any other
+/// annotated initializer is stored as integers behind a DequantizeLinear.
 extension ONNXGraphBuilder {
     /// Lowers `original` (annotations on weights only) in the dynamic form.
     mutating func lowerDynamic(original: Graph) throws {
@@ -23,8 +25,14 @@ extension ONNXGraphBuilder {
         var dynamic: [Int] = []
         var consumed = Set<String>()
         for (i, node) in original.nodes.enumerated() {
-            guard case .linear = node.op, node.inputs.count >= 2, let q = original.quantization[node.inputs[1]], q.type == .int8,
-                  q.zeroPoints.allSatisfy({ $0 == 0 }), q.axis == nil || q.axis == 1,
+            let channelAxis: Int
+            switch node.op {
+            case .linear: channelAxis = 1
+            case .conv2D: channelAxis = 0
+            default: continue
+            }
+            guard node.inputs.count >= 2, let q = original.quantization[node.inputs[1]], q.type == .int8,
+                  q.zeroPoints.allSatisfy({ $0 == 0 }), q.axis == nil || q.axis == channelAxis,
                   original.initializers[node.inputs[0]] == nil else { continue }
             dynamic.append(i)
             consumed.insert(node.inputs[1])
@@ -35,7 +43,9 @@ extension ONNXGraphBuilder {
         }
         let dynamicSet = Set(dynamic)
         for (i, node) in original.nodes.enumerated() {
-            if dynamicSet.contains(i) {
+            if dynamicSet.contains(i), case .conv2D(let a) = node.op {
+                try lowerDynamicConv(node, a, original)
+            } else if dynamicSet.contains(i) {
                 try lowerDynamicLinear(node, original)
             } else {
                 try lower(node)
@@ -59,24 +69,70 @@ extension ONNXGraphBuilder {
             : constant(weightName + "/scale", try Tensor(shape: [channels], storage: q.scales))
 
         let base = node.name
-        let xq = fresh(base + "/x_q"), xs = fresh(base + "/x_scale"), xzp = fresh(base + "/x_zp")
+        let xq = fresh(base + "/xq"), xs = fresh(base + "/xs"), xzp = fresh(base + "/xz")
         var quantize = Onnx_NodeProto()
         quantize.opType = "DynamicQuantizeLinear"
-        quantize.name = fresh(base + "/DynamicQuantizeLinear")
+        quantize.name = fresh(base + "/dql")
         quantize.input = [node.inputs[0]]
         quantize.output = [xq, xs, xzp]
         append(quantize)
         let accumulator = fresh(base + "/acc")
-        add("MatMulInteger", name: accumulator, inputs: [xq, weights, xzp], output: accumulator, shape: shape, elemType: ONNXDataType.int32)
-        let accumulatorFloat = fresh(base + "/acc_float")
-        add("Cast", name: accumulatorFloat, inputs: [accumulator], output: accumulatorFloat, attributes: [.int("to", Int(ONNXDataType.float))], shape: shape)
-        let scale = fresh(base + "/scale")
+        add("MatMulInteger", name: accumulator, inputs: [xq, weights, xzp], output: accumulator, shape: nil)
+        let accumulatorFloat = fresh(base + "/accf")
+        add("Cast", name: accumulatorFloat, inputs: [accumulator], output: accumulatorFloat, attributes: [.int("to", Int(ONNXDataType.float))], shape: nil)
+        let scale = fresh(base + "/s")
         add("Mul", name: scale, inputs: [xs, weightScale], output: scale, shape: nil)
         let hasBias = node.inputs.count > 2 && !node.inputs[2].isEmpty
         if hasBias {
-            let product = fresh(base + "/scaled")
-            add("Mul", name: product, inputs: [accumulatorFloat, scale], output: product, shape: shape)
+            let product = fresh(base + "/m")
+            add("Mul", name: product, inputs: [accumulatorFloat, scale], output: product, shape: nil)
             add("Add", name: node.name, inputs: [product, node.inputs[2]], output: node.output, shape: shape, docString: doc)
+        } else {
+            add("Mul", name: node.name, inputs: [accumulatorFloat, scale], output: node.output, shape: shape, docString: doc)
+        }
+    }
+
+    /// One Conv in the DynamicQuantizeLinear → ConvInteger → Cast → Mul → Add form.
+    private mutating func lowerDynamicConv(_ node: Node, _ a: Conv2DAttributes, _ original: Graph) throws {
+        let weightName = node.inputs[1]
+        guard let w = original.initializers[weightName], let q = original.quantization[weightName], w.rank == 4 else {
+            throw ModelPressError.internalError("dynamic form: Conv '\(node.name)' has no 4-D annotated weight")
+        }
+        let shape = graph.shapes[node.output]
+        let doc = node.layer == node.name ? "" : "layer: \(node.layer)"
+        let o = w.shape[0], channels = q.scales.count, inner = w.count / max(1, o)
+        // uint8 = int8 + 128 with zero point 128: the same weights, exactly.
+        let ints = w.storage.enumerated().map { i, x in q.quantize(x, channel: channels == 1 ? 0 : i / max(1, inner)) + 128 }
+        let weights = fresh(weightName + "/q")
+        appendInitializer(ONNXTensor.quantized(weights, ints, shape: w.shape, type: .uint8))
+        let weightZero = sharedZeroPoint(128, type: .uint8)
+        let weightScale = constant(weightName + "/scale", try Tensor(shape: channels == 1 ? [] : [channels, 1, 1], storage: q.scales))
+
+        let base = node.name
+        let xq = fresh(base + "/xq"), xs = fresh(base + "/xs"), xzp = fresh(base + "/xz")
+        var quantize = Onnx_NodeProto()
+        quantize.opType = "DynamicQuantizeLinear"
+        quantize.name = fresh(base + "/dql")
+        quantize.input = [node.inputs[0]]
+        quantize.output = [xq, xs, xzp]
+        append(quantize)
+        let accumulator = fresh(base + "/acc")
+        add("ConvInteger", name: accumulator, inputs: [xq, weights, xzp, weightZero], output: accumulator,
+            attributes: [.ints("dilations", a.dilations), .int("group", a.group), .ints("kernel_shape", a.kernel),
+                         .ints("pads", a.pads), .ints("strides", a.strides)],
+            shape: nil)
+        let accumulatorFloat = fresh(base + "/accf")
+        add("Cast", name: accumulatorFloat, inputs: [accumulator], output: accumulatorFloat, attributes: [.int("to", Int(ONNXDataType.float))], shape: nil)
+        let scale = fresh(base + "/s")
+        add("Mul", name: scale, inputs: [xs, weightScale], output: scale, shape: nil)
+        if node.inputs.count > 2, !node.inputs[2].isEmpty {
+            guard let b = original.initializers[node.inputs[2]], original.quantization[node.inputs[2]] == nil else {
+                throw ModelPressError.internalError("dynamic form: Conv '\(node.name)' has a bias that is not a float initializer")
+            }
+            let bias = constant(node.inputs[2] + "/chw", try Tensor(shape: [b.count, 1, 1], storage: b.storage))
+            let product = fresh(base + "/m")
+            add("Mul", name: product, inputs: [accumulatorFloat, scale], output: product, shape: nil)
+            add("Add", name: node.name, inputs: [product, bias], output: node.output, shape: shape, docString: doc)
         } else {
             add("Mul", name: node.name, inputs: [accumulatorFloat, scale], output: node.output, shape: shape, docString: doc)
         }

@@ -24,8 +24,8 @@ struct QuantizeCommand: ParsableCommand {
         --bits 16: int16 weights, uint16/int16 activations, int32 bias (QDQ at opset 21, the \
         default then). --scheme pow2: every scale a power of two (Q7 / Q15 fixed point), so \
         each requantization is a pure shift. --dynamic: int8 weights, no calibration; Dense \
-        inputs are quantized at run time (DynamicQuantizeLinear → MatMulInteger), Conv runs \
-        in float on int8-stored weights.
+        and Conv inputs are quantized at run time (DynamicQuantizeLinear → MatMulInteger / \
+        ConvInteger).
         """)
 
     @OptionGroup var model: ModelOptions
@@ -285,8 +285,10 @@ struct QuantizeCommand: ParsableCommand {
         }
         print(renderTable(header: ["layer", "channels", "weight scales", "activations", "bytes"], rows: rows, numeric: [1, 4]))
         for name in plan.excluded { print("kept float: \(name) (--exclude)") }
-        let dense = reports.filter(\.runtimeActivations).count
-        print("wrote \(out): dynamic int8, \(dense) Dense layer(s) with run-time activation quantization, \(reports.count - dense) Conv layer(s) float on int8 weights, \(result.data.count) bytes (\(Int(Date().timeIntervalSince(started) * 1000)) ms)")
+        let runtime = reports.filter(\.runtimeActivations).count
+        let floatCompute = reports.count - runtime
+        print("wrote \(out): dynamic int8, \(runtime) layer(s) with run-time activation quantization (MatMulInteger / ConvInteger)"
+              + (floatCompute > 0 ? ", \(floatCompute) float on int8 weights" : "") + ", \(result.data.count) bytes (\(Int(Date().timeIntervalSince(started) * 1000)) ms)")
     }
 
     /// Exit 1 (after the file and report are written) when the accuracy budget was not met.

@@ -6,16 +6,15 @@ public struct DynamicLayerReport: Sendable, Equatable {
     public var node: String, layer: String
     /// Weight channels (1 per tensor) and the smallest / largest weight scale.
     public var channels: Int, minWeightScale: Float, maxWeightScale: Float
-    /// Whether the layer's activations are quantized at run time (Dense → MatMulInteger);
-    /// false for Conv, whose weights are stored int8 and which runs in float.
+    /// Whether the layer's activations are quantized at run time (Dense → MatMulInteger,
+    /// Conv → ConvInteger); false for a Dense on a non-2-D weight (it runs in float).
     public var runtimeActivations: Bool
 }
 
 /// Dynamic quantization (`--dynamic`, like onnxruntime's `quantize_dynamic`): no calibration.
 /// Every planned Conv / Dense weight becomes symmetric int8 (per output channel by default);
 /// biases and activations stay float in the IR. The exporter's `.dynamic` form then quantizes
-/// Dense inputs at run time (DynamicQuantizeLinear → MatMulInteger); Conv weights are stored
-/// int8 behind a DequantizeLinear and the Conv runs in float.
+/// Dense and Conv inputs at run time (DynamicQuantizeLinear → MatMulInteger / ConvInteger).
 public enum DynamicQuantizer {
     /// The weight-annotated graph and a report per quantized layer.
     public static func quantize(_ graph: Graph, plan: QuantizationPlan, options: StaticQuantizationOptions) throws -> (Graph, [DynamicLayerReport]) {
@@ -29,6 +28,7 @@ public enum DynamicQuantizer {
             g.quantization[c.weight] = q
             var dense = false
             if case .linear = node.op, w.rank == 2 { dense = true }
+            if case .conv2D = node.op, w.rank == 4 { dense = true }
             reports.append(DynamicLayerReport(node: node.name, layer: node.layer, channels: q.scales.count,
                                               minWeightScale: q.scales.min() ?? 0, maxWeightScale: q.scales.max() ?? 0,
                                               runtimeActivations: dense))
