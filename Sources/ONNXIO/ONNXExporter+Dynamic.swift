@@ -10,8 +10,7 @@ import TensorCore
 ///
 /// where `s_x · s_w` is a per-column [M] (per-channel weights) or scalar product computed in
 /// the graph. A Conv likewise becomes DynamicQuantizeLinear → ConvInteger → Cast → Mul(s_x ·
-/// s_w [O×1×1]) → Add(bias [O×1×1]); its int8 weights are stored as uint8 `q + 128` with zero
-/// point 128 (exact), because onnxruntime's CPU ConvInteger takes uint8 weights. Any other
+/// s_w [O×1×1]) → Add(bias [O×1×1]) on int8 weights (zero point omitted: 0). Any other
 /// annotated initializer is stored as integers behind a DequantizeLinear.
 extension ONNXGraphBuilder {
     /// Lowers `original` (annotations on weights only) in the dynamic form.
@@ -100,12 +99,10 @@ extension ONNXGraphBuilder {
         }
         let shape = graph.shapes[node.output]
         let doc = node.layer == node.name ? "" : "layer: \(node.layer)"
-        let o = w.shape[0], channels = q.scales.count, inner = w.count / max(1, o)
-        // uint8 = int8 + 128 with zero point 128: the same weights, exactly.
-        let ints = w.storage.enumerated().map { i, x in q.quantize(x, channel: channels == 1 ? 0 : i / max(1, inner)) + 128 }
+        let channels = q.scales.count, inner = w.count / max(1, w.shape[0])
+        let ints = w.storage.enumerated().map { i, x in q.quantize(x, channel: channels == 1 ? 0 : i / max(1, inner)) }
         let weights = fresh(weightName + "/q")
-        appendInitializer(ONNXTensor.quantized(weights, ints, shape: w.shape, type: .uint8))
-        let weightZero = sharedZeroPoint(128, type: .uint8)
+        appendInitializer(ONNXTensor.quantized(weights, ints, shape: w.shape, type: .int8))
         let weightScale = constant(weightName + "/scale", try Tensor(shape: channels == 1 ? [] : [channels, 1, 1], storage: q.scales))
 
         let base = node.name
@@ -117,7 +114,7 @@ extension ONNXGraphBuilder {
         quantize.output = [xq, xs, xzp]
         append(quantize)
         let accumulator = fresh(base + "/acc")
-        add("ConvInteger", name: accumulator, inputs: [xq, weights, xzp, weightZero], output: accumulator,
+        add("ConvInteger", name: accumulator, inputs: [xq, weights, xzp], output: accumulator,
             attributes: [.ints("dilations", a.dilations), .int("group", a.group), .ints("kernel_shape", a.kernel),
                          .ints("pads", a.pads), .ints("strides", a.strides)],
             shape: nil)

@@ -172,7 +172,7 @@ def test_int16_signed_activations(files):
 @pytest.mark.parametrize("model", MODELS)
 def test_dynamic_in_onnxruntime(files, model):
     """--dynamic: no calibration; Dense runs DynamicQuantizeLinear → MatMulInteger, Conv
-    DynamicQuantizeLinear → ConvInteger (uint8 weights, zero point 128); accuracy
+    DynamicQuantizeLinear → ConvInteger (int8 weights); accuracy
     loses at most 0.5 points against float in onnxruntime (keras2/functional gains 0.56) and the
     file is smaller than the float one."""
     q = files.get(model, "--dynamic")
