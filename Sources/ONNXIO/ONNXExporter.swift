@@ -36,8 +36,8 @@ public struct ONNXExportOptions: Sendable {
         case qdq
         /// QLinearConv for Conv and Dense, Q/DQ around the ops with no integer form.
         case qoperator
-        /// Dynamic quantization: Dense as DynamicQuantizeLinear → MatMulInteger on int8
-        /// weights; other annotated weights behind DequantizeLinear (ONNXExporter+Dynamic).
+        /// Dynamic quantization: Dense / Conv as DynamicQuantizeLinear → MatMulInteger /
+        /// ConvInteger on int8 weights (ONNXExporter+Dynamic).
         case dynamic
     }
 
