@@ -2,7 +2,7 @@
 # Installs the Debian packages ModelPress builds against (idempotent; apt-get only when
 # something is missing). Used by both README commands.
 set -euo pipefail
-packages=(libhdf5-dev libopenblas-dev pkg-config)
+packages=(libhdf5-dev libopenblas-dev zlib1g-dev pkg-config)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

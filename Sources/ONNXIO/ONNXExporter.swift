@@ -27,6 +27,10 @@ public struct ONNXExportOptions: Sendable {
     public var compressionSummary: String?
     /// Run `exportPasses` (BatchNorm folding etc.) before lowering.
     public var optimize = true
+    /// Write float initializers as COO `sparse_initializer`s where that is smaller (`--sparse-storage`).
+    public var sparseStorage = false
+    /// With `sparseStorage`: only these initializers may go sparse (`nil`: every float initializer).
+    public var sparseCandidates: Set<String>?
     /// How a quantized graph is written: QDQ (default) or QOperator.
     public var quantizedForm = QuantizedForm.qdq
 
@@ -53,6 +57,8 @@ public struct ONNXExportResult: Sendable {
     public var graph: Graph
     /// What each pass did.
     public var reports: [PassReport]
+    /// Initializers written as `sparse_initializer`s (with `sparseStorage`).
+    public var sparseInitializers: [String] = []
 }
 
 /// Writes the graph IR as a standard ONNX model (default `ai.onnx` domain only).
@@ -97,6 +103,7 @@ public enum ONNXExporter {
         g.name = prepared.name.isEmpty ? "model" : prepared.name
         g.node = builder.nodes
         g.initializer = builder.initializers
+        if options.sparseStorage { (g.initializer, g.sparseInitializer) = try ONNXSparse.split(builder.initializers, candidates: options.sparseCandidates) }
         g.input = prepared.inputs.map { ONNXGraphBuilder.valueInfo($0.name, shape: $0.shape) }
         g.output = prepared.outputs.map { ONNXGraphBuilder.valueInfo($0.name, shape: prepared.shapes[$0.name] ?? $0.shape) }
         g.valueInfo = builder.valueInfo
@@ -120,7 +127,7 @@ public enum ONNXExporter {
         do { data = try model.serializedData() } catch {
             throw ModelPressError.internalError("ONNX serialization failed: \(error)")
         }
-        return ONNXExportResult(data: data, graph: prepared, reports: reports)
+        return ONNXExportResult(data: data, graph: prepared, reports: reports, sparseInitializers: g.sparseInitializer.map(\.values.name))
     }
 
     /// Exports `graph` and writes the file atomically at `path`.

@@ -41,6 +41,10 @@ struct ONNXImportContext {
         for proto in onnx.initializer {
             constants[proto.name] = try constant(proto, location: "initializer '\(proto.name)'")
         }
+        for proto in onnx.sparseInitializer {
+            let location = "sparse initializer '\(proto.values.name)'"
+            constants[proto.values.name] = try ONNXSparse.densify(proto) { [file] in .invalidModel(file: file, location: location, message: $0, hint: "re-export the model") }
+        }
     }
 
     /// Builds the IR: inputs, fused patterns, one conversion per remaining node, outputs.

@@ -39,7 +39,8 @@ public struct MagnitudePruning: GraphPass {
             throw ModelPressError.invalidArgument("the model is quantized; its weights cannot be pruned.\nHINT: prune the float model, then quantize the result.")
         }
         let (kernels, unprunable) = PrunableKernel.candidates(in: graph)
-        try checkExcludes(kernels)
+        try checkNames(config.exclude, option: "--exclude", kernels)
+        try checkNames(config.perLayer.keys.sorted(), option: "--sparsity-per-layer", kernels)
 
         var skipped: [String: String] = [:]
         for k in kernels {
@@ -47,6 +48,8 @@ public struct MagnitudePruning: GraphPass {
                 skipped[k.weight] = "excluded (--exclude)"
             } else if k.count < config.minParameters {
                 skipped[k.weight] = "\(k.count) weights < --min-params \(config.minParameters)"
+            } else if !config.perLayer.isEmpty, !config.hasOwnTarget(k), config.sparsity == 0 {
+                skipped[k.weight] = "not listed in --sparsity-per-layer"
             } else if config.structure == .twoOfFour, k.inputs % 4 != 0 {
                 skipped[k.weight] = "input dimension \(k.inputs) is not a multiple of 4 (2:4 needs whole groups)"
             }
@@ -65,14 +68,14 @@ public struct MagnitudePruning: GraphPass {
             out.initializers[k.weight] = tensor
             let nonzeros = tensor.storage.reduce(0) { $0 + ($1 != 0 ? 1 : 0) }
             layers.append(.init(node: k.node, layer: k.layer, op: k.op, shape: k.shape, parameters: k.count,
-                                nonzeros: nonzeros, pruned: indices.count,
-                                sparsity: 1 - Double(nonzeros) / Double(k.count), skipped: skipped[k.weight]))
+                                nonzeros: nonzeros, pruned: indices.count, sparsity: 1 - Double(nonzeros) / Double(k.count),
+                                target: skipped[k.weight] == nil ? config.target(for: k) : nil, skipped: skipped[k.weight]))
         }
         for u in unprunable {
             let nonzeros = u.weights.reduce(0) { $0 + ($1 != 0 ? 1 : 0) }
             let sparsity = u.weights.isEmpty ? 0 : 1 - Double(nonzeros) / Double(u.weights.count)
             layers.append(.init(node: u.node, layer: u.layer, op: u.op, shape: u.shape, parameters: u.weights.count,
-                                nonzeros: nonzeros, pruned: 0, sparsity: sparsity, skipped: u.reason))
+                                nonzeros: nonzeros, pruned: 0, sparsity: sparsity, target: nil, skipped: u.reason))
         }
         let position = Dictionary(graph.nodes.enumerated().map { ($1.name, $0) }, uniquingKeysWith: { first, _ in first })
         layers.sort { (position[$0.node] ?? 0) < (position[$1.node] ?? 0) }
@@ -98,24 +101,33 @@ public struct MagnitudePruning: GraphPass {
             }
         case (.unstructured, .layer):
             for (k, w) in zip(active, weights) {
-                removed[k.weight] = MagnitudeMask.smallest(MagnitudeMask.prunedCount(sparsity: configuration.sparsity, count: w.count), of: w)
+                removed[k.weight] = MagnitudeMask.smallest(MagnitudeMask.prunedCount(sparsity: configuration.target(for: k), count: w.count), of: w)
             }
         case (.unstructured, .global):
-            let total = weights.reduce(0) { $0 + $1.count }
-            for (l, i) in MagnitudeMask.globalSmallest(MagnitudeMask.prunedCount(sparsity: configuration.sparsity, count: total), of: weights) {
-                removed[active[l].weight, default: []].append(i)
+            // Kernels with their own target are pruned to it alone; the rest share one threshold.
+            var pool: [(kernel: PrunableKernel, weights: [Float])] = []
+            for (k, w) in zip(active, weights) {
+                if configuration.hasOwnTarget(k) {
+                    removed[k.weight] = MagnitudeMask.smallest(MagnitudeMask.prunedCount(sparsity: configuration.target(for: k), count: w.count), of: w)
+                } else {
+                    pool.append((k, w))
+                }
+            }
+            let total = pool.reduce(0) { $0 + $1.weights.count }
+            for (l, i) in MagnitudeMask.globalSmallest(MagnitudeMask.prunedCount(sparsity: configuration.sparsity, count: total), of: pool.map(\.weights)) {
+                removed[pool[l].kernel.weight, default: []].append(i)
             }
         }
         return removed
     }
 
-    /// Every `exclude` name must be a prunable kernel's node or layer name.
-    private func checkExcludes(_ kernels: [PrunableKernel]) throws {
+    /// Every name given to `option` must be a prunable kernel's node or layer name.
+    private func checkNames(_ given: [String], option: String, _ kernels: [PrunableKernel]) throws {
         let known = Set(kernels.flatMap { [$0.node, $0.layer] })
-        let unknown = configuration.exclude.filter { !known.contains($0) }
+        let unknown = given.filter { !known.contains($0) }
         guard unknown.isEmpty else {
             let names = kernels.map { $0.layer == $0.node ? $0.layer : "\($0.layer) (\($0.node))" }.joined(separator: ", ")
-            throw ModelPressError.invalidArgument("--exclude: no prunable layer named \(unknown.map { "'\($0)'" }.joined(separator: ", ")).\nHINT: prunable layers: \(names.isEmpty ? "none" : names).")
+            throw ModelPressError.invalidArgument("\(option): no prunable layer named \(unknown.map { "'\($0)'" }.joined(separator: ", ")).\nHINT: prunable layers: \(names.isEmpty ? "none" : names).")
         }
     }
 }

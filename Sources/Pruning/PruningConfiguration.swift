@@ -30,6 +30,10 @@ public struct PruningConfiguration: Sendable {
     public var exclude: [String]
     /// Kernels with fewer weights than this are left dense.
     public var minParameters: Int
+    /// Per-kernel targets by node or layer name (`--sparsity-per-layer`); they replace
+    /// `sparsity` for that kernel, which is then pruned to exactly its own target even in global
+    /// scope. Each name must be a prunable kernel.
+    public var perLayer: [String: Double] = [:]
 
     /// A configuration; validate it with `validate()` (the pass does).
     public init(sparsity: Double, scope: PruningScope = .layer, structure: PruningStructure = .unstructured,
@@ -46,6 +50,12 @@ public struct PruningConfiguration: Sendable {
         guard sparsity >= 0, sparsity < 1 else {
             throw ModelPressError.invalidArgument("--sparsity \(sparsity) is outside [0, 1).\nHINT: give the fraction of weights to remove, e.g. 0.8 for 80%.")
         }
+        for (name, s) in perLayer.sorted(by: { $0.key < $1.key }) where !(s >= 0 && s < 1) {
+            throw ModelPressError.invalidArgument("--sparsity-per-layer \(name)=\(s) is outside [0, 1).\nHINT: give each layer the fraction of its weights to remove, e.g. \(name)=0.8.")
+        }
+        if structure == .twoOfFour, !perLayer.isEmpty {
+            throw ModelPressError.invalidArgument("--structure 2:4 removes exactly 50% of each group; --sparsity-per-layer cannot apply.\nHINT: use --exclude to leave layers dense.")
+        }
         guard minParameters >= 0 else {
             throw ModelPressError.invalidArgument("--min-params \(minParameters) is negative.\nHINT: give 0 to prune every kernel.")
         }
@@ -57,5 +67,25 @@ public struct PruningConfiguration: Sendable {
                 throw ModelPressError.invalidArgument("--structure 2:4 is decided inside each group of 4; --scope global does not apply.\nHINT: omit --scope or give layer.")
             }
         }
+    }
+}
+
+extension PruningConfiguration {
+    /// The target of kernel `k`: its `perLayer` entry (node name first, then layer name), else `sparsity`.
+    public func target(for k: PrunableKernel) -> Double {
+        perLayer[k.node] ?? perLayer[k.layer] ?? (structure == .twoOfFour ? 0.5 : sparsity)
+    }
+
+    /// Whether kernel `k` has its own `perLayer` target.
+    func hasOwnTarget(_ k: PrunableKernel) -> Bool { perLayer[k.node] != nil || perLayer[k.layer] != nil }
+
+    /// This configuration with every unstructured target multiplied by `factor` (the AGP ramp's
+    /// fraction of the final sparsity); 2:4 is not scaled.
+    public func scaled(by factor: Double) -> PruningConfiguration {
+        guard structure == .unstructured else { return self }
+        var c = self
+        c.sparsity = sparsity * factor
+        c.perLayer = perLayer.mapValues { $0 * factor }
+        return c
     }
 }

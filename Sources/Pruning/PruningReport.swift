@@ -18,10 +18,14 @@ public struct PruningReport: Equatable, Sendable, Encodable {
         public var pruned: Int
         /// `1 − nonzeros / parameters`.
         public var sparsity: Double
+        /// The sparsity asked of this kernel (`nil` when skipped).
+        public var target: Double?
         /// `nil` when pruned; otherwise why the kernel was left as it was.
         public var skipped: String?
+        /// Bytes of the weight as stored in the file and gzip-compressed (filled by `PruningStorage`).
+        public var storage: PruningStorage.Bytes?
 
-        private enum CodingKeys: String, CodingKey { case node, layer, op, shape, parameters, nonzeros, pruned, sparsity, skipped }
+        private enum CodingKeys: String, CodingKey { case node, layer, op, shape, parameters, nonzeros, pruned, sparsity, target, skipped, storage }
 
         /// Encodes every field; `skipped` is written as `null` for pruned kernels.
         public func encode(to encoder: any Encoder) throws {
@@ -34,7 +38,9 @@ public struct PruningReport: Equatable, Sendable, Encodable {
             try c.encode(nonzeros, forKey: .nonzeros)
             try c.encode(pruned, forKey: .pruned)
             try c.encode(sparsity, forKey: .sparsity)
+            try c.encode(target, forKey: .target)
             try c.encode(skipped, forKey: .skipped)
+            try c.encodeIfPresent(storage, forKey: .storage)
         }
     }
 

@@ -45,9 +45,10 @@ public struct TrainingSet: Sendable {
     }
 
     /// Splits off the last `fraction` of the samples (as Keras `validation_split` does, before
-    /// any shuffling): `(train, validation)`.
+    /// any shuffling): `(train, validation)`. Training keeps the first `⌊N·(1 − fraction)⌋`
+    /// samples — Keras 3's `split_at` — so 1437 samples at 0.1 leave 1293 + 144.
     public func split(validationFraction fraction: Double) throws -> (TrainingSet, TrainingSet) {
-        let held = Int((Double(count) * fraction).rounded(.down))
+        let held = count - Int((Double(count) * (1.0 - fraction)).rounded(.down))
         guard held >= 1, held < count else {
             throw ModelPressError.invalidArgument("--validation-split \(fraction) leaves \(count - held) training and \(held) validation samples of \(count).\nHINT: choose a fraction that keeps both sides non-empty.")
         }

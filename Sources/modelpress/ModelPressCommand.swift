@@ -22,6 +22,8 @@ struct ModelPressCommand: ParsableCommand {
             QuantizeCommand.self,
             PruneCommand.self,
             VerifyCommand.self,
+            RunCommand.self,
+            BatchCommand.self,
         ]
     )
 }

@@ -5,12 +5,12 @@ import Passes
 import Pruning
 import TensorCore
 
-/// `modelpress prune`: one-shot magnitude pruning of Dense/Conv kernels, written as ONNX
-/// (see docs/pruning.md).
+/// `modelpress prune`: magnitude pruning of Dense/Conv kernels, one-shot or gradual (AGP) with
+/// fine-tuning, written as ONNX (see docs/pruning.md).
 struct PruneCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "prune",
-        abstract: "Zero the smallest-magnitude Dense/Conv weights (one-shot) and write ONNX.",
+        abstract: "Zero the smallest-magnitude Dense/Conv weights (one-shot or gradual with fine-tuning) and write ONNX.",
         discussion: """
         The export passes (BatchNorm folding, channels-last flatten folding) run first, so the \
         weights ranked and counted are exactly the ones the ONNX file holds. --scope layer zeroes \
@@ -18,7 +18,11 @@ struct PruneCommand: ParsableCommand {
         weights under one magnitude threshold. --structure 2:4 keeps the 2 largest |w| in every \
         group of 4 consecutive inputs (Dense rows, Conv input channels); kernels whose input \
         dimension is not a multiple of 4 are left dense. Biases, BatchNorm parameters and \
-        grouped/depthwise convs are never pruned. Weights are stored dense.
+        grouped/depthwise convs are never pruned. With --fine-tune-data the model is fine-tuned after \
+        pruning with the masks held fixed (--schedule agp: K steps of the cubic ramp); the unfolded \
+        model is pruned and fine-tuned with BatchNorm frozen, then folded (zeros stay zero); 2:4 \
+        fine-tunes the folded graph so its groups lie in the shipped kernels. \
+        Weights are stored dense unless --sparse-storage.
         """)
 
     @OptionGroup var model: ModelOptions
@@ -27,8 +31,16 @@ struct PruneCommand: ParsableCommand {
     @Option(name: .shortAndLong, help: "Output ONNX file (written atomically).")
     var out: String
 
-    @Option(help: "Fraction of weights to remove, in [0, 1) (required for unstructured; 2:4 is 0.5).")
+    @Option(help: "Fraction of weights to remove, in [0, 1) (unstructured needs it or --sparsity-per-layer; 2:4 is 0.5).")
     var sparsity: Double?
+
+    @Option(help: "Per-layer targets NAME=S,… (layer or node names); other layers get --sparsity, or stay dense without it.")
+    var sparsityPerLayer: String?
+
+    @Flag(help: "Store pruned kernels as ONNX sparse_initializers (COO, int64 indices) where that is smaller.")
+    var sparseStorage = false
+
+    @OptionGroup(title: "Fine-tuning") var fineTune: PruneFineTuneOptions
 
     @Option(help: "Ranking scope: layer (each kernel exactly) or global (one threshold).")
     var scope = "layer"
@@ -58,22 +70,27 @@ struct PruneCommand: ParsableCommand {
         guard ONNXVersions.supportedOpsets.contains(opset) else {
             throw ValidationError("--opset \(opset) is not supported; choose 13 to 21.")
         }
-        if structure == .unstructured, sparsity == nil {
-            throw ValidationError("--sparsity is required for unstructured pruning (e.g. --sparsity 0.8).")
+        if structure == .unstructured, sparsity == nil, sparsityPerLayer == nil {
+            throw ValidationError("--sparsity (or --sparsity-per-layer) is required for unstructured pruning (e.g. --sparsity 0.8).")
         }
         do {
             try configuration().validate()
+            if fineTune.schedule == "agp", structure != .unstructured {
+                throw ModelPressError.invalidArgument("--schedule agp ramps unstructured sparsity; --structure \(structure.rawValue) is fixed at 50%.\nHINT: use --schedule oneshot with --fine-tune-data to fine-tune once.")
+            }
         } catch let error as ModelPressError {
             throw ValidationError("\(error)")
         }
     }
 
     /// The pruning configuration the options describe.
-    func configuration() -> PruningConfiguration {
+    func configuration() throws -> PruningConfiguration {
         let structure = PruningStructure(rawValue: structure) ?? .unstructured
-        return PruningConfiguration(sparsity: sparsity ?? (structure == .twoOfFour ? 0.5 : 0),
-                                    scope: PruningScope(rawValue: scope) ?? .layer, structure: structure,
-                                    exclude: exclude, minParameters: minParams)
+        var c = PruningConfiguration(sparsity: sparsity ?? (structure == .twoOfFour ? 0.5 : 0),
+                                     scope: PruningScope(rawValue: scope) ?? .layer, structure: structure,
+                                     exclude: exclude, minParameters: minParams)
+        c.perLayer = try PruneLayerTargets.parse(sparsityPerLayer)
+        return c
     }
 
     func run() throws {
@@ -81,32 +98,47 @@ struct PruneCommand: ParsableCommand {
         guard loaded.quantization.isEmpty else {
             throw ModelPressError.invalidArgument("\(model.model): the model is quantized; its weights cannot be pruned.\nHINT: prune the float model, then quantize the result.")
         }
-        let (folded, _) = try runPasses(exportPasses, on: loaded)
-        let (pruned, report) = try MagnitudePruning(configuration()).prune(folded)
+        var pruned: Graph, report: PruningReport, steps: [GradualPruning.Step] = []
+        if fineTune.fineTunes {
+            (pruned, report, steps) = try PruneSchedule(options: fineTune, configuration: try configuration(), quiet: output.quiet || json)
+                .run(loaded, modelPath: model.model)
+        } else {
+            let (folded, _) = try runPasses(exportPasses, on: loaded)
+            (pruned, report) = try MagnitudePruning(try configuration()).prune(folded)
+        }
         var options = ONNXExportOptions()
         options.opset = opset
         options.producerVersion = ModelPressVersion.string
+        options.sparseStorage = sparseStorage
+        options.sparseCandidates = PruneCommand.prunedWeights(pruned, report)
         options.compressionSummary = try compressionSummary(report)
         let result = try ONNXExporter.write(pruned, to: out, options: options)
-        if json {
-            try printJSON(report)
-        } else if !output.quiet {
-            print(PruneCommand.table(report))
-            for warning in report.warnings { print("warning: \(warning)") }
-            print("wrote \(out): \(result.data.count) bytes")
-        }
+        try PruneOutput(report: try PruningStorage.annotate(report, graph: result.graph, sparse: Set(result.sparseInitializers)),
+                        steps: steps, schedule: fineTune.fineTunes ? fineTune.schedule : "oneshot", file: out, fileData: result.data)
+            .print(json: json, quiet: output.quiet)
+    }
+
+    /// Initializer names of the kernels `report` marks as pruned (the only ones `--sparse-storage` may store sparse).
+    static func prunedWeights(_ graph: Graph, _ report: PruningReport) -> Set<String> {
+        let pruned = Set(report.layers.filter { $0.skipped == nil }.map(\.node))
+        return Set(graph.nodes.filter { pruned.contains($0.name) && $0.inputs.count >= 2 }.map { $0.inputs[1] })
     }
 
     /// The `modelpress.compression` metadata: what was pruned, in one line of JSON.
     private func compressionSummary(_ report: PruningReport) throws -> String {
         struct PruningSummary: Encodable {
             let structure: String, scope: String, sparsity: Double, nonzeros: Int, parameters: Int
+            let schedule: String, steps: Int?, epochsPerStep: Int?, distilled: Bool?, sparseStorage: Bool
         }
         struct Summary: Encodable {
             let pruning: PruningSummary
         }
         let summary = Summary(pruning: PruningSummary(structure: report.structure, scope: report.scope, sparsity: report.targetSparsity,
-                                               nonzeros: report.prunedNonzeros, parameters: report.prunedParameters))
+                                               nonzeros: report.prunedNonzeros, parameters: report.prunedParameters,
+                                               schedule: fineTune.fineTunes ? fineTune.schedule : "oneshot",
+                                               steps: fineTune.fineTunes ? (fineTune.schedule == "agp" ? fineTune.steps : 1) : nil,
+                                               epochsPerStep: fineTune.fineTunes ? fineTune.epochsPerStep : nil,
+                                               distilled: fineTune.fineTunes ? fineTune.distillFromOriginal : nil, sparseStorage: sparseStorage))
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         return String(decoding: try encoder.encode(summary), as: UTF8.self)
@@ -116,11 +148,12 @@ struct PruneCommand: ParsableCommand {
     static func table(_ report: PruningReport) -> String {
         let rows = report.layers.map { l in
             [l.layer, l.op, l.shape.map(String.init).joined(separator: "×"), grouped(l.parameters), grouped(l.nonzeros),
-             String(format: "%.2f%%", l.sparsity * 100), l.skipped ?? "pruned"]
+             String(format: "%.2f%%", l.sparsity * 100), l.storage.map { "\(grouped($0.bytes)) \($0.format)" } ?? "",
+             l.storage.map { grouped($0.gzipBytes) } ?? "", l.skipped ?? "pruned"]
         }
         let total = report.prunedParameters
         let sparsity = total == 0 ? 0 : 100 * (1 - Double(report.prunedNonzeros) / Double(total))
-        let table = renderTable(header: ["layer", "op", "shape", "params", "nonzeros", "sparsity", "status"], rows: rows, numeric: [3, 4, 5])
+        let table = renderTable(header: ["layer", "op", "shape", "params", "nonzeros", "sparsity", "bytes", "gzip", "status"], rows: rows, numeric: [3, 4, 5, 6, 7])
         let trimmed = table.split(separator: "\n", omittingEmptySubsequences: false)
             .map { String($0.reversed().drop(while: { $0 == " " }).reversed()) }.joined(separator: "\n")
         return trimmed

@@ -52,8 +52,9 @@ struct TrainingRun {
         }
         // Student.
         let spec = try StudentSpec.parse(options.student)
+        let architecture = spec == nil ? try StudentArchitecture.load(ifSpec: options.student) : nil
         var studentCheckpoint: TrainableModel?
-        if spec == nil {
+        if spec == nil && architecture == nil {
             studentCheckpoint = try TrainableModel(graph: try ModelLoader.load(options.student), source: options.student)
         }
         // Classes: teacher, else the checkpoint, else the labels.
@@ -76,6 +77,8 @@ struct TrainingRun {
             model = studentCheckpoint
         } else if let spec {
             model = try spec.build(sampleShape: studentData.sampleShape, classes: classes, seed: options.seed)
+        } else if let architecture {
+            model = try architecture.build(sampleShape: studentData.sampleShape, classes: classes, seed: options.seed)
         } else {
             throw ModelPressError.internalError("no student")
         }

@@ -95,3 +95,48 @@ final class MagnitudePruningTests: XCTestCase {
         XCTAssertTrue(report.layers.contains { $0.node == "dw" && ($0.skipped ?? "").contains("depthwise") })
     }
 }
+
+/// `--sparsity-per-layer`: own targets per kernel, in both scopes, and unknown names.
+final class PerLayerSparsityTests: XCTestCase {
+    func zeros(_ t: Tensor?) -> Int { t?.storage.filter { $0 == 0 }.count ?? -1 }
+
+    func testOverrideIsExactInLayerScope() throws {
+        var c = PruningConfiguration(sparsity: 0.5)
+        c.perLayer = ["fc2": 0.25]
+        let (g, report) = try MagnitudePruning(c).prune(try SmallGraphs.mlp())
+        XCTAssertEqual(zeros(g.initializers["w1"]), 48)   // round(0.5·96)
+        XCTAssertEqual(zeros(g.initializers["w2"]), 9)    // round(0.25·36)
+        XCTAssertEqual(report.layers.map(\.target), [0.5, 0.25])
+    }
+
+    func testOverrideByNodeNameInGlobalScopeLeavesThePoolToTheRest() throws {
+        var c = PruningConfiguration(sparsity: 0.5, scope: .global)
+        c.perLayer = ["fc2/linear": 0.5]
+        let (g, _) = try MagnitudePruning(c).prune(try SmallGraphs.mlp())
+        // fc2 pruned alone: round(0.5·36) = 18; the global pool is fc1 alone: round(0.5·96) = 48.
+        XCTAssertEqual(zeros(g.initializers["w2"]), 18)
+        XCTAssertEqual(zeros(g.initializers["w1"]), 48)
+    }
+
+    func testUnlistedLayersStayDenseWithoutSparsity() throws {
+        var c = PruningConfiguration(sparsity: 0)
+        c.perLayer = ["fc1": 0.9]
+        let (g, report) = try MagnitudePruning(c).prune(try SmallGraphs.mlp())
+        XCTAssertEqual(zeros(g.initializers["w1"]), 86)   // round(86.4)
+        XCTAssertEqual(zeros(g.initializers["w2"]), 0)
+        XCTAssertEqual(report.layers[1].skipped, "not listed in --sparsity-per-layer")
+    }
+
+    func testUnknownNamesAndBadValuesExit2() throws {
+        var c = PruningConfiguration(sparsity: 0.5)
+        c.perLayer = ["fc3": 0.5, "fc1": 0.5, "nope": 0.1]
+        XCTAssertThrowsError(try MagnitudePruning(c).prune(try SmallGraphs.mlp())) { error in
+            XCTAssertEqual((error as? ModelPressError)?.exitCode, 2)
+            XCTAssertTrue("\(error)".contains("'fc3', 'nope'"), "\(error)")
+        }
+        c.perLayer = ["fc1": 1.0]
+        XCTAssertThrowsError(try MagnitudePruning(c).prune(try SmallGraphs.mlp())) { error in
+            XCTAssertTrue("\(error)".contains("outside [0, 1)"), "\(error)")
+        }
+    }
+}

@@ -101,4 +101,33 @@ import _TestSupport
         try expectBadInput(["train", "--student", "dense:8", "--data", train, "-o", out, "--early-stopping", "2"], mentions: "needs validation data")
         #expect(!FileManager.default.fileExists(atPath: out), "a failed command left an output")
     }
+
+    @Test func moreBadInputsExitTwo() throws {
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let out = dir.appendingPathComponent("o.onnx").path
+        // A NaN in the inputs is refused before training, naming the sample.
+        var x = [Float](repeating: 0.25, count: 4 * 64)
+        x[2 * 64 + 5] = .nan
+        let nan = dir.appendingPathComponent("nan.h5").path
+        try writeDataset(path: nan, x: x, shape: [4, 64], y: [0, 1, 2, 3])
+        try expectBadInput(["distill", "--teacher", teacher, "--student", "dense:8", "--data", nan, "-o", out], mentions: "sample 2 holds a non-finite value")
+        // Negative labels; an empty validation file; hard-label training without labels.
+        let negative = dir.appendingPathComponent("negative.h5").path
+        try writeDataset(path: negative, x: [Float](repeating: 0.5, count: 3 * 64), shape: [3, 64], y: [1, -1, 3])
+        try expectBadInput(["train", "--student", "dense:8", "--data", negative, "-o", out], mentions: "label -1.0 of sample 1")
+        let empty = dir.appendingPathComponent("empty.h5").path
+        try writeDataset(path: empty, x: [], shape: [0, 64], y: [])
+        try expectBadInput(["distill", "--teacher", teacher, "--student", "dense:8", "--data", train, "--validation", empty, "-o", out], mentions: "is empty")
+        try expectBadInput(["train", "--student", "dense:8", "--data", train, "--y-key", "none", "-o", out], mentions: "train needs labels")
+        // A spec student whose output cannot match the teacher's 10 classes.
+        let spec = dir.appendingPathComponent("student.json").path
+        try Data(#"{"input": [64], "layers": [{"dense": {"units": 12, "activation": "softmax"}}]}"#.utf8).write(to: URL(fileURLWithPath: spec))
+        try expectBadInput(["distill", "--teacher", teacher, "--student", spec, "--data", train, "--student-x-key", "x_flat", "-o", out],
+                           mentions: "must end with {\"dense\": {\"units\": 10}}")
+        // Distillation diverging names the epoch and batch too.
+        try expectBadInput(["distill", "--teacher", teacher, "--student", "dense:8", "--data", train, "--student-x-key", "x_flat", "-o", out,
+                            "--optimizer", "sgd", "--learning-rate", "1e30"], mentions: "at epoch 1, batch")
+        #expect(!FileManager.default.fileExists(atPath: out), "a failed command left an output")
+    }
 }

@@ -1,0 +1,68 @@
+import Foundation
+import TensorCore
+
+/// What the pruned weights cost on disk: per kernel, the bytes as stored (dense float32, or an
+/// ONNX COO sparse tensor: float32 values + int64 linearized indices) and gzip-compressed.
+public enum PruningStorage {
+    /// One kernel's bytes.
+    public struct Bytes: Equatable, Sendable, Encodable {
+        /// `dense` or `sparse` (COO, int64 indices).
+        public var format: String
+        /// Bytes of the stored tensor data (dense: 4·n; sparse: 4·nnz values + 8·nnz indices).
+        public var bytes: Int
+        /// gzip -9 of those bytes.
+        public var gzipBytes: Int
+        /// Bytes the same weights take stored dense (4·n), for comparison.
+        public var denseBytes: Int
+    }
+
+    /// The stored bytes of `weights` (row-major) in `format`: `sparse` stores the nonzero values
+    /// and their linearized indices, ascending, as the ONNX file does.
+    public static func bytes(of weights: [Float], sparse: Bool) throws -> Bytes {
+        let dense = weights.count * 4
+        guard sparse else {
+            return Bytes(format: "dense", bytes: dense, gzipBytes: try Gzip.compressedSize(weights), denseBytes: dense)
+        }
+        var data = Data()
+        var indices = Data()
+        for (i, w) in weights.enumerated() where w != 0 {
+            withUnsafeBytes(of: w.bitPattern.littleEndian) { data.append(contentsOf: $0) }
+            withUnsafeBytes(of: Int64(i).littleEndian) { indices.append(contentsOf: $0) }
+        }
+        data.append(indices)
+        return Bytes(format: "sparse", bytes: data.count, gzipBytes: try Gzip.compressedSize(data), denseBytes: dense)
+    }
+
+    /// `report` with each pruned or measured kernel's storage filled in from `graph` (the graph
+    /// that was written); `sparse` names the initializers the file stores as sparse tensors.
+    public static func annotate(_ report: PruningReport, graph: Graph, sparse: Set<String>) throws -> PruningReport {
+        var out = report
+        let byNode = Dictionary(graph.nodes.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+        for i in out.layers.indices {
+            guard let node = byNode[out.layers[i].node], node.inputs.count >= 2, let w = graph.initializers[node.inputs[1]] else { continue }
+            out.layers[i].storage = try bytes(of: w.storage, sparse: sparse.contains(node.inputs[1]))
+        }
+        return out
+    }
+}
+
+extension PruningReport {
+    /// This report with every kernel's nonzeros and sparsity counted again in `graph` (e.g. after
+    /// BatchNorm folding and the channels-last Flatten fold, which scale and permute weights but
+    /// keep zeros zero). Throws `internalError` when a kernel's node or weight is gone.
+    public func recounted(in graph: Graph) throws -> PruningReport {
+        var out = self
+        let byNode = Dictionary(graph.nodes.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+        for i in out.layers.indices where !out.layers[i].shape.isEmpty {
+            let name = out.layers[i].node
+            guard let node = byNode[name], node.inputs.count >= 2, let w = graph.initializers[node.inputs[1]], w.count == out.layers[i].parameters else {
+                throw ModelPressError.internalError("pruning report: kernel of '\(name)' is missing or changed size after the export passes")
+            }
+            let nonzeros = w.storage.reduce(0) { $0 + ($1 != 0 ? 1 : 0) }
+            out.layers[i].nonzeros = nonzeros
+            out.layers[i].shape = w.shape
+            out.layers[i].sparsity = w.count == 0 ? 0 : 1 - Double(nonzeros) / Double(w.count)
+        }
+        return out
+    }
+}
