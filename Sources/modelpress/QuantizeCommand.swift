@@ -34,7 +34,7 @@ struct QuantizeCommand: ParsableCommand {
     @Option(name: .shortAndLong, help: "Output ONNX file (written atomically).")
     var out: String
 
-    @Option(help: "HDF5 calibration dataset (inputs only; labels are not needed). Required unless --dynamic.")
+    @Option(help: "HDF5 calibration dataset (inputs only; labels are not needed). Required unless --dynamic (which does not use it).")
     var calibration: String?
 
     @Option(help: "Name of the calibration input dataset.")
@@ -135,7 +135,6 @@ struct QuantizeCommand: ParsableCommand {
             guard format == "qdq" else { throw ValidationError("--bits 16 is written as --format qdq only (QLinearConv takes 8-bit operands).") }
         }
         if dynamic {
-            guard calibration == nil else { throw ValidationError("--dynamic takes no --calibration: activations are quantized at run time.") }
             guard bits == 8 else { throw ValidationError("--dynamic writes int8 weights; leave out --bits 16.") }
             guard format == "qdq" else { throw ValidationError("--dynamic has its own ONNX form; leave out --format.") }
             guard maxDrop == nil else { throw ValidationError("--max-drop is for static quantization (the budget is measured in the engine, which does not run dynamic quantization).") }
@@ -180,7 +179,13 @@ struct QuantizeCommand: ParsableCommand {
         guard !plan.compute.isEmpty else {
             throw ModelPressError.invalidArgument("\(model.model): no Conv or Dense layer to quantize (excluded: \(plan.excluded.joined(separator: ", "))).")
         }
-        if dynamic { return try runDynamic(prepared, plan: plan, options: options) }
+        if dynamic {
+            // Accepted (pipelines always pass their calibration data) but not needed.
+            if calibration != nil, !output.quiet, !json {
+                FileHandle.standardError.write(Data("note: --calibration is not used with --dynamic (activations are quantized at run time)\n".utf8))
+            }
+            return try runDynamic(prepared, plan: plan, options: options)
+        }
         guard let calibration else { throw ValidationError("--calibration is required (or use --dynamic).") }
         let calibrationData = try DatasetFile(path: calibration, xKey: xKey, yKey: nil)
         Self.limitBLASThreadsForSmallModels(prepared)

@@ -195,6 +195,15 @@ def test_dynamic_file_is_refused_on_import_with_a_hint(files, tmp_path):
     assert "dynamically quantized" in proc.stderr and "onnxruntime" in proc.stderr
 
 
+def test_dynamic_accepts_and_ignores_calibration(files, tmp_path):
+    """Pipelines pass --calibration to every quantize stage: --dynamic accepts it, says it is
+    unused, and writes the same file as without it."""
+    out = tmp_path / "with-calibration.onnx"
+    proc = run_modelpress("quantize", FIXTURES / "models" / "keras3" / "mlp.h5", "-o", out, "--dynamic", "--calibration", TRAIN)
+    assert "not used with --dynamic" in proc.stderr
+    assert out.read_bytes() == files.get("keras3/mlp", "--dynamic").read_bytes()
+
+
 def test_dynamic_json(tmp_path):
     out = tmp_path / "mlp-dyn.onnx"
     result = json.loads(run_modelpress("quantize", FIXTURES / "models" / "keras3" / "cnn.h5", "-o", out, "--dynamic", "--json").stdout)
@@ -211,7 +220,6 @@ def test_dynamic_json(tmp_path):
     (("--calibration", TRAIN, "--bits", "12"), "--bits"),
     (("--calibration", TRAIN, "--scheme", "log2"), "--scheme"),
     (("--calibration", TRAIN, "--activations", "int16"), "--bits 16"),
-    (("--dynamic", "--calibration", TRAIN), "--calibration"),
     (("--dynamic", "--bits", "16"), "int8"),
     (("--dynamic", "--format", "qoperator"), "--format"),
     (("--dynamic", "--max-drop", "0.01", "--data", TEST), "--max-drop"),
