@@ -63,6 +63,7 @@ extension ONNXGraphBuilder {
     /// Lowers a quantized graph in QDQ form (see `QDQLayout`): weight DequantizeLinear nodes
     /// first (sorted by name), then each IR node followed by its output's Q/DQ pair.
     mutating func lowerQDQ(_ layout: QDQLayout) throws {
+        try Self.checkOpset(opset, for: layout.quantization)
         for (name, tensor) in layout.quantizedInitializers.sorted(by: { $0.key < $1.key }) {
             guard let q = layout.quantization[name] else { continue }
             try dequantizeConstant(name, tensor, q)
@@ -76,16 +77,48 @@ extension ONNXGraphBuilder {
         }
     }
 
+    /// Fails when an annotation's integer type needs a newer opset than `opset`: int16 / uint16
+    /// QuantizeLinear / DequantizeLinear exist from opset 21.
+    static func checkOpset(_ opset: Int, for quantization: [String: TensorQuantization]) throws {
+        guard opset < 21, let (name, q) = quantization.sorted(by: { $0.key < $1.key }).first(where: { $0.value.bits == 16 }) else { return }
+        throw ModelPressError.invalidArgument("'\(name)' is quantized to \(q.type.rawValue), which ONNX QuantizeLinear / DequantizeLinear accept from opset 21 only; --opset is \(opset).\nHINT: use --opset 21 with --bits 16 (or --bits 8).")
+    }
+
     /// `QuantizeLinear(written) → DequantizeLinear → read` for annotated activation `value`,
     /// the scale and zero point initializers shared by both nodes.
     private mutating func quantizeDequantize(_ value: String, _ layout: QDQLayout) {
         guard let q = layout.quantization[value], let written = layout.written[value], let read = layout.read[value] else { return }
-        let scale = scalar(value + "/scale", q.scales[0])
-        let zeroName = fresh(value + "/zero_point")
-        appendInitializer(ONNXTensor.quantized(zeroName, [Int64(q.zeroPoints[0])], shape: [], type: q.type))
+        let scale = sharedScale(value + "/scale", q.scales[0])
+        let zeroName = sharedZeroPoint(q.zeroPoints[0], type: q.type)
         let quantized = fresh(value + "/q")
         add("QuantizeLinear", name: quantized, inputs: [written, scale, zeroName], output: quantized, shape: nil)
-        add("DequantizeLinear", name: fresh(value + "/DequantizeLinear"), inputs: [quantized, scale, zeroName], output: read, shape: nil)
+        // Node names are their own namespace: the DequantizeLinear is named after what it writes
+        // (or `<value>/dq` when it writes the graph output), which keeps the file small.
+        add("DequantizeLinear", name: read == value ? fresh(value + "/dq") : read, inputs: [quantized, scale, zeroName], output: read, shape: nil)
+    }
+
+    /// A scalar float scale initializer named after `base`, or an earlier activation scale with
+    /// the same value (MaxPool / Flatten / Reshape outputs share their input's parameters).
+    mutating func sharedScale(_ base: String, _ value: Float) -> String {
+        let proto = ONNXTensor.float("", Tensor(scalar: value))
+        if let existing = initializers.first(where: { $0.name.hasSuffix("/scale") && $0.dims.isEmpty && $0.dataType == proto.dataType && $0.rawData == proto.rawData }) {
+            return existing.name
+        }
+        return scalar(base, value)
+    }
+
+    /// The scalar zero point initializer for `value` of `type` (one per distinct (type, value)
+    /// in the file, shared by every Q/DQ node using it, e.g. `zp_uint8_0`).
+    mutating func sharedZeroPoint(_ value: Int32, type: QuantizedElementType, count: Int? = nil) -> String {
+        let base = "zp_\(type.rawValue)_\(value)" + (count.map { "x\($0)" } ?? "")
+        let proto = ONNXTensor.quantized("", [Int64](repeating: Int64(value), count: count ?? 1), shape: count.map { [$0] } ?? [], type: type)
+        if let existing = initializers.first(where: { $0.name.hasPrefix(base) && $0.dataType == proto.dataType && $0.dims == proto.dims && $0.rawData == proto.rawData }) {
+            return existing.name
+        }
+        var named = proto
+        named.name = fresh(base)
+        appendInitializer(named)
+        return named.name
     }
 
     /// An int8 / int32 initializer for `tensor` and the DequantizeLinear writing `name`; the zero
@@ -94,7 +127,7 @@ extension ONNXGraphBuilder {
         let channels = q.scales.count
         let inner = q.axis.map { tensor.shape[($0 + 1)...].reduce(1, *) } ?? tensor.count
         let values = tensor.storage.enumerated().map { i, x in q.quantize(x, channel: channels == 1 ? 0 : (i / max(1, inner)) % channels) }
-        let integers = fresh(name + "/quantized")
+        let integers = fresh(name + "/q")
         appendInitializer(ONNXTensor.quantized(integers, values, shape: tensor.shape, type: q.type))
         let scale = channels == 1 ? scalar(name + "/scale", q.scales[0])
             : constant(name + "/scale", try Tensor(shape: [channels], storage: q.scales))
@@ -102,7 +135,7 @@ extension ONNXGraphBuilder {
         guard q.zeroPoints.allSatisfy({ $0 == 0 }) else {
             throw ModelPressError.internalError("initializer '\(name)' has a nonzero zero point; weights and biases are symmetric")
         }
-        add("DequantizeLinear", name: fresh(name + "/DequantizeLinear"), inputs: [integers, scale], output: name,
+        add("DequantizeLinear", name: fresh(name + "/dq"), inputs: [integers, scale], output: name,
             attributes: attributes, shape: nil)
     }
 }

@@ -14,6 +14,9 @@ import TensorCore
 extension ONNXGraphBuilder {
     /// Lowers `original` (the builder's graph minus its annotated initializers) in QOperator form.
     mutating func lowerQOperator(original: Graph) throws {
+        if let (name, q) = original.quantization.sorted(by: { $0.key < $1.key }).first(where: { $0.value.bits == 16 }) {
+            throw ModelPressError.invalidArgument("'\(name)' is quantized to \(q.type.rawValue); QLinearConv takes 8-bit operands only.\nHINT: write 16-bit models with --format qdq (opset 21).")
+        }
         var state = QOperatorState()
         for input in original.inputs {
             state.float[input.name] = input.name
@@ -46,7 +49,7 @@ extension ONNXGraphBuilder {
                 throw ModelPressError.internalError("graph output '\(output.name)' was not lowered")
             }
             let (scale, zero) = parameters(output.name, q, &state)
-            add("DequantizeLinear", name: fresh(output.name + "/DequantizeLinear"), inputs: [integer, scale, zero], output: output.name, shape: nil)
+            add("DequantizeLinear", name: fresh(output.name + "/dq"), inputs: [integer, scale, zero], output: output.name, shape: nil)
         }
     }
 
@@ -71,7 +74,7 @@ extension ONNXGraphBuilder {
                 guard abs(s - expected) <= 1e-6 * expected else { return false }
             }
             let values = b.storage.enumerated().map { c, v in bq.quantize(v, channel: bq.scales.count == 1 ? 0 : c) }
-            let name = fresh(node.inputs[2] + "/quantized")
+            let name = fresh(node.inputs[2] + "/q")
             appendInitializer(ONNXTensor.quantized(name, values, shape: [b.count], type: .int32))
             biasName = name
         }
@@ -92,11 +95,13 @@ extension ONNXGraphBuilder {
                 for col in 0..<m { weightValues[col * k + row] = wq.quantize(w.storage[row * m + col], channel: channels == 1 ? 0 : col) }
             }
         }
-        let weightName = fresh(node.inputs[1] + "/quantized")
+        let weightName = fresh(node.inputs[1] + "/q")
         appendInitializer(ONNXTensor.quantized(weightName, weightValues, shape: weightShape, type: .int8))
         let weightScale = constant(node.inputs[1] + "/scale", try Tensor(shape: [channels], storage: wq.scales))
-        let weightZero = fresh(node.inputs[1] + "/zero_point")
-        appendInitializer(ONNXTensor.quantized(weightZero, wq.zeroPoints.map(Int64.init), shape: [channels], type: .int8))
+        guard wq.zeroPoints.allSatisfy({ $0 == 0 }) else {
+            throw ModelPressError.internalError("weights of '\(node.name)' have a nonzero zero point; weights are symmetric")
+        }
+        let weightZero = sharedZeroPoint(0, type: .int8, count: channels)
         let (xScale, xZero) = parameters(node.inputs[0], xq, &state)
         let (yScale, yZero) = parameters(node.output, yq, &state)
         let attributes: [Onnx_AttributeProto]
@@ -152,8 +157,7 @@ extension ONNXGraphBuilder {
     private mutating func parameters(_ value: String, _ q: TensorQuantization, _ state: inout QOperatorState) -> (String, String) {
         if let p = state.parameters[value] { return p }
         let scale = scalar(value + "/scale", q.scales[0])
-        let zero = fresh(value + "/zero_point")
-        appendInitializer(ONNXTensor.quantized(zero, [Int64(q.zeroPoints[0])], shape: [], type: q.type))
+        let zero = sharedZeroPoint(q.zeroPoints[0], type: q.type)
         state.parameters[value] = (scale, zero)
         return (scale, zero)
     }

@@ -40,6 +40,9 @@ public struct ONNXExportOptions: Sendable {
         case qdq
         /// QLinearConv for Conv and Dense, Q/DQ around the ops with no integer form.
         case qoperator
+        /// Dynamic quantization: Dense / Conv as DynamicQuantizeLinear → MatMulInteger /
+        /// ConvInteger on int8 weights (ONNXExporter+Dynamic).
+        case dynamic
     }
 
     /// Default options (opset 13, inputs as declared).
@@ -85,6 +88,11 @@ public enum ONNXExporter {
             for name in prepared.quantization.keys { floatOnly.initializers[name] = nil }
             builder = ONNXGraphBuilder(graph: floatOnly, opset: options.opset)
             try builder.lowerQOperator(original: prepared)
+        } else if options.quantizedForm == .dynamic {
+            var floatOnly = prepared
+            for name in prepared.quantization.keys { floatOnly.initializers[name] = nil }
+            builder = ONNXGraphBuilder(graph: floatOnly, opset: options.opset)
+            try builder.lowerDynamic(original: prepared)
         } else {
             let layout = QDQLayout(prepared)
             builder = ONNXGraphBuilder(graph: layout.graph, opset: options.opset)

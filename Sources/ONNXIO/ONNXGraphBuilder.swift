@@ -62,6 +62,12 @@ struct ONNXGraphBuilder {
         }
     }
 
+    /// Appends a node built by the caller (several outputs, e.g. DynamicQuantizeLinear); its
+    /// inputs must already be defined (no IR initializer is emitted for it).
+    mutating func append(_ node: Onnx_NodeProto) {
+        nodes.append(node)
+    }
+
     /// A new float32 constant (initializer) named after `base`; returns its name.
     mutating func constant(_ base: String, _ tensor: Tensor) -> String {
         let name = fresh(base)

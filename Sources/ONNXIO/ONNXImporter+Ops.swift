@@ -27,6 +27,8 @@ extension ONNXImportContext {
     /// Converts one ONNX node (not part of a fused pattern).
     mutating func convert(_ node: Onnx_NodeProto, index i: Int) throws {
         guard node.domain.isEmpty || node.domain == "ai.onnx" else { throw unsupported(node) }
+        // Dynamic quantization has no IR form: refuse it with its own hint before the output check.
+        if node.opType == "DynamicQuantizeLinear" { throw unsupported(node) }
         guard node.output.count == 1 || ["BatchNormalization", "Dropout", "MaxPool"].contains(node.opType) else {
             throw fail(node, "has \(node.output.count) outputs; ModelPress imports single-output nodes")
         }
@@ -95,7 +97,9 @@ extension ONNXImportContext {
     /// The error for an operator ModelPress does not import.
     func unsupported(_ node: Onnx_NodeProto) -> ModelPressError {
         let op = node.domain.isEmpty ? node.opType : "\(node.domain).\(node.opType)"
-        let hint = ["QuantizeLinear", "DequantizeLinear", "QLinearConv", "QLinearMatMul", "MatMulInteger", "ConvInteger"].contains(node.opType)
+        let hint = ["DynamicQuantizeLinear", "MatMulInteger", "ConvInteger"].contains(node.opType)
+            ? "this is a dynamically quantized model (activations quantized at run time, e.g. `modelpress quantize --dynamic`); run it in onnxruntime. ModelPress does not read it back: evaluate or re-quantize the float model"
+            : ["QuantizeLinear", "DequantizeLinear", "QLinearConv", "QLinearMatMul"].contains(node.opType)
             ? "ModelPress reads quantized models in QDQ form (QuantizeLinear→DequantizeLinear pairs and DequantizeLinear of constant weights, with constant scales) and QLinearConv; this quantized operator is outside that, so import the float model and quantize it with `modelpress quantize`"
             : "ModelPress imports float CNN/MLP operators (Conv, Gemm, MatMul, pooling, activations, elementwise, static reshapes); simplify the model (e.g. onnxsim) or replace the operator"
         return .unsupportedLayer(file: file, layer: node.name, className: "ONNX \(op)", reason: "is not supported by the ONNX importer.\nHINT: \(hint)")

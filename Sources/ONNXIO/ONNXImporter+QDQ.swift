@@ -51,8 +51,10 @@ struct QDQFolding {
             switch typeCode {
             case ONNXDataType.int8: type = .int8
             case ONNXDataType.uint8: type = .uint8
+            case ONNXDataType.int16: type = .int16
+            case ONNXDataType.uint16: type = .uint16
             case ONNXDataType.int32: type = .int32
-            default: throw fail(node, "uses integer type \(typeCode); ModelPress reads int8, uint8 and int32")
+            default: throw fail(node, "uses integer type \(typeCode); ModelPress reads int8, uint8, int16, uint16 and int32")
             }
             guard zeroPoints.count == scales.count else { throw fail(node, "has \(scales.count) scales but \(zeroPoints.count) zero points") }
             let axis = scales.count > 1 ? node.int("axis", default: 1) : nil

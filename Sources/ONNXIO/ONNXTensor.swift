@@ -34,12 +34,12 @@ enum ONNXTensor {
         return proto
     }
 
-    /// An int8, uint8 or int32 initializer named `name` of shape `shape` (values in range).
+    /// An int8, uint8, int16, uint16 or int32 initializer named `name` of shape `shape` (values in range).
     static func quantized(_ name: String, _ values: [Int64], shape: [Int], type: QuantizedElementType) -> Onnx_TensorProto {
         var proto = Onnx_TensorProto()
         proto.name = name
         proto.dims = shape.map(Int64.init)
-        var data = Data(capacity: values.count * (type == .int32 ? 4 : 1))
+        var data = Data(capacity: values.count * type.bits / 8)
         switch type {
         case .int8:
             proto.dataType = ONNXDataType.int8
@@ -47,6 +47,12 @@ enum ONNXTensor {
         case .uint8:
             proto.dataType = ONNXDataType.uint8
             for v in values { data.append(UInt8(clamping: v)) }
+        case .int16:
+            proto.dataType = ONNXDataType.int16
+            for v in values { withUnsafeBytes(of: Int16(clamping: v).littleEndian) { data.append(contentsOf: $0) } }
+        case .uint16:
+            proto.dataType = ONNXDataType.uint16
+            for v in values { withUnsafeBytes(of: UInt16(clamping: v).littleEndian) { data.append(contentsOf: $0) } }
         case .int32:
             proto.dataType = ONNXDataType.int32
             for v in values { withUnsafeBytes(of: Int32(clamping: v).littleEndian) { data.append(contentsOf: $0) } }
@@ -80,7 +86,7 @@ enum ONNXTensor {
         return try Tensor(shape: shape, storage: values)
     }
 
-    /// The values of an integer tensor (int64, int32, int8, uint8, bool) as Int64.
+    /// The values of an integer tensor (int64, int32, int16, uint16, int8, uint8, bool) as Int64.
     static func int64s(_ proto: Onnx_TensorProto, _ fail: (String) -> ModelPressError) throws -> [Int64] {
         let shape = try shape(of: proto, fail)
         let count = Checked.product(shape) ?? 0
@@ -94,6 +100,11 @@ enum ONNXTensor {
         case ONNXDataType.int8:
             values = proto.rawData.isEmpty ? proto.int32Data.map(Int64.init)
                 : try decode(proto.rawData, count: count, size: 1, proto, fail) { Int64(Int8(bitPattern: UInt8(truncatingIfNeeded: $0))) }
+        case ONNXDataType.int16:
+            values = proto.rawData.isEmpty ? proto.int32Data.map(Int64.init)
+                : try decode(proto.rawData, count: count, size: 2, proto, fail) { Int64(Int16(bitPattern: UInt16(truncatingIfNeeded: $0))) }
+        case ONNXDataType.uint16:
+            values = proto.rawData.isEmpty ? proto.int32Data.map(Int64.init) : try decode(proto.rawData, count: count, size: 2, proto, fail) { Int64($0) }
         case ONNXDataType.uint8, ONNXDataType.bool:
             values = proto.rawData.isEmpty ? proto.int32Data.map(Int64.init) : try decode(proto.rawData, count: count, size: 1, proto, fail) { Int64($0) }
         default:

@@ -21,6 +21,8 @@ enum ONNXDataType {
     static let float: Int32 = 1
     static let uint8: Int32 = 2
     static let int8: Int32 = 3
+    static let uint16: Int32 = 4
+    static let int16: Int32 = 5
     static let int32: Int32 = 6
     static let int64: Int32 = 7
     static let bool: Int32 = 9

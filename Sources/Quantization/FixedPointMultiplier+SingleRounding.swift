@@ -26,3 +26,26 @@ extension FixedPointMultiplier {
         rounding == .doubleRounding ? apply(x) : applySingleRounding(x)
     }
 }
+
+extension FixedPointMultiplier {
+    /// `e` when the multiplier is exactly `2^e` (`m0 = 2^30`, as every `--scheme pow2`
+    /// requantization is), else nil.
+    public var powerOfTwoExponent: Int? { m0 == 1 << 30 ? shift - 1 : nil }
+
+    /// `x · 2^e` as a pure shift: left shift (saturated) for `e ≥ 0`, else the right shift by
+    /// `r = −e` rounded half to even (`x >> r`, plus one when the dropped bits exceed half, or
+    /// equal it and the result is odd). Half to even is ONNX QuantizeLinear's rule, which
+    /// onnxruntime follows; with power-of-two scales exact ties are common (one value in 2^r),
+    /// so CMSIS-NN's ties-up `NN_ROUND` would differ from onnxruntime on ~1–3% of values.
+    /// Away from ties it equals `applySingleRounding` for the multiplier `2^e`.
+    @inline(__always)
+    public static func shift(_ x: Int32, by e: Int) -> Int32 {
+        if e >= 0 { return Int32(clamping: Int64(x) << Int64(Swift.min(e, 32))) }
+        let r = -e
+        guard r < 40 else { return 0 }
+        let wide = Int64(x), half = Int64(1) << Int64(r - 1)
+        let floor = wide >> Int64(r), dropped = wide - (floor << Int64(r))
+        let up = dropped > half || (dropped == half && floor & 1 == 1)
+        return Int32(clamping: floor + (up ? 1 : 0))
+    }
+}

@@ -19,6 +19,21 @@ extension TensorQuantization {
         return TensorQuantization(scales: [scale], zeroPoints: [0], axis: nil, type: type)
     }
 
+    /// Asymmetric parameters with a power-of-two scale covering `[lo, hi]` (widened to hold 0):
+    /// `scale = 2^ceil(log2((hi − lo) / levels))`; the zero point is the one that clips least:
+    /// `round(qmin − lo / scale)`, lowered when needed so that `hi` still fits below `qmax`.
+    public static func asymmetricPowerOfTwo(min lo: Float, max hi: Float, type: QuantizedElementType) -> TensorQuantization {
+        let lo = Swift.min(lo, 0), hi = Swift.max(hi, 0)
+        guard hi > lo else { return TensorQuantization(scales: [1], zeroPoints: [Int32(type.min)], axis: nil, type: type) }
+        let scale = Float(pow2(Double((hi - lo) / Float(type.max - type.min)).log2Ceiling))
+        var zero = Int64((Float(type.min) - lo / scale).rounded())
+        // The rounded-up scale leaves room: keep both ends inside when one rounding would clip.
+        let top = Int64((hi / scale).rounded())
+        if zero + top > type.max { zero = type.max - top }
+        zero = Swift.max(type.min, Swift.min(type.max, zero))
+        return TensorQuantization(scales: [scale], zeroPoints: [Int32(zero)], axis: nil, type: type)
+    }
+
     /// The same parameters with every scale rounded up to a power of two (Qm.n fixed point:
     /// requantization becomes a pure shift; rounding up never adds clipping).
     public func powerOfTwo() -> TensorQuantization {

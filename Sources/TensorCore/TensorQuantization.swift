@@ -4,6 +4,10 @@ public enum QuantizedElementType: String, Equatable, Hashable, Sendable, CaseIte
     case int8
     /// Unsigned 8-bit: asymmetric activations.
     case uint8
+    /// Signed 16-bit: `--bits 16` weights, symmetric activations (ONNX Q/DQ from opset 21).
+    case int16
+    /// Unsigned 16-bit: `--bits 16` asymmetric activations (ONNX Q/DQ from opset 21).
+    case uint16
     /// Signed 32-bit: biases on the accumulator's grid.
     case int32
 
@@ -12,6 +16,8 @@ public enum QuantizedElementType: String, Equatable, Hashable, Sendable, CaseIte
         switch self {
         case .int8: return -128
         case .uint8: return 0
+        case .int16: return Int64(Int16.min)
+        case .uint16: return 0
         case .int32: return Int64(Int32.min)
         }
     }
@@ -21,12 +27,23 @@ public enum QuantizedElementType: String, Equatable, Hashable, Sendable, CaseIte
         switch self {
         case .int8: return 127
         case .uint8: return 255
+        case .int16: return Int64(Int16.max)
+        case .uint16: return Int64(UInt16.max)
         case .int32: return Int64(Int32.max)
         }
     }
 
     /// Bits per element.
-    public var bits: Int { self == .int32 ? 32 : 8 }
+    public var bits: Int {
+        switch self {
+        case .int8, .uint8: return 8
+        case .int16, .uint16: return 16
+        case .int32: return 32
+        }
+    }
+
+    /// Whether the type is signed.
+    public var isSigned: Bool { min < 0 }
 }
 
 /// The per-value quantization annotation of the graph IR: the value is stored as integers

@@ -34,17 +34,17 @@ enum QuantizeBudget {
     struct Report: Encodable {
         /// One layer's measured sensitivity.
         struct Layer: Encodable {
-            var node: String, layer: String, accuracyWithLayerFloat: Double, sensitivity: Double
+            var node: String, layer: String, kind: String, accuracyWithLayerFloat: Double, sensitivity: Double
             enum CodingKeys: String, CodingKey {
-                case node, layer, sensitivity
+                case node, layer, kind, sensitivity
                 case accuracyWithLayerFloat = "accuracy_with_layer_float"
             }
         }
         /// One layer returned to float.
         struct Step: Encodable {
-            var node: String, layer: String, sensitivity: Double, accuracyAfter: Double
+            var node: String, layer: String, kind: String, sensitivity: Double, accuracyAfter: Double
             enum CodingKeys: String, CodingKey {
-                case node, layer, sensitivity
+                case node, layer, kind, sensitivity
                 case accuracyAfter = "accuracy_after"
             }
         }
@@ -67,10 +67,16 @@ enum QuantizeBudget {
             drop = r.drop
             met = r.met
             sensitivity = "accuracy with only this layer in float minus accuracy with all layers quantized"
-            sensitivities = r.sensitivities.map { Layer(node: $0.node, layer: $0.layer, accuracyWithLayerFloat: $0.accuracyWithLayerFloat, sensitivity: $0.sensitivity) }
-            returnedToFloat = r.fallback.map { Step(node: $0.layer.node, layer: $0.layer.layer, sensitivity: $0.layer.sensitivity, accuracyAfter: $0.accuracyAfter) }
+            sensitivities = r.sensitivities.map { Layer(node: $0.node, layer: $0.layer, kind: kind($0), accuracyWithLayerFloat: $0.accuracyWithLayerFloat, sensitivity: $0.sensitivity) }
+            returnedToFloat = r.fallback.map { Step(node: $0.layer.node, layer: $0.layer.layer, kind: kind($0.layer), sensitivity: $0.layer.sensitivity, accuracyAfter: $0.accuracyAfter) }
         }
     }
+
+    /// `layer` (Conv / Dense) or `activation` (an Add / pooling value kept float for all readers).
+    static func kind(_ s: LayerSensitivity) -> String { s.isActivation ? "activation" : "layer" }
+
+    /// The name shown for a candidate: the node, or `value (activation)`.
+    static func label(_ s: LayerSensitivity) -> String { s.isActivation ? "\(s.node) (activation)" : s.node }
 
     /// Human-readable budget lines printed after the layer table.
     static func lines(_ r: AccuracyBudgetResult, maxDrop: Double) -> [String] {
@@ -79,13 +85,13 @@ enum QuantizeBudget {
         if !r.sensitivities.isEmpty {
             let rows = r.sensitivities.map { s -> [String] in
                 let step = r.fallback.first { $0.layer.node == s.node }
-                return [s.node, String(format: "%.4f", s.accuracyWithLayerFloat), String(format: "%+.4f", s.sensitivity),
+                return [label(s), String(format: "%.4f", s.accuracyWithLayerFloat), String(format: "%+.4f", s.sensitivity),
                         step.map { String(format: "float (accuracy after: %.4f)", $0.accuracyAfter) } ?? "int8"]
             }
             out.append(renderTable(header: ["layer", "acc. with layer float", "sensitivity", "result"], rows: rows, numeric: [1, 2]))
         }
         for s in r.fallback {
-            out.append("kept float: \(s.layer.node) " + String(format: "(sensitivity %+.4f: accuracy %.4f with it float vs %.4f all quantized; %.4f after returning it)",
+            out.append("kept float: \(label(s.layer)) " + String(format: "(sensitivity %+.4f: accuracy %.4f with it float vs %.4f all quantized; %.4f after returning it)",
                                                               s.layer.sensitivity, s.layer.accuracyWithLayerFloat, r.fullyQuantizedAccuracy, s.accuracyAfter))
         }
         return out

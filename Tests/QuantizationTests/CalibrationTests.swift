@@ -29,6 +29,30 @@ struct CalibrationTests {
         #expect(!accepted && o.count == 5)
     }
 
+    @Test("min/max SIMD path: extremes anywhere in long batches, ±∞ / NaN in the vector part or the tail")
+    func minMaxLong() {
+        for n in [8, 9, 17, 64, 1001] {
+            for position in [0, n / 2, n - 1] {
+                var values = (0..<n).map { Float($0 % 13) - 6 }
+                values[position] = -100
+                values[(position + 3) % n] = 250
+                var o = MinMaxObserver()
+                _ = values.withUnsafeBufferPointer { o.observe($0) }
+                #expect(o.min == -100 && o.max == 250 && o.count == n, "n=\(n) at \(position)")
+                var h = HistogramObserver()
+                values.withUnsafeBufferPointer { h.observe($0) }
+                #expect(h.maxAbs == 250, "n=\(n) at \(position)")
+                for bad in [Float.infinity, -Float.infinity, Float.nan] {
+                    var v = values
+                    v[position] = bad
+                    var p = MinMaxObserver()
+                    let accepted = v.withUnsafeBufferPointer { p.observe($0) }
+                    #expect(!accepted && p.count == 0, "n=\(n) at \(position): \(bad)")
+                }
+            }
+        }
+    }
+
     @Test("histogram: constant size, exact counts and maximum however much is streamed")
     func boundedMemory() {
         var h = HistogramObserver(binCount: 2048)

@@ -20,12 +20,13 @@ struct StaticQuantizerTests {
         return g
     }
 
-    /// Statistics as if calibration saw x ∈ [−1, 1] and y ∈ [0, 2.55].
+    /// Statistics as if calibration saw x ∈ [−1, 1], pre ∈ [−0.5, 2.54] and y ∈ [0, 2.55].
     static func statistics() -> [String: ActivationStatistics] {
-        var x = ActivationStatistics(), y = ActivationStatistics()
+        var x = ActivationStatistics(), pre = ActivationStatistics(), y = ActivationStatistics()
         [Float(-1), 1].withUnsafeBufferPointer { _ = x.minMax.observe($0) }
+        [Float(-0.5), 2.54].withUnsafeBufferPointer { _ = pre.minMax.observe($0) }
         [Float(0), 2.55].withUnsafeBufferPointer { _ = y.minMax.observe($0) }
-        return ["x": x, "y": y]
+        return ["x": x, "pre": pre, "y": y]
     }
 
     @Test("uint8: the ReLU folds into the output range (zero point 0)")
@@ -54,7 +55,11 @@ struct StaticQuantizerTests {
         let plan = QuantizationPlan(graph: g, options: options)
         let (q, _) = try StaticQuantizer.quantize(g, plan: plan, statistics: Self.statistics(), options: options)
         #expect(q.nodes.map(\.name) == ["dense", "relu"])
-        #expect(q.quantization["y"]?.type == .int8 && q.quantization["pre"] == nil)
+        // The Dense output itself is calibrated (max |pre| = 2.54 → scale 0.02); the ReLU keeps
+        // that grid (relu of grid values is on the grid, zero being exact).
+        let pre = try #require(q.quantization["pre"])
+        #expect(pre.type == .int8 && pre.zeroPoints == [0] && abs(pre.scales[0] - 0.02) < 1e-7)
+        #expect(q.quantization["y"] == pre)
     }
 
     @Test("the engine fake-quantizes: result equals the hand computation on dequantized values")

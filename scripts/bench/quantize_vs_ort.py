@@ -7,11 +7,13 @@ For every trained digits fixture: export the float ONNX with ModelPress, then qu
   * onnxruntime: `quantize_static(..., QuantFormat.QDQ, per_channel=True,
                  calibrate_method=MinMax|Entropy)` in a fresh Python process
 and report test accuracy, top-1 agreement with the float model, file size and whole-process
-wall time (Python start and imports included for onnxruntime). Accuracy and agreement of
-every file are measured in onnxruntime. Prints a Markdown table.
+wall time (Python start and imports included for onnxruntime; best of 5 runs for ModelPress,
+best of 3 for onnxruntime). Accuracy and agreement of every file are measured in onnxruntime. Prints a Markdown table.
 
 Usage: quantize_vs_ort.py MODELPRESS_BINARY REPO_ROOT [WORKDIR]
 """
+import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -44,9 +46,13 @@ quantize_static(src, dst, Reader(), quant_format=QuantFormat.QDQ, per_channel=Tr
 
 
 def timed(cmd):
+    """(wall seconds, CPU seconds = user + system of the child process)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    return time.perf_counter() - start
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
 def predictions(path, x):
@@ -63,25 +69,28 @@ def main():
         x, y = f["x"][()].astype(np.float32), f["y"][()]
     script = work / "ort_quantize.py"
     script.write_text(ORT_SCRIPT)
-    print("| model | tool | method | accuracy | agreement with float | bytes | wall s |")
-    print("| --- | --- | --- | ---: | ---: | ---: | ---: |")
+    load = os.getloadavg()[0]
+    print(f"load average at start: {load:.2f}\n")
+    print("| model | tool | method | accuracy | agreement with float | bytes | wall s | CPU s |")
+    print("| --- | --- | --- | ---: | ---: | ---: | ---: | ---: |")
     for model in MODELS:
         stem = model.replace("/", "_")
         fp = work / f"{stem}.onnx"
         subprocess.run([mp, "export", str(root / "fixtures/models" / f"{model}.h5"), "-o", str(fp), "--quiet"], check=True,
                        stdout=subprocess.DEVNULL)
         ref = predictions(fp, x).argmax(1)
-        print(f"| {model} | float | – | {np.mean(ref == y):.4f} | 1.0000 | {fp.stat().st_size:,} | – |")
+        print(f"| {model} | float | – | {np.mean(ref == y):.4f} | 1.0000 | {fp.stat().st_size:,} | – | – |")
         for method in ("minmax", "entropy"):
             out = work / f"{stem}.mp.{method}.onnx"
             t_mp = min(timed([mp, "quantize", str(fp), "-o", str(out), "--calibration", str(train), "--method", method, "--quiet"])
-                       for _ in range(3))
+                       for _ in range(5))
             ort_out = work / f"{stem}.ort.{method}.onnx"
-            t_ort = timed([sys.executable, str(script), str(fp), str(ort_out), str(train), method])
+            t_ort = min(timed([sys.executable, str(script), str(fp), str(ort_out), str(train), method]) for _ in range(3))
             for tool, path, t in (("ModelPress", out, t_mp), ("onnxruntime", ort_out, t_ort)):
                 p = predictions(path, x).argmax(1)
                 print(f"| {model} | {tool} | {method} | {np.mean(p == y):.4f} | {np.mean(p == ref):.4f} | "
-                      f"{path.stat().st_size:,} | {t:.2f} |")
+                      f"{path.stat().st_size:,} | {t[0]:.3f} | {t[1]:.3f} |")
+    print(f"\nload average at end: {os.getloadavg()[0]:.2f}")
 
 
 if __name__ == "__main__":

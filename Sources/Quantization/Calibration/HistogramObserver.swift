@@ -23,7 +23,20 @@ public struct HistogramObserver: Equatable, Sendable {
     /// Folds `values` in (non-finite values must be rejected by the caller first).
     public mutating func observe(_ values: UnsafeBufferPointer<Float>) {
         var batchMax: Float = 0
-        for v in values { batchMax = Swift.max(batchMax, abs(v)) }
+        if let base = values.baseAddress {
+            // 8-wide max of |x| (the caller has rejected non-finite values).
+            var max8 = SIMD8<Float>(repeating: 0)
+            let raw = UnsafeRawPointer(base)
+            var i = 0
+            while i + 8 <= values.count {
+                let v = raw.loadUnaligned(fromByteOffset: i * MemoryLayout<Float>.stride, as: SIMD8<Float>.self)
+                let a = v.replacing(with: -v, where: v .< 0)
+                max8.replace(with: a, where: a .> max8)
+                i += 8
+            }
+            batchMax = max8.max()
+            while i < values.count { batchMax = Swift.max(batchMax, abs(base[i])); i += 1 }
+        }
         maxAbs = Swift.max(maxAbs, batchMax)
         guard batchMax > 0 else {
             bins[0] += Double(values.count)

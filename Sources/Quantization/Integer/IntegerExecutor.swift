@@ -34,6 +34,9 @@ public struct IntegerExecutor {
         guard !graph.quantization.isEmpty else {
             throw ModelPressError.invalidArgument("the integer engine runs quantized models only; quantize the model first (modelpress quantize)")
         }
+        if let wide = graph.quantization.first(where: { $0.value.bits == 16 }) {
+            throw ModelPressError.invalidArgument("the integer engine runs 8-bit models only; value '\(wide.key)' is \(wide.value.type.rawValue) (--bits 16).\nHINT: run 16-bit models with the float engine (without --integer) or in onnxruntime; an int16×int16 product needs a 64-bit accumulator this engine does not have.")
+        }
         self.graph = graph
         var floats: [String: Tensor] = [:]
         for (name, q) in graph.quantization {
@@ -85,6 +88,13 @@ public struct IntegerExecutor {
             return m
         }
         return IntegerNode(weights: weights, weightShape: w.shape, bias: bias, multipliers: multipliers)
+    }
+
+    /// The per-channel requantization multipliers of integer node `name` (nil when that node
+    /// runs in float): with `--scheme pow2` every one is a power of two, i.e. a pure shift.
+    public func multipliers(ofNode name: String) -> [FixedPointMultiplier]? {
+        guard let i = graph.nodes.firstIndex(where: { $0.name == name }) else { return nil }
+        return integerNodes[i]?.multipliers
     }
 
     /// Runs a single-input graph on `x` and returns its first output as float (dequantized).

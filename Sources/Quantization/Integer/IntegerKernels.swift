@@ -65,10 +65,12 @@ enum IntegerKernels {
         return out
     }
 
-    /// `clamp(zp_y + M·acc)` with the fixed-point multiplier.
+    /// `clamp(zp_y + M·acc)` with the fixed-point multiplier; a power-of-two `M` (`--scheme
+    /// pow2`) is applied as a pure shift rounding half to even, in either mode (no multiply).
     @inline(__always)
     static func requantize(_ acc: Int32, _ m: FixedPointMultiplier, _ output: TensorQuantization, _ rounding: RequantizationRounding) -> Int32 {
-        let v = Int64(m.apply(acc, rounding: rounding)) + Int64(output.zeroPoints[0])
+        let scaled = m.powerOfTwoExponent.map { FixedPointMultiplier.shift(acc, by: $0) } ?? m.apply(acc, rounding: rounding)
+        let v = Int64(scaled) + Int64(output.zeroPoints[0])
         return Int32(max(output.type.min, min(output.type.max, v)))
     }
 }

@@ -7,8 +7,10 @@ import TensorCore
 /// `sensitivity = accuracy(all quantized except this layer) − accuracy(all quantized)`.
 /// Larger is more sensitive; it can be negative (the layer's quantization happened to help).
 public struct LayerSensitivity: Sendable, Equatable {
-    /// Node name and source layer.
+    /// Node name and source layer (for an activation: the value's name and its producer's layer).
     public var node: String, layer: String
+    /// Whether this is an activation (Add / pooling value) rather than a Conv / Dense layer.
+    public var isActivation = false
     /// Top-1 accuracy with only this layer in float (others quantized as planned).
     public var accuracyWithLayerFloat: Double
     /// `accuracyWithLayerFloat − accuracy(all quantized)`.
@@ -40,8 +42,9 @@ public struct AccuracyBudgetResult: Sendable {
 }
 
 /// Accuracy-budgeted static quantization: quantize every planned layer; if top-1 drops more
-/// than `maxDrop` below float, measure each layer's sensitivity (see `LayerSensitivity`) and
-/// return layers to float one at a time, most sensitive first (ties in graph order),
+/// than `maxDrop` below float, measure the sensitivity (see `LayerSensitivity`) of each Conv /
+/// Dense layer and of each other quantized activation (`QuantizationPlan.activationCandidates`:
+/// Add / pooling values, returned to float for all their readers) and return them to float one at a time, most sensitive first (ties in graph order),
 /// re-measuring after each, until the drop is within budget. When no configuration meets it,
 /// the configuration with the highest accuracy (fewest float layers on ties) is returned
 /// with `met == false`. Calibration statistics are reused: excluding a layer only removes
@@ -53,9 +56,10 @@ public enum AccuracyBudget {
                               maxDrop: Double, floatAccuracy: Double,
                               accuracy: (Graph) throws -> Double) throws -> AccuracyBudgetResult {
         let tolerance = 1e-9
-        func quantize(extra: [String]) throws -> (Graph, [QuantizedLayerReport]) {
+        func quantize(extra: [LayerSensitivity]) throws -> (Graph, [QuantizedLayerReport]) {
             var o = options
-            o.exclude.formUnion(extra)
+            o.exclude.formUnion(extra.filter { !$0.isActivation }.map(\.node))
+            o.floatValues.formUnion(extra.filter(\.isActivation).map(\.node))
             return try StaticQuantizer.quantize(graph, plan: QuantizationPlan(graph: graph, options: o), statistics: statistics, options: o)
         }
         let (full, fullReports) = try quantize(extra: [])
@@ -64,17 +68,24 @@ public enum AccuracyBudget {
                                           finalAccuracy: fullAccuracy, sensitivities: [], fallback: [],
                                           met: floatAccuracy - fullAccuracy <= maxDrop + tolerance)
         if result.met { return result }
+        var candidates = fullReports.map { LayerSensitivity(node: $0.node, layer: $0.layer, accuracyWithLayerFloat: 0, sensitivity: 0) }
+        let producers = Dictionary(graph.nodes.map { ($0.output, $0.layer) }, uniquingKeysWith: { a, _ in a })
+        for value in QuantizationPlan(graph: graph, options: options).activationCandidates {
+            candidates.append(LayerSensitivity(node: value, layer: producers[value] ?? value, isActivation: true, accuracyWithLayerFloat: 0, sensitivity: 0))
+        }
         var measured: [(order: Int, value: LayerSensitivity)] = []
-        for (i, report) in fullReports.enumerated() {
-            let (g, _) = try quantize(extra: [report.node])
+        for (i, var candidate) in candidates.enumerated() {
+            let (g, _) = try quantize(extra: [candidate])
             let a = try accuracy(g)
-            measured.append((i, LayerSensitivity(node: report.node, layer: report.layer, accuracyWithLayerFloat: a, sensitivity: a - fullAccuracy)))
+            candidate.accuracyWithLayerFloat = a
+            candidate.sensitivity = a - fullAccuracy
+            measured.append((i, candidate))
         }
         measured.sort { $0.value.sensitivity != $1.value.sensitivity ? $0.value.sensitivity > $1.value.sensitivity : $0.order < $1.order }
         result.sensitivities = measured.map(\.value)
-        var returned: [String] = [], steps: [FallbackStep] = []
+        var returned: [LayerSensitivity] = [], steps: [FallbackStep] = []
         for s in result.sensitivities {
-            returned.append(s.node)
+            returned.append(s)
             let (g, reports) = try quantize(extra: returned)
             let a = try accuracy(g)
             steps.append(FallbackStep(layer: s, accuracyAfter: a))

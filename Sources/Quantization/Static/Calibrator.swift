@@ -15,16 +15,18 @@ public struct ActivationStatistics: Sendable {
     }
 
     /// The clipping range `[lo, hi]` `method` chooses: min/max as observed, or the histogram
-    /// bound `b` applied to both sides (`[max(min, −b), min(max, b)]`).
-    public func range(_ method: CalibrationMethod, percentile: Double, unsigned: Bool) -> (lo: Float, hi: Float) {
+    /// bound `b` applied to both sides (`[max(min, −b), min(max, b)]`). `bits` sets the grid
+    /// the entropy and MSE methods optimise for (16 bits: 32,768 / 65,536 levels, more than the
+    /// histogram's bins, so entropy keeps the whole range).
+    public func range(_ method: CalibrationMethod, percentile: Double, unsigned: Bool, bits: Int = 8) -> (lo: Float, hi: Float) {
         let lo = minMax.min, hi = minMax.max
         guard let histogram, method != .minmax else { return (lo, hi) }
         let bound: Float
         switch method {
         case .minmax: bound = histogram.maxAbs
         case .percentile: bound = histogram.percentileBound(percentile)
-        case .entropy: bound = histogram.entropyBound(levels: unsigned && lo >= 0 ? 256 : 128, ignoringZeroBin: unsigned && lo >= 0)
-        case .mse: bound = histogram.mseBound(levels: unsigned && lo >= 0 ? 255 : 127)
+        case .entropy: bound = histogram.entropyBound(levels: unsigned && lo >= 0 ? 1 << bits : 1 << (bits - 1), ignoringZeroBin: unsigned && lo >= 0)
+        case .mse: bound = histogram.mseBound(levels: unsigned && lo >= 0 ? (1 << bits) - 1 : (1 << (bits - 1)) - 1)
         }
         return (max(lo, -bound), min(hi, bound))
     }

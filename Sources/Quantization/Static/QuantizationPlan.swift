@@ -25,6 +25,10 @@ public struct QuantizationPlan: Sendable {
     public var foldable: [Int: String] = [:]
     /// Nodes the user excluded that the plan would otherwise have quantized.
     public var excluded: [String] = []
+    /// Calibrated activations that are not a planned Conv / Dense input or output (Add and
+    /// pooling inputs / outputs): the values the accuracy budget can return to float one by
+    /// one, in graph order.
+    public var activationCandidates: [String] = []
 
     /// The plan for `graph` (prepared for inference) under `options`.
     public init(graph: Graph, options: StaticQuantizationOptions) {
@@ -34,11 +38,15 @@ public struct QuantizationPlan: Sendable {
             for input in Set(node.inputs) where !input.isEmpty { readers[input, default: []].append(i) }
         }
         let outputs = Set(graph.outputs.map(\.name))
+        // Folding needs an unsigned type: its clamp at zero point 0 is the ReLU. With signed
+        // (symmetric) activations the compute output itself is calibrated and the ReLU keeps
+        // its grid (relu of grid values is on the grid: zero is exact).
+        let fold = !options.activations.isSigned
         /// The node's output, or the ReLU/ReLU6 output it feeds when that is its only reader
         /// (the activation is then folded into the range).
         func quantizedOutput(of node: Node) -> String {
             let out = node.output
-            guard let r = readers[out], r.count == 1, !outputs.contains(out), Self.isRelu(graph.nodes[r[0]].op),
+            guard fold, let r = readers[out], r.count == 1, !outputs.contains(out), Self.isRelu(graph.nodes[r[0]].op),
                   !isExcluded(graph.nodes[r[0]]) else { return out }
             foldable[r[0]] = out
             return graph.nodes[r[0]].output
@@ -64,6 +72,20 @@ public struct QuantizationPlan: Sendable {
                 continue
             }
         }
+        // Activation-level fallback: the value stays float for every reader (a folded ReLU is
+        // then kept as a node, its clamp no longer done by a quantizer).
+        calibrated.subtract(options.floatValues)
+        foldable = foldable.filter { !options.floatValues.contains(graph.nodes[$0.key].output) }
+        var computeValues = Set<String>()
+        for c in compute {
+            let node = graph.nodes[c.index]
+            computeValues.insert(node.inputs[0])
+            computeValues.insert(node.output)
+            if let r = readers[node.output], r.count == 1, foldable[r[0]] != nil { computeValues.insert(graph.nodes[r[0]].output) }
+        }
+        let order = Dictionary(graph.nodes.enumerated().map { ($0.element.output, $0.offset) }, uniquingKeysWith: { a, _ in a })
+        activationCandidates = calibrated.subtracting(computeValues).subtracting(graph.inputs.map(\.name))
+            .sorted { (order[$0] ?? -1, $0) < (order[$1] ?? -1, $1) }
     }
 
     /// ReLU, or a clip to `[0, hi]` (ReLU6 and friends).

@@ -20,19 +20,40 @@ public enum WeightGranularity: String, Sendable, CaseIterable {
     case perTensor = "per-tensor"
 }
 
+/// How scales are chosen.
+public enum QuantizationScheme: String, Sendable, CaseIterable {
+    /// Any positive scale (`range / levels`): the finest grid that holds the range.
+    case affine
+    /// Scales rounded up to a power of two (Q7 / Q15 fixed point): the range still fits, and
+    /// every requantization multiplier `s_x·s_w / s_y` is a power of two, i.e. a pure shift.
+    case pow2
+}
+
 /// Options of static post-training quantization.
 public struct StaticQuantizationOptions: Sendable {
     /// Activation range method.
     public var method = CalibrationMethod.minmax
     /// Percentile for `.percentile`, in (0, 100].
     public var percentile = 99.99
-    /// Weight granularity (weights are always symmetric int8).
+    /// Weight granularity (weights are always symmetric, int8 or int16 as `weightType`).
     public var weights = WeightGranularity.perChannel
-    /// Activation type: `.uint8` asymmetric or `.int8` symmetric.
+    /// Activation type: `.uint8` / `.uint16` asymmetric or `.int8` / `.int16` symmetric.
     public var activations = QuantizedElementType.uint8
+    /// Scale scheme (affine or powers of two).
+    public var scheme = QuantizationScheme.affine
     /// Layer or node names left in float.
     public var exclude: Set<String> = []
+    /// Activations left in float for all their readers (the accuracy budget's activation-level
+    /// fallback): never Conv / Dense inputs or outputs, see `QuantizationPlan.activationCandidates`.
+    public var floatValues: Set<String> = []
 
     /// The defaults: min/max, per-channel weights, uint8 activations.
     public init() {}
+
+    /// Weight type: int16 when the activations are 16-bit, else int8.
+    public var weightType: QuantizedElementType { activations.bits == 16 ? .int16 : .int8 }
+    /// Bits of weights and activations (8 or 16).
+    public var bits: Int { activations.bits }
+    /// Whether activations are asymmetric (unsigned, with a zero point).
+    public var asymmetricActivations: Bool { !activations.isSigned }
 }

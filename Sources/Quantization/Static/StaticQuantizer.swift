@@ -1,3 +1,4 @@
+import Foundation
 import TensorCore
 
 /// What static quantization did to one compute layer.
@@ -21,16 +22,28 @@ public enum StaticQuantizer {
                                 options: StaticQuantizationOptions) throws -> (Graph, [QuantizedLayerReport]) {
         var g = graph
         var annotations: [String: TensorQuantization] = [:]
-        let fold = options.activations == .uint8
+        let fold = options.asymmetricActivations
         let clampOf = Dictionary(plan.foldable.map { (g.nodes[$0.key].output, PlanClamp(max: QuantizationPlan.clampMax(g.nodes[$0.key].op))) },
                                  uniquingKeysWith: { a, _ in a })
-        for name in plan.calibrated.sorted() {
-            guard let s = statistics[name], s.minMax.count > 0 else {
-                throw ModelPressError.internalError("no calibration statistics for value '\(name)'")
+        let names = plan.calibrated.sorted()
+        var ranges = [(lo: Float, hi: Float)](repeating: (0, 0), count: names.count)
+        for name in names where (statistics[name]?.minMax.count ?? 0) == 0 {
+            throw ModelPressError.internalError("no calibration statistics for value '\(name)'")
+        }
+        // The histogram searches (entropy: O(bins · levels) logs per value) are independent:
+        // one value per iteration, on all cores; each slot is written by one iteration.
+        ranges.withUnsafeMutableBufferPointer { out in
+            let slots = RangeSlots(base: out.baseAddress!)
+            DispatchQueue.concurrentPerform(iterations: names.count) { i in
+                if let s = statistics[names[i]] {
+                    slots.base[i] = s.range(options.method, percentile: options.percentile, unsigned: options.asymmetricActivations, bits: options.bits)
+                }
             }
-            var (lo, hi) = s.range(options.method, percentile: options.percentile, unsigned: options.activations == .uint8)
+        }
+        for (name, range) in zip(names, ranges) {
+            var (lo, hi) = range
             if fold, let clamp = clampOf[name] { (lo, hi) = (0, min(hi, clamp.max)) }
-            annotations[name] = activation(lo: lo, hi: hi, type: options.activations)
+            annotations[name] = activation(lo: lo, hi: hi, type: options.activations, scheme: options.scheme)
         }
         // Fold ReLU / ReLU6: with uint8 and zero point 0 the quantizer's clamp at 0 (and at
         // the range's top, ≤ the clip bound) is the activation, exactly.
@@ -48,16 +61,24 @@ public enum StaticQuantizer {
             g.nodes = g.nodes.enumerated().filter { !removed.contains($0.offset) }.map(\.element)
         }
         // Max pooling, flatten, reshape, transpose: the output shares the input's parameters.
-        for node in g.nodes where isTransparent(node.op) {
+        // Unfolded ReLU / ReLU6 (signed activations): the output stays on the input's grid.
+        for node in g.nodes where isTransparent(node.op) || (!fold && QuantizationPlan.isRelu(node.op)) {
             if let q = annotations[node.inputs[0]] { annotations[node.output] = q }
         }
         var reports: [QuantizedLayerReport] = []
         let computeByName = Dictionary(plan.compute.map { (graph.nodes[$0.index].name, $0) }, uniquingKeysWith: { a, _ in a })
         for node in g.nodes {
             guard let c = computeByName[node.name], let w = g.initializers[c.weight], let input = annotations[node.inputs[0]], let output = annotations[node.output] else { continue }
-            let wq = WeightQuantizer.symmetricInt8(w, axis: options.weights == .perChannel ? c.channelAxis : nil)
+            let wq = WeightQuantizer.symmetric(w, axis: options.weights == .perChannel ? c.channelAxis : nil,
+                                               type: options.weightType, scheme: options.scheme)
             annotations[c.weight] = wq
-            if let b = c.bias { annotations[b] = WeightQuantizer.int32Bias(inputScale: input.scales[0], weights: wq) }
+            if let b = c.bias {
+                // On the accumulator's grid s_x·s_w, coarser by a power of two where that would
+                // saturate int32 (only possible with 16-bit operands).
+                if let bias = g.initializers[b] {
+                    annotations[b] = WeightQuantizer.int32Bias(inputScale: input.scales[0], weights: wq, fitting: bias)
+                }
+            }
             reports.append(QuantizedLayerReport(node: node.name, layer: node.layer, channels: wq.scales.count,
                                                 minWeightScale: wq.scales.min() ?? 0, maxWeightScale: wq.scales.max() ?? 0,
                                                 input: input, output: output, foldedActivation: foldedBy[node.name]))
@@ -70,12 +91,23 @@ public enum StaticQuantizer {
         return (g, reports)
     }
 
-    /// Activation parameters for `[lo, hi]`: asymmetric uint8 (range widened to hold 0, so
-    /// zero is exact) or symmetric int8 (`scale = max(|lo|, |hi|) / 127`).
-    public static func activation(lo: Float, hi: Float, type: QuantizedElementType) -> TensorQuantization {
-        type == .int8 ? .symmetric(bound: max(abs(lo), abs(hi)), type: .int8) : .asymmetric(min: lo, max: hi, type: .uint8)
+    /// Activation parameters for `[lo, hi]`: asymmetric uint8 / uint16 (range widened to hold
+    /// 0, so zero is exact) or symmetric int8 / int16 (`scale = max(|lo|, |hi|) / qmax`); with
+    /// `.pow2` the scale is rounded up to a power of two (and the zero point chosen for it).
+    public static func activation(lo: Float, hi: Float, type: QuantizedElementType, scheme: QuantizationScheme = .affine) -> TensorQuantization {
+        if type.isSigned {
+            let q = TensorQuantization.symmetric(bound: max(abs(lo), abs(hi)), type: type)
+            return scheme == .pow2 ? q.powerOfTwo() : q
+        }
+        return scheme == .pow2 ? .asymmetricPowerOfTwo(min: lo, max: hi, type: type) : .asymmetric(min: lo, max: hi, type: type)
     }
 }
 
 /// The upper clamp of a foldable activation.
 private struct PlanClamp { var max: Float }
+
+/// Range slots each written by exactly one concurrent iteration (disjoint indices, joined
+/// before they are read), which is why sharing the pointer across threads is safe.
+private struct RangeSlots: @unchecked Sendable {
+    let base: UnsafeMutablePointer<(lo: Float, hi: Float)>
+}
