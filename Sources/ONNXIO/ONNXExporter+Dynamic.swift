@@ -68,27 +68,11 @@ extension ONNXGraphBuilder {
             : constant(weightName + "/scale", try Tensor(shape: [channels], storage: q.scales))
 
         let base = node.name
-        let xq = fresh(base + "/xq"), xs = fresh(base + "/xs"), xzp = fresh(base + "/xz")
-        var quantize = Onnx_NodeProto()
-        quantize.opType = "DynamicQuantizeLinear"
-        quantize.name = fresh(base + "/dql")
-        quantize.input = [node.inputs[0]]
-        quantize.output = [xq, xs, xzp]
-        append(quantize)
+        let (xq, xs, xzp) = appendDynamicQuantize(node.inputs[0], base: base)
         let accumulator = fresh(base + "/acc")
         add("MatMulInteger", name: accumulator, inputs: [xq, weights, xzp], output: accumulator, shape: nil)
-        let accumulatorFloat = fresh(base + "/accf")
-        add("Cast", name: accumulatorFloat, inputs: [accumulator], output: accumulatorFloat, attributes: [.int("to", Int(ONNXDataType.float))], shape: nil)
-        let scale = fresh(base + "/s")
-        add("Mul", name: scale, inputs: [xs, weightScale], output: scale, shape: nil)
-        let hasBias = node.inputs.count > 2 && !node.inputs[2].isEmpty
-        if hasBias {
-            let product = fresh(base + "/m")
-            add("Mul", name: product, inputs: [accumulatorFloat, scale], output: product, shape: nil)
-            add("Add", name: node.name, inputs: [product, node.inputs[2]], output: node.output, shape: shape, docString: doc)
-        } else {
-            add("Mul", name: node.name, inputs: [accumulatorFloat, scale], output: node.output, shape: shape, docString: doc)
-        }
+        let bias = node.inputs.count > 2 && !node.inputs[2].isEmpty ? node.inputs[2] : nil
+        appendRescale(node, accumulator: accumulator, inputScale: xs, weightScale: weightScale, bias: bias, shape: shape, doc: doc)
     }
 
     /// One Conv in the DynamicQuantizeLinear → ConvInteger → Cast → Mul → Add form.
@@ -106,27 +90,43 @@ extension ONNXGraphBuilder {
         let weightScale = constant(weightName + "/scale", try Tensor(shape: channels == 1 ? [] : [channels, 1, 1], storage: q.scales))
 
         let base = node.name
-        let xq = fresh(base + "/xq"), xs = fresh(base + "/xs"), xzp = fresh(base + "/xz")
-        var quantize = Onnx_NodeProto()
-        quantize.opType = "DynamicQuantizeLinear"
-        quantize.name = fresh(base + "/dql")
-        quantize.input = [node.inputs[0]]
-        quantize.output = [xq, xs, xzp]
-        append(quantize)
+        let (xq, xs, xzp) = appendDynamicQuantize(node.inputs[0], base: base)
         let accumulator = fresh(base + "/acc")
         add("ConvInteger", name: accumulator, inputs: [xq, weights, xzp], output: accumulator,
             attributes: [.ints("dilations", a.dilations), .int("group", a.group), .ints("kernel_shape", a.kernel),
                          .ints("pads", a.pads), .ints("strides", a.strides)],
             shape: nil)
-        let accumulatorFloat = fresh(base + "/accf")
-        add("Cast", name: accumulatorFloat, inputs: [accumulator], output: accumulatorFloat, attributes: [.int("to", Int(ONNXDataType.float))], shape: nil)
-        let scale = fresh(base + "/s")
-        add("Mul", name: scale, inputs: [xs, weightScale], output: scale, shape: nil)
+        var bias: String?
         if node.inputs.count > 2, !node.inputs[2].isEmpty {
             guard let b = original.initializers[node.inputs[2]], original.quantization[node.inputs[2]] == nil else {
                 throw ModelPressError.internalError("dynamic form: Conv '\(node.name)' has a bias that is not a float initializer")
             }
-            let bias = constant(node.inputs[2] + "/chw", try Tensor(shape: [b.count, 1, 1], storage: b.storage))
+            bias = constant(node.inputs[2] + "/chw", try Tensor(shape: [b.count, 1, 1], storage: b.storage))
+        }
+        appendRescale(node, accumulator: accumulator, inputScale: xs, weightScale: weightScale, bias: bias, shape: shape, doc: doc)
+    }
+
+    /// Appends DynamicQuantizeLinear of `input`: the names of its uint8 output, scale and zero point.
+    private mutating func appendDynamicQuantize(_ input: String, base: String) -> (String, String, String) {
+        let xq = fresh(base + "/xq"), xs = fresh(base + "/xs"), xzp = fresh(base + "/xz")
+        var quantize = Onnx_NodeProto()
+        quantize.opType = "DynamicQuantizeLinear"
+        quantize.name = fresh(base + "/dql")
+        quantize.input = [input]
+        quantize.output = [xq, xs, xzp]
+        append(quantize)
+        return (xq, xs, xzp)
+    }
+
+    /// Appends `float(accumulator) · (inputScale · weightScale) [+ bias]`, writing `node.output`.
+    private mutating func appendRescale(_ node: Node, accumulator: String, inputScale: String, weightScale: String,
+                                        bias: String?, shape: [Int]?, doc: String) {
+        let base = node.name
+        let accumulatorFloat = fresh(base + "/accf")
+        add("Cast", name: accumulatorFloat, inputs: [accumulator], output: accumulatorFloat, attributes: [.int("to", Int(ONNXDataType.float))], shape: nil)
+        let scale = fresh(base + "/s")
+        add("Mul", name: scale, inputs: [inputScale, weightScale], output: scale, shape: nil)
+        if let bias {
             let product = fresh(base + "/m")
             add("Mul", name: product, inputs: [accumulatorFloat, scale], output: product, shape: nil)
             add("Add", name: node.name, inputs: [product, bias], output: node.output, shape: shape, docString: doc)

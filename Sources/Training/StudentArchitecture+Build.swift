@@ -1,3 +1,4 @@
+import ModelIO
 import TensorCore
 
 extension StudentArchitecture {
@@ -139,29 +140,13 @@ struct ArchitectureBuilder {
     }
 
     mutating func activation(_ name: String, layer: String) throws {
-        let f: Activation
         switch name {
         case "linear": return
-        case "softmax":
-            try emit("\(layer)/softmax", .softmax(axis: 1), [], layer: layer)
-            return
-        case "relu": f = .relu
-        case "relu6": f = .clip(min: 0, max: 6)
-        case "sigmoid": f = .sigmoid
-        case "tanh": f = .tanh
-        case "softplus": f = .softplus
-        case "softsign": f = .softsign
-        case "selu": f = .selu
-        case "elu": f = .elu(alpha: 1)
-        case "exponential": f = .exponential
-        case "swish", "silu": f = .swish
-        case "hard_swish", "hard_silu": f = .hardSwish
-        case "hard_sigmoid": f = .hardSigmoid(alpha: 1.0 / 6.0, beta: 0.5)
-        case "gelu": f = .gelu(approximate: false)
-        case "leaky_relu": f = .leakyRelu(alpha: 0.2)
-        default: throw fail(layer, "unknown activation '\(name)'")
+        case "softmax": try emit("\(layer)/softmax", .softmax(axis: 1), [], layer: layer)
+        default:
+            guard let f = KerasActivationName.elementwise(name) else { throw fail(layer, "unknown activation '\(name)'") }
+            try emit("\(layer)/\(name)", .activation(f), [], layer: layer)
         }
-        try emit("\(layer)/\(name)", .activation(f), [], layer: layer)
     }
 
     mutating func convolution(_ c: StudentArchitecture.Convolution, at location: String) throws {

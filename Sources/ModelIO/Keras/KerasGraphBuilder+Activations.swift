@@ -1,37 +1,21 @@
 import TensorCore
 
 extension KerasGraphBuilder {
-    /// A named Keras activation applied to `x` (`linear` adds nothing).
-    ///
-    /// Version differences: Keras 3 `hard_sigmoid` is `relu6(x + 3) / 6`, tf-keras 2.x's is
-    /// `clip(0.2·x + 0.5, 0, 1)`; `leaky_relu` defaults to slope 0.2.
+    /// A named Keras activation applied to `x` (`linear` adds nothing; names: `KerasActivationName`).
     mutating func activation(_ x: KerasValue, named activationName: String, _ config: KerasConfig, name: String) throws -> KerasValue {
-        let f: Activation
         switch activationName {
         case "linear": return x
         case "softmax":
             let axis = x.channelsFirst ? 1 : shape(x).count - 1
             return try emit(.softmax(axis: axis), [x.name], name: name, layer: config.layer, channelsFirst: x.channelsFirst)
-        case "relu": f = .relu
-        case "relu6": f = .clip(min: 0, max: 6)
-        case "sigmoid": f = .sigmoid
-        case "tanh": f = .tanh
-        case "softplus": f = .softplus
-        case "softsign": f = .softsign
-        case "selu": f = .selu
-        case "elu": f = .elu(alpha: 1)
-        case "exponential": f = .exponential
-        case "swish", "silu": f = .swish
-        case "hard_swish", "hard_silu": f = .hardSwish
-        case "hard_sigmoid": f = kerasMajor >= 3 ? .hardSigmoid(alpha: 1.0 / 6.0, beta: 0.5) : .hardSigmoid(alpha: 0.2, beta: 0.5)
-        case "gelu": f = .gelu(approximate: false)
-        case "leaky_relu": f = .leakyRelu(alpha: 0.2)
         default:
-            throw ModelPressError.unsupportedLayer(
-                file: file, layer: config.layer, className: config.className,
-                reason: "uses activation '\(activationName)', which ModelPress does not support.\nHINT: use one of linear, relu, relu6, sigmoid, tanh, softmax, swish/silu, hard_sigmoid, hard_swish/hard_silu, gelu, elu, selu, softplus, softsign, exponential, leaky_relu.")
+            guard let f = KerasActivationName.elementwise(activationName, kerasMajor: kerasMajor) else {
+                throw ModelPressError.unsupportedLayer(
+                    file: file, layer: config.layer, className: config.className,
+                    reason: "uses activation '\(activationName)', which ModelPress does not support.\nHINT: use one of \(KerasActivationName.supported).")
+            }
+            return try emit(.activation(f), [x.name], name: name, layer: config.layer, channelsFirst: x.channelsFirst)
         }
-        return try emit(.activation(f), [x.name], name: name, layer: config.layer, channelsFirst: x.channelsFirst)
     }
 
     /// ReLU layer: `max_value`, `negative_slope`, `threshold` (plain forms map to ReLU/Clip/LeakyReLU).
