@@ -30,6 +30,18 @@ def load_test_data():
         return f["x"][()].astype(np.float32), f["y"][()].astype(np.int64)
 
 
+def assert_matches_separate_verify(r: dict, reference: Path, tmp_path: Path) -> None:
+    """The report's verify numbers equal a `modelpress verify` run by hand on the shipped file."""
+    separate = tmp_path / "separate-verify.json"
+    run_modelpress("verify", "--reference", reference, "--candidate", r["final"]["path"], "--data", TEST, "--report", separate)
+    v = json.loads(separate.read_text())
+    stage = r["verifications"][-1]
+    assert stage["candidate"] == r["final"]["path"] or Path(stage["candidate"]).read_bytes() == Path(r["final"]["path"]).read_bytes()
+    assert stage["reference_accuracy"] == v["reference"]["accuracy"]
+    assert stage["candidate_accuracy"] == v["candidate"]["accuracy"]
+    assert stage["agreement"] == v["agreement"]
+
+
 def run(pipeline: Path, out: Path, *extra: str, expect: int | None = 0):
     return run_modelpress("run", pipeline, "--out", out, *extra, expect=expect)
 
@@ -57,15 +69,8 @@ def test_int8_pipeline_report_matches_separate_verify_and_onnxruntime(int8_run, 
     final = folder / "digits_cnn.int8.onnx"
     assert r["final"]["file_bytes"] == final.stat().st_size
 
-    # The same comparison run by hand with `modelpress verify` gives the same numbers.
-    separate = tmp_path / "verify.json"
-    run_modelpress("verify", "--reference", FIXTURES / "models/keras3/cnn.h5", "--candidate", final, "--data", TEST,
-                   "--report", separate)
-    v = json.loads(separate.read_text())
     (stage,) = r["verifications"]
-    assert stage["reference_accuracy"] == v["reference"]["accuracy"]
-    assert stage["candidate_accuracy"] == v["candidate"]["accuracy"]
-    assert stage["agreement"] == v["agreement"]
+    assert_matches_separate_verify(r, FIXTURES / "models/keras3/cnn.h5", tmp_path)
 
     # onnxruntime on the shipped file agrees with the report's candidate accuracy.
     x, y = load_test_data()
@@ -123,6 +128,7 @@ def test_distill_pipeline_student_beats_its_gate(tmp_path):
     run(PIPELINES / "digits-distill-mlp-int8.yaml", tmp_path)
     r = report(tmp_path, "digits-distill-mlp-int8")
     assert r["passed"]
+    assert_matches_separate_verify(r, FIXTURES / "models/keras3/mlp.h5", tmp_path)
     assert r["final"]["parameters"] < r["original"]["parameters"] / 2
     x, y = load_test_data()
     final = Path(r["final"]["path"])
@@ -137,6 +143,7 @@ def test_prune_pipeline_ships_80_percent_zeros_in_int8(tmp_path):
     run(PIPELINES / "digits-cnn-prune-int8.yaml", tmp_path)
     r = report(tmp_path, "digits-cnn-prune-int8")
     assert r["passed"] and [s["kind"] for s in r["stages"]] == ["prune", "quantize", "export", "verify"]
+    assert_matches_separate_verify(r, FIXTURES / "models/keras3/cnn.h5", tmp_path)
     final = Path(r["final"]["path"])
     model = onnx.load(final)
     kernels = {i.name: onnx.numpy_helper.to_array(i) for i in model.graph.initializer if i.data_type == onnx.TensorProto.INT8}
