@@ -25,11 +25,20 @@ public struct PipelineRunner {
     /// The stages' command lines in execution order.
     public var plan: [StageInvocation] { StagePlan.make(spec, runDirectory: runDirectory) }
 
-    /// The plan, with each stage's folder created (commands check that report folders exist).
-    public func prepare() throws -> [StageInvocation] {
+    /// The plan after `validate` has accepted every stage's command line. Stage folders are
+    /// created first (commands check that their report folders exist) and removed again when a
+    /// stage is refused and the run folder did not exist before: a bad pipeline leaves nothing.
+    public func checkedPlan(validate: (StageInvocation) throws -> Void) throws -> [StageInvocation] {
+        let existed = FileManager.default.fileExists(atPath: runDirectory)
         let plan = self.plan
-        for invocation in plan {
-            try FileManager.default.createDirectory(atPath: "\(runDirectory)/stages/\(invocation.directory)", withIntermediateDirectories: true)
+        do {
+            for invocation in plan {
+                try FileManager.default.createDirectory(atPath: "\(runDirectory)/stages/\(invocation.directory)", withIntermediateDirectories: true)
+            }
+            for invocation in plan { try validate(invocation) }
+        } catch {
+            if !existed { try? FileManager.default.removeItem(atPath: runDirectory) }
+            throw error
         }
         return plan
     }
@@ -38,8 +47,7 @@ public struct PipelineRunner {
     /// `report.json`, `report.md`, `junit.xml` and the charts. A failed gate does not stop
     /// later stages; a stage error (exit 2/3) stops the run after writing the reports.
     public func run(validate: (StageInvocation) throws -> Void) throws -> PipelineReport {
-        let plan = try prepare()
-        for invocation in plan { try validate(invocation) }
+        let plan = try checkedPlan(validate: validate)
         try AtomicFile.write(Data(ResolvedPipeline.yaml(spec, plan: plan).utf8), to: "\(runDirectory)/pipeline.resolved.yaml")
         let log = RunLog(path: "\(runDirectory)/run.log", verbosity: verbosity)
         log.write("pipeline \(spec.name): \(plan.count) stages → \(runDirectory)")

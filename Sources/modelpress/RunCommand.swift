@@ -41,8 +41,10 @@ struct RunCommand: ParsableCommand {
         let runner = PipelineRunner(spec: spec, outDirectory: out, executable: try Self.executablePath(),
                                     version: ModelPressVersion.string, verbosity: quiet ? .quiet : (verbose ? .verbose : .normal))
         if dryRun {
-            for invocation in try runner.prepare() {
-                try StageValidation.check(invocation)
+            let existed = FileManager.default.fileExists(atPath: runner.runDirectory)
+            let plan = try runner.checkedPlan(validate: StageValidation.check)
+            if !existed { try? FileManager.default.removeItem(atPath: runner.runDirectory) }
+            for invocation in plan {
                 print("\(invocation.stage.title): modelpress \(invocation.arguments.joined(separator: " "))")
             }
             return
