@@ -37,10 +37,11 @@ public struct ModelSummary: Codable, Sendable {
     public var fileBytes: Int
     /// The file's size gzip-compressed (level 9): what pruning's zeros save in a compressed download.
     public var gzipBytes: Int
-    public var parameters: Int
-    public var nonzeros: Int
-    public var weightBytes: Int
-    public var macs: Int
+    /// Weight statistics; nil when ModelPress cannot read the file back (`--dynamic` files).
+    public var parameters: Int?
+    public var nonzeros: Int?
+    public var weightBytes: Int?
+    public var macs: Int?
 
     enum CodingKeys: String, CodingKey {
         case path, sha256, fileBytes = "file_bytes", gzipBytes = "gzip_bytes", parameters, nonzeros, weightBytes = "weight_bytes", macs
@@ -128,8 +129,8 @@ extension PipelineReport {
                                          message: "\(outcome.invocation.stage.title) could not meet its budget; see \(outcome.invocation.stdoutFile)"))
             }
         }
-        let finalPath = outcomes.last(where: { $0.invocation.artifact != nil }).flatMap { $0.invocation.artifact.map { "\(runDirectory)/\($0)" } }
-        let finalGraph = try finalPath.map { try ModelLoader.load($0) }
+        let finalPath = outcomes.last(where: { $0.invocation.artifact != nil && $0.record.exitCode <= 1 }).flatMap { $0.invocation.artifact.map { "\(runDirectory)/\($0)" } }
+        let finalGraph = finalPath.flatMap { try? ModelLoader.load($0) }
         let originalGraph = try ModelLoader.load(spec.model)
         let originalBytes = Dictionary(originalGraph.statistics().map { ($0.layer, $0.bytes) }, uniquingKeysWith: +)
         let layers = (finalGraph?.statistics() ?? []).filter { $0.parameters > 0 }.map {
@@ -147,18 +148,18 @@ extension PipelineReport {
             schemaVersion: currentSchemaVersion, pipeline: spec.name, file: spec.file, producer: "modelpress \(version)",
             passed: passed, status: !complete ? "error" : (passed ? "passed" : "gate_failed"),
             original: try summary(spec.model, graph: originalGraph),
-            finalModel: try finalPath.flatMap { path in try finalGraph.map { try summary(path, graph: $0) } },
+            finalModel: try finalPath.map { try summary($0, graph: finalGraph) },
             stages: stageSummaries, gates: gates, verifications: verifications, layers: layers)
     }
 
-    private static func summary(_ path: String, graph: Graph) throws -> ModelSummary {
-        let stats = graph.statistics()
-        let parameters = stats.reduce(0) { $0 + $1.parameters }
-        let zeros = stats.reduce(0) { $0 + Int((Double($1.parameters) * $1.sparsity).rounded()) }
+    private static func summary(_ path: String, graph: Graph?) throws -> ModelSummary {
         guard let bytes = FileManager.default.contents(atPath: path) else { throw ModelPressError.fileNotFound(path: path) }
+        let stats = graph?.statistics()
+        let parameters = stats?.reduce(0) { $0 + $1.parameters }
+        let zeros = stats?.reduce(0) { $0 + Int((Double($1.parameters) * $1.sparsity).rounded()) }
         return ModelSummary(path: path, sha256: FileDigest.sha256(of: bytes), fileBytes: bytes.count, gzipBytes: try Gzip.compressedSize(bytes),
-                            parameters: parameters, nonzeros: parameters - zeros,
-                            weightBytes: stats.reduce(0) { $0 + $1.bytes }, macs: stats.reduce(0) { $0 + $1.macs })
+                            parameters: parameters, nonzeros: parameters.flatMap { p in zeros.map { p - $0 } },
+                            weightBytes: stats?.reduce(0) { $0 + $1.bytes }, macs: stats?.reduce(0) { $0 + $1.macs })
     }
 
     static func fileSize(_ path: String) -> Int? {

@@ -49,8 +49,15 @@ enum PipelineReportWriter {
 
     /// The Markdown report (ready for `$GITHUB_STEP_SUMMARY`).
     static func markdown(_ report: PipelineReport, charts: [(file: String, caption: String)]) -> String {
-        func bytes(_ n: Int) -> String { n >= 1 << 20 ? String(format: "%.2f MiB", Double(n) / 1048576) : String(format: "%.1f KiB", Double(n) / 1024) }
-        func ratio(_ a: Int, _ b: Int) -> String { b > 0 ? String(format: " (%.3f×)", Double(a) / Double(b)) : "" }
+        func bytes(_ n: Int?) -> String {
+            guard let n else { return "–" }
+            return n >= 1 << 20 ? String(format: "%.2f MiB", Double(n) / 1048576) : String(format: "%.1f KiB", Double(n) / 1024)
+        }
+        func count(_ n: Int?) -> String { n.map(String.init) ?? "–" }
+        func ratio(_ a: Int?, _ b: Int?) -> String {
+            guard let a, let b, b > 0 else { return "" }
+            return String(format: " (%.3f×)", Double(a) / Double(b))
+        }
         func percent(_ x: Double?) -> String { x.map { String(format: "%.2f%%", $0 * 100) } ?? "–" }
         func number(_ x: Double?) -> String { x.map { String(format: "%.4g", $0) } ?? "–" }
         let verdict = switch report.status {
@@ -65,8 +72,8 @@ enum PipelineReportWriter {
             md += ["| file | \(bytes(o.fileBytes)) | \(bytes(f.fileBytes))\(ratio(f.fileBytes, o.fileBytes)) |",
                    "| file, gzip -9 | \(bytes(o.gzipBytes)) | \(bytes(f.gzipBytes))\(ratio(f.gzipBytes, o.gzipBytes)) |",
                    "| weight bytes | \(bytes(o.weightBytes)) | \(bytes(f.weightBytes))\(ratio(f.weightBytes, o.weightBytes)) |",
-                   "| parameters (nonzero) | \(o.parameters) (\(o.nonzeros)) | \(f.parameters) (\(f.nonzeros)) |",
-                   "| MACs per sample | \(o.macs) | \(f.macs)\(ratio(f.macs, o.macs)) |"]
+                   "| parameters (nonzero) | \(count(o.parameters)) (\(count(o.nonzeros))) | \(count(f.parameters)) (\(count(f.nonzeros))) |",
+                   "| MACs per sample | \(count(o.macs)) | \(count(f.macs))\(ratio(f.macs, o.macs)) |"]
         } else {
             md += ["| file | \(bytes(o.fileBytes)) | – |"]
         }

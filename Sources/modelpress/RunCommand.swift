@@ -51,8 +51,8 @@ struct RunCommand: ParsableCommand {
         }
         let report = try runner.run(validate: StageValidation.check)
         let final = report.finalModel.map { f in
-            String(format: "%@ (%d bytes, %.3f× the original's weight bytes)", f.path, f.fileBytes,
-                   Double(f.weightBytes) / Double(max(report.original.weightBytes, 1)))
+            let ratio = f.weightBytes.flatMap { w in report.original.weightBytes.map { Double(w) / Double(max($0, 1)) } }
+            return "\(f.path) (\(f.fileBytes) bytes" + (ratio.map { String(format: ", %.3f× the original's weight bytes", $0) } ?? "") + ")"
         } ?? "-"
         print("pipeline \(report.pipeline): \(report.passed ? "passed" : "FAILED")")
         print("final model: \(final)")

@@ -167,6 +167,7 @@ BAD = {
     "wrong type": ("seed: seven", "seed", "whole number"),
     "missing file": ("data: { test: ../nowhere/test.h5 }", "nowhere", "does not exist"),
     "stage order": ("  - quantize: {}\n  - prune: { sparsity: 0.5 }", "- prune", "needs a float model"),
+    "dynamic file read back": ("  - quantize: { dynamic: true }\n  - export: {}", "- export", "--dynamic file"),
     "reserved key": ("  - export: { out: x.onnx }", "out:", "set by the pipeline"),
 }
 
