@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import h5py
 import numpy as np
 import onnx
+from onnx import numpy_helper
 import onnxruntime as ort
 
 
@@ -38,3 +40,23 @@ def without_final_softmax(model: onnx.ModelProto) -> onnx.ModelProto:
     del m.graph.value_info[:]
     m.graph.value_info.extend(kept)
     return m
+
+
+def integer_engine_logit_steps(quantized: Path, x: np.ndarray, data: Path, tmp_path: Path) -> np.ndarray:
+    """|Δ| in output quantization steps between `modelpress predict --integer` and onnxruntime on
+    the logits of a quantized file (its final softmax removed), over every sample of `data`."""
+    from conftest import run_modelpress
+
+    logits_model = without_final_softmax(onnx.load(quantized))
+    path = tmp_path / "logits.onnx"
+    onnx.save(logits_model, path)
+    inits = {t.name: numpy_helper.to_array(t) for t in logits_model.graph.initializer}
+    out = logits_model.graph.output[0].name
+    dq = next(n for n in logits_model.graph.node if n.output[0] == out)
+    scale, zero_point = float(inits[dq.input[1]]), int(inits[dq.input[2]])
+    theirs = np.rint(run_ort(path, x) / scale).astype(np.int64) + zero_point
+    pred = tmp_path / "pred.h5"
+    run_modelpress("predict", path, "--data", data, "-o", pred, "--integer", "-q")
+    with h5py.File(pred, "r") as f:
+        ours = np.rint(f["y_pred"][()] / scale).astype(np.int64) + zero_point
+    return np.abs(ours - theirs)

@@ -13,7 +13,7 @@ import pytest
 from onnx import TensorProto, numpy_helper
 
 from conftest import FIXTURES, run_modelpress
-from ort_helpers import run_ort, without_final_softmax
+from ort_helpers import integer_engine_logit_steps, run_ort
 
 TRAIN = FIXTURES / "data" / "digits_train.h5"
 TEST = FIXTURES / "data" / "digits_test.h5"
@@ -121,20 +121,8 @@ def test_integer_engine_on_pow2_matches_onnxruntime(files, tmp_path, model):
     logit integers except off-by-one on < 1% (onnxruntime rounds exact ties to even, the
     shift rounds them up)."""
     q = files.get(model, "--scheme", "pow2")
-    logits_model = without_final_softmax(onnx.load(q))
-    path = tmp_path / "logits.onnx"
-    onnx.save(logits_model, path)
-    inits = {t.name: numpy_helper.to_array(t) for t in logits_model.graph.initializer}
-    out = logits_model.graph.output[0].name
-    dq = next(n for n in logits_model.graph.node if n.output[0] == out)
-    scale, zero_point = float(inits[dq.input[1]]), int(inits[dq.input[2]])
     x, _ = digits_test()
-    theirs = np.rint(run_ort(path, x) / scale).astype(np.int64) + zero_point
-    pred = tmp_path / "pred.h5"
-    run_modelpress("predict", path, "--data", TEST, "-o", pred, "--integer", "-q")
-    with h5py.File(pred, "r") as f:
-        ours = np.rint(f["y_pred"][()] / scale).astype(np.int64) + zero_point
-    diff = np.abs(ours - theirs)
+    diff = integer_engine_logit_steps(q, x, TEST, tmp_path)
     assert diff.max() <= 1, f"{model}: largest difference {diff.max()} steps"
     assert (diff > 0).mean() < 0.01, f"{model}: {(diff > 0).mean():.2%} of logits differ"
 
