@@ -27,9 +27,20 @@ public enum BLAS {
         openblas_set_num_threads(Int32(count))
     }
 
+    /// Stops OpenBLAS's worker threads (its own fork-time shutdown; the next multi-threaded call
+    /// starts them again). The workers started at load time spin in `sched_yield` for ~0.1 s
+    /// before they sleep: a busy second core for the whole of a small run.
+    public static func stopIdleWorkers() {
+        _ = openblasThreadShutdown()
+    }
+
     /// The CPU kernel family OpenBLAS selected (e.g. `Haswell`, `SkylakeX`).
     public static var coreName: String { String(cString: openblas_get_corename()) }
 
     /// The number of threads OpenBLAS currently uses.
     public static var threads: Int { Int(openblas_get_num_threads()) }
 }
+
+/// OpenBLAS's `blas_thread_shutdown_` (exported by libopenblas, not in its header; `int (void)`).
+@_silgen_name("blas_thread_shutdown_")
+private func openblasThreadShutdown() -> Int32
