@@ -52,7 +52,7 @@ public struct BatchManifest: Sendable {
         var stem = URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
         if let model = try reader.string("model") {
             overrides.append("model=\(PathResolver.absolute(model.value, at: model.location))")
-            stem += "--" + URL(fileURLWithPath: model.value).deletingPathExtension().lastPathComponent
+            stem += "--" + modelLabel(model.value)
         }
         if let set = reader.node("set") {
             guard case .mapping(let pairs, _) = set else {
@@ -91,14 +91,21 @@ public struct BatchManifest: Sendable {
         for (pipeline, pipelineLocation) in pipelines {
             let path = try PathResolver.existingFile(pipeline, at: pipelineLocation, what: "pipeline")
             for (model, modelLocation) in models {
-                let name = URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent + "--"
-                    + URL(fileURLWithPath: model).deletingPathExtension().lastPathComponent
+                let name = URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent + "--" + modelLabel(model)
                 try checkName(name, at: modelLocation)
                 entries.append((Entry(name: name, pipeline: path,
                                       overrides: ["model=\(PathResolver.absolute(model, at: modelLocation))", "name=\(name)"]), modelLocation))
             }
         }
         return entries
+    }
+
+    /// A model's part of a default entry name: its folder and stem (`keras3-cnn`), so models of
+    /// the same name in different folders stay apart.
+    private static func modelLabel(_ path: String) -> String {
+        let url = URL(fileURLWithPath: path).deletingPathExtension()
+        let folder = url.deletingLastPathComponent().lastPathComponent
+        return folder.isEmpty || folder == "/" || folder == "." ? url.lastPathComponent : "\(folder)-\(url.lastPathComponent)"
     }
 
     private static func checkName(_ name: String, at location: SourceLocation) throws {

@@ -206,10 +206,10 @@ matrix:
 """)
     out = tmp_path / "out"
     proc = run_modelpress("batch", manifest, "--jobs", "2", "--out", out, expect=2)
-    assert "digits-cnn-int8--truncated" in proc.stderr
+    assert "digits-cnn-int8--bad-truncated" in proc.stderr
     summary = json.loads((out / "summary.json").read_text())
     status = {e["name"]: e["status"] for e in summary["entries"]}
-    assert status.pop("digits-cnn-int8--truncated") == "error"
+    assert status.pop("digits-cnn-int8--bad-truncated") == "error"
     assert len(status) == 4 and set(status.values()) == {"passed"}, status
     for name in status:
         assert (out / name / "report.json").is_file()
@@ -218,6 +218,13 @@ matrix:
     everything = run_modelpress("batch", manifest, "--list").stdout.split()
     assert sorted(sum(shards, [])) == sorted(everything) and len(everything) == 5
     run_modelpress("batch", manifest, "--shard", "4/3", "--list", expect=2)
+
+
+def test_example_batch_shards_cover_every_entry_once():
+    everything = run_modelpress("batch", PIPELINES / "batch.yaml", "--list").stdout.split()
+    assert len(everything) == 6 == len(set(everything))
+    shards = [run_modelpress("batch", PIPELINES / "batch.yaml", "--shard", f"{k}/3", "--list").stdout.split() for k in (1, 2, 3)]
+    assert sorted(sum(shards, [])) == sorted(everything)
 
 
 def test_killed_run_leaves_no_truncated_artifact_and_resumes_from_the_cache(tmp_path):
