@@ -160,6 +160,21 @@ def test_prune_pipeline_ships_80_percent_zeros_in_int8(tmp_path):
     assert accuracy >= r["verifications"][0]["reference_accuracy"] - 0.005
 
 
+def test_channel_pipeline_shrinks_macs_and_keeps_accuracy(tmp_path):
+    run(PIPELINES / "digits-cnn-channels-int8.yaml", tmp_path)
+    r = report(tmp_path, "digits-cnn-channels-int8")
+    assert r["passed"] and [s["kind"] for s in r["stages"]] == ["prune", "train", "quantize", "export", "verify"]
+    assert_matches_separate_verify(r, FIXTURES / "models/keras3/cnn.h5", tmp_path)
+    # Half the filters of each hidden conv gone: conv_1 8 of 16, conv_2 16 of 32 (digits CNN).
+    model = onnx.load(r["final"]["path"])
+    kernels = [onnx.numpy_helper.to_array(i) for i in model.graph.initializer if i.data_type == onnx.TensorProto.INT8 and len(i.dims) == 4]
+    assert sorted(k.shape[0] for k in kernels) == [8, 16]
+    assert r["final"]["macs"] < 0.3 * r["original"]["macs"]
+    x, y = load_test_data()
+    accuracy = float(np.mean(np.argmax(run_ort(r["final"]["path"], x), axis=1) == y))
+    assert accuracy >= r["verifications"][0]["reference_accuracy"] - 0.01
+
+
 BAD = {
     "unknown top-level key": ("model_path: x", "model_path", "unknown key 'model_path'"),
     "unknown stage option": ("  - quantize: { methd: entropy }", "methd", "Unknown option '--methd'"),
@@ -222,7 +237,7 @@ matrix:
 
 def test_example_batch_shards_cover_every_entry_once():
     everything = run_modelpress("batch", PIPELINES / "batch.yaml", "--list").stdout.split()
-    assert len(everything) == 6 == len(set(everything))
+    assert len(everything) == 7 == len(set(everything))
     shards = [run_modelpress("batch", PIPELINES / "batch.yaml", "--shard", f"{k}/3", "--list").stdout.split() for k in (1, 2, 3)]
     assert sorted(sum(shards, [])) == sorted(everything)
 
