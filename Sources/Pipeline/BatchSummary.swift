@@ -54,9 +54,7 @@ public struct BatchSummary: Encodable, Sendable {
 
     /// JSON, keys sorted.
     public func json() throws -> Data {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        return try encoder.encode(self)
+        try ReportJSON.encode(self)
     }
 
     /// A Markdown table of the entries and a one-line total.

@@ -132,8 +132,9 @@ extension PipelineReport {
         let finalPath = outcomes.last(where: { $0.invocation.artifact != nil && $0.record.exitCode <= 1 }).flatMap { $0.invocation.artifact.map { "\(runDirectory)/\($0)" } }
         let finalGraph = finalPath.flatMap { try? ModelLoader.load($0) }
         let originalGraph = try ModelLoader.load(spec.model)
-        let originalBytes = Dictionary(originalGraph.statistics().map { ($0.layer, $0.bytes) }, uniquingKeysWith: +)
-        let layers = (finalGraph?.statistics() ?? []).filter { $0.parameters > 0 }.map {
+        let originalStats = originalGraph.statistics(), finalStats = finalGraph?.statistics()
+        let originalBytes = Dictionary(originalStats.map { ($0.layer, $0.bytes) }, uniquingKeysWith: +)
+        let layers = (finalStats ?? []).filter { $0.parameters > 0 }.map {
             LayerSummary(layer: $0.layer, op: $0.op, parameters: $0.parameters,
                          nonzeros: $0.parameters - Int((Double($0.parameters) * $0.sparsity).rounded()),
                          sparsity: $0.sparsity, bits: $0.bits, bytes: $0.bytes, macs: $0.macs, originalBytes: originalBytes[$0.layer])
@@ -147,14 +148,14 @@ extension PipelineReport {
         return PipelineReport(
             schemaVersion: currentSchemaVersion, pipeline: spec.name, file: spec.file, producer: "modelpress \(version)",
             passed: passed, status: !complete ? "error" : (passed ? "passed" : "gate_failed"),
-            original: try summary(spec.model, graph: originalGraph),
-            finalModel: try finalPath.map { try summary($0, graph: finalGraph) },
+            original: try summary(spec.model, statistics: originalStats),
+            finalModel: try finalPath.map { try summary($0, statistics: finalStats) },
             stages: stageSummaries, gates: gates, verifications: verifications, layers: layers)
     }
 
-    private static func summary(_ path: String, graph: Graph?) throws -> ModelSummary {
+    /// The file's digest and sizes, and totals of its per-node `statistics` (nil: unreadable model).
+    private static func summary(_ path: String, statistics stats: [NodeStatistics]?) throws -> ModelSummary {
         guard let bytes = FileManager.default.contents(atPath: path) else { throw ModelPressError.fileNotFound(path: path) }
-        let stats = graph?.statistics()
         let parameters = stats?.reduce(0) { $0 + $1.parameters }
         let zeros = stats?.reduce(0) { $0 + Int((Double($1.parameters) * $1.sparsity).rounded()) }
         return ModelSummary(path: path, sha256: FileDigest.sha256(of: bytes), fileBytes: bytes.count, gzipBytes: try Gzip.compressedSize(bytes),

@@ -5,9 +5,7 @@ import TensorCore
 /// Writes a run's `report.json`, `report.md`, `junit.xml` and `charts/*.svg`, each atomically.
 enum PipelineReportWriter {
     static func write(_ report: PipelineReport, to runDirectory: String) throws {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        try AtomicFile.write(try encoder.encode(report), to: "\(runDirectory)/report.json")
+        try AtomicFile.write(try ReportJSON.encode(report), to: "\(runDirectory)/report.json")
         try FileManager.default.createDirectory(atPath: "\(runDirectory)/charts", withIntermediateDirectories: true)
         var charts: [(file: String, caption: String)] = []
         for (name, caption, chart) in self.charts(report) {
@@ -104,26 +102,22 @@ enum PipelineReportWriter {
 
     /// JUnit XML: a test case per stage (error when it did not finish) and per gate (failure when it did not hold).
     static func junit(_ report: PipelineReport) -> String {
-        func attr(_ s: String) -> String {
-            s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
-                .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
-        }
         let suite = "modelpress pipeline \(report.pipeline)"
         var cases: [String] = []
         for s in report.stages {
             let body = s.exitCode > 1 ? "<error message=\"stage \(s.index) (\(s.kind)) exited with \(s.exitCode)\"/>" : ""
-            cases.append("  <testcase classname=\"\(attr(suite))\" name=\"stage \(s.index) \(s.kind)\" time=\"\(String(format: "%.3f", s.seconds))\">\(body)</testcase>")
+            cases.append("  <testcase classname=\"\(escapeXML(suite))\" name=\"stage \(s.index) \(s.kind)\" time=\"\(String(format: "%.3f", s.seconds))\">\(body)</testcase>")
         }
         for g in report.gates {
-            let body = g.passed ? "" : "<failure message=\"\(attr(g.message))\"/>"
-            cases.append("  <testcase classname=\"\(attr(suite))\" name=\"stage \(g.stage) gate \(attr(g.name))\">\(body)</testcase>")
+            let body = g.passed ? "" : "<failure message=\"\(escapeXML(g.message))\"/>"
+            cases.append("  <testcase classname=\"\(escapeXML(suite))\" name=\"stage \(g.stage) gate \(escapeXML(g.name))\">\(body)</testcase>")
         }
         let failures = report.gates.filter { !$0.passed }.count
         let errors = report.stages.filter { $0.exitCode > 1 }.count
         return """
             <?xml version="1.0" encoding="UTF-8"?>
             <testsuites>
-            <testsuite name="\(attr(suite))" tests="\(cases.count)" failures="\(failures)" errors="\(errors)">
+            <testsuite name="\(escapeXML(suite))" tests="\(cases.count)" failures="\(failures)" errors="\(errors)">
             \(cases.joined(separator: "\n"))
             </testsuite>
             </testsuites>

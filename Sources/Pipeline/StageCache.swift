@@ -49,9 +49,7 @@ public struct StageCache {
 
     /// Writes the stage's record (atomically, after its outputs).
     public func store(_ record: StageRecord, for invocation: StageInvocation) throws {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try AtomicFile.write(try encoder.encode(record), to: recordPath(invocation))
+        try AtomicFile.write(try ReportJSON.encode(record), to: recordPath(invocation))
     }
 
     private func recordPath(_ invocation: StageInvocation) -> String {

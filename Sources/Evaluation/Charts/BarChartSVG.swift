@@ -64,5 +64,5 @@ public struct BarChartSVG: Sendable {
 
     private func fmt(_ value: Double) -> String { String(format: "%.1f", value) }
 
-    private func escape(_ text: String) -> String { LineChartSVG.escape(text) }
+    private func escape(_ text: String) -> String { escapeXML(text) }
 }

@@ -145,19 +145,6 @@ public struct LineChartSVG: Sendable {
         return t == "-0" ? "0" : t
     }
 
-    /// `text` with XML's special characters escaped.
-    public static func escape(_ text: String) -> String {
-        var out = ""
-        for c in text {
-            switch c {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            case "'": out += "&apos;"
-            default: out.append(c)
-            }
-        }
-        return out
-    }
+    /// `text` with XML's special characters escaped (`escapeXML`).
+    public static func escape(_ text: String) -> String { escapeXML(text) }
 }
