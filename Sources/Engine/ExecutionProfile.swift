@@ -28,6 +28,6 @@ extension Op {
     var profileKey: String {
         guard case .conv2D(let a) = self else { return name }
         if a.group > 1 { return "Conv depthwise/grouped" }
-        return a.kernel == [1, 1] && a.strides == [1, 1] ? "Conv 1×1" : "Conv \(a.kernel[0])×\(a.kernel[1])"
+        return a.kernel == .one && a.strides == .one ? "Conv 1×1" : "Conv \(a.kernel.height)×\(a.kernel.width)"
     }
 }

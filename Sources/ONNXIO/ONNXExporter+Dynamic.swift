@@ -24,14 +24,8 @@ extension ONNXGraphBuilder {
         var dynamic: [Int] = []
         var consumed = Set<String>()
         for (i, node) in original.nodes.enumerated() {
-            let channelAxis: Int
-            switch node.op {
-            case .linear: channelAxis = 1
-            case .conv2D: channelAxis = 0
-            default: continue
-            }
-            guard node.inputs.count >= 2, let q = original.quantization[node.inputs[1]], q.type == .int8,
-                  q.zeroPoints.allSatisfy({ $0 == 0 }), q.axis == nil || q.axis == channelAxis,
+            guard let operands = node.computeOperands, let q = original.quantization[operands.weight], q.type == .int8,
+                  q.zeroPoints.allSatisfy({ $0 == 0 }), q.axis == nil || q.axis == operands.channelAxis,
                   original.initializers[node.inputs[0]] == nil else { continue }
             dynamic.append(i)
             consumed.insert(node.inputs[1])
@@ -71,7 +65,7 @@ extension ONNXGraphBuilder {
         let (xq, xs, xzp) = appendDynamicQuantize(node.inputs[0], base: base)
         let accumulator = fresh(base + "/acc")
         add("MatMulInteger", name: accumulator, inputs: [xq, weights, xzp], output: accumulator, shape: nil)
-        let bias = node.inputs.count > 2 && !node.inputs[2].isEmpty ? node.inputs[2] : nil
+        let bias = node.bias
         appendRescale(node, accumulator: accumulator, inputScale: xs, weightScale: weightScale, bias: bias, shape: shape, doc: doc)
     }
 
@@ -93,15 +87,14 @@ extension ONNXGraphBuilder {
         let (xq, xs, xzp) = appendDynamicQuantize(node.inputs[0], base: base)
         let accumulator = fresh(base + "/acc")
         add("ConvInteger", name: accumulator, inputs: [xq, weights, xzp], output: accumulator,
-            attributes: [.ints("dilations", a.dilations), .int("group", a.group), .ints("kernel_shape", a.kernel),
-                         .ints("pads", a.pads), .ints("strides", a.strides)],
+            attributes: a.onnxAttributes,
             shape: nil)
         var bias: String?
-        if node.inputs.count > 2, !node.inputs[2].isEmpty {
-            guard let b = original.initializers[node.inputs[2]], original.quantization[node.inputs[2]] == nil else {
+        if let biasName = node.bias {
+            guard let b = original.initializers[biasName], original.quantization[biasName] == nil else {
                 throw ModelPressError.internalError("dynamic form: Conv '\(node.name)' has a bias that is not a float initializer")
             }
-            bias = constant(node.inputs[2] + "/chw", try Tensor(shape: [b.count, 1, 1], storage: b.storage))
+            bias = constant(biasName + "/chw", try Tensor(shape: [b.count, 1, 1], storage: b.storage))
         }
         appendRescale(node, accumulator: accumulator, inputScale: xs, weightScale: weightScale, bias: bias, shape: shape, doc: doc)
     }

@@ -55,26 +55,23 @@ extension ONNXGraphBuilder {
 
     /// QLinearConv for an eligible Conv / Dense; false when the node is not eligible.
     private mutating func lowerIntegerCompute(_ node: Node, _ g: Graph, _ state: inout QOperatorState) throws -> Bool {
-        let isConv: Bool
-        switch node.op {
-        case .conv2D: isConv = true
-        case .linear: isConv = false
-        default: return false
-        }
-        guard node.inputs.count >= 2, let xInteger = state.integer[node.inputs[0]], let xq = g.quantization[node.inputs[0]], xq.axis == nil,
+        guard node.computeOperands != nil else { return false }
+        var isConv = false
+        if case .conv2D = node.op { isConv = true }
+        guard let xInteger = state.integer[node.inputs[0]], let xq = g.quantization[node.inputs[0]], xq.axis == nil,
               let yq = g.quantization[node.output], yq.axis == nil, yq.type != .int32,
               let w = g.initializers[node.inputs[1]], let wq = g.quantization[node.inputs[1]], wq.type == .int8,
               !g.outputs.contains(where: { $0.name == node.output }) else { return false }
         var biasName: String?
-        if node.inputs.count > 2, !node.inputs[2].isEmpty {
-            guard let b = g.initializers[node.inputs[2]], let bq = g.quantization[node.inputs[2]], bq.type == .int32,
+        if let bias = node.bias {
+            guard let b = g.initializers[bias], let bq = g.quantization[bias], bq.type == .int32,
                   bq.zeroPoints.allSatisfy({ $0 == 0 }) else { return false }
             for (c, s) in bq.scales.enumerated() {
                 let expected = xq.scales[0] * wq.scales[wq.scales.count == 1 ? 0 : c]
                 guard abs(s - expected) <= 1e-6 * expected else { return false }
             }
             let values = b.storage.enumerated().map { c, v in bq.quantize(v, channel: bq.scales.count == 1 ? 0 : c) }
-            let name = fresh(node.inputs[2] + "/q")
+            let name = fresh(bias + "/q")
             appendInitializer(ONNXTensor.quantized(name, values, shape: [b.count], type: .int32))
             biasName = name
         }
@@ -107,8 +104,7 @@ extension ONNXGraphBuilder {
         let attributes: [Onnx_AttributeProto]
         var convInput = xInteger
         if case .conv2D(let a) = node.op {
-            attributes = [.ints("dilations", a.dilations), .int("group", a.group), .ints("kernel_shape", a.kernel),
-                          .ints("pads", a.pads), .ints("strides", a.strides)]
+            attributes = a.onnxAttributes
         } else {
             attributes = [.ints("kernel_shape", [1, 1])]
             convInput = fresh(node.name + "/nchw")
@@ -162,12 +158,10 @@ extension ONNXGraphBuilder {
         return (scale, zero)
     }
 
-    /// Ops that run on integers unchanged in the QOperator form (standard ops accepting uint8/int8).
+    /// Ops that run on integers unchanged in the QOperator form: transparent to quantization,
+    /// and their ONNX op accepts uint8/int8.
     private func isMovingOp(_ op: Op) -> Bool {
-        switch op {
-        case .maxPool2D, .flatten, .reshape, .transpose, .identity: return true
-        default: return false
-        }
+        op.definition.quantizationRole == .transparent && op.onnx.lowersOnIntegers
     }
 }
 

@@ -22,7 +22,7 @@ struct ONNXGraphBuilder {
         self.opset = opset
         self.graph = graph
         var names = Set(graph.shapes.keys)
-        for node in graph.nodes { names.insert(node.name); names.insert(node.output) }
+        for node in graph.nodes { names.insert(node.name); names.formUnion(node.outputs) }
         taken = names
         outputNames = Set(graph.outputs.map(\.name))
     }
@@ -41,13 +41,20 @@ struct ONNXGraphBuilder {
     mutating func add(_ opType: String, name: String, inputs: [String], output: String,
                       attributes: [Onnx_AttributeProto] = [], shape: [Int]?, elemType: Int32 = ONNXDataType.float,
                       docString: String = "") {
+        add(opType, name: name, inputs: inputs, outputs: [output], attributes: attributes, shapes: [shape], elemType: elemType, docString: docString)
+    }
+
+    /// Appends a node with several outputs (`shapes` aligned with `outputs`); see the single-output form.
+    mutating func add(_ opType: String, name: String, inputs: [String], outputs: [String],
+                      attributes: [Onnx_AttributeProto] = [], shapes: [[Int]?], elemType: Int32 = ONNXDataType.float,
+                      docString: String = "") {
         var node = Onnx_NodeProto()
         node.opType = opType
         node.name = name
         var ins = inputs
         while ins.last == "" { ins.removeLast() }
         node.input = ins
-        node.output = [output]
+        node.output = outputs
         node.attribute = attributes
         node.docString = docString
         for input in ins where !input.isEmpty && !emitted.contains(input) {
@@ -57,8 +64,8 @@ struct ONNXGraphBuilder {
             }
         }
         nodes.append(node)
-        if let shape, !outputNames.contains(output) {
-            valueInfo.append(Self.valueInfo(output, shape: shape, elemType: elemType))
+        for (output, shape) in zip(outputs, shapes) {
+            if let shape, !outputNames.contains(output) { valueInfo.append(Self.valueInfo(output, shape: shape, elemType: elemType)) }
         }
     }
 

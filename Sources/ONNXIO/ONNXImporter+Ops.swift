@@ -13,15 +13,25 @@ extension ONNXImportContext {
         node.docString.hasPrefix("layer: ") ? String(node.docString.dropFirst(7)) : nil
     }
 
-    /// Appends the IR node for ONNX node `index` with output `output` (default: its first).
+    /// Appends the IR node for ONNX node `index` with output `output` (default: its first);
+    /// empty names among `inputs` (absent optional ONNX inputs) are left out.
     mutating func emit(_ node: Onnx_NodeProto, _ index: Int, _ op: Op, _ inputs: [String], output: String? = nil) throws {
-        for name in inputs where !name.isEmpty && graph.shapes[name] == nil && constants[name] == nil {
+        guard let out = output ?? node.output.first else { throw fail(node, "has no output") }
+        try emit(node, index, op, inputs, outputs: [out])
+    }
+
+    /// Appends the IR node for ONNX node `index` writing `outputs`.
+    mutating func emit(_ node: Onnx_NodeProto, _ index: Int, _ op: Op, _ inputs: [String], outputs: [String]) throws {
+        let inputs = inputs.filter { !$0.isEmpty }
+        for name in inputs where graph.shapes[name] == nil && constants[name] == nil {
             throw fail(node, "reads '\(name)', which no earlier node, initializer or graph input defines")
         }
         try materialize(inputs)
-        guard let out = output ?? node.output.first, !out.isEmpty else { throw fail(node, "has no output") }
-        guard graph.shapes[out] == nil, constants[out] == nil else { throw fail(node, "writes '\(out)', which is already defined") }
-        try graph.append(Node(name: nodeName(node, index), op: op, inputs: inputs, output: out, layer: layer(node)))
+        for out in outputs {
+            guard !out.isEmpty else { throw fail(node, "has no output") }
+            guard graph.shapes[out] == nil, constants[out] == nil else { throw fail(node, "writes '\(out)', which is already defined") }
+        }
+        try graph.append(Node(name: nodeName(node, index), op: op, inputs: inputs, outputs: outputs, layer: layer(node)))
     }
 
     /// Converts one ONNX node (not part of a fused pattern).
@@ -29,7 +39,7 @@ extension ONNXImportContext {
         guard node.domain.isEmpty || node.domain == "ai.onnx" else { throw unsupported(node) }
         // Dynamic quantization has no IR form: refuse it with its own hint before the output check.
         if node.opType == "DynamicQuantizeLinear" { throw unsupported(node) }
-        guard node.output.count == 1 || ["BatchNormalization", "Dropout", "MaxPool"].contains(node.opType) else {
+        guard node.output.count == 1 || ["BatchNormalization", "Dropout", "MaxPool", "Split", "LayerNormalization"].contains(node.opType) else {
             throw fail(node, "has \(node.output.count) outputs; ModelPress imports single-output nodes")
         }
         guard node.opType == "Constant" || !(node.input.first ?? "").isEmpty else { throw fail(node, "has no input") }
@@ -90,6 +100,8 @@ extension ONNXImportContext {
         case "Pad": try importPad(node, i)
         case "Slice": try importSlice(node, i)
         case "Resize", "Upsample": try importResize(node, i)
+        case "Split": try importSplit(node, i)
+        case "LayerNormalization": try importLayerNormalization(node, i)
         default: throw unsupported(node)
         }
     }
@@ -124,44 +136,4 @@ extension ONNXImportContext {
         }
     }
 
-    /// Add/Sub/Mul/Div (binary) and Max/Min/Sum/Mean (variadic); constant operands become initializers.
-    mutating func importElementwise(_ node: Onnx_NodeProto, _ i: Int) throws {
-        let kind: ElementwiseOp
-        switch node.opType {
-        case "Add", "Sum": kind = .add
-        case "Sub": kind = .subtract
-        case "Mul": kind = .multiply
-        case "Div": kind = .divide
-        case "Max": kind = .maximum
-        case "Min": kind = .minimum
-        default: kind = .mean
-        }
-        guard !node.input.isEmpty, node.input.contains(where: { constants[$0] == nil }) else {
-            throw fail(node, "computes on constants only; fold constants first (e.g. onnxsim)")
-        }
-        try emit(node, i, .elementwise(kind), node.input)
-    }
-
-    /// PRelu: the slope loses a leading 1 so that it has no batch axis.
-    mutating func importPRelu(_ node: Onnx_NodeProto, _ i: Int) throws {
-        let x = try shape(node.input[0], node)
-        var slope = try constantInput(node, 1, what: "slope")
-        if slope.shape.count == x.count {
-            guard slope.shape.first == 1 else { throw fail(node, "slope \(slope.shape) varies along the batch axis") }
-            slope.tensor = try slope.tensor.reshaped(Array(slope.shape.dropFirst()))
-        }
-        let name = node.input[1]
-        if graph.initializers[name] == nil { try graph.addInitializer(name, slope.tensor) }
-        try emit(node, i, .prelu, [node.input[0], name])
-    }
-
-    /// Softmax over one axis (opset 13 meaning; older opsets only when the axis is the last).
-    mutating func importSoftmax(_ node: Onnx_NodeProto, _ i: Int) throws {
-        let rank = try shape(node.input[0], node).count
-        var axis = node.int("axis", default: opset >= 13 ? -1 : 1)
-        if axis < 0 { axis += rank }
-        guard axis >= 1, axis < rank else { throw fail(node, "axis \(axis) is the batch axis or out of range") }
-        guard opset >= 13 || axis == rank - 1 else { throw fail(node, "before opset 13 Softmax flattens axes \(axis)…; only the last axis is supported") }
-        try emit(node, i, .softmax(axis: axis), [node.input[0]])
-    }
 }

@@ -31,7 +31,7 @@ public struct ChannelsFirstInput: GraphPass {
             g.inputs[k].shape = nchw
             g.shapes[input.name] = nchw
             let reader = readers.map { g.nodes[$0 + 1] }.first { node in
-                if case .transpose([0, 3, 1, 2]) = node.op { return false }
+                if case .transpose(let t) = node.op, t.perm == [0, 3, 1, 2] { return false }
                 return true
             } ?? firstReader
             inserted.append((input.name, back, reader))

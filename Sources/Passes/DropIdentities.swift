@@ -29,14 +29,14 @@ public struct DropIdentities: GraphPass {
                     removed.insert(i)
                     report.changed.append("dropped Reshape '\(node.name)': it keeps the shape")
                 }
-            case .transpose(let perm) where keepsDataOrder(perm, g.shapes[node.inputs[0]] ?? []) && feedsReshapesOnly(g, node):
+            case .transpose(let t) where keepsDataOrder(t.perm, g.shapes[node.inputs[0]] ?? []) && feedsReshapesOnly(g, node):
                 g.replaceReads(of: node.output, with: node.inputs[0])
                 removed.insert(i)
                 report.changed.append("dropped Transpose '\(node.name)': it moves only size-1 axes before a reshape")
-            case .transpose(let perm):
+            case .transpose(let t):
                 guard let p = g.producer(of: node.inputs[0]), !removed.contains(p),
                       case .transpose(let first) = g.nodes[p].op,
-                      perm.map({ first[$0] }) == Array(0..<perm.count) else { continue }
+                      t.perm.map({ first.perm[$0] }) == Array(0..<t.perm.count) else { continue }
                 guard !g.isOutput(node.output) else {
                     report.skipped.append(.init(node: node.name, reason: "it undoes '\(g.nodes[p].name)' but its output is a graph output"))
                     continue
@@ -47,7 +47,9 @@ public struct DropIdentities: GraphPass {
                 let firstOutput = g.nodes[p].output
                 let stillRead = g.nodes.indices.contains { !removed.contains($0) && g.nodes[$0].inputs.contains(firstOutput) }
                 if !stillRead, !g.isOutput(firstOutput) { removed.insert(p) }
-            default:
+            case .reshape, .conv2D, .linear, .batchNormalization, .activation, .prelu, .softmax, .maxPool2D, .averagePool2D,
+                 .globalAveragePool, .globalMaxPool, .flatten, .elementwise, .concat, .pad, .slice, .upsampleNearest, .split,
+                 .layerNormalization:
                 continue
             }
         }
@@ -66,11 +68,15 @@ public struct DropIdentities: GraphPass {
     private func feedsReshapesOnly(_ g: Graph, _ node: Node) -> Bool {
         let readers = g.readers(of: node.output)
         return !readers.isEmpty && !g.isOutput(node.output) && readers.allSatisfy { r in
-            switch g.nodes[r].op {
-            case .flatten, .reshape: return g.nodes[r].inputs == [node.output]
-            default: return false
-            }
+            isReshape(g.nodes[r].op) && g.nodes[r].inputs == [node.output]
         }
+    }
+
+    /// Flatten or Reshape: ops that read only the row-major order of their input.
+    private func isReshape(_ op: Op) -> Bool {
+        if case .flatten = op { return true }
+        if case .reshape = op { return true }
+        return false
     }
 
     /// Makes readers of `node`'s output read `source`; when the output is a graph output the

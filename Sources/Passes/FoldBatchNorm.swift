@@ -18,12 +18,12 @@ public struct FoldBatchNorm: GraphPass {
         var removed = Set<Int>()
         for i in g.nodes.indices {
             let bn = g.nodes[i]
-            guard case .batchNormalization(let epsilon) = bn.op else { continue }
+            guard case .batchNormalization(let batchNorm) = bn.op else { continue }
             switch foldTarget(g, bn) {
             case .failure(let reason):
                 report.skipped.append(.init(node: bn.name, reason: reason.description))
             case .success(let p):
-                try fold(&g, bn: bn, into: p, epsilon: epsilon)
+                try fold(&g, bn: bn, into: p, epsilon: batchNorm.epsilon)
                 removed.insert(i)
                 report.changed.append("folded BatchNormalization '\(bn.name)' into \(g.nodes[p].op.name) '\(g.nodes[p].name)'")
             }
@@ -37,11 +37,10 @@ public struct FoldBatchNorm: GraphPass {
     private func foldTarget(_ g: Graph, _ bn: Node) -> Result<Int, FoldRefusal> {
         guard let p = g.producer(of: bn.inputs[0]) else { return .failure("its input is a graph input") }
         let producer = g.nodes[p]
-        switch producer.op {
-        case .conv2D: break
-        case .linear:
+        if case .linear = producer.op {
             guard g.shapes[producer.output]?.count == 2 else { return .failure("'\(producer.name)' output is not N×M") }
-        default:
+        } else if case .conv2D = producer.op {
+        } else {
             return .failure("its input comes from \(producer.op.name) '\(producer.name)', not Conv/Linear")
         }
         guard g.readCount(of: producer.output) == 1, !g.isOutput(producer.output) else {
@@ -51,8 +50,8 @@ public struct FoldBatchNorm: GraphPass {
         guard g.initializers[weights] != nil, g.readCount(of: weights) == 1 else {
             return .failure("'\(producer.name)' weights are not a constant of its own")
         }
-        if producer.inputs.count > 2, !producer.inputs[2].isEmpty {
-            guard g.initializers[producer.inputs[2]] != nil, g.readCount(of: producer.inputs[2]) == 1 else {
+        if let bias = producer.bias {
+            guard g.initializers[bias] != nil, g.readCount(of: bias) == 1 else {
                 return .failure("'\(producer.name)' bias is not a constant of its own")
             }
         }
@@ -75,16 +74,15 @@ public struct FoldBatchNorm: GraphPass {
             for r in 0..<(w.count / max(1, channels)) { for c in 0..<channels { w.storage[r * channels + c] *= a[c] } }
         }
         g.initializers[producer.inputs[1]] = w
-        let hasBias = producer.inputs.count > 2 && !producer.inputs[2].isEmpty
-        let oldBias = hasBias ? g.initializers[producer.inputs[2]]?.storage : nil
+        let oldBias = producer.bias.flatMap { g.initializers[$0]?.storage }
         var bias = [Float](repeating: 0, count: channels)
         for c in 0..<channels {
             let b0: Float = oldBias?[c] ?? 0
             bias[c] = (b0 - mean[c]) * a[c] + beta[c]
         }
         let biasTensor = try Tensor(shape: [channels], storage: bias)
-        if hasBias {
-            g.initializers[producer.inputs[2]] = biasTensor
+        if let existing = producer.bias {
+            g.initializers[existing] = biasTensor
         } else {
             let biasName = g.uniqueName(producer.name + "/bias")
             try g.addInitializer(biasName, biasTensor)

@@ -18,7 +18,7 @@ public struct FoldChannelsLastFlatten: GraphPass {
         var removed = Set<Int>()
         for t in g.nodes.indices {
             let transpose = g.nodes[t]
-            guard case .transpose(let perm) = transpose.op, perm == [0, 2, 3, 1],
+            guard case .transpose(let op) = transpose.op, op.perm == [0, 2, 3, 1],
                   let x = g.shapes[transpose.inputs[0]], x.count == 4 else { continue }
             let readers = g.readers(of: transpose.output)
             guard readers.count == 1, !g.isOutput(transpose.output), let f = readers.first, isFlatten(g.nodes[f].op, g) else { continue }
@@ -51,11 +51,9 @@ public struct FoldChannelsLastFlatten: GraphPass {
     }
 
     private func isFlatten(_ op: Op, _ g: Graph) -> Bool {
-        switch op {
-        case .flatten: return true
-        case .reshape(let shape): return shape.count == 1
-        default: return false
-        }
+        if case .flatten = op { return true }
+        if case .reshape(let r) = op { return r.shape.count == 1 }
+        return false
     }
 
     /// Why the Linear readers of the flattened value cannot absorb the permutation, or nil.

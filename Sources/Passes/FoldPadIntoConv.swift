@@ -17,7 +17,8 @@ public struct FoldPadIntoConv: GraphPass {
         var report = PassReport(pass: name)
         var removed = Set<Int>()
         for i in g.nodes.indices {
-            guard case .pad(let pads) = g.nodes[i].op, pads.count == 8 else { continue }
+            guard case .pad(let padding) = g.nodes[i].op, padding.pads.count == 8 else { continue }
+            let pads = padding.pads
             let pad = g.nodes[i]
             let readers = g.readers(of: pad.output)
             guard pads[0] == 0, pads[1] == 0, pads[4] == 0, pads[5] == 0 else {
@@ -30,8 +31,8 @@ public struct FoldPadIntoConv: GraphPass {
                 continue
             }
             // Pad order [n, c, top, left, n, c, bottom, right]; conv pads [top, left, bottom, right].
-            attributes.pads = [attributes.pads[0] + pads[2], attributes.pads[1] + pads[3],
-                               attributes.pads[2] + pads[6], attributes.pads[3] + pads[7]]
+            attributes.pads = Padding2D(top: attributes.pads.top + pads[2], left: attributes.pads.left + pads[3],
+                                        bottom: attributes.pads.bottom + pads[6], right: attributes.pads.right + pads[7])
             let conv = readers[0]
             g.nodes[conv].op = .conv2D(attributes)
             g.nodes[conv].inputs[0] = pad.inputs[0]

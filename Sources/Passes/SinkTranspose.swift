@@ -12,12 +12,12 @@ struct SinkTranspose {
         var family: Set<String> = [start]
         var work = [start]
         while let name = work.popLast() {
-            guard let t = g.nodes.firstIndex(where: { $0.name == name }), case .transpose(let perm) = g.nodes[t].op,
+            guard let t = g.nodes.firstIndex(where: { $0.name == name }), case .transpose(let transposeOp) = g.nodes[t].op,
                   !g.isOutput(g.nodes[t].output) else { continue }
             let transpose = g.nodes[t]
             for readerName in g.readers(of: transpose.output).map({ g.nodes[$0].name }) {
                 guard let r = g.nodes.firstIndex(where: { $0.name == readerName }),
-                      let moved = try commute(&g, g.nodes[r], through: transpose, perm: perm) else { continue }
+                      let moved = try commute(&g, g.nodes[r], through: transpose, perm: transposeOp.perm) else { continue }
                 g.nodes[r] = moved.node
                 g.nodes.insert(moved.transpose, at: r + 1)
                 family.insert(moved.transpose.name)
@@ -39,8 +39,8 @@ struct SinkTranspose {
         switch reader.op {
         case .activation, .identity:
             break
-        case .softmax(let axis):
-            node.op = .softmax(axis: perm[axis])
+        case .softmax(let softmax):
+            node.op = .softmax(axis: perm[softmax.axis])
         case .prelu:
             guard reader.inputs.count == 2, reader.inputs[0] == t.output, let slope = g.initializers[reader.inputs[1]],
                   let permuted = permuteConstant(slope, perm: perm, rank: perm.count - 1, batch: false) else { return nil }
@@ -51,7 +51,8 @@ struct SinkTranspose {
                       let permuted = permuteConstant(constant, perm: perm, rank: perm.count, batch: true) else { return nil }
                 node.inputs[i] = try store(&g, permuted, like: input)
             }
-        default:
+        case .conv2D, .linear, .batchNormalization, .maxPool2D, .averagePool2D, .globalAveragePool, .globalMaxPool, .flatten,
+             .reshape, .transpose, .concat, .pad, .slice, .upsampleNearest, .split, .layerNormalization:
             return nil
         }
         node.inputs = node.inputs.map { $0 == t.output ? t.inputs[0] : $0 }

@@ -68,35 +68,35 @@ public struct ChannelGroups: Sendable {
     /// Analyses `graph` (float, after the export passes).
     public init(_ graph: Graph) {
         var readCount: [String: Int] = [:]
-        for node in graph.nodes { for v in node.inputs where !v.isEmpty { readCount[v, default: 0] += 1 } }
+        for node in graph.nodes { for v in node.inputs { readCount[v, default: 0] += 1 } }
         func ownConstant(_ name: String) -> Bool { graph.initializers[name] != nil && readCount[name] == 1 }
 
         var sources: [ChannelSource] = []
         var unprunable: [(node: String, layer: String, reason: String)] = []
         var sourceAt: [Int: Int] = [:]
         for (i, node) in graph.nodes.enumerated() {
-            let isConv: Bool
-            switch node.op {
-            case .linear: isConv = false
-            case .conv2D(let a):
-                guard a.group == 1 else {
-                    unprunable.append((node.name, node.layer, "grouped/depthwise conv (group \(a.group)): its channels follow its input's"))
-                    continue
-                }
-                isConv = true
-            default: continue
+            let rule = node.op.definition.channelRule(inputs: node.inputs.map { graph.shapes[$0] ?? [] })
+            let produces: Int, outputAxis: Int
+            switch rule {
+            case .filters(_, let p, _, let o):
+                (produces, outputAxis) = (p, o)
+            case .grouped(let groups):
+                unprunable.append((node.name, node.layer, "grouped/depthwise conv (group \(groups)): its channels follow its input's"))
+                continue
+            case .passThrough, .flattens, .permutes, .concatenates, .ties, .refuses:
+                continue
             }
             let weight = node.inputs.count >= 2 ? node.inputs[1] : ""
-            let bias = node.inputs.count >= 3 && !node.inputs[2].isEmpty ? node.inputs[2] : nil
+            let bias = node.bias
             guard ownConstant(weight), bias.map(ownConstant) ?? true, let w = graph.initializers[weight],
-                  w.rank == (isConv ? 4 : 2), let out = graph.shapes[node.output] else {
+                  produces < w.rank, let out = graph.shapes[node.output] else {
                 unprunable.append((node.name, node.layer, "weight or bias is not a constant of its own"))
                 continue
             }
             sourceAt[i] = sources.count
-            sources.append(ChannelSource(index: i, node: node.name, layer: node.layer, op: isConv ? "Conv" : "Linear",
-                                         weight: weight, bias: bias, weightAxis: isConv ? 0 : 1,
-                                         outputAxis: isConv ? 1 : out.count - 1, channels: w.shape[isConv ? 0 : 1]))
+            sources.append(ChannelSource(index: i, node: node.name, layer: node.layer, op: node.op.name,
+                                         weight: weight, bias: bias, weightAxis: produces,
+                                         outputAxis: outputAxis < 0 ? out.count + outputAxis : outputAxis, channels: w.shape[produces]))
         }
 
         var parent = Array(sources.indices)
@@ -123,45 +123,30 @@ public struct ChannelGroups: Sendable {
                 let rank = graph.shapes[first.value]?.count ?? 0
                 let only = tagged.count == 1 && first.slot == 0
                 let what = "\(node.op.name) '\(node.name)'"
-                switch node.op {
-                case .linear:
-                    if only, first.tag.axis == rank - 1, ownConstant(node.inputs[1]) {
+                let shapes = node.inputs.map { graph.shapes[$0] ?? [] }
+                switch node.op.definition.channelRule(inputs: shapes) {
+                case .filters(_, _, let inputAxis, _):
+                    let axis = inputAxis < 0 ? rank + inputAxis : inputAxis
+                    if only, first.tag.axis == axis, ownConstant(node.inputs[1]) {
                         consumed.formUnion(first.tag.ids)
                     } else {
-                        out = fail("\(what) reads them other than as its input features")
+                        out = fail("\(what) reads them other than as its input \(inputAxis == 1 ? "channels" : "features")")
                     }
-                case .conv2D(let a):
+                case .grouped(let groups):
                     guard only, first.tag.axis == 1, ownConstant(node.inputs[1]) else {
                         out = fail("\(what) reads them other than as its input channels"); break
                     }
-                    if a.group == 1 {
-                        consumed.formUnion(first.tag.ids)
-                    } else if let x = graph.shapes[first.value], a.group == x[1], let o = graph.shapes[node.output],
-                              node.inputs.count < 3 || node.inputs[2].isEmpty || ownConstant(node.inputs[2]) {
+                    if let x = graph.shapes[first.value], groups == x[1], let o = graph.shapes[node.output], node.bias.map(ownConstant) ?? true {
                         out = o[1] == x[1] ? first.tag : .derived(first.tag.ids, axis: 1)
                     } else {
-                        out = fail("grouped conv \(what) (group \(a.group)) mixes channels within groups")
+                        out = fail("grouped conv \(what) (group \(groups)) mixes channels within groups")
                     }
-                case .batchNormalization:
-                    out = only && first.tag.axis == 1 && node.inputs.dropFirst().allSatisfy(ownConstantOrShared(graph))
-                        ? first.tag : fail("\(what) reads them other than along axis 1")
-                case .activation, .identity:
-                    out = first.tag
-                case .prelu:
-                    out = only && graph.initializers[node.inputs[1]] != nil ? first.tag : fail("\(what) has a slope that is not a constant")
-                case .softmax(let axis):
-                    out = axis == first.tag.axis ? fail("\(what) normalizes across them") : first.tag
-                case .maxPool2D, .averagePool2D, .globalAveragePool, .globalMaxPool:
-                    out = first.tag.axis == 1 && rank == 4 ? first.tag : fail("\(what) pools along their axis")
-                case .flatten:
+                case .passThrough(let blocked, let perChannel, let reason):
+                    let constants = perChannel.allSatisfy { !$0.mustBeConstant || ($0.input < node.inputs.count && graph.initializers[node.inputs[$0.input]] != nil) }
+                    out = only && !blocked.blocks(first.tag.axis, rank: rank) && constants ? first.tag : fail("\(what) \(reason)")
+                case .flattens:
                     out = rank == 2 ? first.tag : .derived(first.tag.ids, axis: 1)
-                case .reshape(let shape):
-                    if shape.count == 1 {
-                        out = rank == 2 ? first.tag : .derived(first.tag.ids, axis: 1)
-                    } else {
-                        out = fail("\(what) reshapes them to \(shape)")
-                    }
-                case .transpose(let perm):
+                case .permutes(let perm):
                     if let axis = perm.firstIndex(of: first.tag.axis) {
                         switch first.tag {
                         case .space(let id, _): out = .space(id, axis: axis)
@@ -170,20 +155,11 @@ public struct ChannelGroups: Sendable {
                     } else {
                         out = fail("\(what) has an invalid permutation")
                     }
-                case .pad(let pads):
-                    let a = first.tag.axis
-                    out = pads.count == 2 * rank && pads[a] == 0 && pads[a + rank] == 0 ? first.tag : fail("\(what) pads their axis")
-                case .slice(let begin, let end):
-                    let a = first.tag.axis
-                    let full = begin.count == rank && begin[a] == 0 && end[a] == graph.shapes[first.value]?[a]
-                    out = full ? first.tag : fail("\(what) crops their axis")
-                case .upsampleNearest(let scales):
-                    out = scales.count == rank && scales[first.tag.axis] == 1 ? first.tag : fail("\(what) repeats along their axis")
-                case .concat(let axis):
+                case .concatenates(let axis):
                     out = tagged.allSatisfy({ $0.tag.axis == axis })
                         ? .derived(tagged.reduce(into: Set<Int>()) { $0.formUnion($1.tag.ids) }, axis: axis)
                         : fail("\(what) concatenates along another axis")
-                case .elementwise:
+                case .ties:
                     let outRank = graph.shapes[node.output]?.count ?? 0
                     var aligned: Int?
                     var ids: [Int] = []
@@ -215,12 +191,14 @@ public struct ChannelGroups: Sendable {
                         for id in ids.dropFirst() { parent[find(id)] = root }
                         out = .space(root, axis: aligned)
                     }
+                case .refuses(let reason):
+                    out = fail("\(what) \(reason)")
                 }
             }
             if let s = sourceAt[i] {
                 tag[node.output] = .space(s, axis: sources[s].outputAxis)
             } else if let out {
-                tag[node.output] = out
+                for output in node.outputs { tag[output] = out }
             }
         }
         for output in graph.outputs {

@@ -14,7 +14,7 @@ enum ChannelRewrite {
     static func apply(_ graph: Graph, sources: [ChannelSource], keep keepBySource: [Int: [Int]]) throws -> Graph {
         guard !keepBySource.isEmpty else { return graph }
         var readCount: [String: Int] = [:]
-        for node in graph.nodes { for v in node.inputs where !v.isEmpty { readCount[v, default: 0] += 1 } }
+        for node in graph.nodes { for v in node.inputs { readCount[v, default: 0] += 1 } }
         var initializers = graph.initializers
         var taken = Set(graph.shapes.keys)
         let sourceAt = Dictionary(sources.enumerated().map { ($1.index, $0) }, uniquingKeysWith: { a, _ in a })
@@ -44,44 +44,43 @@ enum ChannelRewrite {
             if let first = tagged.first {
                 let shape = graph.shapes[first.value] ?? []
                 let k = first.kept
-                switch node.op {
-                case .linear:
-                    node.inputs[1] = try slice(node.inputs[1], axis: 0, k.keep)
-                case .conv2D(var a):
-                    if a.group == 1 {
-                        node.inputs[1] = try slice(node.inputs[1], axis: 1, k.keep)
-                    } else {
-                        let multiplier = (graph.shapes[node.output]?[1] ?? 0) / max(1, shape[1])
-                        let outKeep = k.keep.flatMap { c in (c * multiplier)..<(c * multiplier + multiplier) }
-                        node.inputs[1] = try slice(node.inputs[1], axis: 0, outKeep)
-                        if node.inputs.count >= 3, !node.inputs[2].isEmpty { node.inputs[2] = try slice(node.inputs[2], axis: 0, outKeep) }
+                switch node.op.definition.channelRule(inputs: node.inputs.map { graph.shapes[$0] ?? [] }) {
+                case .filters(let consumes, _, _, _):
+                    node.inputs[1] = try slice(node.inputs[1], axis: consumes, k.keep)
+                case .grouped:
+                    // Depthwise: each kept input channel keeps its `multiplier` filters, and the
+                    // group count follows the channel count.
+                    let multiplier = (graph.shapes[node.output]?[1] ?? 0) / max(1, shape[1])
+                    let outKeep = k.keep.flatMap { c in (c * multiplier)..<(c * multiplier + multiplier) }
+                    node.inputs[1] = try slice(node.inputs[1], axis: 0, outKeep)
+                    if node.inputs.count > 2 { node.inputs[2] = try slice(node.inputs[2], axis: 0, outKeep) }
+                    if case .conv2D(var a) = node.op {
                         a.group = k.keep.count
                         node.op = .conv2D(a)
-                        out = Kept(axis: 1, keep: outKeep)
                     }
-                case .batchNormalization:
-                    for j in 1..<node.inputs.count { node.inputs[j] = try slice(node.inputs[j], axis: 0, k.keep) }
+                    out = Kept(axis: 1, keep: outKeep)
+                case .passThrough(_, let perChannel, _):
+                    for p in perChannel where p.input < node.inputs.count {
+                        let parameter = graph.shapes[node.inputs[p.input]] ?? []
+                        let idx = p.axis ?? (k.axis - (shape.count - parameter.count))
+                        if idx >= 0, idx < parameter.count, p.axis != nil || parameter[idx] != 1 {
+                            node.inputs[p.input] = try slice(node.inputs[p.input], axis: idx, k.keep)
+                        }
+                    }
+                    // A crop that keeps the channel axis whole ends at its new extent.
+                    if case .slice(var crop) = node.op {
+                        crop.end[k.axis] = k.keep.count
+                        node.op = .slice(crop)
+                    }
                     out = k
-                case .prelu:
-                    let slope = graph.shapes[node.inputs[1]] ?? []
-                    let idx = k.axis - (shape.count - slope.count)
-                    if idx >= 0, slope[idx] != 1 { node.inputs[1] = try slice(node.inputs[1], axis: idx, k.keep) }
-                    out = k
-                case .activation, .identity, .softmax, .maxPool2D, .averagePool2D, .globalAveragePool, .globalMaxPool,
-                     .pad, .upsampleNearest:
-                    out = k
-                case .slice(let begin, var end):
-                    end[k.axis] = k.keep.count
-                    node.op = .slice(begin: begin, end: end)
-                    out = k
-                case .flatten, .reshape:
+                case .flattens:
                     let flat = shape.count == 2 ? k : Kept(axis: 1, keep: ChannelSlicing.flatKeep(dims: Array(shape.dropFirst()), axis: k.axis - 1, k.keep))
                     if case .reshape = node.op { node.op = .reshape([flat.keep.count]) }
                     out = flat
-                case .transpose(let perm):
+                case .permutes(let perm):
                     guard let axis = perm.firstIndex(of: k.axis) else { throw ModelPressError.internalError("channel pruning: bad permutation") }
                     out = Kept(axis: axis, keep: k.keep)
-                case .concat(let axis):
+                case .concatenates(let axis):
                     var offset = 0
                     var keep: [Int] = []
                     for v in node.inputs {
@@ -90,7 +89,7 @@ enum ChannelRewrite {
                         offset += d
                     }
                     out = Kept(axis: axis, keep: keep)
-                case .elementwise:
+                case .ties:
                     let outRank = graph.shapes[node.output]?.count ?? 0
                     let aligned = k.axis + outRank - shape.count
                     for (j, v) in node.inputs.enumerated() where kept[v] == nil && initializers[v] != nil {
@@ -99,6 +98,8 @@ enum ChannelRewrite {
                         if idx >= 0, s[idx] != 1 { node.inputs[j] = try slice(v, axis: idx, k.keep) }
                     }
                     out = Kept(axis: aligned, keep: k.keep)
+                case .refuses(let reason):
+                    throw ModelPressError.internalError("channel pruning reached '\(node.name)', which refuses channels: \(reason)")
                 }
             }
             if let s = sourceAt[i], let keep = keepBySource[s] {
@@ -109,7 +110,7 @@ enum ChannelRewrite {
             } else if sourceAt[i] != nil {
                 out = nil
             }
-            if let out { kept[node.output] = out }
+            if let out { for output in node.outputs { kept[output] = out } }
             nodes[i] = node
         }
 

@@ -23,4 +23,14 @@ public enum Checked {
         let (s, overflow) = a.addingReportingOverflow(b)
         return overflow ? nil : s
     }
+
+    /// The sum of `values`, or `nil` on overflow.
+    public static func sum(_ values: [Int]) -> Int? {
+        var total = 0
+        for v in values {
+            guard let t = add(total, v) else { return nil }
+            total = t
+        }
+        return total
+    }
 }

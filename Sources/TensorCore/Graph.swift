@@ -15,27 +15,49 @@ public struct ValueInfo: Equatable, Sendable {
     }
 }
 
-/// One operation in the graph: reads named values (activations or initializers), writes one.
+/// One operation in the graph: reads named values (activations or initializers), writes one
+/// or more.
 public struct Node: Equatable, Sendable {
     /// Unique node name (derived from the source layer name).
     public var name: String
     /// The operation.
     public var op: Op
-    /// Names of input values in the order `op` documents; `""` marks an absent optional input.
+    /// Names of input values in the order `op.definition.signature` gives; absent optional
+    /// inputs are left out (look them up by role: `input(.bias)`).
     public var inputs: [String]
-    /// Name of the single output value.
-    public var output: String
+    /// Names of the output values, in the op's order (most ops have one).
+    public var outputs: [String]
     /// Name of the source model's layer this node came from.
     public var layer: String
 
-    /// A node; `layer` defaults to `name`.
+    /// A node with one output; `layer` defaults to `name`.
     public init(name: String, op: Op, inputs: [String], output: String, layer: String? = nil) {
+        self.init(name: name, op: op, inputs: inputs, outputs: [output], layer: layer)
+    }
+
+    /// A node with several outputs; `layer` defaults to `name`.
+    public init(name: String, op: Op, inputs: [String], outputs: [String], layer: String? = nil) {
         self.name = name
         self.op = op
         self.inputs = inputs
-        self.output = output
+        self.outputs = outputs
         self.layer = layer ?? name
     }
+
+    /// The first (for most ops the only) output.
+    public var output: String {
+        get { outputs[0] }
+        set { outputs[0] = newValue }
+    }
+
+    /// The input playing `role` in the op's signature, if the node has it.
+    public func input(_ role: InputRole) -> String? {
+        guard let i = op.definition.signature.position(of: role), i < inputs.count else { return nil }
+        return inputs[i]
+    }
+
+    /// The bias input of a Conv or Linear node, if it has one.
+    public var bias: String? { input(.bias) }
 }
 
 /// The graph IR: inputs, topologically ordered nodes, outputs, initializers (weights) and
@@ -71,27 +93,30 @@ public struct Graph: Equatable, Sendable {
         self.quantization = [:]
     }
 
-    /// Adds `node` after checking its inputs exist, inferring and recording its output shape.
+    /// Adds `node` after checking its inputs exist, inferring and recording its output shapes.
     public mutating func append(_ node: Node) throws {
-        var inputShapes: [[Int]?] = []
-        for input in node.inputs {
-            if input.isEmpty { inputShapes.append(nil); continue }
+        let inputShapes: [[Int]] = try node.inputs.map { input in
             guard let shape = shapes[input] else {
                 throw ModelPressError.internalError("node '\(node.name)' reads '\(input)', which is not defined before it")
             }
-            inputShapes.append(shape)
+            return shape
         }
-        guard shapes[node.output] == nil else {
-            throw ModelPressError.internalError("value '\(node.output)' is defined twice")
+        let outputShapes = try ShapeInference.outputShapes(of: node.op, inputs: inputShapes, node: node.name)
+        guard outputShapes.count == node.outputs.count else {
+            throw ModelPressError.internalError("node '\(node.name)' (\(node.op.name)) names \(node.outputs.count) outputs; the op writes \(outputShapes.count)")
         }
-        let shape = try ShapeInference.outputShape(of: node.op, inputs: inputShapes, node: node.name)
-        // Kernels assume non-empty tensors: refuse zero-size values here, once for every op.
-        guard shape.allSatisfy({ $0 >= 1 || $0 == dynamicBatch }) else {
-            throw ModelPressError.invalidModel(file: "", location: "node '\(node.name)' (\(node.op.name))",
-                                               message: "would produce an empty tensor of shape \(shape)",
-                                               hint: "the model's shapes leave no elements; check the layer configuration")
+        for (output, shape) in zip(node.outputs, outputShapes) {
+            guard shapes[output] == nil, !output.isEmpty else {
+                throw ModelPressError.internalError("value '\(output)' is defined twice")
+            }
+            // Kernels assume non-empty tensors: refuse zero-size values here, once for every op.
+            guard shape.allSatisfy({ $0 >= 1 || $0 == dynamicBatch }) else {
+                throw ModelPressError.invalidModel(file: "", location: "node '\(node.name)' (\(node.op.name))",
+                                                   message: "would produce an empty tensor of shape \(shape)",
+                                                   hint: "the model's shapes leave no elements; check the layer configuration")
+            }
+            shapes[output] = shape
         }
-        shapes[node.output] = shape
         nodes.append(node)
     }
 

@@ -16,7 +16,7 @@ public struct NodeStatistics: Equatable, Sendable {
     public var bits: Int
     /// Bytes of those weights as stored (float32: 4 per element; quantized: their bits).
     public var bytes: Int
-    /// Multiply-accumulates for one sample (convolutions and matrix products only).
+    /// Multiply-accumulates for one sample, as the op's definition counts them.
     public var macs: Int
 }
 
@@ -30,18 +30,7 @@ extension Graph {
             let bytes = weights.reduce(0) { sum, w in sum + w.1.count * (quantization[w.0]?.bits ?? 32) / 8 }
             let bits = weights.first.map { quantization[$0.0]?.bits ?? 32 } ?? 32
             let out = shapes[node.output] ?? []
-            let perSample = Checked.product(out.dropFirst()) ?? 0
-            var macs = 0
-            switch node.op {
-            case .conv2D(let a):
-                if let w = shapes[node.inputs[1]], w.count == 4 {
-                    macs = Checked.product([perSample, w[1], a.kernel[0], a.kernel[1]]) ?? 0
-                }
-            case .linear:
-                if let w = shapes[node.inputs[1]], w.count == 2 { macs = Checked.multiply(perSample, w[0]) ?? 0 }
-            default:
-                break
-            }
+            let macs = node.op.definition.macs(inputs: node.inputs.map { shapes[$0] ?? [] }, outputs: node.outputs.map { shapes[$0] ?? [] })
             return NodeStatistics(node: node.name, layer: node.layer, op: node.op.name, outputShape: out,
                                   parameters: params, sparsity: params == 0 ? 0 : Double(zeros) / Double(params),
                                   bits: bits, bytes: bytes, macs: macs)

@@ -47,7 +47,6 @@ public enum GradientTape {
         var tape = Tape(values: [info.name: input], output: input)
         for (index, node) in graph.nodes.enumerated() {
             let args: [Tensor?] = try node.inputs.map { name in
-                if name.isEmpty { return nil }
                 if let v = tape.values[name] ?? graph.initializers[name] { return v }
                 throw ModelPressError.internalError("value '\(name)' read by node '\(node.name)' is not available")
             }
@@ -55,10 +54,10 @@ public enum GradientTape {
                 guard i < args.count, let t = args[i] else { throw ModelPressError.internalError("node '\(node.name)' (\(node.op.name)): missing input \(i)") }
                 return t
             }
-            var y: Tensor
-            if case .batchNormalization(let epsilon) = node.op, training, batchNorm == .batchStatistics {
-                let (out, cache) = try batchNormTrainingForward(try arg(0), scale: try arg(1), bias: try arg(2), epsilon: epsilon)
-                y = out
+            var outputs: [Tensor]
+            if case .batchNormalization(let bn) = node.op, training, batchNorm == .batchStatistics {
+                let (out, cache) = try batchNormTrainingForward(try arg(0), scale: try arg(1), bias: try arg(2), epsilon: bn.epsilon)
+                outputs = [out]
                 tape.batchNorm[index] = cache
                 var mean = try arg(3), variance = try arg(4)
                 updateMovingAverage(&mean, batch: cache.mean, momentum: model.batchNormMomentum)
@@ -66,14 +65,17 @@ public enum GradientTape {
                 tape.statisticUpdates.append((node.inputs[3], mean))
                 tape.statisticUpdates.append((node.inputs[4], variance))
             } else {
-                y = try forwardOp(node, args)
+                // The tape keeps referencing the inputs, so in-place kernels copy instead of
+                // overwriting them.
+                var arguments = args
+                outputs = try Executor.execute(node.op, &arguments)
             }
             if training, let rate = model.dropout[node.output], rate > 0 {
-                let mask = DropoutMask(count: y.count, rate: rate, random: &random)
-                mask.apply(&y)
+                let mask = DropoutMask(count: outputs[0].count, rate: rate, random: &random)
+                mask.apply(&outputs[0])
                 tape.masks[node.output] = mask
             }
-            tape.values[node.output] = y
+            for (name, value) in zip(node.outputs, outputs) { tape.values[name] = value }
         }
         guard let out = tape.values[graph.outputs[0].name] else { throw ModelPressError.internalError("output '\(graph.outputs[0].name)' was not computed") }
         tape.output = out
@@ -86,13 +88,14 @@ public enum GradientTape {
         var grads: [String: Tensor] = [graph.outputs[0].name: outputGradient]
         var parameterGrads: [String: Tensor] = [:]
         for (index, node) in graph.nodes.enumerated().reversed() {
-            guard var dy = grads.removeValue(forKey: node.output) else { continue }
-            if let mask = tape.masks[node.output] { mask.apply(&dy) }
-            let inputGrads = try backwardOp(node, index: index, dy: dy, tape: tape, graph: graph, batchNorm: batchNorm)
+            var outputGradients = node.outputs.map { grads.removeValue(forKey: $0) }
+            guard outputGradients.contains(where: { $0 != nil }) else { continue }
+            if let mask = tape.masks[node.output], outputGradients[0] != nil { mask.apply(&outputGradients[0]!) }
+            let step = BackwardStep(node: node, index: index, outputGradients: outputGradients, tape: tape, graph: graph)
+            let inputGrads = try node.op.differentiable.backward(step)
             for (position, g) in inputGrads.enumerated() {
                 guard let g, position < node.inputs.count else { continue }
                 let name = node.inputs[position]
-                if name.isEmpty { continue }
                 if graph.initializers[name] != nil {
                     if model.parameters.contains(name) { accumulate(&parameterGrads, name, g) }
                 } else {

@@ -153,7 +153,7 @@ struct ArchitectureBuilder {
         let (h, w, channels) = try image(at: location, c.kind.rawValue)
         let (oh, ph) = try axis(h, kernel: c.kernel[0], stride: c.strides[0], padding: c.padding, at: location)
         let (ow, pw) = try axis(w, kernel: c.kernel[1], stride: c.strides[1], padding: c.padding, at: location)
-        let pads = [ph.0, pw.0, ph.1, pw.1]
+        let pads = Padding2D(top: ph.0, left: pw.0, bottom: ph.1, right: pw.1)
         let (kh, kw) = (c.kernel[0], c.kernel[1])
         let name: String
         switch c.kind {
@@ -171,7 +171,7 @@ struct ArchitectureBuilder {
                 try graph.addInitializer(depthwise + "/bias", try Tensor(shape: [depthwiseOut]))
                 inputs.append(depthwise + "/bias")
             }
-            try emit(depthwise, .conv2D(Conv2DAttributes(kernel: [kh, kw], strides: c.strides, pads: pads, group: channels)), inputs, layer: name)
+            try emit(depthwise, .conv2D(Conv2DAttributes(kernel: Size2D(kh, kw), strides: Size2D(c.strides[0], c.strides[1]), pads: pads, group: channels)), inputs, layer: name)
             if c.kind == .depthwise { outChannels = depthwiseOut }
             if c.kind == .separable {
                 try graph.addInitializer(name + "/pointwise_kernel", try glorot([c.filters, depthwiseOut, 1, 1], fanIn: depthwiseOut, fanOut: c.filters))
@@ -180,7 +180,7 @@ struct ArchitectureBuilder {
                     try graph.addInitializer(name + "/bias", try Tensor(shape: [c.filters]))
                     pointwise.append(name + "/bias")
                 }
-                try emit(name, .conv2D(Conv2DAttributes(kernel: [1, 1])), pointwise)
+                try emit(name, .conv2D(Conv2DAttributes(kernel: .one)), pointwise)
             }
         } else {
             try graph.addInitializer(name + "/kernel", try glorot([c.filters, channels, kh, kw], fanIn: kh * kw * channels, fanOut: kh * kw * c.filters))
@@ -189,7 +189,7 @@ struct ArchitectureBuilder {
                 try graph.addInitializer(name + "/bias", try Tensor(shape: [c.filters]))
                 inputs.append(name + "/bias")
             }
-            try emit(name, .conv2D(Conv2DAttributes(kernel: [kh, kw], strides: c.strides, pads: pads)), inputs)
+            try emit(name, .conv2D(Conv2DAttributes(kernel: Size2D(kh, kw), strides: Size2D(c.strides[0], c.strides[1]), pads: pads)), inputs)
         }
         form = .nchw(oh, ow, outChannels)
         try activation(c.activation, layer: name)
@@ -213,7 +213,7 @@ struct ArchitectureBuilder {
         let (h, w, c) = try image(at: location, p.max ? "maxpool" : "avgpool")
         let (oh, ph) = try axis(h, kernel: p.pool[0], stride: p.strides[0], padding: p.padding, at: location)
         let (ow, pw) = try axis(w, kernel: p.pool[1], stride: p.strides[1], padding: p.padding, at: location)
-        let attributes = Pool2DAttributes(kernel: p.pool, strides: p.strides, pads: [ph.0, pw.0, ph.1, pw.1])
+        let attributes = Pool2DAttributes(kernel: Size2D(p.pool[0], p.pool[1]), strides: Size2D(p.strides[0], p.strides[1]), pads: Padding2D(top: ph.0, left: pw.0, bottom: ph.1, right: pw.1))
         let name = p.max ? "max_pooling2d_\(next("max_pooling2d"))" : "average_pooling2d_\(next("average_pooling2d"))"
         try emit(name, p.max ? .maxPool2D(attributes) : .averagePool2D(attributes), [])
         form = .nchw(oh, ow, c)

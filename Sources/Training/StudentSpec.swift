@@ -103,7 +103,7 @@ extension StudentSpec {
             guard case .conv(let filters) = layer else { continue }
             let name = "conv_\(i + 1)", bn = "bn_\(i + 1)"
             try graph.addInitializer(name + "/kernel", try uniform([filters, channels, 3, 3], fanIn: channels * 9, fanOut: filters * 9))
-            try graph.append(Node(name: name, op: .conv2D(Conv2DAttributes(kernel: [3, 3], pads: [1, 1, 1, 1])),
+            try graph.append(Node(name: name, op: .conv2D(Conv2DAttributes(kernel: Size2D(3, 3), pads: Padding2D(top: 1, left: 1, bottom: 1, right: 1))),
                                   inputs: [current, name + "/kernel"], output: name))
             for (suffix, value) in [("gamma", Float(1)), ("beta", 0), ("moving_mean", 0), ("moving_variance", 1)] {
                 try graph.addInitializer("\(bn)/\(suffix)", try Tensor(shape: [filters], repeating: value))
@@ -114,7 +114,7 @@ extension StudentSpec {
             current = bn + "/relu"
             if height >= 2 && width >= 2 {
                 let pool = "pool_\(i + 1)"
-                try graph.append(Node(name: pool, op: .maxPool2D(Pool2DAttributes(kernel: [2, 2], strides: [2, 2])), inputs: [current], output: pool))
+                try graph.append(Node(name: pool, op: .maxPool2D(Pool2DAttributes(kernel: Size2D(2, 2), strides: Size2D(2, 2))), inputs: [current], output: pool))
                 current = pool
                 (height, width) = (height / 2, width / 2)
             }

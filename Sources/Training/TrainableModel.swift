@@ -24,8 +24,8 @@ public struct TrainableModel: Sendable {
         }
         var g = graph
         var stripped: Node?
-        if let last = g.nodes.last, last.output == g.outputs[0].name, case .softmax(let axis) = last.op,
-           let shape = g.shapes[last.output], axis == shape.count - 1, let input = last.inputs.first,
+        if let last = g.nodes.last, last.output == g.outputs[0].name, case .softmax(let softmax) = last.op,
+           let shape = g.shapes[last.output], softmax.axis == shape.count - 1, let input = last.inputs.first,
            let inputShape = g.shapes[input], g.nodes.dropLast().allSatisfy({ !$0.inputs.contains(last.output) }) {
             g.nodes.removeLast()
             g.shapes[last.output] = nil
@@ -34,16 +34,9 @@ public struct TrainableModel: Sendable {
         }
         var seen = Set<String>(), names: [String] = []
         for node in g.nodes {
-            let positions: [Int]
-            switch node.op {
-            case .conv2D, .linear: positions = [1, 2]
-            case .batchNormalization: positions = [1, 2]
-            case .prelu: positions = [1]
-            default: positions = []
-            }
-            for p in positions where p < node.inputs.count {
+            for p in node.op.definition.trainableInputs where p < node.inputs.count {
                 let name = node.inputs[p]
-                if !name.isEmpty, g.initializers[name] != nil, seen.insert(name).inserted { names.append(name) }
+                if g.initializers[name] != nil, seen.insert(name).inserted { names.append(name) }
             }
         }
         for value in dropout.keys.sorted() where g.shapes[value] == nil || !(0..<1).contains(dropout[value] ?? 0) {

@@ -22,10 +22,10 @@ public func conv2D(_ x: Tensor, weights w: Tensor, bias b: Tensor?, attributes a
     var out = try Tensor(uninitializedShape: [n, o, geometry.outHeight, geometry.outWidth])
     let p = geometry.outHeight * geometry.outWidth
     let cg = c / a.group, og = o / a.group
-    let rows = cg * a.kernel[0] * a.kernel[1]
+    let rows = cg * a.kernel.height * a.kernel.width
     // 1×1 stride-1 convolutions read the image as the GEMM operand directly, unless the
     // feature map is small: then several images share one wider GEMM (im2col is a copy).
-    let pointwise = a.kernel == [1, 1] && a.strides == [1, 1] && a.pads.allSatisfy { $0 == 0 } && a.group == 1
+    let pointwise = a.kernel == .one && a.strides == .one && a.pads == .zero && a.group == 1
         && (p >= smallFeatureMap || n == 1)
     let imagesPerChunk = pointwise || a.group > 1 ? 1 : max(1, min(n, im2colBudget / max(1, rows * p)))
     var cols = [Float](repeating: 0, count: pointwise ? 0 : rows * p * imagesPerChunk)

@@ -13,15 +13,15 @@ public struct ConvGeometry: Sendable {
     /// Output positions per image (OH·OW).
     public var outPlane: Int { outHeight * outWidth }
 
-    init(height: Int, width: Int, kernel: [Int], strides: [Int], dilations: [Int] = [1, 1], pads: [Int]) {
+    init(height: Int, width: Int, kernel: Size2D, strides: Size2D, dilations: Size2D = .one, pads: Padding2D) {
         self.height = height
         self.width = width
-        (kernelH, kernelW) = (kernel[0], kernel[1])
-        (strideH, strideW) = (strides[0], strides[1])
-        (dilationH, dilationW) = (dilations[0], dilations[1])
-        (padTop, padLeft) = (pads[0], pads[1])
-        outHeight = (height + pads[0] + pads[2] - (kernel[0] - 1) * dilations[0] - 1) / strides[0] + 1
-        outWidth = (width + pads[1] + pads[3] - (kernel[1] - 1) * dilations[1] - 1) / strides[1] + 1
+        (kernelH, kernelW) = (kernel.height, kernel.width)
+        (strideH, strideW) = (strides.height, strides.width)
+        (dilationH, dilationW) = (dilations.height, dilations.width)
+        (padTop, padLeft) = (pads.top, pads.left)
+        outHeight = (height + pads.vertical - (kernel.height - 1) * dilations.height - 1) / strides.height + 1
+        outWidth = (width + pads.horizontal - (kernel.width - 1) * dilations.width - 1) / strides.width + 1
     }
 
     /// The geometry of a convolution with attributes `a` over an H×W image.

@@ -6,7 +6,7 @@ public func pool2D(_ x: Tensor, attributes a: Pool2DAttributes, max isMax: Bool)
     let (n, c, h, w) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
     let g = ConvGeometry(height: h, width: w, kernel: a.kernel, strides: a.strides, pads: a.pads)
     var out = try Tensor(uninitializedShape: [n, c, g.outHeight, g.outWidth])
-    if a.kernel == [2, 2] && a.strides == [2, 2] && a.pads == [0, 0, 0, 0] {
+    if a.kernel == Size2D(2, 2) && a.strides == Size2D(2, 2) && a.pads == .zero {
         pool2x2(x, into: &out, max: isMax)
         return out
     }

@@ -47,7 +47,7 @@ extension KerasGraphBuilder {
         let w = try loadWeights(config.layer, expected)
         var inputs = [dw.name, try constant(try hwioToOIHW(w["pointwise_kernel"]), name: name + "/pointwise_kernel")]
         if useBias, let b = w["bias"] { inputs.append(try constant(b, name: name + "/bias")) }
-        let y = try emit(.conv2D(Conv2DAttributes(kernel: [1, 1])), inputs, name: name, layer: config.layer, channelsFirst: true)
+        let y = try emit(.conv2D(Conv2DAttributes(kernel: .one)), inputs, name: name, layer: config.layer, channelsFirst: true)
         return try fusedActivation(y, config, name: name)
     }
 
@@ -94,7 +94,10 @@ extension KerasGraphBuilder {
         default:
             throw config.fail("uses padding '\(padding)'", hint: "use 'same' or 'valid' padding")
         }
-        return Conv2DAttributes(kernel: kernel, strides: strides, dilations: dilations, pads: pads)
+        guard let k = Size2D(kernel), let st = Size2D(strides), let d = Size2D(dilations), let p = Padding2D(pads) else {
+            throw config.fail("has window attributes for other than 2 spatial axes")
+        }
+        return Conv2DAttributes(kernel: k, strides: st, dilations: d, pads: p)
     }
 
     /// HWIO (Keras) → OIHW (IR).

@@ -1,62 +1,78 @@
 import TensorCore
 
-/// Built-in Keras layers ModelPress converts (anything else is refused by name).
-let supportedKerasLayers: Set<String> = [
-    "InputLayer", "Dense", "Conv2D", "DepthwiseConv2D", "SeparableConv2D", "BatchNormalization",
-    "Activation", "ReLU", "LeakyReLU", "PReLU", "ELU", "Softmax", "MaxPooling2D", "AveragePooling2D",
-    "GlobalAveragePooling2D", "GlobalMaxPooling2D", "Flatten", "Reshape", "Permute", "Dropout",
-    "SpatialDropout2D", "GaussianNoise", "GaussianDropout", "AlphaDropout", "ActivityRegularization",
-    "Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum", "Concatenate", "ZeroPadding2D",
-    "Cropping2D", "UpSampling2D", "Rescaling", "Normalization",
+/// Converts one call of a Keras layer: `(builder, layer, config, inputs, node name) → output`.
+typealias KerasLayerConverter = @Sendable (inout KerasGraphBuilder, KerasLayerSpec, KerasConfig, [KerasValue], String) throws -> KerasValue
+
+/// The one input of a single-input layer call.
+private func single(_ inputs: [KerasValue], _ config: KerasConfig) throws -> KerasValue {
+    guard inputs.count == 1, let x = inputs.first else { throw config.fail("expects one input, got \(inputs.count)") }
+    return x
+}
+
+/// Every built-in Keras layer ModelPress converts, by class name: the one table (anything
+/// else is refused by name, and the refusal lists these keys).
+let kerasLayerConverters: [String: KerasLayerConverter] = [
+    "Dense": { b, _, c, x, n in try b.dense(try single(x, c), c, name: n) },
+    "Conv2D": { b, _, c, x, n in try b.conv2D(try single(x, c), c, name: n) },
+    "DepthwiseConv2D": { b, _, c, x, n in try b.depthwiseConv2D(try single(x, c), c, name: n) },
+    "SeparableConv2D": { b, _, c, x, n in try b.separableConv2D(try single(x, c), c, name: n) },
+    "BatchNormalization": { b, _, c, x, n in try b.batchNormalization(try single(x, c), c, name: n) },
+    "LayerNormalization": { b, _, c, x, n in try b.layerNormalization(try single(x, c), c, name: n) },
+    "Activation": { b, _, c, x, n in try b.activation(try single(x, c), named: try c.string("activation", default: "linear"), c, name: n) },
+    "ReLU": { b, _, c, x, n in try b.reluLayer(try single(x, c), c, name: n) },
+    "LeakyReLU": { b, _, c, x, n in
+        let alpha = try c.optionalFloat("negative_slope") ?? c.optionalFloat("alpha") ?? 0.3
+        let input = try single(x, c)
+        return try b.emit(.activation(.leakyRelu(alpha: alpha)), [input.name], name: n, layer: c.layer, channelsFirst: input.channelsFirst)
+    },
+    "ELU": { b, _, c, x, n in
+        let input = try single(x, c)
+        return try b.emit(.activation(.elu(alpha: try c.float("alpha", default: 1))), [input.name], name: n, layer: c.layer, channelsFirst: input.channelsFirst)
+    },
+    "PReLU": { b, _, c, x, n in try b.prelu(try single(x, c), c, name: n) },
+    "Softmax": { b, _, c, x, n in try b.softmaxLayer(try single(x, c), c, name: n) },
+    "MaxPooling2D": { b, _, c, x, n in try b.pooling(try single(x, c), c, name: n, max: true) },
+    "AveragePooling2D": { b, _, c, x, n in try b.pooling(try single(x, c), c, name: n, max: false) },
+    "GlobalAveragePooling2D": { b, _, c, x, n in try b.globalPooling(try single(x, c), c, name: n, max: false) },
+    "GlobalMaxPooling2D": { b, _, c, x, n in try b.globalPooling(try single(x, c), c, name: n, max: true) },
+    "Flatten": { b, _, c, x, n in try b.flatten(try single(x, c), c, name: n) },
+    "Reshape": { b, _, c, x, n in try b.reshape(try single(x, c), c, name: n) },
+    "Permute": { b, _, c, x, n in try b.permute(try single(x, c), c, name: n) },
+    // Inference: identities.
+    "Dropout": { _, _, c, x, _ in try single(x, c) },
+    "SpatialDropout2D": { _, _, c, x, _ in try single(x, c) },
+    "GaussianNoise": { _, _, c, x, _ in try single(x, c) },
+    "GaussianDropout": { _, _, c, x, _ in try single(x, c) },
+    "AlphaDropout": { _, _, c, x, _ in try single(x, c) },
+    "ActivityRegularization": { _, _, c, x, _ in try single(x, c) },
+    "Add": { b, l, c, x, n in try b.merge(x, l.className, c, name: n) },
+    "Subtract": { b, l, c, x, n in try b.merge(x, l.className, c, name: n) },
+    "Multiply": { b, l, c, x, n in try b.merge(x, l.className, c, name: n) },
+    "Average": { b, l, c, x, n in try b.merge(x, l.className, c, name: n) },
+    "Maximum": { b, l, c, x, n in try b.merge(x, l.className, c, name: n) },
+    "Minimum": { b, l, c, x, n in try b.merge(x, l.className, c, name: n) },
+    "Concatenate": { b, _, c, x, n in try b.concatenate(x, c, name: n) },
+    "ZeroPadding2D": { b, _, c, x, n in try b.zeroPadding(try single(x, c), c, name: n) },
+    "Cropping2D": { b, _, c, x, n in try b.cropping(try single(x, c), c, name: n) },
+    "UpSampling2D": { b, _, c, x, n in try b.upSampling(try single(x, c), c, name: n) },
+    "Rescaling": { b, _, c, x, n in try b.rescaling(try single(x, c), c, name: n) },
+    "Normalization": { b, _, c, x, n in try b.normalization(try single(x, c), c, name: n) },
 ]
+
+/// Built-in Keras layers ModelPress converts (the table's keys, plus `InputLayer`).
+let supportedKerasLayers: Set<String> = Set(kerasLayerConverters.keys).union(["InputLayer"])
 
 extension KerasGraphBuilder {
     /// Converts one call of a layer on `inputs` to IR nodes; returns the output value.
     mutating func convertCall(_ layer: KerasLayerSpec, _ config: KerasConfig, inputs: [KerasValue], name: String) throws -> KerasValue {
-        func single() throws -> KerasValue {
-            guard inputs.count == 1, let x = inputs.first else { throw config.fail("expects one input, got \(inputs.count)") }
-            return x
-        }
         try checkChannelsLast(config)
-        switch layer.className {
-        case "Dense": return try dense(try single(), config, name: name)
-        case "Conv2D": return try conv2D(try single(), config, name: name)
-        case "DepthwiseConv2D": return try depthwiseConv2D(try single(), config, name: name)
-        case "SeparableConv2D": return try separableConv2D(try single(), config, name: name)
-        case "BatchNormalization": return try batchNormalization(try single(), config, name: name)
-        case "Activation":
-            return try activation(try single(), named: try config.string("activation", default: "linear"), config, name: name)
-        case "ReLU": return try reluLayer(try single(), config, name: name)
-        case "LeakyReLU":
-            let alpha = try config.optionalFloat("negative_slope") ?? config.optionalFloat("alpha") ?? 0.3
-            return try emit(.activation(.leakyRelu(alpha: alpha)), [try single().name], name: name, layer: config.layer, channelsFirst: try single().channelsFirst)
-        case "ELU":
-            let alpha = try config.float("alpha", default: 1)
-            return try emit(.activation(.elu(alpha: alpha)), [try single().name], name: name, layer: config.layer, channelsFirst: try single().channelsFirst)
-        case "PReLU": return try prelu(try single(), config, name: name)
-        case "Softmax": return try softmaxLayer(try single(), config, name: name)
-        case "MaxPooling2D", "AveragePooling2D": return try pooling(try single(), config, name: name, max: layer.className == "MaxPooling2D")
-        case "GlobalAveragePooling2D", "GlobalMaxPooling2D":
-            return try globalPooling(try single(), config, name: name, max: layer.className == "GlobalMaxPooling2D")
-        case "Flatten": return try flatten(try single(), config, name: name)
-        case "Reshape": return try reshape(try single(), config, name: name)
-        case "Permute": return try permute(try single(), config, name: name)
-        case "Dropout", "SpatialDropout2D", "GaussianNoise", "GaussianDropout", "AlphaDropout", "ActivityRegularization":
-            return try single() // inference: identity
-        case "Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum":
-            return try merge(inputs, layer.className, config, name: name)
-        case "Concatenate": return try concatenate(inputs, config, name: name)
-        case "ZeroPadding2D": return try zeroPadding(try single(), config, name: name)
-        case "Cropping2D": return try cropping(try single(), config, name: name)
-        case "UpSampling2D": return try upSampling(try single(), config, name: name)
-        case "Rescaling": return try rescaling(try single(), config, name: name)
-        case "Normalization": return try normalization(try single(), config, name: name)
-        default:
+        guard let convert = kerasLayerConverters[layer.className] else {
             let list = supportedKerasLayers.sorted().joined(separator: ", ")
             throw ModelPressError.unsupportedLayer(
                 file: file, layer: layer.name, className: layer.className,
                 reason: "is not supported by ModelPress.\nHINT: supported layers are: \(list). Replace the layer or open an issue with the model.")
         }
+        return try convert(&self, layer, config, inputs, name)
     }
 
     /// ModelPress reads channels-last models (the Keras default); refuse channels_first configs.

@@ -6,7 +6,7 @@ extension KerasGraphBuilder {
         let input = try channelsFirst(x, layer: config.layer)
         let pool = try config.ints("pool_size", count: 2, default: [2, 2])
         let window = try windowAttributes(config, kernel: pool, input: shape(input), defaultStrides: pool)
-        let attributes = Pool2DAttributes(kernel: pool, strides: window.strides, pads: window.pads)
+        let attributes = Pool2DAttributes(kernel: Size2D(pool[0], pool[1]), strides: window.strides, pads: window.pads)
         return try emit(max ? .maxPool2D(attributes) : .averagePool2D(attributes), [input.name], name: name, layer: config.layer, channelsFirst: true)
     }
 

@@ -55,11 +55,7 @@ public struct IntegerExecutor {
     /// Integer weights, bias and per-channel multipliers for a Conv/Dense whose operands are
     /// all annotated (per-tensor activations, int8 weights, int32 bias with scale s_x·s_w).
     private static func prepare(_ node: Node, _ graph: Graph) throws -> IntegerNode? {
-        switch node.op {
-        case .conv2D, .linear: break
-        default: return nil
-        }
-        guard node.inputs.count >= 2, let xq = graph.quantization[node.inputs[0]], xq.axis == nil,
+        guard node.computeOperands != nil, let xq = graph.quantization[node.inputs[0]], xq.axis == nil,
               let yq = graph.quantization[node.output], yq.axis == nil, yq.type != .int32,
               let w = graph.initializers[node.inputs[1]], let wq = graph.quantization[node.inputs[1]], wq.type == .int8 else { return nil }
         let channels = wq.scales.count
@@ -69,8 +65,8 @@ public struct IntegerExecutor {
             return Int32(wq.quantize(v, channel: c)) - wq.zeroPoints[c]
         }
         var bias: [Int32] = []
-        if node.inputs.count > 2, !node.inputs[2].isEmpty {
-            guard let b = graph.initializers[node.inputs[2]], let bq = graph.quantization[node.inputs[2]], bq.type == .int32,
+        if let biasName = node.bias {
+            guard let b = graph.initializers[biasName], let bq = graph.quantization[biasName], bq.type == .int32,
                   bq.zeroPoints.allSatisfy({ $0 == 0 }) else { return nil }
             // The bias must be on the accumulator's grid (scale s_x·s_w,c), or it cannot be added.
             for (c, s) in bq.scales.enumerated() {
@@ -104,7 +100,7 @@ public struct IntegerExecutor {
         }
         var values: [String: Value] = [input.name: quantizeIfAnnotated(input.name, x)]
         for (i, node) in graph.nodes.enumerated() {
-            values[node.output] = try execute(i, node, &values)
+            for (name, value) in zip(node.outputs, try execute(i, node, &values)) { values[name] = value }
         }
         guard let out = graph.outputs.first, let value = values[out.name] else {
             throw ModelPressError.internalError("output was not computed")
@@ -112,7 +108,9 @@ public struct IntegerExecutor {
         return try float(value)
     }
 
-    private func execute(_ index: Int, _ node: Node, _ values: inout [String: Value]) throws -> Value {
+    /// The node's outputs: integer kernels for planned Conv/Dense, integer moves for
+    /// transparent ops, else the float kernel on dequantized inputs.
+    private func execute(_ index: Int, _ node: Node, _ values: inout [String: Value]) throws -> [Value] {
         if let integer = integerNodes[index], case .quantized(let x, let shape, let xq)? = values[node.inputs[0]],
            let yq = graph.quantization[node.output] {
             let centred = x.map { $0 - xq.zeroPoints[0] }
@@ -120,25 +118,24 @@ public struct IntegerExecutor {
                 let (out, outShape) = IntegerKernels.conv2D(centred, shape: shape, weights: integer.weights, weightShape: integer.weightShape,
                                                             bias: integer.bias, attributes: a, multipliers: integer.multipliers, output: yq,
                                                             rounding: rounding)
-                return .quantized(out, shape: outShape, yq)
+                return [.quantized(out, shape: outShape, yq)]
             }
             let k = shape.last ?? 1, m = integer.weightShape[1], rows = x.count / max(1, k)
             let out = IntegerKernels.linear(centred, rows: rows, k: k, weights: integer.weights, m: m, bias: integer.bias,
                                             multipliers: integer.multipliers, output: yq, rounding: rounding)
-            return .quantized(out, shape: Array(shape.dropLast()) + [m], yq)
+            return [.quantized(out, shape: Array(shape.dropLast()) + [m], yq)]
         }
-        if isTransparent(node.op), case .quantized(let x, let shape, let xq)? = values[node.inputs[0]], graph.quantization[node.output] == xq {
+        if node.op.definition.quantizationRole == .transparent, case .quantized(let x, let shape, let xq)? = values[node.inputs[0]], graph.quantization[node.output] == xq {
             // Exact on integer-valued floats: these ops only move or compare values.
             let moved = try Executor.evaluate(node.op, [try Tensor(shape: shape, storage: x.map(Float.init))])
-            return .quantized(moved.storage.map { Int32($0) }, shape: moved.shape, xq)
+            return [.quantized(moved.storage.map { Int32($0) }, shape: moved.shape, xq)]
         }
-        let inputs: [Tensor?] = try node.inputs.map { name in
-            if name.isEmpty { return nil }
+        var inputs: [Tensor?] = try node.inputs.map { name in
             if let v = values[name] { return try float(v) }
             if let t = dequantized[name] ?? graph.initializers[name] { return t }
             throw ModelPressError.internalError("value '\(name)' read by node '\(node.name)' is not available")
         }
-        return quantizeIfAnnotated(node.output, try Executor.evaluate(node.op, inputs))
+        return zip(node.outputs, try Executor.execute(node.op, &inputs)).map { quantizeIfAnnotated($0, $1) }
     }
 
     /// `t` as integers when `name` is annotated (per tensor), else as float.

@@ -11,8 +11,8 @@ enum IntegerKernels {
                        rounding: RequantizationRounding) -> ([Int32], [Int]) {
         let (n, c, h, wd) = (shape[0], shape[1], shape[2], shape[3])
         let o = weightShape[0], cg = weightShape[1], kh = weightShape[2], kw = weightShape[3]
-        let oh = (h + a.pads[0] + a.pads[2] - a.dilations[0] * (kh - 1) - 1) / a.strides[0] + 1
-        let ow = (wd + a.pads[1] + a.pads[3] - a.dilations[1] * (kw - 1) - 1) / a.strides[1] + 1
+        let oh = (h + a.pads.top + a.pads.bottom - a.dilations.height * (kh - 1) - 1) / a.strides.height + 1
+        let ow = (wd + a.pads.left + a.pads.right - a.dilations.width * (kw - 1) - 1) / a.strides.width + 1
         let og = o / a.group
         var out = [Int32](repeating: 0, count: n * o * oh * ow)
         x.withUnsafeBufferPointer { xp in
@@ -27,10 +27,10 @@ enum IntegerKernels {
                                     for ci in 0..<cg {
                                         let channel = g * cg + ci
                                         for i in 0..<kh {
-                                            let row = y * a.strides[0] - a.pads[0] + i * a.dilations[0]
+                                            let row = y * a.strides.height - a.pads.top + i * a.dilations.height
                                             guard row >= 0 && row < h else { continue }
                                             for j in 0..<kw {
-                                                let col = xo * a.strides[1] - a.pads[1] + j * a.dilations[1]
+                                                let col = xo * a.strides.width - a.pads.left + j * a.dilations.width
                                                 guard col >= 0 && col < wd else { continue }
                                                 acc &+= xp[((b * c + channel) * h + row) * wd + col] &* wp[((oc * cg + ci) * kh + i) * kw + j]
                                             }

@@ -52,23 +52,19 @@ public struct QuantizationPlan: Sendable {
             return graph.nodes[r[0]].output
         }
         for (i, node) in graph.nodes.enumerated() {
-            switch node.op {
-            case .conv2D, .linear:
-                guard node.inputs.count >= 2, graph.initializers[node.inputs[1]] != nil,
-                      readers[node.inputs[1]]?.count == 1 else { continue }
-                let bias = node.inputs.count > 2 && !node.inputs[2].isEmpty ? node.inputs[2] : nil
-                if let bias, graph.initializers[bias] == nil || readers[bias]?.count != 1 { continue }
+            switch node.op.definition.quantizationRole {
+            case .compute:
+                guard let c = node.computeOperands, graph.initializers[c.weight] != nil, readers[c.weight]?.count == 1 else { continue }
+                if let bias = c.bias, graph.initializers[bias] == nil || readers[bias]?.count != 1 { continue }
                 if isExcluded(node) { excluded.append(node.name); continue }
-                let axis: Int
-                if case .conv2D = node.op { axis = 0 } else { axis = 1 }
-                compute.append(ComputeNode(index: i, weight: node.inputs[1], channelAxis: axis, bias: bias))
-                calibrated.insert(node.inputs[0])
+                compute.append(ComputeNode(index: i, weight: c.weight, channelAxis: c.channelAxis, bias: c.bias))
+                calibrated.insert(c.input)
                 calibrated.insert(quantizedOutput(of: node))
-            case .elementwise(.add), .averagePool2D, .globalAveragePool:
+            case .requantized:
                 if isExcluded(node) { excluded.append(node.name); continue }
                 for input in node.inputs where graph.initializers[input] == nil { calibrated.insert(input) }
                 calibrated.insert(quantizedOutput(of: node))
-            default:
+            case .transparent, .foldableClamp, .float:
                 continue
             }
         }
@@ -88,27 +84,15 @@ public struct QuantizationPlan: Sendable {
             .sorted { (order[$0] ?? -1, $0) < (order[$1] ?? -1, $1) }
     }
 
-    /// ReLU, or a clip to `[0, hi]` (ReLU6 and friends).
+    /// ReLU, or a clip to `[0, hi]` (ReLU6 and friends): `QuantizationRole.foldableClamp`.
     static func isRelu(_ op: Op) -> Bool {
-        switch op {
-        case .activation(.relu): return true
-        case .activation(.clip(let lo, let hi)): return lo == 0 && hi > 0
-        default: return false
-        }
+        if case .foldableClamp = op.definition.quantizationRole { return true }
+        return false
     }
 
     /// The upper clamp of a foldable activation (∞ for ReLU).
     static func clampMax(_ op: Op) -> Float {
-        if case .activation(.clip(_, let hi)) = op { return hi }
+        if case .foldableClamp(let upper) = op.definition.quantizationRole { return upper }
         return .infinity
-    }
-}
-
-/// Ops that move values without computing new ones: their output can share the input's
-/// quantization parameters exactly (max pooling of grid values stays on the grid).
-func isTransparent(_ op: Op) -> Bool {
-    switch op {
-    case .maxPool2D, .globalMaxPool, .flatten, .reshape, .transpose, .identity: return true
-    default: return false
     }
 }

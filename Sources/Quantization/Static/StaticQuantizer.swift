@@ -62,7 +62,7 @@ public enum StaticQuantizer {
         }
         // Max pooling, flatten, reshape, transpose: the output shares the input's parameters.
         // Unfolded ReLU / ReLU6 (signed activations): the output stays on the input's grid.
-        for node in g.nodes where isTransparent(node.op) || (!fold && QuantizationPlan.isRelu(node.op)) {
+        for node in g.nodes where node.op.definition.quantizationRole == .transparent || (!fold && QuantizationPlan.isRelu(node.op)) {
             if let q = annotations[node.inputs[0]] { annotations[node.output] = q }
         }
         var reports: [QuantizedLayerReport] = []

@@ -6,7 +6,7 @@ import TensorCore
 public func pool2DBackward(x: Tensor, dy: Tensor, attributes a: Pool2DAttributes, max isMax: Bool) throws -> Tensor {
     let (n, c, h, w) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
     let (oh, ow) = (dy.shape[2], dy.shape[3])
-    let (kh, kw, sh, sw, pt, pl) = (a.kernel[0], a.kernel[1], a.strides[0], a.strides[1], a.pads[0], a.pads[1])
+    let (kh, kw, sh, sw, pt, pl) = (a.kernel.height, a.kernel.width, a.strides.height, a.strides.width, a.pads.top, a.pads.left)
     var dx = try Tensor(shape: x.shape)
     x.storage.withUnsafeBufferPointer { xp in
         dy.storage.withUnsafeBufferPointer { gp in

@@ -41,13 +41,13 @@ public enum NaiveBackward {
                         let grad = Double(dy.storage[((img * o + oc) * oh + y) * ow + xo])
                         db[oc] += grad
                         for ci in 0..<cg {
-                            for i in 0..<a.kernel[0] {
-                                for j in 0..<a.kernel[1] {
-                                    let ih = y * a.strides[0] - a.pads[0] + i * a.dilations[0]
-                                    let iw = xo * a.strides[1] - a.pads[1] + j * a.dilations[1]
+                            for i in 0..<a.kernel.height {
+                                for j in 0..<a.kernel.width {
+                                    let ih = y * a.strides.height - a.pads.top + i * a.dilations.height
+                                    let iw = xo * a.strides.width - a.pads.left + j * a.dilations.width
                                     guard ih >= 0, ih < h, iw >= 0, iw < wd else { continue }
                                     let xi = ((img * c + g * cg + ci) * h + ih) * wd + iw
-                                    let wi = ((oc * cg + ci) * a.kernel[0] + i) * a.kernel[1] + j
+                                    let wi = ((oc * cg + ci) * a.kernel.height + i) * a.kernel.width + j
                                     dx[xi] += grad * Double(w.storage[wi])
                                     dw[wi] += grad * Double(x.storage[xi])
                                 }

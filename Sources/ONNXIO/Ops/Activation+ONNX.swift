@@ -4,6 +4,14 @@ import TensorCore
 /// Activation lowerings. Activations with a standard op map onto it; the others become small
 /// subgraphs of standard ops, chosen per opset (`lowerX_13` is valid from opset 13, `lowerX_20`
 /// from 20, …). The importer recognises each subgraph (see `ONNXImporter+Patterns.swift`).
+extension Activation: ONNXLowering {
+    func lower(_ node: Node, _ b: inout ONNXGraphBuilder) throws { try b.lowerActivation(self, node, doc: b.layerDoc(node)) }
+    /// Relu and Clip take 8-bit integers, but a clamp on the grid changes values: not moved.
+    var lowersOnIntegers: Bool { false }
+}
+
+// Import: Relu, Sigmoid, … map one to one in the name table (ONNXImporter+Ops); the
+// multi-node lowerings below are recognised in ONNXImporter+Patterns.
 extension ONNXGraphBuilder {
     /// Lowers `.activation(f)` for `node`.
     mutating func lowerActivation(_ f: Activation, _ node: Node, doc: String) throws {
