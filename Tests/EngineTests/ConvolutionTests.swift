@@ -23,7 +23,7 @@ struct ConvCase: Sendable, CustomTestStringConvertible {
         var generator = SeededGenerator(seed: seed)
         let a = attributes
         let x = randomTensor(input, &generator)
-        let w = randomTensor([filters, input[1] / a.group, a.kernel[0], a.kernel[1]], &generator)
+        let w = randomTensor([filters, input[1] / a.group, a.kernel.height, a.kernel.width], &generator)
         return (x, w, bias ? randomTensor([filters], &generator) : nil)
     }
 }
@@ -31,7 +31,7 @@ struct ConvCase: Sendable, CustomTestStringConvertible {
 /// `ConvCase` shorthand: `x` is N×C×H×W.
 private func conv(_ x: [Int], o: Int, k: [Int], s: [Int] = [1, 1], d: [Int] = [1, 1], p: [Int] = [0, 0, 0, 0],
                   g: Int = 1, bias: Bool = true) -> ConvCase {
-    ConvCase(input: x, filters: o, attributes: Conv2DAttributes(kernel: k, strides: s, dilations: d, pads: p, group: g), bias: bias)
+    ConvCase(input: x, filters: o, attributes: Conv2DAttributes(kernel: Size2D(k)!, strides: Size2D(s)!, dilations: Size2D(d)!, pads: Padding2D(p)!, group: g), bias: bias)
 }
 
 /// The fast `conv2D` (im2col + sgemm, 1×1 fast path, groups, depthwise) against
@@ -121,7 +121,7 @@ struct ConvolutionTests {
         let x = try Tensor(shape: [1, 1, 3, 3], storage: (1...9).map(Float.init))
         let w = try Tensor(shape: [1, 1, 3, 3], repeating: 1)
         let b = try Tensor(shape: [1], storage: [0.5])
-        let y = try conv2D(x, weights: w, bias: b, attributes: Conv2DAttributes(kernel: [3, 3], pads: [1, 1, 1, 1]))
+        let y = try conv2D(x, weights: w, bias: b, attributes: Conv2DAttributes(kernel: Size2D(3, 3), pads: Padding2D(top: 1, left: 1, bottom: 1, right: 1)))
         expectValues(y, shape: [1, 1, 3, 3], [12.5, 21.5, 16.5,
                                               27.5, 45.5, 33.5,
                                               24.5, 39.5, 28.5])

@@ -7,7 +7,7 @@ import _TestSupport
 /// against the naive definitions.
 @Suite("Executor runs a graph as its kernels composed")
 struct ExecutorTests {
-    static let convAttributes = Conv2DAttributes(kernel: [3, 3], strides: [1, 1], pads: [1, 1, 1, 1])
+    static let convAttributes = Conv2DAttributes(kernel: Size2D(3, 3), strides: .one, pads: Padding2D(top: 1, left: 1, bottom: 1, right: 1))
 
     /// x[N,2,6,5] → conv 3×3 (3 filters) → relu → global average pool → flatten → linear (3→4) → softmax.
     struct TinyModel {

@@ -9,14 +9,14 @@ import _TestSupport
 struct PoolingTests {
     /// (input N×C×H×W, attributes); strides ≠ kernel and asymmetric pads included.
     static let cases: [([Int], Pool2DAttributes)] = [
-        ([2, 3, 8, 8], Pool2DAttributes(kernel: [2, 2], strides: [2, 2])),
-        ([1, 3, 9, 7], Pool2DAttributes(kernel: [2, 2], strides: [2, 2])),
-        ([2, 3, 9, 7], Pool2DAttributes(kernel: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1])),
-        ([1, 2, 6, 5], Pool2DAttributes(kernel: [2, 2], strides: [1, 1], pads: [0, 1, 1, 0])),
-        ([3, 2, 7, 10], Pool2DAttributes(kernel: [3, 2], strides: [1, 2], pads: [1, 0, 0, 1])),
-        ([1, 4, 11, 9], Pool2DAttributes(kernel: [2, 2], strides: [3, 3])),
-        ([2, 1, 5, 6], Pool2DAttributes(kernel: [3, 3], strides: [1, 1], pads: [2, 2, 2, 2])),
-        ([1, 2, 7, 7], Pool2DAttributes(kernel: [7, 7], strides: [1, 1], pads: [3, 3, 3, 3])),
+        ([2, 3, 8, 8], Pool2DAttributes(kernel: Size2D(2, 2), strides: Size2D(2, 2))),
+        ([1, 3, 9, 7], Pool2DAttributes(kernel: Size2D(2, 2), strides: Size2D(2, 2))),
+        ([2, 3, 9, 7], Pool2DAttributes(kernel: Size2D(3, 3), strides: Size2D(2, 2), pads: Padding2D(top: 1, left: 1, bottom: 1, right: 1))),
+        ([1, 2, 6, 5], Pool2DAttributes(kernel: Size2D(2, 2), strides: .one, pads: Padding2D(top: 0, left: 1, bottom: 1, right: 0))),
+        ([3, 2, 7, 10], Pool2DAttributes(kernel: Size2D(3, 2), strides: Size2D(1, 2), pads: Padding2D(top: 1, left: 0, bottom: 0, right: 1))),
+        ([1, 4, 11, 9], Pool2DAttributes(kernel: Size2D(2, 2), strides: Size2D(3, 3))),
+        ([2, 1, 5, 6], Pool2DAttributes(kernel: Size2D(3, 3), strides: .one, pads: Padding2D(top: 2, left: 2, bottom: 2, right: 2))),
+        ([1, 2, 7, 7], Pool2DAttributes(kernel: Size2D(7, 7), strides: .one, pads: Padding2D(top: 3, left: 3, bottom: 3, right: 3))),
     ]
 
     @Test("pool2D (max and average) ≈ NaiveKernels.pool2D", arguments: cases, [true, false])
@@ -34,7 +34,7 @@ struct PoolingTests {
     func handWorked() throws {
         // x = −1…−9 on a 3×3 grid; each window holds 1, 2, 2 or 4 real cells.
         let x = try Tensor(shape: [1, 1, 3, 3], storage: (1...9).map { -Float($0) })
-        let a = Pool2DAttributes(kernel: [2, 2], strides: [2, 2], pads: [1, 1, 1, 1])
+        let a = Pool2DAttributes(kernel: Size2D(2, 2), strides: Size2D(2, 2), pads: Padding2D(top: 1, left: 1, bottom: 1, right: 1))
         // Windows: {−1}, {−2, −3}, {−4, −7}, {−5, −6, −8, −9}.
         expectValues(try pool2D(x, attributes: a, max: true), shape: [1, 1, 2, 2], [-1, -2, -4, -5])
         expectValues(try pool2D(x, attributes: a, max: false), shape: [1, 1, 2, 2], [-1, -2.5, -5.5, -7])
@@ -61,8 +61,8 @@ struct PoolingTests {
     /// they should be rejected there.
     @Test("pooling with a pad ≥ kernel is rejected before pool2D runs", arguments: [[2, 0, 0, 0], [0, 0, 0, 3]])
     func padNotSmallerThanKernelRejected(_ pads: [Int]) {
-        for op in [Op.maxPool2D, Op.averagePool2D] {
-            let attributes = Pool2DAttributes(kernel: [2, 2], strides: [1, 1], pads: pads)
+        for op in [{ Op.maxPool2D($0) }, { Op.averagePool2D($0) }] as [(Pool2DAttributes) -> Op] {
+            let attributes = Pool2DAttributes(kernel: Size2D(2, 2), strides: .one, pads: Padding2D(pads)!)
             #expect(throws: ModelPressError.self, "\(op(attributes).name) pads \(pads)") {
                 try ShapeInference.outputShape(of: op(attributes), inputs: [[1, 1, 3, 3]], node: "pool")
             }

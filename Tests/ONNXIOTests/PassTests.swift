@@ -9,7 +9,7 @@ final class PassTests: XCTestCase {
     func testFoldBatchNormIntoConvAndLinear() throws {
         var m = try GraphMaker("bn", input: [3, 5, 5])
         let w = try m.weight("w", [4, 3, 3, 3])
-        try m.add("conv", .conv2D(Conv2DAttributes(kernel: [3, 3])), ["input", w])
+        try m.add("conv", .conv2D(Conv2DAttributes(kernel: Size2D(3, 3))), ["input", w])
         let p = try ["g", "b", "m", "v"].map { k in try m.weight("bn/\(k)", [4], k == "v" ? 0.5...2 : -1...1) }
         try m.add("bn", .batchNormalization(epsilon: 1e-3), ["conv"] + p)
         try m.add("flat", .flatten, ["bn"])
@@ -31,7 +31,7 @@ final class PassTests: XCTestCase {
     func testFoldBatchNormSkipsSharedOutput() throws {
         var m = try GraphMaker("bn", input: [2, 3, 3])
         let w = try m.weight("w", [2, 2, 1, 1])
-        try m.add("conv", .conv2D(Conv2DAttributes(kernel: [1, 1])), ["input", w])
+        try m.add("conv", .conv2D(Conv2DAttributes(kernel: .one)), ["input", w])
         let p = try ["g", "b", "m", "v"].map { k in try m.weight("bn/\(k)", [2], 0.5...1.5) }
         try m.add("bn", .batchNormalization(epsilon: 1e-3), ["conv"] + p)
         try m.add("sum", .elementwise(.add), ["bn", "conv"])

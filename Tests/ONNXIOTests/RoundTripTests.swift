@@ -34,13 +34,13 @@ final class RoundTripTests: XCTestCase {
         var m = try GraphMaker("cnn", input: [6, 6, 3])
         try m.add("input_nchw", .transpose([0, 3, 1, 2]), ["input"])
         let w1 = try m.weight("conv/kernel", [4, 3, 3, 3]), b1 = try m.weight("conv/bias", [4])
-        try m.add("conv", .conv2D(Conv2DAttributes(kernel: [3, 3], pads: [1, 1, 1, 1])), ["input_nchw", w1, b1])
+        try m.add("conv", .conv2D(Conv2DAttributes(kernel: Size2D(3, 3), pads: Padding2D(top: 1, left: 1, bottom: 1, right: 1))), ["input_nchw", w1, b1])
         let bn = try ["gamma", "beta", "mean", "var"].map { k in try m.weight("bn/\(k)", [4], k == "var" ? 0.5...2 : -1...1) }
         try m.add("bn", .batchNormalization(epsilon: 1e-3), ["conv"] + bn)
         try m.add("relu", .activation(.relu), ["bn"])
-        try m.add("pool", .maxPool2D(Pool2DAttributes(kernel: [2, 2], strides: [2, 2])), ["relu"])
+        try m.add("pool", .maxPool2D(Pool2DAttributes(kernel: Size2D(2, 2), strides: Size2D(2, 2))), ["relu"])
         let wd = try m.weight("dw/kernel", [4, 1, 3, 3])
-        try m.add("dw", .conv2D(Conv2DAttributes(kernel: [3, 3], pads: [1, 1, 1, 1], group: 4)), ["pool", wd])
+        try m.add("dw", .conv2D(Conv2DAttributes(kernel: Size2D(3, 3), pads: Padding2D(top: 1, left: 1, bottom: 1, right: 1), group: 4)), ["pool", wd])
         let bn2 = try ["gamma", "beta", "mean", "var"].map { k in try m.weight("bn2/\(k)", [4], k == "var" ? 0.5...2 : -1...1) }
         try m.add("bn2", .batchNormalization(epsilon: 1e-3), ["dw"] + bn2)
         try m.add("relu6", .activation(.clip(min: 0, max: 6)), ["bn2"], layer: "bn2")
@@ -98,7 +98,7 @@ final class RoundTripTests: XCTestCase {
         try m.add("softmax", .softmax(axis: 3), ["swish"])
         try m.add("to_nchw", .transpose([0, 3, 1, 2]), ["softmax"])
         let w = try m.weight("w", [2, 3, 1, 1])
-        try m.add("conv", .conv2D(Conv2DAttributes(kernel: [1, 1])), ["to_nchw", w])
+        try m.add("conv", .conv2D(Conv2DAttributes(kernel: .one)), ["to_nchw", w])
         m.outputs("conv")
         let x = try sampleInput([4, 5, 3])
         let result = try roundTrip(m.graph, layout: .nchw, input: x, nchwInput: try Engine.transpose(x, perm: [0, 3, 1, 2]))
@@ -147,7 +147,7 @@ final class RoundTripTests: XCTestCase {
         var m = try GraphMaker("shapes", input: [3, 6, 5])
         try m.add("pad", .pad([0, 0, 1, 2, 0, 0, 2, 1]), ["input"])                       // 3×9×8
         try m.add("crop", .slice(begin: [0, 0, 2, 1], end: [dynamicBatch, 3, 8, 7]), ["pad"]) // 3×6×6
-        try m.add("avg", .averagePool2D(Pool2DAttributes(kernel: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1])), ["crop"]) // 3×3×3
+        try m.add("avg", .averagePool2D(Pool2DAttributes(kernel: Size2D(3, 3), strides: Size2D(2, 2), pads: Padding2D(top: 1, left: 1, bottom: 1, right: 1))), ["crop"]) // 3×3×3
         try m.add("up", .upsampleNearest([1, 1, 2, 2]), ["avg"])                         // 3×6×6
         try m.add("gap", .globalAveragePool, ["up"])
         try m.add("gmp", .globalMaxPool, ["crop"])

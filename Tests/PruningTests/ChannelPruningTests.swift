@@ -142,7 +142,7 @@ final class ChannelPruningTests: XCTestCase {
         try g.addInitializer("wl", randomTensor([5, 3], &gen))
         try g.addInitializer("bl", randomTensor([3], &gen))
         func conv(_ name: String, _ input: String, _ kernel: Int, _ pad: Int) throws {
-            try g.append(Node(name: name, op: .conv2D(.init(kernel: [kernel, kernel], pads: [pad, pad, pad, pad])), inputs: [input, "w\(name)", "b\(name)"], output: name))
+            try g.append(Node(name: name, op: .conv2D(.init(kernel: Size2D(kernel, kernel), pads: Padding2D(top: pad, left: pad, bottom: pad, right: pad))), inputs: [input, "w\(name)", "b\(name)"], output: name))
         }
         try conv("a", "x", 3, 1)
         try g.append(Node(name: "ra", op: .activation(.relu), inputs: ["a"], output: "ra"))
@@ -223,7 +223,7 @@ final class ChannelPruningTransposeTests: XCTestCase {
         try g.addInitializer("wa", randomTensor([4, 2, 1, 1], &gen))
         try g.addInitializer("ba", randomTensor([4], &gen))
         try g.addInitializer("wl", randomTensor([36, 3], &gen))
-        try g.append(Node(name: "a", op: .conv2D(.init(kernel: [1, 1])), inputs: ["x", "wa", "ba"], output: "a"))
+        try g.append(Node(name: "a", op: .conv2D(.init(kernel: .one)), inputs: ["x", "wa", "ba"], output: "a"))
         try g.append(Node(name: "ra", op: .activation(.relu), inputs: ["a"], output: "ra"))
         try g.append(Node(name: "t", op: .transpose([0, 2, 3, 1]), inputs: ["ra"], output: "t"))
         try g.append(Node(name: "f", op: .flatten, inputs: ["t"], output: "f"))

@@ -17,19 +17,19 @@ import _TestSupport
     }
 
     @Test(arguments: [
-        Conv2DAttributes(kernel: [3, 3], pads: [1, 1, 1, 1]),
-        Conv2DAttributes(kernel: [3, 2], strides: [2, 1], dilations: [1, 2], pads: [2, 0, 1, 1]),
-        Conv2DAttributes(kernel: [1, 1]),
-        Conv2DAttributes(kernel: [3, 3], strides: [2, 2], pads: [0, 1, 1, 0], group: 2),
+        Conv2DAttributes(kernel: Size2D(3, 3), pads: Padding2D(top: 1, left: 1, bottom: 1, right: 1)),
+        Conv2DAttributes(kernel: Size2D(3, 2), strides: Size2D(2, 1), dilations: Size2D(1, 2), pads: Padding2D(top: 2, left: 0, bottom: 1, right: 1)),
+        Conv2DAttributes(kernel: .one),
+        Conv2DAttributes(kernel: Size2D(3, 3), strides: Size2D(2, 2), pads: Padding2D(top: 0, left: 1, bottom: 1, right: 0), group: 2),
     ])
     func conv2D(_ a: Conv2DAttributes) throws {
-        let weights = [("w", random([4, 4 / a.group, a.kernel[0], a.kernel[1]], seed: 1)), ("b", random([4], seed: 2))]
+        let weights = [("w", random([4, 4 / a.group, a.kernel.height, a.kernel.width], seed: 1)), ("b", random([4], seed: 2))]
         let g = try singleNodeGraph(.conv2D(a), inputShape: [2, 4, 6, 5], weights: weights)
         try checkGradients(g, input: random([2, 4, 6, 5], seed: 3))
     }
 
     @Test func depthwiseConv2DWithMultiplier() throws {
-        let a = Conv2DAttributes(kernel: [3, 3], pads: [1, 1, 1, 1], group: 3)
+        let a = Conv2DAttributes(kernel: Size2D(3, 3), pads: Padding2D(top: 1, left: 1, bottom: 1, right: 1), group: 3)
         let g = try singleNodeGraph(.conv2D(a), inputShape: [2, 3, 5, 5], weights: [("w", random([6, 1, 3, 3], seed: 1))])
         try checkGradients(g, input: random([2, 3, 5, 5], seed: 3))
     }
@@ -40,8 +40,8 @@ import _TestSupport
         try g.addInitializer("dw", random([3, 1, 3, 3], seed: 1))
         try g.addInitializer("pw", random([4, 3, 1, 1], seed: 2))
         try g.addInitializer("b", random([4], seed: 4))
-        try g.append(Node(name: "dw", op: .conv2D(Conv2DAttributes(kernel: [3, 3], pads: [1, 1, 1, 1], group: 3)), inputs: ["x", "dw"], output: "d"))
-        try g.append(Node(name: "pw", op: .conv2D(Conv2DAttributes(kernel: [1, 1])), inputs: ["d", "pw", "b"], output: "y"))
+        try g.append(Node(name: "dw", op: .conv2D(Conv2DAttributes(kernel: Size2D(3, 3), pads: Padding2D(top: 1, left: 1, bottom: 1, right: 1), group: 3)), inputs: ["x", "dw"], output: "d"))
+        try g.append(Node(name: "pw", op: .conv2D(Conv2DAttributes(kernel: .one)), inputs: ["d", "pw", "b"], output: "y"))
         g.outputs = [ValueInfo(name: "y", shape: g.shapes["y"] ?? [])]
         try checkGradients(g, input: random([2, 3, 5, 5], seed: 3))
     }

@@ -8,9 +8,9 @@ import _TestSupport
 /// Finite-difference checks of pooling, shape ops, elementwise merges, concat, pad/slice and dropout.
 @Suite struct LayoutGradientTests {
     @Test(arguments: [
-        Pool2DAttributes(kernel: [2, 2], strides: [2, 2]),
-        Pool2DAttributes(kernel: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1]),
-        Pool2DAttributes(kernel: [2, 3], strides: [1, 2], pads: [0, 1, 1, 0]),
+        Pool2DAttributes(kernel: Size2D(2, 2), strides: Size2D(2, 2)),
+        Pool2DAttributes(kernel: Size2D(3, 3), strides: Size2D(2, 2), pads: Padding2D(top: 1, left: 1, bottom: 1, right: 1)),
+        Pool2DAttributes(kernel: Size2D(2, 3), strides: Size2D(1, 2), pads: Padding2D(top: 0, left: 1, bottom: 1, right: 0)),
     ])
     func pooling(_ a: Pool2DAttributes) throws {
         try checkGradients(try singleNodeGraph(.maxPool2D(a), inputShape: [2, 2, 5, 6]), input: try distinctValues([2, 2, 5, 6]), h: 1e-2)
@@ -64,7 +64,7 @@ import _TestSupport
         var g = Graph(name: "concat")
         try g.addInput(ValueInfo(name: "x", shape: [dynamicBatch, 2, 3, 3]))
         try g.addInitializer("w", random([1, 2, 1, 1], seed: 2))
-        try g.append(Node(name: "conv", op: .conv2D(Conv2DAttributes(kernel: [1, 1])), inputs: ["x", "w"], output: "c"))
+        try g.append(Node(name: "conv", op: .conv2D(Conv2DAttributes(kernel: .one)), inputs: ["x", "w"], output: "c"))
         try g.append(Node(name: "cat", op: .concat(axis: 1), inputs: ["c", "x", "c"], output: "y"))
         g.outputs = [ValueInfo(name: "y", shape: g.shapes["y"] ?? [])]
         try checkGradients(g, input: random([2, 2, 3, 3], seed: 1))

@@ -14,12 +14,12 @@ import _TestSupport
     }
 
     @Test(arguments: [
-        Conv2DAttributes(kernel: [3, 3], pads: [1, 1, 1, 1]),
-        Conv2DAttributes(kernel: [3, 2], strides: [2, 1], dilations: [2, 1], pads: [1, 0, 2, 1], group: 2),
-        Conv2DAttributes(kernel: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1], group: 4),
+        Conv2DAttributes(kernel: Size2D(3, 3), pads: Padding2D(top: 1, left: 1, bottom: 1, right: 1)),
+        Conv2DAttributes(kernel: Size2D(3, 2), strides: Size2D(2, 1), dilations: Size2D(2, 1), pads: Padding2D(top: 1, left: 0, bottom: 2, right: 1), group: 2),
+        Conv2DAttributes(kernel: Size2D(3, 3), strides: Size2D(2, 2), pads: Padding2D(top: 1, left: 1, bottom: 1, right: 1), group: 4),
     ])
     func conv2DBackwardMatchesDefinition(_ a: Conv2DAttributes) throws {
-        let x = random([2, 4, 7, 6], seed: 1), w = random([8, 4 / a.group, a.kernel[0], a.kernel[1]], seed: 2)
+        let x = random([2, 4, 7, 6], seed: 1), w = random([8, 4 / a.group, a.kernel.height, a.kernel.width], seed: 2)
         let y = try NaiveKernelsShim.outputShape(x.shape, w.shape, a)
         let dy = random(y, seed: 3)
         let fast = try conv2DBackward(x: x, weights: w, dy: dy, attributes: a)

@@ -58,7 +58,7 @@ import Training
         let model = try spec.build(sampleShape: [7, 8, 1], classes: 3, seed: 1)
         let conv = try #require(model.graph.nodes.first { $0.name == "conv2d_1" })
         guard case .conv2D(let a) = conv.op else { Issue.record("not a conv"); return }
-        #expect(a.pads == [1, 0, 1, 1])
+        #expect(a.pads.array == [1, 0, 1, 1])
         #expect(model.graph.shapes["conv2d_1"] == [dynamicBatch, 2, 4, 4])
     }
 
