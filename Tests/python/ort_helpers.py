@@ -11,12 +11,44 @@ from onnx import numpy_helper
 import onnxruntime as ort
 
 
+def _has_vnni() -> bool:
+    """Whether the CPU has VNNI (AVX-512 VNNI or AVX-VNNI) integer dot products."""
+    try:
+        flags = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return True
+    return any(f in flags for f in ("avx512_vnni", "avx_vnni"))
+
+
+# Without VNNI, onnxruntime's fused uint8×int8 kernels (the QLinearConv it makes of a QDQ
+# Conv) add product pairs in int16 and saturate (2·255·127 > 32767), so they differ from the
+# file's defined QDQ meaning; there, graph optimizations stay off and onnxruntime computes
+# the QDQ graph as written (DequantizeLinear → float op → QuantizeLinear). See
+# docs/quantization.md, "onnxruntime on CPUs without VNNI".
+ORT_FUSES_EXACTLY = _has_vnni()
+
+
 def run_ort(path: Path | bytes, x: np.ndarray, threads: int = 1) -> np.ndarray:
     """The first output of the model for input `x`, in onnxruntime's CPU provider."""
     options = ort.SessionOptions()
+    if not ORT_FUSES_EXACTLY:
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
     options.intra_op_num_threads = threads
     options.inter_op_num_threads = 1
     source = str(path) if isinstance(path, Path) else path
+    if not ORT_FUSES_EXACTLY:
+        model = onnx.load(source) if isinstance(source, str) else onnx.load_from_string(source)
+        if any(n.op_type in ("QLinearConv", "QLinearMatMul") for n in model.graph.node):
+            # onnxruntime's QLinearConv saturates here too: onnx's reference evaluator computes
+            # the operators as the specification defines them.
+            # Its Quantize/DequantizeLinear start at opset 19, whose meaning for 8-bit tensors
+            # with scalar or per-axis scales is opset 13's.
+            from onnx.reference import ReferenceEvaluator
+            for entry in model.opset_import:
+                if entry.domain in ("", "ai.onnx"):
+                    entry.version = max(entry.version, 19)
+            evaluator = ReferenceEvaluator(model)
+            return evaluator.run(None, {model.graph.input[0].name: x})[0]
     session = ort.InferenceSession(source, options, providers=["CPUExecutionProvider"])
     return session.run(None, {session.get_inputs()[0].name: x})[0]
 
