@@ -6,7 +6,7 @@ let package = Package(
     platforms: [.macOS(.v13)],
     products: [
         .executable(name: "modelpress", targets: ["modelpress"]),
-        .library(name: "ModelPress", targets: ["TensorCore", "Engine", "Passes", "ModelIO", "ONNXIO", "Evaluation", "Quantization", "Training", "Pruning", "Pipeline"]),
+        .library(name: "ModelPress", targets: ["TensorCore", "Engine", "Passes", "ModelIO", "ONNXIO", "ModelLoading", "Evaluation", "Quantization", "Training", "Pruning", "Pipeline", "Deflate"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -26,33 +26,36 @@ let package = Package(
         .target(name: "TensorCore"),
         .target(name: "Engine", dependencies: ["TensorCore", "CBLAS"]),
         .target(name: "Passes", dependencies: ["TensorCore"]),
-        .target(name: "Quantization", dependencies: ["TensorCore", "Engine", "ModelIO"]),
-        .target(name: "Pruning", dependencies: ["TensorCore", "Passes", "Training", "CSystemZlib"]),
+        .target(name: "Quantization", dependencies: ["TensorCore", "Engine", "Passes", "Evaluation", "ONNXIO"]),
+        .target(name: "Pruning", dependencies: ["TensorCore", "Passes", "Engine", "Evaluation", "Training", "Deflate"]),
         .target(name: "ONNXIO", dependencies: ["TensorCore", "Passes", "ONNXProto"]),
         .target(name: "ModelIO", dependencies: [
-            "TensorCore", "ONNXIO", "CHDF5", "ZIPFoundation", .product(name: "Crypto", package: "swift-crypto"),
+            "TensorCore", "CHDF5", "ZIPFoundation", .product(name: "Crypto", package: "swift-crypto"),
         ]),
-        .target(name: "Evaluation", dependencies: ["TensorCore", "Engine", "ModelIO", "Passes"]),
-        .target(name: "Pipeline", dependencies: ["TensorCore", "ModelIO", "Evaluation", "Pruning", .product(name: "Yams", package: "Yams")]),
+        .target(name: "ModelLoading", dependencies: ["TensorCore", "ModelIO", "ONNXIO"]),
+        .target(name: "Evaluation", dependencies: ["TensorCore", "Engine", "Passes"]),
+        .target(name: "Pipeline", dependencies: ["TensorCore", "ModelIO", "ModelLoading", "Evaluation", "Deflate", .product(name: "Yams", package: "Yams")]),
         .target(name: "Training", dependencies: ["TensorCore", "Engine", "ModelIO", "Evaluation", "CBLAS"]),
         .executableTarget(name: "modelpress", dependencies: [
-            "TensorCore", "Engine", "ModelIO", "ONNXIO", "Passes", "Evaluation", "Training", "Quantization", "Pruning", "Pipeline",
-            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "TensorCore", "Engine", "ModelIO", "ONNXIO", "ModelLoading", "Passes", "Evaluation", "Training", "Quantization", "Pruning", "Pipeline",
+            "Deflate", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
         // MARK: - Implementation details
+        // gzip sizes through the one system-zlib wrapper (pruning and pipeline reports).
+        .target(name: "Deflate", dependencies: ["TensorCore", "CSystemZlib"]),
         // Generated from onnx.proto3 (DO NOT EDIT; scripts/regenerate-onnx-proto.sh).
         .target(name: "ONNXProto", dependencies: [.product(name: "SwiftProtobuf", package: "swift-protobuf")]),
 
         // MARK: - Unit test bundles
         .target(name: "_TestSupport", dependencies: ["TensorCore", "ModelIO"], path: "Tests/_TestSupport"),
-        .testTarget(name: "EngineTests", dependencies: ["Engine", "TensorCore", "Evaluation", "ModelIO", "_TestSupport"]),
-        .testTarget(name: "ModelIOTests", dependencies: ["ModelIO", "Engine", "Evaluation", "TensorCore", "_TestSupport"]),
-        .testTarget(name: "ONNXIOTests", dependencies: ["ONNXIO", "Engine", "TensorCore", "ModelIO", "_TestSupport"]),
-        .testTarget(name: "TrainingTests", dependencies: ["Training", "Engine", "TensorCore", "ModelIO", "_TestSupport"]),
-        .testTarget(name: "QuantizationTests", dependencies: ["Quantization", "TensorCore", "Engine", "ONNXIO", "_TestSupport"]),
-        .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "ModelIO", "TensorCore", "_TestSupport"]),
-        .testTarget(name: "PruningTests", dependencies: ["Pruning", "Training", "ONNXIO", "TensorCore", "ModelIO", "Engine", "Passes", "Evaluation", "_TestSupport"]),
+        .testTarget(name: "EngineTests", dependencies: ["Engine", "TensorCore", "Evaluation", "ModelIO", "ModelLoading", "_TestSupport"]),
+        .testTarget(name: "ModelIOTests", dependencies: ["ModelIO", "ModelLoading", "Engine", "Evaluation", "TensorCore", "_TestSupport"]),
+        .testTarget(name: "ONNXIOTests", dependencies: ["ONNXIO", "Engine", "TensorCore", "ModelIO", "ModelLoading", "_TestSupport"]),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "Engine", "TensorCore", "ModelIO", "ModelLoading", "_TestSupport"]),
+        .testTarget(name: "QuantizationTests", dependencies: ["Quantization", "TensorCore", "Engine", "ONNXIO", "ModelIO", "ModelLoading", "Evaluation", "_TestSupport"]),
+        .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "ModelIO", "ModelLoading", "TensorCore", "_TestSupport"]),
+        .testTarget(name: "PruningTests", dependencies: ["Pruning", "Training", "ONNXIO", "TensorCore", "ModelIO", "ModelLoading", "Engine", "Passes", "Evaluation", "Deflate", "_TestSupport"]),
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "TensorCore", "_TestSupport"]),
         .testTarget(name: "EndToEndTests", dependencies: ["_TestSupport", "ModelIO", "TensorCore"]),
     ]

@@ -1,5 +1,4 @@
 import Engine
-import ModelIO
 import Passes
 import TensorCore
 
@@ -19,14 +18,24 @@ public struct DatasetRunner {
         guard graph.inputs.count == 1, graph.outputs.count >= 1 else {
             throw ModelPressError.invalidArgument("the model has \(graph.inputs.count) inputs; dataset commands need a single-input model")
         }
-        executor = Executor(graph: try inferenceGraph(graph))
+        try self.init(prepared: try inferenceGraph(graph), batchSize: batchSize)
+    }
+
+    /// A runner for `graph` as it is (already prepared for inference, e.g. annotated for
+    /// fake quantization: the export passes are not run again).
+    public init(prepared graph: Graph, batchSize: Int) throws {
+        guard batchSize >= 1 else { throw ModelPressError.invalidArgument("--batch-size must be at least 1 (got \(batchSize))") }
+        guard graph.inputs.count == 1, graph.outputs.count >= 1 else {
+            throw ModelPressError.invalidArgument("the model has \(graph.inputs.count) inputs; dataset commands need a single-input model")
+        }
+        executor = Executor(graph: graph)
         self.batchSize = batchSize
         threads = BLAS.threads
     }
 
     /// Calls `body(rows, output)` for each batch of `data` with the model's first output
     /// (N×…) for those rows; `progress(done, total)` after each batch.
-    public func forEachBatch(_ data: DatasetFile, progress: (Int, Int) -> Void = { _, _ in },
+    public func forEachBatch(_ data: any BatchSource, progress: (Int, Int) -> Void = { _, _ in },
                              _ body: (Range<Int>, Tensor) throws -> Void) throws {
         let shape = try data.feedShape(for: executor.graph.inputs[0].shape)
         var start = 0
@@ -40,7 +49,7 @@ public struct DatasetRunner {
     }
 
     /// All outputs for `data`, concatenated along the batch axis.
-    public func predict(_ data: DatasetFile, progress: (Int, Int) -> Void = { _, _ in }) throws -> Tensor {
+    public func predict(_ data: any BatchSource, progress: (Int, Int) -> Void = { _, _ in }) throws -> Tensor {
         var storage: [Float] = []
         var sampleShape: [Int] = []
         try forEachBatch(data, progress: progress) { _, output in

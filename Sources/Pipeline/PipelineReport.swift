@@ -1,6 +1,7 @@
+import Deflate
 import Foundation
 import ModelIO
-import Pruning
+import ModelLoading
 import TensorCore
 
 /// What a pipeline run produced, as written to `report.json` (schema in docs/pipelines.md).

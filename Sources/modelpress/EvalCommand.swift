@@ -28,20 +28,12 @@ struct EvalCommand: ParsableCommand {
     func run() throws {
         let graph = try model.load()
         let data = try dataset.open(requireLabels: true)
-        let runner = try DatasetRunner(graph: graph, batchSize: dataset.batchSize)
-        guard let classes = graph.outputs[0].shape.last, graph.outputs[0].shape.count == 2, classes >= 2 else {
-            throw ModelPressError.invalidArgument("\(model.model): output shape \(graph.outputs[0].shape) is not N×classes; eval measures classifiers")
-        }
-        var metrics = ClassificationMetrics(classes: classes)
         let progress = ProgressReporter("eval", quiet: output.quiet || json)
-        let start = Date()
-        try runner.forEachBatch(data, progress: progress.update) { rows, scores in
-            metrics.add(scores: scores, labels: try data.labels(rows, classes: classes))
-        }
-        let seconds = Date().timeIntervalSince(start)
+        let evaluation = try DatasetEvaluation.run(graph, model: model.model, on: data, batchSize: dataset.batchSize, progress: progress.update)
+        let metrics = evaluation.metrics, classes = evaluation.classes
         let result = Result(model: model.model, data: dataset.data, samples: metrics.samples, classes: classes,
                             accuracy: metrics.accuracy, top5Accuracy: classes >= 5 ? metrics.top5Accuracy : nil,
-                            seconds: seconds, samplesPerSecond: Double(metrics.samples) / max(seconds, 1e-9))
+                            seconds: evaluation.seconds, samplesPerSecond: evaluation.samplesPerSecond)
         if json { try printJSON(result); return }
         print(String(format: "accuracy: %.4f (%d/%d)", result.accuracy, metrics.top1Correct, metrics.samples))
         if let top5 = result.top5Accuracy { print(String(format: "top-5:    %.4f", top5)) }

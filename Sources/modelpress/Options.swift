@@ -1,5 +1,6 @@
 import ArgumentParser
 import ModelIO
+import ModelLoading
 import TensorCore
 
 /// MODEL and how to read it.

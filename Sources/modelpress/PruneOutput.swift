@@ -1,4 +1,5 @@
 import Foundation
+import Deflate
 import Pruning
 
 /// What `modelpress prune` prints: the per-layer table (or JSON: the `PruningReport` fields,

@@ -1,6 +1,7 @@
 import Evaluation
 import Foundation
 import ModelIO
+import ModelLoading
 import ONNXIO
 import TensorCore
 import Training

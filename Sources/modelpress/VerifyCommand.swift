@@ -2,6 +2,7 @@ import ArgumentParser
 import Evaluation
 import Foundation
 import ModelIO
+import ModelLoading
 import TensorCore
 
 /// `modelpress verify`: compares a candidate model (as shipped) with its reference on test

@@ -1,5 +1,6 @@
 import Engine
 import ModelIO
+import ModelLoading
 import TensorCore
 import Testing
 import _TestSupport

@@ -2,6 +2,7 @@ import Engine
 import Foundation
 import Evaluation
 import ModelIO
+import ModelLoading
 import TensorCore
 import Testing
 import _TestSupport

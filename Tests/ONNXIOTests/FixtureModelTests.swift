@@ -2,6 +2,7 @@ import _TestSupport
 import Engine
 import Foundation
 import ModelIO
+import ModelLoading
 import ONNXIO
 import TensorCore
 import XCTest

@@ -1,5 +1,6 @@
 import Engine
 import ModelIO
+import ModelLoading
 import Passes
 import Pruning
 import TensorCore

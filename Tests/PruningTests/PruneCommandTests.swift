@@ -1,5 +1,6 @@
 import Foundation
 import ModelIO
+import ModelLoading
 import Pruning
 import TensorCore
 import XCTest

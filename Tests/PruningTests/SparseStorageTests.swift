@@ -1,3 +1,4 @@
+import Deflate
 import ONNXIO
 import Pruning
 import TensorCore

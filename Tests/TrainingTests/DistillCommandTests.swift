@@ -1,5 +1,6 @@
 import Foundation
 import ModelIO
+import ModelLoading
 import Testing
 import _TestSupport
 

@@ -2,7 +2,7 @@ import TensorCore
 
 /// An HDF5 dataset file: inputs `x` (N×…, channels-last images as Keras uses) and optional
 /// integer labels `y` (N or N×1); dataset names are configurable.
-public final class DatasetFile {
+public final class DatasetFile: LabelledBatchSource {
     /// The file's path.
     public let path: String
     /// The input dataset.
@@ -35,6 +35,12 @@ public final class DatasetFile {
 
     /// Number of samples.
     public var count: Int { x.shape[0] }
+
+    /// The input dataset's HDF5 path.
+    public var inputName: String { x.name }
+
+    /// Whether the file has a label dataset under the requested key.
+    public var hasLabels: Bool { y != nil }
 
     /// Per-sample input shape.
     public var sampleShape: [Int] { Array(x.shape.dropFirst()) }

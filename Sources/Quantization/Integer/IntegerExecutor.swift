@@ -1,5 +1,4 @@
 import Engine
-import ModelIO
 import TensorCore
 
 /// Runs a quantized graph (`Graph.quantization`) the way an integer-only runtime does: a Conv
@@ -158,7 +157,7 @@ public struct IntegerExecutor {
 
 extension IntegerExecutor {
     /// The first output for every sample of `data`, in batches of `batchSize`.
-    public func predict(_ data: DatasetFile, batchSize: Int, progress: (Int, Int) -> Void = { _, _ in }) throws -> Tensor {
+    public func predict(_ data: any BatchSource, batchSize: Int, progress: (Int, Int) -> Void = { _, _ in }) throws -> Tensor {
         guard batchSize >= 1 else { throw ModelPressError.invalidArgument("--batch-size must be at least 1 (got \(batchSize))") }
         guard let input = graph.inputs.first else { throw ModelPressError.invalidArgument("the model has no input") }
         let shape = try data.feedShape(for: input.shape)

@@ -1,5 +1,4 @@
 import Engine
-import ModelIO
 import TensorCore
 
 /// Statistics of one activation over the calibration set, in constant memory.
@@ -50,13 +49,13 @@ public struct Calibrator {
 
     /// Statistics over the first `samples` (all when nil) samples of `data`; histograms are
     /// kept when `histograms`. Fails with `.invalidData` when a value becomes NaN or infinite.
-    public func run(_ data: DatasetFile, samples: Int? = nil, histograms: Bool,
+    public func run(_ data: any BatchSource, samples: Int? = nil, histograms: Bool,
                     progress: (Int, Int) -> Void = { _, _ in }) throws -> [String: ActivationStatistics] {
         guard graph.inputs.count == 1 else {
             throw ModelPressError.invalidArgument("the model has \(graph.inputs.count) inputs; calibration needs a single-input model")
         }
         let total = min(samples ?? data.count, data.count)
-        guard total >= 1 else { throw ModelPressError.invalidData(file: data.path, path: data.x.name, message: "holds no calibration samples") }
+        guard total >= 1 else { throw ModelPressError.invalidData(file: data.path, path: data.inputName, message: "holds no calibration samples") }
         let shape = try data.feedShape(for: graph.inputs[0].shape)
         let executor = Executor(graph: graph)
         let layers = Dictionary(graph.nodes.map { ($0.output, $0.layer) }, uniquingKeysWith: { a, _ in a })
@@ -70,7 +69,7 @@ public struct Calibrator {
                 let finite = value.storage.withUnsafeBufferPointer { p in s.minMax.observe(p) }
                 guard finite else {
                     let layer = layers[name].map { " (layer '\($0)')" } ?? ""
-                    throw ModelPressError.invalidData(file: data.path, path: data.x.name,
+                    throw ModelPressError.invalidData(file: data.path, path: data.inputName,
                                                       message: "samples \(rows.lowerBound)..<\(rows.upperBound) make value '\(name)'\(layer) NaN or infinite; the activations cannot be calibrated.\nHINT: check the data's scale (the model expects inputs like its training data).")
                 }
                 value.storage.withUnsafeBufferPointer { p in s.histogram?.observe(p) }

@@ -1,6 +1,5 @@
 import Engine
 import Foundation
-import ModelIO
 import TensorCore
 
 /// Quantization error of one layer's output: the fake-quantized model's value against the float
@@ -86,7 +85,7 @@ public struct QuantizationErrorMeter {
     }
 
     /// Streams the first `samples` (all when nil) samples of `data` in batches of `batchSize`.
-    public mutating func run(_ data: DatasetFile, samples: Int?, batchSize: Int) throws {
+    public mutating func run(_ data: any BatchSource, samples: Int?, batchSize: Int) throws {
         let total = min(samples ?? data.count, data.count)
         let shape = try data.feedShape(for: float.inputs.first?.shape ?? [])
         var start = 0

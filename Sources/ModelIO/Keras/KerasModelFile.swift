@@ -1,72 +1,40 @@
 import Foundation
-import ONNXIO
 import TensorCore
 import ZIPFoundation
 
-/// Model file formats ModelPress reads, recognised by content.
-public enum ModelFormat: String, Sendable {
-    /// Keras legacy HDF5 full model (`model.save("m.h5")`, Keras 2 or 3).
-    case kerasH5 = "keras-h5"
-    /// Keras 3 archive (zip with `config.json` + `model.weights.h5`).
-    case kerasArchive = "keras-archive"
-    /// Weights-only HDF5 (`save_weights`) read together with an architecture JSON.
-    case kerasWeights = "keras-weights"
-    /// ONNX protobuf.
-    case onnx
-}
+/// Keras model files read into the IR: legacy HDF5 full models, weights-only HDF5 plus an
+/// architecture JSON, and Keras 3 `.keras` archives (the format-neutral `ModelLoader` of the
+/// ModelLoading module picks the format and calls these).
+public enum KerasModelFile {
+    /// What a Keras HDF5 file holds.
+    public enum HDF5Kind: Sendable {
+        /// `model.save("m.h5")`: `model_config` plus weights.
+        case fullModel
+        /// `save_weights`: layer weights only; the architecture comes from a JSON file.
+        case weightsOnly
+    }
 
-/// Loads any supported model file into the graph IR.
-public enum ModelLoader {
-    /// Reads the model at `path`. A weights-only file needs its architecture JSON
+    /// The kind of Keras HDF5 file `file` is, or nil when it is not a Keras model.
+    public static func kind(of file: HDF5File) -> HDF5Kind? {
+        let root = file.root
+        if root.hasAttribute("model_config") { return .fullModel }
+        if root.hasAttribute("layer_names") || root.kind(of: "layers") == .group { return .weightsOnly }
+        return nil
+    }
+
+    /// Reads the Keras HDF5 model `file`. A weights-only file needs its architecture JSON
     /// (`model.to_json()`): `architecture`, or else `<stem>.json` beside the weights.
-    public static func load(_ path: String, architecture: String? = nil) throws -> Graph {
-        let (format, hdf5) = try classify(path)
-        var graph: Graph
-        switch format {
-        case .kerasH5, .kerasWeights:
-            guard let root = hdf5?.root else { throw ModelPressError.internalError("\(path): HDF5 file not kept open") }
-            let configFile = format == .kerasH5 ? path : try architecture ?? defaultArchitecturePath(for: path)
-            let config = format == .kerasH5 ? try root.stringAttribute("model_config") : try readText(configFile)
-            graph = try KerasImporter.importModel(config: config, configFile: configFile, weights: try KerasWeightStore.detect(in: root),
-                                                  kerasVersion: try? root.stringAttribute("keras_version"))
-        case .kerasArchive:
-            graph = try KerasArchive.load(path)
-        case .onnx:
-            guard let data = FileManager.default.contents(atPath: path) else { throw ModelPressError.fileNotFound(path: path) }
-            graph = try ONNXImporter.importModel(from: data, file: path)
-        }
-        graph.metadata["source_format"] = format.rawValue
-        graph.metadata["source_sha256"] = try FileDigest.sha256(ofFileAt: path)
-        return graph
+    public static func load(hdf5 file: HDF5File, weightsOnly: Bool, architecture: String?) throws -> Graph {
+        let path = file.path, root = file.root
+        let configFile = weightsOnly ? try architecture ?? defaultArchitecturePath(for: path) : path
+        let config = weightsOnly ? try readText(configFile) : try root.stringAttribute("model_config")
+        return try KerasImporter.importModel(config: config, configFile: configFile, weights: try KerasWeightStore.detect(in: root),
+                                             kerasVersion: try? root.stringAttribute("keras_version"))
     }
 
-    /// The format of the file at `path`, from its first bytes and (for HDF5) its contents.
-    public static func detectFormat(_ path: String) throws -> ModelFormat {
-        try classify(path).format
-    }
-
-    /// The format, and for HDF5 models the file already opened to classify it (read once).
-    private static func classify(_ path: String) throws -> (format: ModelFormat, hdf5: HDF5File?) {
-        guard FileManager.default.isReadableFile(atPath: path),
-              let handle = FileHandle(forReadingAtPath: path) else { throw ModelPressError.fileNotFound(path: path) }
-        let head = (try? handle.read(upToCount: 8)) ?? Data()
-        try? handle.close()
-        if head.starts(with: [0x50, 0x4b, 0x03, 0x04]) { return (.kerasArchive, nil) }
-        if HDF5File.isHDF5(path) {
-            let file = try HDF5File(readingFrom: path)
-            let root = file.root
-            if root.hasAttribute("model_config") { return (.kerasH5, file) }
-            if root.hasAttribute("layer_names") || root.kind(of: "layers") == .group { return (.kerasWeights, file) }
-            let contents = ((try? root.children()) ?? []).joined(separator: ", ")
-            throw ModelPressError.unrecognizedFormat(
-                path: path, detail: "is an HDF5 file but not a Keras model: no model_config attribute and no layer weights (it holds: \(contents)). A dataset goes after --data")
-        }
-        if path.lowercased().hasSuffix(".json") {
-            throw ModelPressError.unrecognizedFormat(path: path, detail: "an architecture JSON holds no weights.\nHINT: pass the weights file as MODEL and this JSON with --architecture")
-        }
-        // ONNX has no magic number: a protobuf starting with field 1 (ir_version, varint) = 0x08.
-        if head.first == 0x08 { return (.onnx, nil) }
-        throw ModelPressError.unrecognizedFormat(path: path, detail: "not a Keras HDF5, .keras archive or ONNX file")
+    /// Reads a Keras 3 `.keras` archive.
+    public static func loadArchive(_ path: String) throws -> Graph {
+        try KerasArchive.load(path)
     }
 
     /// `m.weights.h5` / `m_weights.h5` / `m.h5` → `m.json` beside it, if it exists.
