@@ -84,10 +84,7 @@ public struct ChannelPruning: Sendable {
     private func checkNames(_ graph: Graph, _ analysis: ChannelGroups) throws -> [String] {
         var known = Set<String>()
         for node in graph.nodes {
-            switch node.op {
-            case .conv2D, .linear: known.formUnion([node.name, node.layer])
-            default: break
-            }
+            if node.computeOperands != nil { known.formUnion([node.name, node.layer]) }
         }
         let requested = (configuration.only ?? []) + configuration.perLayer.keys.sorted()
         let unknown = (configuration.exclude + requested).filter { !known.contains($0) }
@@ -118,10 +115,7 @@ public struct ChannelPruning: Sendable {
         var layers: [ChannelPruningReport.Layer] = []
         let afterNodes = Dictionary(after.nodes.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
         for (node, stat) in zip(before.nodes, statsBefore) {
-            switch node.op {
-            case .conv2D, .linear: break
-            default: continue
-            }
+            guard node.computeOperands != nil else { continue }
             let b = dims(before, node)
             let a = afterNodes[node.name].map { dims(after, $0) } ?? b
             let s = statsAfter[node.name]

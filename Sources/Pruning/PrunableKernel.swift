@@ -50,10 +50,10 @@ extension PrunableKernel {
         var unprunable: [UnprunableKernel] = []
         var seen: Set<String> = []
         for node in graph.nodes {
-            let isConv: Bool
-            switch node.op {
-            case .linear: isConv = false
-            case .conv2D(let attributes):
+            // Weight-bearing ops (Conv, Linear): the quantization role names them.
+            guard node.computeOperands != nil else { continue }
+            var isConv = false
+            if case .conv2D(let attributes) = node.op {
                 guard attributes.group == 1 else {
                     let w = node.inputs.count >= 2 ? graph.initializers[node.inputs[1]] : nil
                     unprunable.append(.init(node: node.name, layer: node.layer, op: "Conv", weights: w?.storage ?? [], shape: w?.shape ?? [],
@@ -61,7 +61,6 @@ extension PrunableKernel {
                     continue
                 }
                 isConv = true
-            default: continue
             }
             guard node.inputs.count >= 2, let tensor = graph.initializers[node.inputs[1]] else {
                 unprunable.append(.init(node: node.name, layer: node.layer, op: isConv ? "Conv" : "Linear", reason: "weight is not a constant initializer"))
