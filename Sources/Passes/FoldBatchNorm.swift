@@ -37,12 +37,10 @@ public struct FoldBatchNorm: GraphPass {
     private func foldTarget(_ g: Graph, _ bn: Node) -> Result<Int, FoldRefusal> {
         guard let p = g.producer(of: bn.inputs[0]) else { return .failure("its input is a graph input") }
         let producer = g.nodes[p]
-        if case .linear = producer.op {
-            guard g.shapes[producer.output]?.count == 2 else { return .failure("'\(producer.name)' output is not N×M") }
-        } else if case .conv2D = producer.op {
-        } else {
+        guard producer.computeOperands != nil else {
             return .failure("its input comes from \(producer.op.name) '\(producer.name)', not Conv/Linear")
         }
+        if case .linear = producer.op, g.shapes[producer.output]?.count != 2 { return .failure("'\(producer.name)' output is not N×M") }
         guard g.readCount(of: producer.output) == 1, !g.isOutput(producer.output) else {
             return .failure("'\(producer.name)' output has other readers")
         }

@@ -245,7 +245,3 @@ private func consumedAfterUnion(_ members: [Int], _ consumed: Set<Int>, _ find: 
     return consumed.contains { find($0) == root }
 }
 
-/// BatchNorm parameters are sliced per reader (a shared one is copied), so any initializer will do.
-private func ownConstantOrShared(_ graph: Graph) -> (String) -> Bool {
-    { graph.initializers[$0] != nil }
-}
