@@ -14,13 +14,13 @@ public struct ONNXExportOptions: Sendable {
     }
 
     /// Opset of the default domain, 13…21.
-    public var opset = 13
+    public var opset = ONNXVersions.defaultOpset
     /// Layout of image inputs.
     public var inputLayout = InputLayout.nhwc
     /// `producer_name`.
     public var producerName = "modelpress"
     /// `producer_version`.
-    public var producerVersion = "0.0.0"
+    public var producerVersion = ModelPressVersion.string
     /// `modelpress.source_sha256`: overrides the graph's metadata entry of that name.
     public var sourceSHA256: String?
     /// `modelpress.compression` (JSON): overrides the graph's entry; `{}` when neither is set.

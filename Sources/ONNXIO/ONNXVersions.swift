@@ -1,9 +1,25 @@
+import TensorCore
+
 /// The ONNX versions ModelPress writes: opsets 13…21 of the default `ai.onnx` domain, each
 /// with the IR version the onnx release that introduced it uses (onnx `VERSION_TABLE`:
 /// 13–14 → 7, 15–18 → 8, 19–20 → 9, 21 → 10).
 public enum ONNXVersions {
     /// Opsets `modelpress export --opset` accepts.
     public static let supportedOpsets: ClosedRange<Int> = 13...21
+    /// The opset written when none is asked for (the widest runtime support).
+    public static let defaultOpset = 13
+    /// The opset 16-bit QuantizeLinear / DequantizeLinear need (the default of 16-bit quantization).
+    public static let int16QuantizationOpset = 21
+
+    /// The range as people write it, for help texts: `13–21`.
+    public static let supportedOpsetText = "\(supportedOpsets.lowerBound)–\(supportedOpsets.upperBound)"
+
+    /// Fails with `invalidArgument` when `opset` is outside `supportedOpsets`.
+    public static func validate(opset: Int) throws {
+        guard supportedOpsets.contains(opset) else {
+            throw ModelPressError.invalidArgument("--opset \(opset) is not supported; choose \(supportedOpsets.lowerBound) to \(supportedOpsets.upperBound).")
+        }
+    }
 
     /// The `ir_version` written with `opset`.
     public static func irVersion(forOpset opset: Int) -> Int64 {

@@ -18,6 +18,33 @@ public enum PruningStructure: String, Sendable, CaseIterable {
     case twoOfFour = "2:4"
 }
 
+/// What `prune` and `sensitivity` remove: weights (unstructured or 2:4) or whole channels.
+public enum PruningGranularity: String, Sendable, CaseIterable, Encodable {
+    /// Individual weights, smallest `|w|` first.
+    case unstructured
+    /// 2:4 along the input dimension (50% by construction).
+    case twoOfFour = "2:4"
+    /// Whole output channels, with the layers tied to them (residual Adds); see `ChannelPruning`.
+    case channel
+
+    /// The weight-level structure, or nil for channel pruning.
+    public var weightStructure: PruningStructure? {
+        switch self {
+        case .unstructured: return .unstructured
+        case .twoOfFour: return .twoOfFour
+        case .channel: return nil
+        }
+    }
+}
+
+/// Whether `prune` fine-tunes once after pruning or ramps the sparsity.
+public enum PruningSchedule: String, Sendable, CaseIterable {
+    /// Prune once (then fine-tune once when data is given).
+    case oneshot
+    /// Zhu & Gupta's cubic ramp over K steps, fine-tuning after each.
+    case agp
+}
+
 /// What to prune and how.
 public struct PruningConfiguration: Sendable {
     /// Target sparsity `S ∈ [0, 1)` for unstructured pruning; 2:4 is always 0.5.

@@ -14,10 +14,7 @@ public enum AtomicFile {
     /// If `produce` throws, the temporary file is removed and `path` is untouched.
     public static func write(to path: String, _ produce: (String) throws -> Void) throws {
         let url = URL(fileURLWithPath: path)
-        let directory = url.deletingLastPathComponent().path
-        guard FileManager.default.fileExists(atPath: directory) else {
-            throw ModelPressError.invalidArgument("\(path): the directory \(directory) does not exist.\nHINT: create it first or choose another output path.")
-        }
+        let directory = try requireDirectory(of: path)
         let temporary = directory + "/." + url.lastPathComponent + ".partial-\(ProcessInfo.processInfo.processIdentifier)"
         do {
             try produce(temporary)
@@ -28,5 +25,17 @@ public enum AtomicFile {
             try? FileManager.default.removeItem(atPath: temporary)
             throw error
         }
+    }
+
+    /// The folder `path` would be written into; `invalidArgument` when it is not an existing
+    /// directory (checked before long work, so a typo fails in milliseconds).
+    @discardableResult
+    public static func requireDirectory(of path: String) throws -> String {
+        let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw ModelPressError.invalidArgument("\(path): the directory \(directory) does not exist.\nHINT: create it first or choose another output path.")
+        }
+        return directory
     }
 }

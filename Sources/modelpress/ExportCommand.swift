@@ -8,7 +8,7 @@ import Passes
 struct ExportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "export",
-        abstract: "Write a model as a standard ONNX file (opset 13 by default, 13–21).",
+        abstract: "Write a model as a standard ONNX file (opset \(ONNXVersions.defaultOpset) by default, \(ONNXVersions.supportedOpsetText)).",
         discussion: """
         The file uses the default ai.onnx domain only, names nodes and tensors after the source \
         layers, declares a symbolic batch dimension N, and carries metadata_props \
@@ -23,30 +23,24 @@ struct ExportCommand: ParsableCommand {
     @Option(name: .shortAndLong, help: "Output ONNX file (written atomically).")
     var out: String
 
-    @Option(help: "ONNX opset of the default domain (13–21).")
-    var opset = 13
+    @Option(help: "ONNX opset of the default domain (\(ONNXVersions.supportedOpsetText)).")
+    var opset = ONNXVersions.defaultOpset
 
     @Option(help: "Layout of image inputs in the ONNX file: nhwc (as the model declares them) or nchw.")
-    var inputLayout = "nhwc"
+    var inputLayout = ONNXExportOptions.InputLayout.nhwc
 
     @Flag(name: .shortAndLong, help: "List every rewrite the export passes made.")
     var verbose = false
 
     func validate() throws {
-        guard ONNXVersions.supportedOpsets.contains(opset) else {
-            throw ValidationError("--opset \(opset) is not supported; choose 13 to 21.")
-        }
-        guard ONNXExportOptions.InputLayout(rawValue: inputLayout) != nil else {
-            throw ValidationError("--input-layout must be nhwc or nchw, not '\(inputLayout)'.")
-        }
+        try asUsageError { try ONNXVersions.validate(opset: opset) }
     }
 
     func run() throws {
         let graph = try model.load()
         var options = ONNXExportOptions()
         options.opset = opset
-        options.inputLayout = ONNXExportOptions.InputLayout(rawValue: inputLayout) ?? .nhwc
-        options.producerVersion = ModelPressVersion.string
+        options.inputLayout = inputLayout
         let started = Date()
         let result = try ONNXExporter.write(graph, to: out, options: options)
         guard !output.quiet else { return }

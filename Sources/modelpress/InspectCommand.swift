@@ -1,4 +1,5 @@
 import ArgumentParser
+import Evaluation
 import TensorCore
 
 /// `modelpress inspect`: per-node table of op, output shape, parameters, sparsity, bits, bytes and MACs.

@@ -1,4 +1,5 @@
 import ArgumentParser
+import TensorCore
 
 /// The `modelpress` command: compress trained networks and export them for edge devices.
 struct ModelPressCommand: ParsableCommand {
@@ -27,9 +28,4 @@ struct ModelPressCommand: ParsableCommand {
             BatchCommand.self,
         ]
     )
-}
-
-/// The version printed by `--version` and written into exported files.
-enum ModelPressVersion {
-    static let string = "0.1.0"
 }

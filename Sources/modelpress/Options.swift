@@ -42,3 +42,9 @@ struct OutputOptions: ParsableArguments {
     @Flag(name: .shortAndLong, help: "Print nothing but results and errors.")
     var quiet = false
 }
+
+/// Runs a library check from a command's `validate()`, reporting its failure as a usage
+/// error (exit 2, with the command's usage) like ArgumentParser's own.
+func asUsageError(_ check: () throws -> Void) throws {
+    do { try check() } catch let error as ModelPressError { throw ValidationError("\(error)") }
+}

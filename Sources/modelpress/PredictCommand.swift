@@ -21,18 +21,14 @@ struct PredictCommand: ParsableCommand {
     var integer = false
 
     @Option(help: "Requantization rounding of --integer: single (one 64-bit rounding shift) or double (gemmlowp).")
-    var rounding = "single"
-
-    func validate() throws {
-        guard RequantizationRounding(rawValue: rounding) != nil else { throw ValidationError("--rounding must be single or double, not '\(rounding)'.") }
-    }
+    var rounding = RequantizationRounding.singleRounding
 
     func run() throws {
         let graph = try model.load()
         let data = try dataset.open(requireLabels: false)
         let progress = ProgressReporter("predict", quiet: output.quiet)
         let predictions = integer
-            ? try IntegerExecutor(graph: try inferenceGraph(graph), rounding: RequantizationRounding(rawValue: rounding) ?? .singleRounding).predict(data, batchSize: dataset.batchSize, progress: progress.update)
+            ? try IntegerExecutor(graph: try inferenceGraph(graph), rounding: rounding).predict(data, batchSize: dataset.batchSize, progress: progress.update)
             : try DatasetRunner(graph: graph, batchSize: dataset.batchSize).predict(data, progress: progress.update)
         try PredictionWriter.write(predictions, to: out, attributes: [
             "model": model.model, "model_sha256": graph.metadata["source_sha256"] ?? "", "data": dataset.data,

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Evaluation
 import Foundation
 import ONNXIO
 import Pruning
@@ -9,26 +10,21 @@ import TensorCore
 extension PruneCommand {
     /// The checks of `--structure channel`.
     func validateChannel() throws {
-        guard ChannelCriterion(rawValue: criterion) != nil else {
-            throw ValidationError("--criterion must be l1 or l2, not '\(criterion)'.")
-        }
         guard channelMultiple >= 1 else {
             throw ValidationError("--channel-multiple must be at least 1, not \(channelMultiple).")
         }
         guard sparsity != nil || sparsityPerLayer != nil else {
             throw ValidationError("--sparsity (or --sparsity-per-layer) is required for channel pruning (e.g. --sparsity 0.5).")
         }
-        guard !fineTune.fineTunes, fineTune.schedule == "oneshot", !sparseStorage else {
+        guard !fineTune.fineTunes, fineTune.schedule == .oneshot, !sparseStorage else {
             throw ValidationError("--structure channel is one-shot and stores weights dense (the removed channels are gone): --fine-tune-data, --schedule agp and --sparse-storage do not apply.\nHINT: fine-tune the thinned file with modelpress train --student OUT.onnx --data TRAIN.h5.")
         }
-        guard ONNXVersions.supportedOpsets.contains(opset) else {
-            throw ValidationError("--opset \(opset) is not supported; choose 13 to 21.")
-        }
+        try asUsageError { try ONNXVersions.validate(opset: opset) }
         guard minParams == 0 else {
             throw ValidationError("--min-params applies to unstructured and 2:4 pruning; for --structure channel, --exclude the layers to keep.")
         }
-        guard scope == "layer" else {
-            throw ValidationError("--structure channel prunes each layer (or tied group) by its own ranking; --scope \(scope) does not apply.")
+        guard scope == .layer else {
+            throw ValidationError("--structure channel prunes each layer (or tied group) by its own ranking; --scope \(scope.rawValue) does not apply.")
         }
         do {
             try channelConfiguration().validate()
@@ -41,7 +37,7 @@ extension PruneCommand {
     /// `--sparsity-per-layer` are requested explicitly (exit 2 when their channels cannot go).
     func channelConfiguration() throws -> ChannelPruningConfiguration {
         ChannelPruningConfiguration(sparsity: sparsity ?? 0, perLayer: try PruneLayerTargets.parse(sparsityPerLayer),
-                                    criterion: ChannelCriterion(rawValue: criterion) ?? .l1, exclude: exclude, multiple: channelMultiple)
+                                    criterion: criterion, exclude: exclude, multiple: channelMultiple)
     }
 
     /// Prunes the channels of `folded` (the graph after the export passes) and writes ONNX.
@@ -49,7 +45,6 @@ extension PruneCommand {
         let (thinned, report) = try ChannelPruning(try channelConfiguration()).prune(folded)
         var options = ONNXExportOptions()
         options.opset = opset
-        options.producerVersion = ModelPressVersion.string
         options.compressionSummary = try channelSummary(report)
         let result = try ONNXExporter.write(thinned, to: out, options: options)
         if json {

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Evaluation
 import Foundation
 import ONNXIO
 import Passes
@@ -43,10 +44,10 @@ struct PruneCommand: ParsableCommand {
     @OptionGroup(title: "Fine-tuning") var fineTune: PruneFineTuneOptions
 
     @Option(help: "Ranking scope: layer (each kernel exactly) or global (one threshold).")
-    var scope = "layer"
+    var scope = PruningScope.layer
 
-    @Option(help: "What is removed: unstructured, 2:4 or channel (filters deleted, see docs/pruning.md).")
-    var structure = "unstructured"
+    @Option(help: "What is removed (channel: filters deleted, see docs/pruning.md).")
+    var structure = PruningGranularity.unstructured
 
     @Option(parsing: .upToNextOption, help: "Layers (or IR nodes) to leave dense.")
     var exclude: [String] = []
@@ -54,48 +55,36 @@ struct PruneCommand: ParsableCommand {
     @Option(help: "Leave kernels with fewer weights than N dense.")
     var minParams = 0
 
-    @Option(help: "ONNX opset of the default domain (13–21).")
-    var opset = 13
+    @Option(help: "ONNX opset of the default domain (\(ONNXVersions.supportedOpsetText)).")
+    var opset = ONNXVersions.defaultOpset
 
     @Flag(help: "Print the report as JSON.")
     var json = false
 
     @Option(help: "Channel score for --structure channel: l1 or l2 filter norm.")
-    var criterion = "l1"
+    var criterion = ChannelCriterion.l1
 
     @Option(help: "For --structure channel: round kept channel counts up to a multiple of N (8 suits SIMD runtimes).")
     var channelMultiple = 1
 
     func validate() throws {
-        if structure == "channel" { return try validateChannel() }
-        guard criterion == "l1", channelMultiple == 1 else { throw ValidationError("--criterion and --channel-multiple apply to --structure channel.") }
-        guard PruningScope(rawValue: scope) != nil else {
-            throw ValidationError("--scope must be layer or global, not '\(scope)'.")
-        }
-        guard let structure = PruningStructure(rawValue: structure) else {
-            throw ValidationError("--structure must be unstructured or 2:4, not '\(structure)'.")
-        }
-        guard ONNXVersions.supportedOpsets.contains(opset) else {
-            throw ValidationError("--opset \(opset) is not supported; choose 13 to 21.")
-        }
-        if structure == .unstructured, sparsity == nil, sparsityPerLayer == nil {
+        guard let weightStructure = structure.weightStructure else { return try validateChannel() }
+        guard criterion == .l1, channelMultiple == 1 else { throw ValidationError("--criterion and --channel-multiple apply to --structure channel.") }
+        try asUsageError { try ONNXVersions.validate(opset: opset) }
+        if weightStructure == .unstructured, sparsity == nil, sparsityPerLayer == nil {
             throw ValidationError("--sparsity (or --sparsity-per-layer) is required for unstructured pruning (e.g. --sparsity 0.8).")
         }
-        do {
-            try configuration().validate()
-            if fineTune.schedule == "agp", structure != .unstructured {
-                throw ModelPressError.invalidArgument("--schedule agp ramps unstructured sparsity; --structure \(structure.rawValue) is fixed at 50%.\nHINT: use --schedule oneshot with --fine-tune-data to fine-tune once.")
-            }
-        } catch let error as ModelPressError {
-            throw ValidationError("\(error)")
+        try asUsageError { try configuration().validate() }
+        if fineTune.schedule == .agp, weightStructure != .unstructured {
+            throw ValidationError("--schedule agp ramps unstructured sparsity; --structure \(structure.rawValue) is fixed at 50%.\nHINT: use --schedule oneshot with --fine-tune-data to fine-tune once.")
         }
     }
 
     /// The pruning configuration the options describe.
     func configuration() throws -> PruningConfiguration {
-        let structure = PruningStructure(rawValue: structure) ?? .unstructured
+        let structure = self.structure.weightStructure ?? .unstructured
         var c = PruningConfiguration(sparsity: sparsity ?? (structure == .twoOfFour ? 0.5 : 0),
-                                     scope: PruningScope(rawValue: scope) ?? .layer, structure: structure,
+                                     scope: scope, structure: structure,
                                      exclude: exclude, minParameters: minParams)
         c.perLayer = try PruneLayerTargets.parse(sparsityPerLayer)
         return c
@@ -106,7 +95,7 @@ struct PruneCommand: ParsableCommand {
         guard loaded.quantization.isEmpty else {
             throw ModelPressError.invalidArgument("\(model.model): the model is quantized; its weights cannot be pruned.\nHINT: prune the float model, then quantize the result.")
         }
-        if structure == "channel" { return try runChannel(try runPasses(exportPasses, on: loaded).0) }
+        if structure == .channel { return try runChannel(try runPasses(exportPasses, on: loaded).0) }
         var pruned: Graph, report: PruningReport, steps: [GradualPruning.Step] = []
         if fineTune.fineTunes {
             (pruned, report, steps) = try PruneSchedule(options: fineTune, configuration: try configuration(), quiet: output.quiet || json)
@@ -117,13 +106,12 @@ struct PruneCommand: ParsableCommand {
         }
         var options = ONNXExportOptions()
         options.opset = opset
-        options.producerVersion = ModelPressVersion.string
         options.sparseStorage = sparseStorage
         options.sparseCandidates = PruneCommand.prunedWeights(pruned, report)
         options.compressionSummary = try compressionSummary(report)
         let result = try ONNXExporter.write(pruned, to: out, options: options)
         try PruneOutput(report: try PruningStorage.annotate(report, graph: result.graph, sparse: Set(result.sparseInitializers)),
-                        steps: steps, schedule: fineTune.fineTunes ? fineTune.schedule : "oneshot", file: out, fileData: result.data)
+                        steps: steps, schedule: fineTune.fineTunes ? fineTune.schedule.rawValue : "oneshot", file: out, fileData: result.data)
             .print(json: json, quiet: output.quiet)
     }
 
@@ -144,8 +132,8 @@ struct PruneCommand: ParsableCommand {
         }
         let summary = Summary(pruning: PruningSummary(structure: report.structure, scope: report.scope, sparsity: report.targetSparsity,
                                                nonzeros: report.prunedNonzeros, parameters: report.prunedParameters,
-                                               schedule: fineTune.fineTunes ? fineTune.schedule : "oneshot",
-                                               steps: fineTune.fineTunes ? (fineTune.schedule == "agp" ? fineTune.steps : 1) : nil,
+                                               schedule: fineTune.fineTunes ? fineTune.schedule.rawValue : "oneshot",
+                                               steps: fineTune.fineTunes ? (fineTune.schedule == .agp ? fineTune.steps : 1) : nil,
                                                epochsPerStep: fineTune.fineTunes ? fineTune.epochsPerStep : nil,
                                                distilled: fineTune.fineTunes ? fineTune.distillFromOriginal : nil, sparseStorage: sparseStorage))
         let encoder = JSONEncoder()

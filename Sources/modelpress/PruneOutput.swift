@@ -1,5 +1,6 @@
-import Foundation
 import Deflate
+import Evaluation
+import Foundation
 import Pruning
 
 /// What `modelpress prune` prints: the per-layer table (or JSON: the `PruningReport` fields,

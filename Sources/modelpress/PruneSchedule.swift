@@ -10,7 +10,7 @@ import Training
 /// names and defaults of `train` where they overlap).
 struct PruneFineTuneOptions: ParsableArguments {
     @Option(help: "oneshot (prune once) or agp (Zhu & Gupta cubic ramp s_t = S·(1 − (1 − t/K)³) over --steps K, fine-tuning after each step).")
-    var schedule = "oneshot"
+    var schedule = PruningSchedule.oneshot
 
     @Option(help: "AGP steps K (prune, then fine-tune --epochs-per-step epochs, K times).")
     var steps = 5
@@ -36,11 +36,11 @@ struct PruneFineTuneOptions: ParsableArguments {
     @Option(help: "Fine-tuning learning rate.")
     var learningRate: Float = 1e-3
 
-    @Option(help: "adam, sgd or adamw.")
-    var optimizer = "adam"
+    @Option(help: "Optimizer.")
+    var optimizer = OptimizerKind.adam
 
     @Option(help: "BatchNorm while fine-tuning: frozen (stored statistics, inference mode) or batch (batch statistics, running averages updated, as Keras fit does).")
-    var batchNorm = "frozen"
+    var batchNorm = BatchNormMode.frozen
 
     @Option(help: "Seed of the fine-tuning shuffles; equal seeds give identical files.")
     var seed: UInt64 = 0
@@ -58,16 +58,13 @@ struct PruneFineTuneOptions: ParsableArguments {
     var fineTunes: Bool { fineTuneData != nil }
 
     func validate() throws {
-        guard schedule == "oneshot" || schedule == "agp" else { throw ValidationError("--schedule must be oneshot or agp, not '\(schedule)'.") }
-        if schedule == "agp", fineTuneData == nil {
+        if schedule == .agp, fineTuneData == nil {
             throw ValidationError("--schedule agp fine-tunes between steps: give --fine-tune-data TRAIN.h5.")
         }
         if validation != nil, fineTuneData == nil { throw ValidationError("--validation needs --fine-tune-data TRAIN.h5.") }
         if distillFromOriginal, fineTuneData == nil { throw ValidationError("--distill-from-original needs --fine-tune-data TRAIN.h5.") }
         guard steps >= 1, epochsPerStep >= 1, batchSize >= 1 else { throw ValidationError("--steps, --epochs-per-step and --batch-size must be at least 1.") }
-        guard OptimizerKind(rawValue: optimizer) != nil else { throw ValidationError("--optimizer must be adam, sgd or adamw, not '\(optimizer)'.") }
         guard learningRate > 0, learningRate.isFinite else { throw ValidationError("--learning-rate must be positive.") }
-        guard BatchNormMode(flag: batchNorm) != nil else { throw ValidationError("--batch-norm must be frozen or batch.") }
         guard temperature > 0, temperature.isFinite, (0...1).contains(alpha) else {
             throw ValidationError("--temperature must be positive and --alpha in [0, 1].")
         }
@@ -79,9 +76,9 @@ struct PruneFineTuneOptions: ParsableArguments {
         c.epochs = epochsPerStep
         c.batchSize = batchSize
         c.learningRate = learningRate
-        c.optimizer = OptimizerConfiguration(kind: OptimizerKind(rawValue: optimizer) ?? .adam)
+        c.optimizer = OptimizerConfiguration(kind: optimizer)
         c.seed = seed
-        c.batchNorm = BatchNormMode(flag: batchNorm) ?? .frozen
+        c.batchNorm = batchNorm
         c.temperature = temperature
         c.alpha = alpha
         return c
@@ -123,7 +120,7 @@ struct PruneSchedule {
             say("teacher: the unpruned model (\(source.rawValue)), \(labels.count) samples")
         }
         let train = try TrainingSet(inputs: inputs, labels: labels, teacherLogits: teacher)
-        let steps = options.schedule == "agp" ? options.steps : 1
+        let steps = options.schedule == .agp ? options.steps : 1
         let gradual = GradualPruning(configuration, steps: steps, training: options.training())
         let epochs = options.epochsPerStep
         let (tuned, report, rounds) = try gradual.run(model, train: train, validation: validation, onStep: { t, r in

@@ -28,8 +28,8 @@ struct TrainingOptions: ParsableArguments {
     @Option(help: "Samples per optimizer step.")
     var batchSize = 32
 
-    @Option(help: "adam, sgd or adamw.")
-    var optimizer = "adam"
+    @Option(help: "Optimizer.")
+    var optimizer = OptimizerKind.adam
 
     @Option(help: "Base learning rate.")
     var learningRate: Float = 1e-3
@@ -62,7 +62,7 @@ struct TrainingOptions: ParsableArguments {
     var earlyStopping: Int?
 
     @Option(help: "Batch normalization while training: batch (batch statistics, running averages updated) or frozen.")
-    var batchNorm = "batch"
+    var batchNorm = BatchNormMode.batchStatistics
 
     @Option(help: "Seed of initialisation, shuffling and dropout; equal seeds give bit-identical weights.")
     var seed: UInt64 = 0
@@ -78,9 +78,7 @@ struct TrainingOptions: ParsableArguments {
             throw ValidationError("-o \(out): training writes ONNX; name the output *.onnx (Keras .h5 output is not supported).")
         }
         guard epochs >= 1, batchSize >= 1 else { throw ValidationError("--epochs and --batch-size must be at least 1.") }
-        guard OptimizerKind(rawValue: optimizer) != nil else { throw ValidationError("--optimizer must be adam, sgd or adamw, not '\(optimizer)'.") }
         guard learningRate > 0, learningRate.isFinite else { throw ValidationError("--learning-rate must be positive.") }
-        guard BatchNormMode(flag: batchNorm) != nil else { throw ValidationError("--batch-norm must be batch or frozen.") }
         guard (0..<1).contains(labelSmoothing) else { throw ValidationError("--label-smoothing must be in [0, 1).") }
         if validationSplit != nil && validation != nil { throw ValidationError("give --validation-split or --validation, not both.") }
         if let s = validationSplit, !(s > 0 && s < 1) { throw ValidationError("--validation-split must be between 0 and 1.") }
@@ -98,7 +96,7 @@ struct TrainingOptions: ParsableArguments {
         c.epochs = epochs
         c.batchSize = batchSize
         c.learningRate = learningRate
-        c.optimizer = OptimizerConfiguration(kind: OptimizerKind(rawValue: optimizer) ?? .adam)
+        c.optimizer = OptimizerConfiguration(kind: optimizer)
         c.optimizer.momentum = momentum
         c.optimizer.nesterov = nesterov
         c.optimizer.weightDecay = weightDecay
@@ -107,18 +105,7 @@ struct TrainingOptions: ParsableArguments {
         c.labelSmoothing = labelSmoothing
         c.seed = seed
         c.earlyStoppingPatience = earlyStopping
-        c.batchNorm = BatchNormMode(flag: batchNorm) ?? .batchStatistics
+        c.batchNorm = batchNorm
         return c
-    }
-}
-
-extension BatchNormMode {
-    /// `batch` or `frozen` as written on the command line.
-    init?(flag: String) {
-        switch flag {
-        case "batch": self = .batchStatistics
-        case "frozen": self = .frozen
-        default: return nil
-        }
     }
 }

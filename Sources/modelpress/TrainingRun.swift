@@ -143,7 +143,6 @@ struct TrainingRun {
         // Write.
         let final = try validation.map { try Trainer(configuration).evaluate(model, on: $0) }
         var exportOptions = ONNXExportOptions()
-        exportOptions.producerVersion = ModelPressVersion.string
         exportOptions.sourceSHA256 = teacherGraph?.metadata["source_sha256"] ?? studentCheckpoint?.graph.metadata["source_sha256"]
         let summary = TrainingSummary(command: command, teacher: teacher?.path, student: options.student, data: options.data, dataSHA256: dataSHA,
                                       teacherLogits: logitSource?.rawValue, configuration: configuration, trainSamples: train.count,

@@ -146,10 +146,10 @@ final class PruneCommandTests: XCTestCase {
             (["--sparsity", "nan"], "outside [0, 1)"),
             ([], "--sparsity (or --sparsity-per-layer) is required"),
             (["--sparsity", "0.5", "--sparsity-per-layer", "conv_2=0.5,nope=0.5"], "--sparsity-per-layer: no prunable layer named 'nope'"),
-            (["--sparsity", "0.5", "--schedule", "gradual"], "--schedule must be"),
+            (["--sparsity", "0.5", "--schedule", "gradual"], "is invalid for '--schedule"),
             (["--sparsity", "0.5", "--distill-from-original"], "--distill-from-original needs --fine-tune-data"),
             (["--sparsity", "0.5", "--exclude", "nope"], "prunable layers: conv_1 (conv_1/conv), conv_2"),
-            (["--sparsity", "0.5", "--scope", "wide"], "--scope must be"),
+            (["--sparsity", "0.5", "--scope", "wide"], "is invalid for '--scope"),
             (["--structure", "2:4", "--sparsity", "0.7"], "2:4"),
             (["--structure", "2:4", "--scope", "global"], "global"),
         ]

@@ -150,5 +150,5 @@ def test_bad_options_are_usage_errors(tmp_path):
     proc = run_modelpress("export", model, "-o", out, "--opset", "22", expect=2)
     assert "13 to 21" in proc.stderr
     proc = run_modelpress("export", model, "-o", out, "--input-layout", "nwhc", expect=2)
-    assert "nhwc or nchw" in proc.stderr
+    assert "one of 'nhwc' and 'nchw'" in proc.stderr
     assert not out.exists()

@@ -1,0 +1,141 @@
+import Engine
+import Evaluation
+import Foundation
+import ONNXIO
+import TensorCore
+
+/// What one post-training quantization run produced.
+public struct QuantizationOutcome: Sendable {
+    /// The summary (`--json`), with the file written.
+    public var summary: QuantizationSummary
+    /// The layers left float by request (the plan's exclusions).
+    public var excluded: [String]
+    /// The accuracy-budget search, when one ran.
+    public var budget: AccuracyBudgetResult?
+}
+
+/// Post-training quantization end to end: plan → calibrate → quantize → accuracy budget →
+/// ONNX export → per-layer error (docs/quantization.md). `modelpress quantize` is this plus
+/// option parsing and printing.
+public enum PostTrainingQuantization {
+    /// Quantizes the float `graph` (read from `model`, named in errors) as `request` says and
+    /// writes the ONNX file to `out` atomically. Static runs calibrate on `calibration`; under
+    /// a budget, `test` (named `testName`) is the labelled set it is measured on.
+    /// `progress(done, total)` reports calibration.
+    public static func run(_ graph: Graph, model: String, out: String, request: QuantizationRequest,
+                           calibration: (any BatchSource)?, test: (any LabelledBatchSource)? = nil, testName: String? = nil,
+                           progress: (Int, Int) -> Void = { _, _ in }) throws -> QuantizationOutcome {
+        guard graph.quantization.isEmpty else {
+            throw ModelPressError.invalidArgument("\(model) is already quantized.\nHINT: quantize the float model.")
+        }
+        let prepared = try inferenceGraph(graph)
+        let options = request.options
+        let known = Set(prepared.nodes.flatMap { [$0.name, $0.layer] })
+        if let unknown = options.exclude.sorted().first(where: { !known.contains($0) }) {
+            throw ModelPressError.invalidArgument("--exclude \(unknown): the model has no such layer (layers: \(Set(prepared.nodes.map(\.layer)).sorted().joined(separator: ", "))).")
+        }
+        let plan = QuantizationPlan(graph: prepared, options: options)
+        guard !plan.compute.isEmpty else {
+            throw ModelPressError.invalidArgument("\(model): no Conv or Dense layer to quantize (excluded: \(plan.excluded.joined(separator: ", "))).")
+        }
+        if request.dynamic { return try runDynamic(prepared, plan: plan, model: model, out: out, request: request) }
+        guard let calibration else { throw ModelPressError.invalidArgument("static quantization needs calibration data (or choose dynamic quantization).") }
+        return try runStatic(prepared, plan: plan, model: model, out: out, request: request, calibration: calibration,
+                             test: test, testName: testName, progress: progress)
+    }
+
+    /// The static path: calibrate, quantize, search the budget, export, measure errors.
+    static func runStatic(_ prepared: Graph, plan: QuantizationPlan, model: String, out: String, request: QuantizationRequest,
+                          calibration: any BatchSource, test: (any LabelledBatchSource)?, testName: String?,
+                          progress: (Int, Int) -> Void) throws -> QuantizationOutcome {
+        let options = request.options
+        limitBLASThreadsForSmallModels(prepared)
+        var calibrator = Calibrator(graph: prepared, values: plan.calibrated)
+        calibrator.batchSize = request.batchSize
+        let started = Date()
+        let statistics = try calibrator.run(calibration, samples: request.samples, histograms: options.method != .minmax, progress: progress)
+        var (quantized, reports) = try StaticQuantizer.quantize(prepared, plan: plan, statistics: statistics, options: options)
+        var budget: AccuracyBudgetResult?
+        var floatLayers = plan.excluded
+        var floatActivations: [String] = []
+        if let maxDrop = request.maxDrop {
+            guard let test else { throw ModelPressError.invalidArgument("an accuracy budget needs a labelled test set.") }
+            let accuracy = { (g: Graph) in try DatasetAccuracy.accuracy(of: g, on: test, batchSize: request.batchSize, prepared: true) }
+            let r = try AccuracyBudget.search(prepared, statistics: statistics, options: options, maxDrop: maxDrop,
+                                              floatAccuracy: try accuracy(prepared), accuracy: accuracy)
+            (quantized, reports, budget) = (r.graph, r.reports, r)
+            floatLayers += r.fallback.filter { !$0.layer.isActivation }.map(\.layer.node)
+            floatActivations = r.fallback.filter(\.layer.isActivation).map(\.layer.node)
+        }
+        let used = min(request.samples ?? calibration.count, calibration.count)
+        let format = request.form.rawValue
+        var export = ONNXExportOptions()
+        export.opset = request.effectiveOpset
+        export.optimize = false
+        export.quantizedForm = request.form
+        export.compressionSummary = try QuantizationSummary.compressionMetadata(
+            format: format, method: options.method.rawValue, weights: options.weights.rawValue, activations: options.activations.rawValue,
+            bits: options.bits, scheme: options.scheme.rawValue, dynamic: false, samples: used, layers: reports.count,
+            float: floatLayers, floatActivations: floatActivations)
+        let written = try ONNXExporter.write(quantized, to: out, options: export)
+        var errors: [String: LayerQuantizationError] = [:]
+        if request.measureErrors {
+            var meter = try QuantizationErrorMeter(float: prepared, quantized: quantized, nodes: reports.map(\.node))
+            try meter.run(calibration, samples: request.samples, batchSize: request.batchSize)
+            errors = meter.byNode
+        }
+        let layers = reports.map { r in
+            QuantizationSummary.Layer(node: r.node, layer: r.layer, channels: r.channels, weightScaleMin: r.minWeightScale, weightScaleMax: r.maxWeightScale,
+                                      inputScale: r.input.scales[0], inputZeroPoint: r.input.zeroPoints[0], outputScale: r.output.scales[0],
+                                      outputZeroPoint: r.output.zeroPoints[0], activationType: r.output.type.rawValue, foldedActivation: r.foldedActivation,
+                                      bits: options.bits, scheme: options.scheme.rawValue, bytes: QuantizationSummary.storedBytes(of: r.node, in: quantized),
+                                      sqnrDB: errors[r.node]?.sqnrDB, mse: errors[r.node]?.mse ?? 0)
+        }
+        let budgetReport = budget.map { QuantizationBudgetReport($0, data: testName ?? test?.path ?? "", samples: test?.count ?? 0, maxDrop: request.maxDrop ?? 0) }
+        let summary = QuantizationSummary(model: model, out: out, format: format, method: options.method.rawValue, weights: options.weights.rawValue,
+                                          activations: options.activations.rawValue, bits: options.bits, scheme: options.scheme.rawValue, dynamic: false,
+                                          opset: request.effectiveOpset, calibrationSamples: used, bytes: written.data.count,
+                                          seconds: Date().timeIntervalSince(started), layers: layers, floatLayers: floatLayers,
+                                          floatActivations: floatActivations, budget: budgetReport)
+        return QuantizationOutcome(summary: summary, excluded: plan.excluded, budget: budget)
+    }
+
+    /// The dynamic path: weight-only annotations written in the dynamic ONNX form; no calibration.
+    static func runDynamic(_ prepared: Graph, plan: QuantizationPlan, model: String, out: String, request: QuantizationRequest) throws -> QuantizationOutcome {
+        let options = request.options
+        let started = Date()
+        let (quantized, reports) = try DynamicQuantizer.quantize(prepared, plan: plan, options: options)
+        let runTime = "uint8 (run time)"
+        var export = ONNXExportOptions()
+        export.opset = request.effectiveOpset
+        export.optimize = false
+        export.quantizedForm = .dynamic
+        export.compressionSummary = try QuantizationSummary.compressionMetadata(
+            format: "dynamic", method: "none", weights: options.weights.rawValue, activations: runTime, bits: 8,
+            scheme: options.scheme.rawValue, dynamic: true, samples: 0, layers: reports.count, float: plan.excluded, floatActivations: [])
+        let written = try ONNXExporter.write(quantized, to: out, options: export)
+        let layers = reports.map { r in
+            QuantizationSummary.Layer(node: r.node, layer: r.layer, channels: r.channels, weightScaleMin: r.minWeightScale, weightScaleMax: r.maxWeightScale,
+                                      inputScale: nil, inputZeroPoint: nil, outputScale: nil, outputZeroPoint: nil,
+                                      activationType: r.runtimeActivations ? runTime : "float", foldedActivation: nil, bits: 8,
+                                      scheme: options.scheme.rawValue, bytes: QuantizationSummary.storedBytes(of: r.node, in: quantized), sqnrDB: nil, mse: 0)
+        }
+        let summary = QuantizationSummary(model: model, out: out, format: "dynamic", method: "none", weights: options.weights.rawValue,
+                                          activations: runTime, bits: 8, scheme: options.scheme.rawValue, dynamic: true,
+                                          opset: request.effectiveOpset, calibrationSamples: 0, bytes: written.data.count,
+                                          seconds: Date().timeIntervalSince(started), layers: layers, floatLayers: plan.excluded, budget: nil)
+        return QuantizationOutcome(summary: summary, excluded: plan.excluded, budget: nil)
+    }
+
+    /// Small models (< 1M MACs per sample, like the digits fixtures) calibrate on one BLAS
+    /// thread unless `OPENBLAS_NUM_THREADS` says otherwise: their GEMMs are too small to share,
+    /// and OpenBLAS's idle workers spin in `sched_yield` (half the CPU time of a 0.1 s run in
+    /// `perf`), which on a busy machine doubled the median wall time of `quantize cnn.onnx`.
+    static func limitBLASThreadsForSmallModels(_ graph: Graph) {
+        guard ProcessInfo.processInfo.environment["OPENBLAS_NUM_THREADS"] == nil else { return }
+        let macs = graph.statistics().reduce(0) { $0 &+ $1.macs }
+        guard macs < 1_000_000 else { return }
+        BLAS.setThreads(1)
+        BLAS.stopIdleWorkers()  // 30–50 ms of spinning CPU per small process in `perf`
+    }
+}

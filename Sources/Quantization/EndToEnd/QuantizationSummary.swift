@@ -1,0 +1,73 @@
+import Foundation
+import TensorCore
+
+/// The outcome of one quantization run: settings, the file written and each quantized layer
+/// (the `--json` object of `modelpress quantize`).
+public struct QuantizationSummary: Encodable, Sendable {
+    /// One quantized layer.
+    public struct Layer: Encodable, Sendable {
+        /// IR node, source layer, and weight channels (1 per tensor).
+        public var node: String, layer: String, channels: Int
+        /// Smallest and largest weight scale.
+        public var weightScaleMin: Float, weightScaleMax: Float
+        /// Input / output scale and zero point (nil: quantized at run time, or float).
+        public var inputScale: Float?, inputZeroPoint: Int32?, outputScale: Float?, outputZeroPoint: Int32?
+        /// The output type, and the activation folded into the output range.
+        public var activationType: String, foldedActivation: String?
+        /// Bits, scheme, stored bytes, and the output error vs float (nil SQNR: exact).
+        public var bits: Int, scheme: String, bytes: Int, sqnrDB: Double?, mse: Double
+        enum CodingKeys: String, CodingKey {
+            case node, layer, channels, bits, scheme, bytes, mse
+            case sqnrDB = "sqnr_db"
+            case weightScaleMin = "weight_scale_min", weightScaleMax = "weight_scale_max"
+            case inputScale = "input_scale", inputZeroPoint = "input_zero_point"
+            case outputScale = "output_scale", outputZeroPoint = "output_zero_point"
+            case activationType = "activation_type", foldedActivation = "folded_activation"
+        }
+    }
+
+    /// Model and output paths, and the settings as written in the file's metadata.
+    public var model: String, out: String, format: String, method: String, weights: String, activations: String
+    /// Bits, scheme, dynamic or not, and the opset written.
+    public var bits: Int, scheme: String, dynamic: Bool, opset: Int
+    /// Calibration samples used, output bytes, and wall time.
+    public var calibrationSamples: Int, bytes: Int, seconds: Double
+    /// The quantized layers, the layers and activations kept float.
+    public var layers: [Layer], floatLayers: [String], floatActivations: [String] = []
+    /// The accuracy-budget search, when one ran.
+    public var budget: QuantizationBudgetReport?
+    enum CodingKeys: String, CodingKey {
+        case model, out, format, method, weights, activations, bytes, seconds, layers, budget, bits, scheme, dynamic, opset
+        case calibrationSamples = "calibration_samples", floatLayers = "float_layers", floatActivations = "float_activations"
+    }
+
+    /// `modelpress.compression` metadata of the ONNX file: the settings, compact and with sorted keys.
+    static func compressionMetadata(format: String, method: String, weights: String, activations: String, bits: Int, scheme: String,
+                                    dynamic: Bool, samples: Int, layers: Int, float: [String], floatActivations: [String]) throws -> String {
+        struct Metadata: Encodable {
+            var quantization: Settings
+        }
+        struct Settings: Encodable {
+            var format: String, method: String, weights: String, activations: String
+            var bits: Int, scheme: String, dynamic: Bool
+            var calibration_samples: Int, quantized_layers: Int, float_layers: [String], float_activations: [String]
+        }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let value = Metadata(quantization: Settings(format: format, method: method, weights: weights, activations: activations, bits: bits,
+                                                    scheme: scheme, dynamic: dynamic, calibration_samples: samples, quantized_layers: layers,
+                                                    float_layers: float, float_activations: floatActivations))
+        return String(decoding: try encoder.encode(value), as: UTF8.self)
+    }
+
+    /// Bytes the quantized layer `node` stores in `graph`: int8 / int16 weights (1 / 2 bytes
+    /// each), bias (4 each, int32 or float), and per weight channel one float32 scale and one zero point.
+    static func storedBytes(of node: String, in graph: Graph) -> Int {
+        guard let n = graph.nodes.first(where: { $0.name == node }), n.inputs.count >= 2,
+              let w = graph.initializers[n.inputs[1]] else { return 0 }
+        let q = graph.quantization[n.inputs[1]]
+        let channels = q?.scales.count ?? 1, width = (q?.bits ?? 32) / 8
+        let bias = n.inputs.count > 2 ? graph.initializers[n.inputs[2]]?.count ?? 0 : 0
+        return width * w.count + 4 * bias + (4 + width) * channels
+    }
+}
