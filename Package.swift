@@ -35,7 +35,7 @@ let package = Package(
         .target(name: "ModelLoading", dependencies: ["TensorCore", "ModelIO", "ONNXIO"]),
         .target(name: "Evaluation", dependencies: ["TensorCore", "Engine", "Passes"]),
         .target(name: "Pipeline", dependencies: ["TensorCore", "ModelIO", "ModelLoading", "Evaluation", "Deflate", .product(name: "Yams", package: "Yams")]),
-        .target(name: "Training", dependencies: ["TensorCore", "Engine", "ModelIO", "Evaluation", "CBLAS"]),
+        .target(name: "Training", dependencies: ["TensorCore", "Engine", "ModelIO", "ModelLoading", "ONNXIO", "Evaluation", "CBLAS"]),
         .executableTarget(name: "modelpress", dependencies: [
             "TensorCore", "Engine", "ModelIO", "ONNXIO", "ModelLoading", "Passes", "Evaluation", "Training", "Quantization", "Pruning", "Pipeline",
             "Deflate", .product(name: "ArgumentParser", package: "swift-argument-parser"),

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every ModelPress test on a fresh machine: Debian packages, the Python test venv
 # (onnx, onnxruntime, numpy, h5py, pytest — pinned in Tests/python/requirements.txt),
-# a debug build, the Swift test suites, then the onnxruntime cross-checks in pytest.
+# swift format lint (.swift-format), a debug build, the Swift test suites, then the
+# onnxruntime cross-checks in pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -16,6 +17,11 @@ if [ ! -x "$venv/bin/pytest" ] || ! cmp -s Tests/python/requirements.txt "$venv/
   "$venv/bin/pip" install -q -r Tests/python/requirements.txt
   cp Tests/python/requirements.txt "$venv/requirements.installed"
 fi
+
+echo "== swift format lint"
+# .swift-format holds the configuration; the generated ONNX protobuf code is left as generated.
+find Sources Tests -name '*.swift' -not -path 'Sources/ONNXProto/*' -print0 | sort -z \
+  | xargs -0 swift format lint --strict --configuration .swift-format --parallel
 
 echo "== swift build"
 swift build --build-tests 2>&1 | grep -vE "^\[[0-9]+/[0-9]+\] (Compiling|Emitting|Linking|Write)" || true

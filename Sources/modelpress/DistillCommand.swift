@@ -1,4 +1,5 @@
 import ArgumentParser
+import Training
 
 /// `modelpress distill`: train a student on a teacher's soft labels (and the hard labels).
 struct DistillCommand: ParsableCommand {
@@ -35,7 +36,6 @@ struct DistillCommand: ParsableCommand {
     }
 
     func run() throws {
-        try TrainingRun(options: training, teacher: TeacherSettings(path: teacher, temperature: temperature, alpha: alpha, cache: teacherCache),
-                        command: "distill").run()
+        try training.runJob(command: "distill", teacher: TeacherSettings(path: teacher, temperature: temperature, alpha: alpha, cache: teacherCache))
     }
 }

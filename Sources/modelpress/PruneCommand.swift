@@ -98,8 +98,7 @@ struct PruneCommand: ParsableCommand {
         if structure == .channel { return try runChannel(try runPasses(exportPasses, on: loaded).0) }
         var pruned: Graph, report: PruningReport, steps: [GradualPruning.Step] = []
         if fineTune.fineTunes {
-            (pruned, report, steps) = try PruneSchedule(options: fineTune, configuration: try configuration(), quiet: output.quiet || json)
-                .run(loaded, modelPath: model.model)
+            (pruned, report, steps) = try fineTune.run(loaded, modelPath: model.model, configuration: try configuration(), quiet: output.quiet || json)
         } else {
             let (folded, _) = try runPasses(exportPasses, on: loaded)
             (pruned, report) = try MagnitudePruning(try configuration()).prune(folded)

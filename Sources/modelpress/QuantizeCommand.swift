@@ -69,7 +69,7 @@ struct QuantizeCommand: ParsableCommand {
     @Option(help: "ONNX form: qdq (QuantizeLinear/DequantizeLinear around float ops) or qoperator (QLinearConv, Q/DQ around float ops).")
     var format = ONNXExportOptions.QuantizedForm.qdq
 
-    @Option(help: "ONNX opset of the default domain (\(ONNXVersions.supportedOpsetText); default 13, or 21 with --bits 16).")
+    @Option(help: "ONNX opset of the default domain (\(ONNXVersions.supportedOpsetText); default \(ONNXVersions.defaultOpset), or \(ONNXVersions.int16QuantizationOpset) with --bits 16).")
     var opset: Int?
 
     @Option(help: "Calibration samples per batch.")

@@ -14,6 +14,6 @@ struct TrainCommand: ParsableCommand {
     @OptionGroup var training: TrainingOptions
 
     func run() throws {
-        try TrainingRun(options: training, teacher: nil, command: "train").run()
+        try training.runJob(command: "train", teacher: nil)
     }
 }

@@ -4,38 +4,99 @@ import ModelIO
 import ModelLoading
 import ONNXIO
 import TensorCore
-import Training
 
-/// The teacher side of a distillation run (absent for `train`).
-struct TeacherSettings {
-    var path: String
-    var temperature: Float
-    var alpha: Float
-    var cache: String?
+/// The teacher side of a distillation job (absent for `train`).
+public struct TeacherSettings: Sendable {
+    /// Teacher model file (any format `ModelLoader` reads).
+    public var path: String
+    /// Distillation temperature T.
+    public var temperature: Float
+    /// Weight α of the soft term.
+    public var alpha: Float
+    /// Directory caching teacher logits across runs.
+    public var cache: String?
+
+    /// The teacher at `path` with temperature, α and an optional logit cache.
+    public init(path: String, temperature: Float, alpha: Float, cache: String?) {
+        self.path = path
+        self.temperature = temperature
+        self.alpha = alpha
+        self.cache = cache
+    }
 }
 
-/// One `train` / `distill` run: loads and checks the data, teacher and student, trains, writes
+/// What a `train` / `distill` job reads and writes.
+public struct TrainingJobSettings: Sendable {
+    /// `train` or `distill` (named in the log and the graph name).
+    public var command: String
+    /// Student: a checkpoint, a spec such as `dense:64,32`, or a JSON spec file.
+    public var student: String
+    /// HDF5 training data, and the ONNX file written.
+    public var data: String, out: String
+    /// Input dataset (teacher, and student unless `studentXKey`), the student's own input dataset.
+    public var xKey: String, studentXKey: String?
+    /// Label dataset, or nil for unlabeled data (distillation only).
+    public var yKey: String?
+    /// Hold out the last fraction for validation, or read a separate validation file.
+    public var validationSplit: Double?, validation: String?
+    /// Seed of initialisation, shuffling and dropout.
+    public var seed: UInt64
+    /// Samples per optimizer step (for epoch-based schedules).
+    public var batchSize: Int
+    /// JSON training log path.
+    public var log: String?
+    /// The teacher of a distillation.
+    public var teacher: TeacherSettings?
+
+    /// Settings for a job on `data` writing `out`.
+    public init(command: String, student: String, data: String, out: String, xKey: String = "x", studentXKey: String? = nil,
+                yKey: String? = "y", validationSplit: Double? = nil, validation: String? = nil, seed: UInt64 = 0, batchSize: Int = 32,
+                log: String? = nil, teacher: TeacherSettings? = nil) {
+        self.command = command
+        self.student = student
+        self.data = data
+        self.out = out
+        self.xKey = xKey
+        self.studentXKey = studentXKey
+        self.yKey = yKey
+        self.validationSplit = validationSplit
+        self.validation = validation
+        self.seed = seed
+        self.batchSize = batchSize
+        self.log = log
+        self.teacher = teacher
+    }
+}
+
+/// What a finished job reports.
+public struct TrainingJobResult: Sendable {
+    /// The log written to `log` (and, compact, into the model's metadata).
+    public var summary: TrainingSummary
+    /// Bytes of the ONNX file written.
+    public var bytes: Int
+    /// Trainable parameters of the student.
+    public var parameterCount: Int
+}
+
+/// One `train` / `distill` job: loads and checks the data, teacher and student, trains, writes
 /// the ONNX student and the JSON log. Every bad input is a `ModelPressError` (exit 2).
-struct TrainingRun {
-    let options: TrainingOptions
-    let teacher: TeacherSettings?
-    let command: String
+public struct TrainingJob {
+    /// What to read and write.
+    public let settings: TrainingJobSettings
+    /// The recipe for a given number of steps per epoch (epoch-based schedules need it).
+    public let recipe: (Int) throws -> TrainingConfiguration
 
-    /// Prints a line to stderr unless quiet.
-    func say(_ line: String) {
-        guard !options.quiet else { return }
-        FileHandle.standardError.write(Data((line + "\n").utf8))
+    /// A job with `settings`, trained by `recipe`.
+    public init(_ settings: TrainingJobSettings, recipe: @escaping (Int) throws -> TrainingConfiguration) {
+        self.settings = settings
+        self.recipe = recipe
     }
 
-    /// Loaded training inputs: student-shaped inputs, labels, and the teacher's logits.
-    struct Loaded {
-        var set: TrainingSet
-        var count: Int
-    }
-
-    func run() throws {
+    /// Runs the job; `say` receives progress lines, `onBatch(epoch, done, total)` each step.
+    public func run(say: (String) -> Void = { _ in }, onBatch: (Int, Int, Int) -> Void = { _, _, _ in }) throws -> TrainingJobResult {
+        let options = settings, teacher = settings.teacher, command = settings.command
         let started = Date()
-        let wantsLabels = options.yKey != "none"
+        let wantsLabels = options.yKey != nil
         if teacher == nil && !wantsLabels {
             throw ModelPressError.invalidArgument("train needs labels: --y-key none is only for distill (pure soft-label distillation).")
         }
@@ -59,7 +120,7 @@ struct TrainingRun {
             studentCheckpoint = try TrainableModel(graph: try ModelLoader.load(options.student), source: options.student)
         }
         // Classes: teacher, else the checkpoint, else the labels.
-        let trainData = try DatasetFile(path: options.data, xKey: options.xKey, yKey: wantsLabels ? options.yKey : nil, requireLabels: teacher == nil)
+        let trainData = try DatasetFile(path: options.data, xKey: options.xKey, yKey: options.yKey, requireLabels: teacher == nil)
         var classes = teacherClasses ?? studentCheckpoint?.classes
         if classes == nil {
             let labels = try trainData.labels(0..<trainData.count, classes: Int(Int32.max))
@@ -87,7 +148,7 @@ struct TrainingRun {
         let dataSHA = try FileDigest.sha256(ofFileAt: options.data)
         var logitSource: TeacherLogits.Source?
         func load(_ path: String, sha: String) throws -> TrainingSet {
-            let xFile = path == options.data ? trainData : try DatasetFile(path: path, xKey: options.xKey, yKey: wantsLabels ? options.yKey : nil, requireLabels: teacher == nil)
+            let xFile = path == options.data ? trainData : try DatasetFile(path: path, xKey: options.xKey, yKey: options.yKey, requireLabels: teacher == nil)
             let sFile = try options.studentXKey.map { try DatasetFile(path: path, xKey: $0, yKey: nil) } ?? xFile
             let studentShape = try feedShape(sFile, model.graph.inputs[0].shape, what: "student \(options.student)")
             let inputs = try sFile.inputs(0..<sFile.count, as: studentShape)
@@ -104,7 +165,7 @@ struct TrainingRun {
                 say(String(format: "teacher logits for %@: %d samples, %@ (%.2fs)", path, xFile.count,
                            result.hit ? "from the cache" : "computed once", Date().timeIntervalSince(started)))
             }
-            if labels == nil && logits == nil { throw ModelPressError.invalidData(file: path, path: options.yKey, message: "has no labels and there is no teacher") }
+            if labels == nil && logits == nil { throw ModelPressError.invalidData(file: path, path: options.yKey ?? "none", message: "has no labels and there is no teacher") }
             return try TrainingSet(inputs: inputs, labels: labels, teacherLogits: logits)
         }
         var train = try load(options.data, sha: dataSHA)
@@ -119,7 +180,7 @@ struct TrainingRun {
         case .logProbabilities?: say("teacher: outputs are probabilities; log-probabilities are used as logits (same softmax)")
         default: break
         }
-        var configuration = try options.configuration(stepsPerEpoch: (train.count + options.batchSize - 1) / options.batchSize)
+        var configuration = try recipe((train.count + options.batchSize - 1) / options.batchSize)
         if let teacher {
             configuration.temperature = teacher.temperature
             configuration.alpha = teacher.alpha
@@ -128,16 +189,8 @@ struct TrainingRun {
         say("\(command): student \(options.student) (\(model.parameterCount) parameters), \(train.count) training samples" +
             (validation.map { ", \($0.count) validation" } ?? "") + ", \(classes) classes")
         // Train.
-        let interactive = !options.quiet && isatty(STDERR_FILENO) == 1 && ProcessInfo.processInfo.environment["CI"] == nil
-        var bar: ProgressReporter?
-        let result = try Trainer(configuration).fit(model, train: train, validation: validation, onBatch: { epoch, done, total in
-            guard interactive else { return }
-            if bar == nil { bar = ProgressReporter("epoch \(epoch)/\(configuration.epochs)", quiet: false) }
-            bar?.update(done, total)
-        }, onEpoch: { record in
-            bar = nil
-            say(EpochLine.format(record, epochs: configuration.epochs))
-        })
+        let result = try Trainer(configuration).fit(model, train: train, validation: validation, onBatch: onBatch,
+                                                   onEpoch: { record in say(EpochLine.format(record, epochs: configuration.epochs)) })
         model = result.model
         if result.stoppedEarly { say("early stopping after epoch \(result.history.count); kept the weights of epoch \(result.bestEpoch)") }
         // Write.
@@ -156,15 +209,11 @@ struct TrainingRun {
         var logged = summary
         logged.seconds = Date().timeIntervalSince(started)
         if let log = options.log { try AtomicFile.write(try logged.prettyJSON(), to: log) }
-        guard !options.quiet else { return }
-        if let final {
-            print(String(format: "best epoch %d: val_loss %.4f", result.bestEpoch, final.loss) + (final.accuracy.map { String(format: ", val_accuracy %.4f", $0) } ?? ""))
-        }
-        print("wrote \(options.out): \(written.data.count) bytes, \(model.parameterCount) parameters" + (options.log.map { "; log \($0)" } ?? ""))
+        return TrainingJobResult(summary: logged, bytes: written.data.count, parameterCount: model.parameterCount)
     }
 
     /// The per-sample shape `model` needs from `file`, or an exit-2 error naming both shapes.
-    func feedShape(_ file: DatasetFile, _ modelInput: [Int], what: String) throws -> [Int] {
+    private func feedShape(_ file: DatasetFile, _ modelInput: [Int], what: String) throws -> [Int] {
         do { return try file.feedShape(for: modelInput) } catch {
             throw ModelPressError.invalidData(file: file.path, path: file.x.name,
                                               message: "has samples of shape \(file.sampleShape) (\(Checked.product(file.sampleShape) ?? 0) values); the \(what) takes \(Array(modelInput.dropFirst())) — the sizes cannot be matched.\nHINT: pick the matching dataset with --x-key / --student-x-key.")
@@ -172,14 +221,3 @@ struct TrainingRun {
     }
 }
 
-/// One plain progress line per epoch.
-enum EpochLine {
-    static func format(_ r: EpochRecord, epochs: Int) -> String {
-        var line = String(format: "epoch %d/%d  loss %.4f", r.epoch, epochs, r.loss)
-        if let a = r.accuracy { line += String(format: "  acc %.4f", a) }
-        if let v = r.validationLoss { line += String(format: "  val_loss %.4f", v) }
-        if let a = r.validationAccuracy { line += String(format: "  val_acc %.4f", a) }
-        line += String(format: "  %.3fs  %.0f samples/s", r.seconds, r.samplesPerSecond)
-        return line
-    }
-}

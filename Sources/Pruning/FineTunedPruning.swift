@@ -1,0 +1,74 @@
+import Foundation
+import Passes
+import TensorCore
+import Training
+
+/// Pruning with fine-tuning (`modelpress prune --fine-tune-data`): the unfolded model is
+/// fine-tuned (BN frozen by default), then the export passes fold BatchNorm, which scales
+/// kernel output channels and permutes Dense rows but keeps zeros zero, so the file has the
+/// exact counts.
+public struct FineTunedPruning {
+    /// What to prune.
+    public var configuration: PruningConfiguration
+    /// One-shot (prune, fine-tune once) or AGP over `steps` steps.
+    public var schedule: PruningSchedule
+    /// AGP steps K.
+    public var steps: Int
+    /// The fine-tuning recipe of one step.
+    public var training: TrainingConfiguration
+    /// Fine-tune by distilling from the unpruned model.
+    public var distillFromOriginal: Bool
+
+    /// Pruning to `configuration` on `schedule`, fine-tuned by `training` after each step.
+    public init(_ configuration: PruningConfiguration, schedule: PruningSchedule, steps: Int, training: TrainingConfiguration, distillFromOriginal: Bool) {
+        self.configuration = configuration
+        self.schedule = schedule
+        self.steps = steps
+        self.training = training
+        self.distillFromOriginal = distillFromOriginal
+    }
+
+    /// The fine-tuned, pruned, export-ready (folded) graph of `loaded` (read from `modelPath`),
+    /// its report and the rounds; `say` receives progress lines.
+    public func run(_ loaded: Graph, modelPath: String, train trainData: any LabelledBatchSource, validation validationData: (any LabelledBatchSource)?,
+                    say: (String) -> Void = { _ in }) throws -> (graph: Graph, report: PruningReport, steps: [GradualPruning.Step]) {
+        // 2:4 groups must run along the input dimension of the kernel that ships, and the
+        // channels-last Flatten fold permutes Dense rows: 2:4 trains the export-folded graph
+        // (BatchNorm folded into the kernels, i.e. frozen). Unstructured counts are permutation-
+        // and scale-invariant, so it trains the unfolded model.
+        let trainable = configuration.structure == .twoOfFour ? try runPasses(exportPasses, on: loaded).0 : loaded
+        let model = try TrainableModel(graph: trainable, source: modelPath)
+        let (inputs, labels) = try load(trainData, model)
+        let validation = try validationData.map { v in
+            let (x, y) = try load(v, model)
+            return try TrainingSet(inputs: x, labels: y, teacherLogits: nil)
+        }
+        var teacher: Tensor?
+        if distillFromOriginal {
+            let (logits, source) = try TeacherLogits.compute(teacher: loaded, inputs: inputs, file: modelPath)
+            teacher = logits
+            say("teacher: the unpruned model (\(source.rawValue)), \(labels.count) samples")
+        }
+        let train = try TrainingSet(inputs: inputs, labels: labels, teacherLogits: teacher)
+        let steps = schedule == .agp ? self.steps : 1
+        let gradual = GradualPruning(configuration, steps: steps, training: training)
+        let epochs = training.epochs
+        let (tuned, report, rounds) = try gradual.run(model, train: train, validation: validation, onStep: { t, r in
+            let total = r.prunedParameters
+            say(String(format: "step %d/%d: sparsity %.2f%% of the pruned kernels", t, steps,
+                       total == 0 ? 0 : 100 * (1 - Double(r.prunedNonzeros) / Double(total))))
+        }, onEpoch: { _, record in say("  " + EpochLine.format(record, epochs: epochs)) })
+        let (folded, _) = try runPasses(exportPasses, on: try tuned.exportGraph())
+        return (folded, try report.recounted(in: folded), rounds)
+    }
+
+    /// Inputs shaped for `model` and labels from `file`; exit 2 on a mismatch.
+    func load(_ file: any LabelledBatchSource, _ model: TrainableModel) throws -> (Tensor, [Int]) {
+        let shape: [Int]
+        do { shape = try file.feedShape(for: model.graph.inputs[0].shape) } catch {
+            throw ModelPressError.invalidData(file: file.path, path: file.inputName,
+                                              message: "has samples of shape \(file.sampleShape); the model takes \(Array(model.graph.inputs[0].shape.dropFirst())).\nHINT: pick the matching dataset with --x-key.")
+        }
+        return (try file.inputs(0..<file.count, as: shape), try file.labels(0..<file.count, classes: model.classes))
+    }
+}
