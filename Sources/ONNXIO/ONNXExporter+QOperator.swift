@@ -29,6 +29,7 @@ extension ONNXGraphBuilder {
                 var moved = node
                 moved.inputs[0] = xq
                 moved.output = fresh(node.output + "/q")
+                alias(moved.output, of: node.output)
                 try lower(moved)
                 state.integer[node.output] = moved.output
                 continue
@@ -37,6 +38,7 @@ extension ONNXGraphBuilder {
             floatNode.inputs = try node.inputs.map { try floatName($0, original, &state) }
             if let q = original.quantization[node.output] {
                 floatNode.output = fresh(node.output + "/float")
+                alias(floatNode.output, of: node.output)
                 try lower(floatNode)
                 state.integer[node.output] = quantize(node.output, from: floatNode.output, q, &state)
             } else {
@@ -136,6 +138,7 @@ extension ONNXGraphBuilder {
         guard let integer = state.integer[value], let q = g.quantization[value] else { return value }
         let (scale, zero) = parameters(value, q, &state)
         let name = fresh(value + "/dq")
+        alias(name, of: value)
         add("DequantizeLinear", name: name, inputs: [integer, scale, zero], output: name, shape: nil)
         state.float[value] = name
         return name

@@ -10,12 +10,25 @@ struct ONNXGraphBuilder {
     let opset: Int
     /// The IR being lowered (shapes, initializers).
     let graph: Graph
+    /// Values the exporter renamed (dequantized or requantized copies) → the IR value they hold.
+    private var aliases: [String: String] = [:]
     private(set) var nodes: [Onnx_NodeProto] = []
     private(set) var initializers: [Onnx_TensorProto] = []
     private(set) var valueInfo: [Onnx_ValueInfoProto] = []
     private var emitted = Set<String>()
     private var taken: Set<String>
     private let outputNames: Set<String>
+
+
+    /// Records that `value` holds what `original` holds (a dequantized or renamed copy).
+    mutating func alias(_ value: String, of original: String) {
+        aliases[value] = aliases[original] ?? original
+    }
+
+    /// The IR shape of `value`, also for the exporter's renamed copies of IR values.
+    func shape(of value: String) -> [Int]? {
+        graph.shapes[value] ?? aliases[value].flatMap { graph.shapes[$0] }
+    }
 
     /// A builder for `graph` at `opset`.
     init(graph: Graph, opset: Int) {

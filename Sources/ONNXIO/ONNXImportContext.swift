@@ -61,8 +61,9 @@ struct ONNXImportContext {
                     for name in replacement.inputs where graph.shapes[name] == nil && constants[name] == nil {
                         throw fail(node, "reads '\(name)', which no earlier node, initializer or graph input defines")
                     }
-                    try materialize(replacement.inputs)
-                    try graph.append(replacement)
+                    let resolved = try resolvedFused(replacement, node)
+                    try materialize(resolved.inputs)
+                    try graph.append(resolved)
                 } else {
                     try convert(node, index: i)
                 }

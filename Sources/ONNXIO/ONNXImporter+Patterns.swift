@@ -3,8 +3,9 @@ import TensorCore
 
 /// Multi-node ONNX patterns that become one IR node: the exporter's own lowerings (so that
 /// export → import → export gives the same bytes) and the same forms in other producers'
-/// files (tf2onnx's MatMul + Add, PyTorch's erf GELU). A pattern is anchored at its last
-/// node; every node inside it must be read only by the pattern.
+/// files (tf2onnx's MatMul + Add, PyTorch's erf GELU and LayerNormalization below opset 17).
+/// A pattern is anchored at its last node; every node inside it must be read only by the
+/// pattern. Patterns whose IR node needs shapes are completed by `resolvedFused` when emitted.
 extension ONNXImportContext {
     /// Finds patterns from the last node backwards, recording anchors and absorbed nodes.
     mutating func findPatterns() {
@@ -13,8 +14,8 @@ extension ONNXImportContext {
             guard node.output.count == 1, node.domain.isEmpty else { continue }
             let match: (Op, [String], [Int])?
             switch node.opType {
-            case "Add": match = matchLinear(node)
-            case "Mul": match = matchGelu(node) ?? matchGeluTanh(node) ?? matchSwish(node) ?? matchHardSwish(node)
+            case "Add": match = matchLinear(node) ?? matchLayerNormalization(node)
+            case "Mul": match = matchGelu(node) ?? matchGeluTanh(node) ?? matchSwish(node) ?? matchHardSwish(node) ?? matchLayerNormalization(node)
             case "Where": match = matchThresholdedLinear(node)
             default: match = nil
             }
@@ -26,20 +27,20 @@ extension ONNXImportContext {
 
     /// The node producing `value` when the pattern may absorb it: produced by `opType`, read
     /// exactly once, not a graph output, not already absorbed.
-    private func inner(_ value: String, _ opType: String) -> (Int, Onnx_NodeProto)? {
+    func inner(_ value: String, _ opType: String) -> (Int, Onnx_NodeProto)? {
         guard let p = producer[value], !absorbed.contains(p), onnx.node[p].opType == opType, onnx.node[p].domain.isEmpty,
               onnx.node[p].output.count == 1, readers[value]?.count == 1, !outputNames.contains(value) else { return nil }
         return (p, onnx.node[p])
     }
 
     /// A float scalar constant's value.
-    private func scalarConstant(_ name: String) -> Float? {
+    func scalarConstant(_ name: String) -> Float? {
         guard let c = constants[name], c.tensor.count == 1 else { return nil }
         return c.tensor.storage[0]
     }
 
     /// For a binary node, the operand pair `(a, b)` in either order where `test(b)` holds.
-    private func operands(_ node: Onnx_NodeProto, where test: (String, String) -> Bool) -> (String, String)? {
+    func operands(_ node: Onnx_NodeProto, where test: (String, String) -> Bool) -> (String, String)? {
         guard node.input.count == 2 else { return nil }
         let (a, b) = (node.input[0], node.input[1])
         if test(a, b) { return (a, b) }

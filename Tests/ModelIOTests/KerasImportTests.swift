@@ -19,6 +19,7 @@ struct KerasImportTests {
     static let zoo: [String] = [
         "keras3/zoo_conv.h5", "keras3/zoo_act.h5", "keras3/zoo_misc.h5",
         "keras2/zoo_conv.h5", "keras2/zoo_act.h5", "keras2/zoo_misc.h5",
+        "keras3/zoo_norm.h5", "keras3/zoo_norm.keras", "keras2/zoo_norm.h5",
     ]
 
     /// Runs `model` on its expected file's inputs; returns (ours, Keras's).
