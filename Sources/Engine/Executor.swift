@@ -106,9 +106,8 @@ public struct Executor: Sendable {
     /// the only reference to its buffer; a tensor the caller still references elsewhere is
     /// copied first (copy on write), never overwritten.
     public static func execute(_ op: Op, _ a: inout [Tensor?]) throws -> [Tensor] {
-        let kernel = op.floatKernel
-        var arguments = KernelArguments(op: kernel.name, a)
+        var arguments = KernelArguments(op: op, a)
         a = []
-        return try kernel.run(&arguments)
+        return try op.runFloatKernel(&arguments)
     }
 }

@@ -10,13 +10,13 @@ public protocol FloatKernel: OpDefinition {
 
 /// The inputs of one kernel call, by position.
 public struct KernelArguments {
-    /// The op's name, for errors.
-    let op: String
+    /// The op, named in errors.
+    let op: Op
     /// The input tensors; an entry is `nil` once taken.
     var tensors: [Tensor?]
 
     /// Arguments `tensors` of op `op`.
-    public init(op: String, _ tensors: [Tensor?]) {
+    public init(op: Op, _ tensors: [Tensor?]) {
         self.op = op
         self.tensors = tensors
     }
@@ -26,7 +26,7 @@ public struct KernelArguments {
 
     /// Input `i`.
     public func input(_ i: Int) throws -> Tensor {
-        guard i < tensors.count, let t = tensors[i] else { throw ModelPressError.internalError("\(op): missing input \(i)") }
+        guard i < tensors.count, let t = tensors[i] else { throw ModelPressError.internalError("\(op.name): missing input \(i)") }
         return t
     }
 
@@ -45,30 +45,31 @@ public struct KernelArguments {
 }
 
 extension Op {
-    /// The op's float kernel.
-    public var floatKernel: any FloatKernel {
+    /// Runs the op's float kernel on `arguments`, dispatched statically (no existential box
+    /// per call: the executor calls this once per node per batch).
+    public func runFloatKernel(_ arguments: inout KernelArguments) throws -> [Tensor] {
         switch self {
-        case .conv2D(let op): op
-        case .linear(let op): op
-        case .batchNormalization(let op): op
-        case .activation(let op): op
-        case .prelu(let op): op
-        case .softmax(let op): op
-        case .maxPool2D(let op): op
-        case .averagePool2D(let op): op
-        case .globalAveragePool(let op): op
-        case .globalMaxPool(let op): op
-        case .flatten(let op): op
-        case .reshape(let op): op
-        case .transpose(let op): op
-        case .elementwise(let op): op
-        case .concat(let op): op
-        case .pad(let op): op
-        case .slice(let op): op
-        case .upsampleNearest(let op): op
-        case .identity(let op): op
-        case .split(let op): op
-        case .layerNormalization(let op): op
+        case .conv2D(let op): try op.run(&arguments)
+        case .linear(let op): try op.run(&arguments)
+        case .batchNormalization(let op): try op.run(&arguments)
+        case .activation(let op): try op.run(&arguments)
+        case .prelu(let op): try op.run(&arguments)
+        case .softmax(let op): try op.run(&arguments)
+        case .maxPool2D(let op): try op.run(&arguments)
+        case .averagePool2D(let op): try op.run(&arguments)
+        case .globalAveragePool(let op): try op.run(&arguments)
+        case .globalMaxPool(let op): try op.run(&arguments)
+        case .flatten(let op): try op.run(&arguments)
+        case .reshape(let op): try op.run(&arguments)
+        case .transpose(let op): try op.run(&arguments)
+        case .elementwise(let op): try op.run(&arguments)
+        case .concat(let op): try op.run(&arguments)
+        case .pad(let op): try op.run(&arguments)
+        case .slice(let op): try op.run(&arguments)
+        case .upsampleNearest(let op): try op.run(&arguments)
+        case .identity(let op): try op.run(&arguments)
+        case .split(let op): try op.run(&arguments)
+        case .layerNormalization(let op): try op.run(&arguments)
         }
     }
 }
