@@ -35,11 +35,11 @@ public enum Gzip {
     /// The gzip-compressed size of float32 values stored little-endian.
     public static func compressedSize(_ values: [Float]) throws -> Int {
         #if _endian(little)
-        return try values.withUnsafeBytes { try compressedSize($0) }
+            return try values.withUnsafeBytes { try compressedSize($0) }
         #else
-        var data = Data(capacity: values.count * 4)
-        for v in values { withUnsafeBytes(of: v.bitPattern.littleEndian) { data.append(contentsOf: $0) } }
-        return try compressedSize(data)
+            var data = Data(capacity: values.count * 4)
+            for v in values { withUnsafeBytes(of: v.bitPattern.littleEndian) { data.append(contentsOf: $0) } }
+            return try compressedSize(data)
         #endif
     }
 }

@@ -6,19 +6,24 @@ import CBLAS
 public enum BLAS {
     /// `C[m×n] = alpha · op(A) · op(B) + beta · C`, where `op(A)` is m×k and `op(B)` is k×n.
     @inline(__always)
-    static func sgemm(transA: Bool = false, transB: Bool = false, m: Int, n: Int, k: Int,
-                      alpha: Float = 1, a: UnsafePointer<Float>, lda: Int,
-                      b: UnsafePointer<Float>, ldb: Int,
-                      beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int) {
-        cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
-                    Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+    static func sgemm(
+        transA: Bool = false, transB: Bool = false, m: Int, n: Int, k: Int,
+        alpha: Float = 1, a: UnsafePointer<Float>, lda: Int,
+        b: UnsafePointer<Float>, ldb: Int,
+        beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int
+    ) {
+        cblas_sgemm(
+            CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
+            Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
     }
 
     /// `y[n] = alpha · Aᵀ · x + beta · y` for a row-major k×n matrix `A` (leading dimension
     /// `lda` ≥ n): a vector times a matrix, without the packing sgemm does.
     @inline(__always)
-    static func sgemvTransposed(k: Int, n: Int, alpha: Float = 1, a: UnsafePointer<Float>, lda: Int,
-                                x: UnsafePointer<Float>, beta: Float = 0, y: UnsafeMutablePointer<Float>) {
+    static func sgemvTransposed(
+        k: Int, n: Int, alpha: Float = 1, a: UnsafePointer<Float>, lda: Int,
+        x: UnsafePointer<Float>, beta: Float = 0, y: UnsafeMutablePointer<Float>
+    ) {
         cblas_sgemv(CblasRowMajor, CblasTrans, Int32(k), Int32(n), alpha, a, Int32(lda), x, 1, beta, y, 1)
     }
 

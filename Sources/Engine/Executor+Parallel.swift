@@ -28,8 +28,9 @@ extension Executor {
                 for i in stride(from: worker, to: slices.count, by: workers) {
                     let rows = slices[i]
                     slots.base[i] = Result {
-                        let part = try Tensor(shape: [rows.count] + x.shape.dropFirst(),
-                                              storage: Array(x.storage[(rows.lowerBound * sampleSize)..<(rows.upperBound * sampleSize)]))
+                        let part = try Tensor(
+                            shape: [rows.count] + x.shape.dropFirst(),
+                            storage: Array(x.storage[(rows.lowerBound * sampleSize)..<(rows.upperBound * sampleSize)]))
                         return try run(part)
                     }
                 }

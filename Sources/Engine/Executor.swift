@@ -64,26 +64,35 @@ public struct Executor: Sendable {
             try observe?(info.name, value)
             values[info.name] = value
         }
-        for (index, node) in graph.nodes.enumerated() {
-            var args: [Tensor?] = try node.inputs.enumerated().map { position, name in
-                if position == 0 && ownsFirstInput[index], let owned = values.removeValue(forKey: name) { return owned }
-                if let v = values[name] ?? quantizedInitializers[name] ?? graph.initializers[name] { return v }
-                throw ModelPressError.internalError("value '\(name)' read by node '\(node.name)' is not available")
+        // Nodes are read in place (a `Node` copy per node per batch retains every array in its op).
+        try graph.nodes.withUnsafeBufferPointer { nodes in
+            for index in nodes.indices {
+                try runNode(nodes[index], index, &values, profile: profile, observe: observe)
             }
-            let start = profile == nil ? 0 : DispatchTime.now().uptimeNanoseconds
-            var outputs = try Self.execute(node.op, &args)
-            profile?.record(node.op, nanoseconds: DispatchTime.now().uptimeNanoseconds - start)
-            for (name, i) in zip(node.outputs, outputs.indices) {
-                graph.quantization[name]?.fakeQuantize(&outputs[i])
-                try observe?(name, outputs[i])
-                values[name] = outputs[i]
-            }
-            for name in releaseAfter[index] { values[name] = nil }
         }
         return try graph.outputs.map { info in
             guard let t = values[info.name] else { throw ModelPressError.internalError("output '\(info.name)' was not computed") }
             return t
         }
+    }
+
+    /// Runs node `index` on `values`: its outputs stored, the values it read last released.
+    private func runNode(_ node: borrowing Node, _ index: Int, _ values: inout [String: Tensor], profile: ExecutionProfile?, observe: ValueObserver?) throws {
+        var args: [Tensor?] = try node.inputs.enumerated().map { position, name in
+            if position == 0 && ownsFirstInput[index], let owned = values.removeValue(forKey: name) { return owned }
+            if let v = values[name] ?? quantizedInitializers[name] ?? graph.initializers[name] { return v }
+            throw ModelPressError.internalError("value '\(name)' read by node '\(node.name)' is not available")
+        }
+        let start = profile == nil ? 0 : DispatchTime.now().uptimeNanoseconds
+        var outputs = try Self.execute(node.op, &args)
+        profile?.record(node.op, nanoseconds: DispatchTime.now().uptimeNanoseconds - start)
+        for i in outputs.indices {
+            graph.quantization[node.outputs[i]]?.fakeQuantize(&outputs[i])
+            try observe?(node.outputs[i], outputs[i])
+        }
+        for (name, output) in zip(node.outputs, outputs) { values[name] = output }
+        outputs = []
+        for name in releaseAfter[index] { values[name] = nil }
     }
 
     /// Runs a single-input graph on `x` and returns its first output.
@@ -106,8 +115,12 @@ public struct Executor: Sendable {
     /// the only reference to its buffer; a tensor the caller still references elsewhere is
     /// copied first (copy on write), never overwritten.
     public static func execute(_ op: Op, _ a: inout [Tensor?]) throws -> [Tensor] {
-        var arguments = KernelArguments(op: op, a)
+        var arguments = KernelArguments(a)
         a = []
-        return try op.runFloatKernel(&arguments)
+        do {
+            return try op.runFloatKernel(&arguments)
+        } catch let missing as KernelArguments.MissingInput {
+            throw ModelPressError.internalError("\(op.name): missing input \(missing.index)")
+        }
     }
 }

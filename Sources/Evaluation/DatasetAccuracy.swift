@@ -20,8 +20,10 @@ public enum DatasetAccuracy {
     }
 
     /// Top-1 / top-5 counts of `runner`'s model on every sample of `data` (labels in `0..<classes`).
-    public static func metrics(_ runner: DatasetRunner, on data: any LabelledBatchSource, classes: Int,
-                               progress: (Int, Int) -> Void = { _, _ in }) throws -> ClassificationMetrics {
+    public static func metrics(
+        _ runner: DatasetRunner, on data: any LabelledBatchSource, classes: Int,
+        progress: (Int, Int) -> Void = { _, _ in }
+    ) throws -> ClassificationMetrics {
         var metrics = ClassificationMetrics(classes: classes)
         try runner.forEachBatch(data, progress: progress) { rows, scores in
             metrics.add(scores: scores, labels: try data.labels(rows, classes: classes))
@@ -53,8 +55,10 @@ public struct DatasetEvaluation: Sendable {
 
     /// Evaluates the classifier `graph` (read from `model`, named in errors) on every sample
     /// of `data` in batches of `batchSize`.
-    public static func run(_ graph: Graph, model: String, on data: any LabelledBatchSource, batchSize: Int,
-                           progress: (Int, Int) -> Void = { _, _ in }) throws -> DatasetEvaluation {
+    public static func run(
+        _ graph: Graph, model: String, on data: any LabelledBatchSource, batchSize: Int,
+        progress: (Int, Int) -> Void = { _, _ in }
+    ) throws -> DatasetEvaluation {
         let runner = try DatasetRunner(graph: graph, batchSize: batchSize)
         let classes = try DatasetAccuracy.requireClassifier(graph, model: model, purpose: "eval")
         let start = Date()

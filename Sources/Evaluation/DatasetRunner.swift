@@ -35,8 +35,10 @@ public struct DatasetRunner {
 
     /// Calls `body(rows, output)` for each batch of `data` with the model's first output
     /// (N×…) for those rows; `progress(done, total)` after each batch.
-    public func forEachBatch(_ data: any BatchSource, progress: (Int, Int) -> Void = { _, _ in },
-                             _ body: (Range<Int>, Tensor) throws -> Void) throws {
+    public func forEachBatch(
+        _ data: any BatchSource, progress: (Int, Int) -> Void = { _, _ in },
+        _ body: (Range<Int>, Tensor) throws -> Void
+    ) throws {
         let shape = try data.feedShape(for: executor.graph.inputs[0].shape)
         var start = 0
         while start < data.count {

@@ -44,20 +44,26 @@ let gateSlack = 1e-12
 
 /// The gates `limits` asks for, evaluated on the measured values (nil values skip a gate;
 /// the caller refuses such requests up front).
-public func evaluateGates(_ limits: GateLimits, referenceAccuracy: Double?, candidateAccuracy: Double?,
-                          agreement: Double?, meanKL: Double?) -> [Gate] {
+public func evaluateGates(
+    _ limits: GateLimits, referenceAccuracy: Double?, candidateAccuracy: Double?,
+    agreement: Double?, meanKL: Double?
+) -> [Gate] {
     var gates: [Gate] = []
     func atMost(_ name: String, _ what: String, _ value: Double?, _ limit: Double?) {
         guard let value, let limit else { return }
         let passed = value <= limit + gateSlack
-        gates.append(Gate(name: name, value: value, limit: limit, comparison: "<=", passed: passed,
-                          message: "\(what) \(format(value)) \(passed ? "<=" : ">") \(format(limit))"))
+        gates.append(
+            Gate(
+                name: name, value: value, limit: limit, comparison: "<=", passed: passed,
+                message: "\(what) \(format(value)) \(passed ? "<=" : ">") \(format(limit))"))
     }
     func atLeast(_ name: String, _ what: String, _ value: Double?, _ limit: Double?) {
         guard let value, let limit else { return }
         let passed = value >= limit - gateSlack
-        gates.append(Gate(name: name, value: value, limit: limit, comparison: ">=", passed: passed,
-                          message: "\(what) \(format(value)) \(passed ? ">=" : "<") \(format(limit))"))
+        gates.append(
+            Gate(
+                name: name, value: value, limit: limit, comparison: ">=", passed: passed,
+                message: "\(what) \(format(value)) \(passed ? ">=" : "<") \(format(limit))"))
     }
     if let r = referenceAccuracy, let c = candidateAccuracy {
         atMost("max_drop", "accuracy drop", r - c, limits.maxDrop)

@@ -20,8 +20,10 @@ public struct PairedBootstrap: Sendable, Equatable, Codable {
 
     /// The interval for per-sample correctness of both models (equal lengths, non-empty),
     /// deterministic for a given `seed`. Quantiles interpolate linearly (NumPy's default).
-    public init(referenceCorrect: [Bool], candidateCorrect: [Bool], resamples: Int = 1000,
-                confidence: Double = 0.95, seed: UInt64 = 0) {
+    public init(
+        referenceCorrect: [Bool], candidateCorrect: [Bool], resamples: Int = 1000,
+        confidence: Double = 0.95, seed: UInt64 = 0
+    ) {
         let n = min(referenceCorrect.count, candidateCorrect.count)
         // Per-sample difference in {−1, 0, 1}: a resample's accuracy difference is their mean.
         let delta = (0..<n).map { (candidateCorrect[$0] ? 1 : 0) - (referenceCorrect[$0] ? 1 : 0) }

@@ -29,7 +29,7 @@ public struct ProbabilityView: Sendable {
         while row * classes < outputs.count {
             var sum = 0.0
             for v in outputs[(row * classes)..<min(outputs.count, (row + 1) * classes)] {
-                guard v >= 0 else { return false }   // also refuses NaN
+                guard v >= 0 else { return false }  // also refuses NaN
                 sum += Double(v)
             }
             guard abs(sum - 1) <= tolerance else { return false }

@@ -14,7 +14,7 @@ public enum ROCAUC {
         while i < order.count {
             var j = i
             while j + 1 < order.count && scores[order[j + 1]] == scores[order[i]] { j += 1 }
-            let midRank = Double(i + j) / 2 + 1     // ranks are 1-based
+            let midRank = Double(i + j) / 2 + 1  // ranks are 1-based
             for k in i...j where positives[order[k]] { rankSum += midRank }
             i = j + 1
         }

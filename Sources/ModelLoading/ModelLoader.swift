@@ -45,7 +45,8 @@ public enum ModelLoader {
     /// The format, and for HDF5 models the file already opened to classify it (read once).
     private static func classify(_ path: String) throws -> (format: ModelFormat, hdf5: HDF5File?) {
         guard FileManager.default.isReadableFile(atPath: path),
-              let handle = FileHandle(forReadingAtPath: path) else { throw ModelPressError.fileNotFound(path: path) }
+            let handle = FileHandle(forReadingAtPath: path)
+        else { throw ModelPressError.fileNotFound(path: path) }
         let head = (try? handle.read(upToCount: 8)) ?? Data()
         try? handle.close()
         if head.starts(with: [0x50, 0x4b, 0x03, 0x04]) { return (.kerasArchive, nil) }

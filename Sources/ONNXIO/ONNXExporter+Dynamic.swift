@@ -25,8 +25,9 @@ extension ONNXGraphBuilder {
         var consumed = Set<String>()
         for (i, node) in original.nodes.enumerated() {
             guard let operands = node.computeOperands, let q = original.quantization[operands.weight], q.type == .int8,
-                  q.zeroPoints.allSatisfy({ $0 == 0 }), q.axis == nil || q.axis == operands.channelAxis,
-                  original.initializers[node.inputs[0]] == nil else { continue }
+                q.zeroPoints.allSatisfy({ $0 == 0 }), q.axis == nil || q.axis == operands.channelAxis,
+                original.initializers[node.inputs[0]] == nil
+            else { continue }
             dynamic.append(i)
             consumed.insert(node.inputs[1])
         }
@@ -58,7 +59,9 @@ extension ONNXGraphBuilder {
         let ints = w.storage.enumerated().map { i, x in q.quantize(x, channel: channels == 1 ? 0 : i % m) }
         let weights = fresh(weightName + "/q")
         appendInitializer(ONNXTensor.quantized(weights, ints, shape: w.shape, type: .int8))
-        let weightScale = channels == 1 ? scalar(weightName + "/scale", q.scales[0])
+        let weightScale =
+            channels == 1
+            ? scalar(weightName + "/scale", q.scales[0])
             : constant(weightName + "/scale", try Tensor(shape: [channels], storage: q.scales))
 
         let base = node.name
@@ -86,7 +89,8 @@ extension ONNXGraphBuilder {
         let base = node.name
         let (xq, xs, xzp) = appendDynamicQuantize(node.inputs[0], base: base)
         let accumulator = fresh(base + "/acc")
-        add("ConvInteger", name: accumulator, inputs: [xq, weights, xzp], output: accumulator,
+        add(
+            "ConvInteger", name: accumulator, inputs: [xq, weights, xzp], output: accumulator,
             attributes: a.onnxAttributes,
             shape: nil)
         var bias: String?
@@ -112,8 +116,10 @@ extension ONNXGraphBuilder {
     }
 
     /// Appends `float(accumulator) · (inputScale · weightScale) [+ bias]`, writing `node.output`.
-    private mutating func appendRescale(_ node: Node, accumulator: String, inputScale: String, weightScale: String,
-                                        bias: String?, shape: [Int]?, doc: String) {
+    private mutating func appendRescale(
+        _ node: Node, accumulator: String, inputScale: String, weightScale: String,
+        bias: String?, shape: [Int]?, doc: String
+    ) {
         let base = node.name
         let accumulatorFloat = fresh(base + "/accf")
         add("Cast", name: accumulatorFloat, inputs: [accumulator], output: accumulatorFloat, attributes: [.int("to", Int(ONNXDataType.float))], shape: nil)

@@ -81,7 +81,8 @@ extension ONNXGraphBuilder {
     /// QuantizeLinear / DequantizeLinear exist from opset 21.
     static func checkOpset(_ opset: Int, for quantization: [String: TensorQuantization]) throws {
         guard opset < 21, let (name, q) = quantization.sorted(by: { $0.key < $1.key }).first(where: { $0.value.bits == 16 }) else { return }
-        throw ModelPressError.invalidArgument("'\(name)' is quantized to \(q.type.rawValue), which ONNX QuantizeLinear / DequantizeLinear accept from opset 21 only; --opset is \(opset).\nHINT: use --opset 21 with --bits 16 (or --bits 8).")
+        throw ModelPressError.invalidArgument(
+            "'\(name)' is quantized to \(q.type.rawValue), which ONNX QuantizeLinear / DequantizeLinear accept from opset 21 only; --opset is \(opset).\nHINT: use --opset 21 with --bits 16 (or --bits 8).")
     }
 
     /// `QuantizeLinear(written) → DequantizeLinear → read` for annotated activation `value`,
@@ -129,13 +130,16 @@ extension ONNXGraphBuilder {
         let values = tensor.storage.enumerated().map { i, x in q.quantize(x, channel: channels == 1 ? 0 : (i / max(1, inner)) % channels) }
         let integers = fresh(name + "/q")
         appendInitializer(ONNXTensor.quantized(integers, values, shape: tensor.shape, type: q.type))
-        let scale = channels == 1 ? scalar(name + "/scale", q.scales[0])
+        let scale =
+            channels == 1
+            ? scalar(name + "/scale", q.scales[0])
             : constant(name + "/scale", try Tensor(shape: [channels], storage: q.scales))
         let attributes: [Onnx_AttributeProto] = channels == 1 ? [] : [.int("axis", q.axis ?? 0)]
         guard q.zeroPoints.allSatisfy({ $0 == 0 }) else {
             throw ModelPressError.internalError("initializer '\(name)' has a nonzero zero point; weights and biases are symmetric")
         }
-        add("DequantizeLinear", name: fresh(name + "/dq"), inputs: [integers, scale], output: name,
+        add(
+            "DequantizeLinear", name: fresh(name + "/dq"), inputs: [integers, scale], output: name,
             attributes: attributes, shape: nil)
     }
 }

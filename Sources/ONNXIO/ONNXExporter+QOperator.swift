@@ -25,7 +25,8 @@ extension ONNXGraphBuilder {
         for node in original.nodes {
             if try lowerIntegerCompute(node, original, &state) { continue }
             if let x = node.inputs.first, let xq = state.integer[x], isMovingOp(node.op),
-               let q = original.quantization[node.output], q == original.quantization[x] {
+                let q = original.quantization[node.output], q == original.quantization[x]
+            {
                 var moved = node
                 moved.inputs[0] = xq
                 moved.output = fresh(node.output + "/q")
@@ -61,13 +62,15 @@ extension ONNXGraphBuilder {
         var isConv = false
         if case .conv2D = node.op { isConv = true }
         guard let xInteger = state.integer[node.inputs[0]], let xq = g.quantization[node.inputs[0]], xq.axis == nil,
-              let yq = g.quantization[node.output], yq.axis == nil, yq.type != .int32,
-              let w = g.initializers[node.inputs[1]], let wq = g.quantization[node.inputs[1]], wq.type == .int8,
-              !g.outputs.contains(where: { $0.name == node.output }) else { return false }
+            let yq = g.quantization[node.output], yq.axis == nil, yq.type != .int32,
+            let w = g.initializers[node.inputs[1]], let wq = g.quantization[node.inputs[1]], wq.type == .int8,
+            !g.outputs.contains(where: { $0.name == node.output })
+        else { return false }
         var biasName: String?
         if let bias = node.bias {
             guard let b = g.initializers[bias], let bq = g.quantization[bias], bq.type == .int32,
-                  bq.zeroPoints.allSatisfy({ $0 == 0 }) else { return false }
+                bq.zeroPoints.allSatisfy({ $0 == 0 })
+            else { return false }
             for (c, s) in bq.scales.enumerated() {
                 let expected = xq.scales[0] * wq.scales[wq.scales.count == 1 ? 0 : c]
                 guard abs(s - expected) <= 1e-6 * expected else { return false }
@@ -113,7 +116,8 @@ extension ONNXGraphBuilder {
             add("Reshape", name: convInput, inputs: [xInteger, int64s(node.name + "/nchw_shape", [-1, w.shape[0], 1, 1])], output: convInput, shape: nil)
         }
         var output = fresh(node.output + "/q")
-        add("QLinearConv", name: isConv ? node.name : fresh(node.name + "/QLinearConv"),
+        add(
+            "QLinearConv", name: isConv ? node.name : fresh(node.name + "/QLinearConv"),
             inputs: [convInput, xScale, xZero, weightName, weightScale, weightZero, yScale, yZero] + (biasName.map { [$0] } ?? []),
             output: output, attributes: attributes, shape: nil, docString: node.layer == node.name ? "" : "layer: \(node.layer)")
         if !isConv {

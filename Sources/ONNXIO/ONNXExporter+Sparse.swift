@@ -20,7 +20,8 @@ enum ONNXSparse {
         var dense: [Onnx_TensorProto] = [], sparse: [Onnx_SparseTensorProto] = []
         for proto in initializers {
             guard proto.dataType == ONNXDataType.float, !proto.dims.isEmpty, !proto.rawData.isEmpty,
-                  candidates.map({ $0.contains(proto.name) }) ?? true else {
+                candidates.map({ $0.contains(proto.name) }) ?? true
+            else {
                 dense.append(proto)
                 continue
             }

@@ -19,7 +19,6 @@ struct ONNXGraphBuilder {
     private var taken: Set<String>
     private let outputNames: Set<String>
 
-
     /// Records that `value` holds what `original` holds (a dequantized or renamed copy).
     mutating func alias(_ value: String, of original: String) {
         aliases[value] = aliases[original] ?? original
@@ -51,16 +50,20 @@ struct ONNXGraphBuilder {
     /// Appends a node; `shape` (IR form, batch `-1`) and `elemType` describe the output for
     /// `value_info` (left out for graph outputs). IR initializers among `inputs` are emitted
     /// at their first use; trailing empty (absent optional) inputs are dropped.
-    mutating func add(_ opType: String, name: String, inputs: [String], output: String,
-                      attributes: [Onnx_AttributeProto] = [], shape: [Int]?, elemType: Int32 = ONNXDataType.float,
-                      docString: String = "") {
+    mutating func add(
+        _ opType: String, name: String, inputs: [String], output: String,
+        attributes: [Onnx_AttributeProto] = [], shape: [Int]?, elemType: Int32 = ONNXDataType.float,
+        docString: String = ""
+    ) {
         add(opType, name: name, inputs: inputs, outputs: [output], attributes: attributes, shapes: [shape], elemType: elemType, docString: docString)
     }
 
     /// Appends a node with several outputs (`shapes` aligned with `outputs`); see the single-output form.
-    mutating func add(_ opType: String, name: String, inputs: [String], outputs: [String],
-                      attributes: [Onnx_AttributeProto] = [], shapes: [[Int]?], elemType: Int32 = ONNXDataType.float,
-                      docString: String = "") {
+    mutating func add(
+        _ opType: String, name: String, inputs: [String], outputs: [String],
+        attributes: [Onnx_AttributeProto] = [], shapes: [[Int]?], elemType: Int32 = ONNXDataType.float,
+        docString: String = ""
+    ) {
         var node = Onnx_NodeProto()
         node.opType = opType
         node.name = name

@@ -62,7 +62,8 @@ extension ONNXImportContext {
         case "HardSwish": try emit(node, i, .activation(.hardSwish), [x])
         case "Selu":
             guard node.float("alpha", default: 1.67326319217681884765625) == 1.67326319217681884765625,
-                  node.float("gamma", default: 1.05070102214813232421875) == 1.05070102214813232421875 else {
+                node.float("gamma", default: 1.05070102214813232421875) == 1.05070102214813232421875
+            else {
                 throw fail(node, "has non-standard alpha/gamma; only the standard SELU constants are supported")
             }
             try emit(node, i, .activation(.selu), [x])
@@ -109,11 +110,12 @@ extension ONNXImportContext {
     /// The error for an operator ModelPress does not import.
     func unsupported(_ node: Onnx_NodeProto) -> ModelPressError {
         let op = node.domain.isEmpty ? node.opType : "\(node.domain).\(node.opType)"
-        let hint = ["DynamicQuantizeLinear", "MatMulInteger", "ConvInteger"].contains(node.opType)
+        let hint =
+            ["DynamicQuantizeLinear", "MatMulInteger", "ConvInteger"].contains(node.opType)
             ? "this is a dynamically quantized model (activations quantized at run time, e.g. `modelpress quantize --dynamic`); run it in onnxruntime. ModelPress does not read it back: evaluate or re-quantize the float model"
             : ["QuantizeLinear", "DequantizeLinear", "QLinearConv", "QLinearMatMul"].contains(node.opType)
-            ? "ModelPress reads quantized models in QDQ form (QuantizeLinear→DequantizeLinear pairs and DequantizeLinear of constant weights, with constant scales) and QLinearConv; this quantized operator is outside that, so import the float model and quantize it with `modelpress quantize`"
-            : "ModelPress imports float CNN/MLP operators (Conv, Gemm, MatMul, pooling, activations, elementwise, static reshapes); simplify the model (e.g. onnxsim) or replace the operator"
+                ? "ModelPress reads quantized models in QDQ form (QuantizeLinear→DequantizeLinear pairs and DequantizeLinear of constant weights, with constant scales) and QLinearConv; this quantized operator is outside that, so import the float model and quantize it with `modelpress quantize`"
+                : "ModelPress imports float CNN/MLP operators (Conv, Gemm, MatMul, pooling, activations, elementwise, static reshapes); simplify the model (e.g. onnxsim) or replace the operator"
         return .unsupportedLayer(file: file, layer: node.name, className: "ONNX \(op)", reason: "is not supported by the ONNX importer.\nHINT: \(hint)")
     }
 

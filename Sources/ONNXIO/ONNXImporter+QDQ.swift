@@ -21,8 +21,9 @@ struct QDQFolding {
         graph = onnx
         guard onnx.node.contains(where: { $0.opType == "QuantizeLinear" || $0.opType == "DequantizeLinear" }) else { return }
         func fail(_ node: Onnx_NodeProto, _ message: String) -> ModelPressError {
-            .invalidModel(file: file, location: "node '\(node.name)' (\(node.opType))", message: message,
-                          hint: "re-export the quantized model; ModelPress reads QDQ models with constant scales and zero points")
+            .invalidModel(
+                file: file, location: "node '\(node.name)' (\(node.opType))", message: message,
+                hint: "re-export the quantized model; ModelPress reads QDQ models with constant scales and zero points")
         }
         var initializers: [String: Onnx_TensorProto] = [:]
         for t in onnx.initializer { initializers[t.name] = t }
@@ -81,8 +82,9 @@ struct QDQFolding {
         }
         for (i, node) in onnx.node.enumerated() where node.opType == "QuantizeLinear" {
             guard let x = node.input.first, let qOut = node.output.first, initializers[x] == nil,
-                  let p = try parameters(node, integerType: nil), p.scales.count == 1,
-                  let users = readers[qOut], !users.isEmpty, !outputs.contains(qOut) else { continue }
+                let p = try parameters(node, integerType: nil), p.scales.count == 1,
+                let users = readers[qOut], !users.isEmpty, !outputs.contains(qOut)
+            else { continue }
             let pairs = try users.map { j -> Int? in
                 let dq = onnx.node[j]
                 guard dq.opType == "DequantizeLinear", dq.input.first == qOut, try parameters(dq, integerType: nil) == p else { return nil }

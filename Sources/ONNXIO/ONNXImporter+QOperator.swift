@@ -45,8 +45,9 @@ enum QOperatorExpansion {
             case "QLinearConv":
                 let i = original.input
                 guard i.count >= 8, let out = original.output.first, let ws = initializers[i[4]], let xs = initializers[i[1]] else {
-                    throw ModelPressError.invalidModel(file: file, location: "node '\(original.name)' (QLinearConv)", message: "needs constant scales and weights",
-                                                       hint: "re-export the quantized model")
+                    throw ModelPressError.invalidModel(
+                        file: file, location: "node '\(original.name)' (QLinearConv)", message: "needs constant scales and weights",
+                        hint: "re-export the quantized model")
                 }
                 let fail = { (m: String) in ModelPressError.invalidModel(file: file, location: "node '\(original.name)' (QLinearConv)", message: m, hint: "re-export the quantized model") }
                 let x = fresh(out + "/x"), w = fresh(out + "/w"), y = fresh(out + "/y")

@@ -33,7 +33,8 @@ extension ONNXImportContext {
             result = v
         case "Gather":
             guard shapeValues[first] != nil, let data = shapeValue(first), node.input.count == 2,
-                  let indices = shapeValue(node.input[1]) else { return false }
+                let indices = shapeValue(node.input[1])
+            else { return false }
             let picked = try indices.values.map { index -> Int? in
                 guard let i = index, (-data.values.count..<data.values.count).contains(i) else { throw fail(node, "gathers an index outside the shape") }
                 return data.values[i < 0 ? i + data.values.count : i]

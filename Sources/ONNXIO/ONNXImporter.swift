@@ -10,17 +10,20 @@ public enum ONNXImporter {
         do {
             model = try Onnx_ModelProto(serializedBytes: data)
         } catch {
-            throw ModelPressError.invalidModel(file: file, location: "ONNX protobuf", message: "cannot be parsed (\(error))",
-                                               hint: "the file is truncated or damaged, or not an ONNX model; export it again")
+            throw ModelPressError.invalidModel(
+                file: file, location: "ONNX protobuf", message: "cannot be parsed (\(error))",
+                hint: "the file is truncated or damaged, or not an ONNX model; export it again")
         }
         guard model.hasGraph, !model.graph.node.isEmpty || !model.graph.output.isEmpty else {
-            throw ModelPressError.invalidModel(file: file, location: "ONNX model", message: "has no graph",
-                                               hint: "the file is truncated or damaged, or not an ONNX model; export it again")
+            throw ModelPressError.invalidModel(
+                file: file, location: "ONNX model", message: "has no graph",
+                hint: "the file is truncated or damaged, or not an ONNX model; export it again")
         }
         let opsets = model.opsetImport.filter { $0.domain.isEmpty || $0.domain == "ai.onnx" }
         guard let opset = opsets.first.map({ Int($0.version) }) else {
-            throw ModelPressError.invalidModel(file: file, location: "ONNX model", message: "imports no version of the default ai.onnx opset",
-                                               hint: "export the model with a standard ONNX opset (13 or later recommended)")
+            throw ModelPressError.invalidModel(
+                file: file, location: "ONNX model", message: "imports no version of the default ai.onnx opset",
+                hint: "export the model with a standard ONNX opset (13 or later recommended)")
         }
         let folding = try QDQFolding(try QOperatorExpansion.expand(model.graph, file: file), file: file)
         var context = try ONNXImportContext(file: file, opset: opset, graph: folding.graph)
@@ -28,8 +31,9 @@ public enum ONNXImporter {
         for (name, q) in folding.quantization.sorted(by: { $0.key < $1.key }) {
             guard let shape = graph.shapes[name] else { continue }
             try q.validate(for: shape) { message in
-                ModelPressError.invalidModel(file: file, location: "quantized value '\(name)'", message: message,
-                                             hint: "re-export the quantized model; its scales and zero points do not fit the tensor")
+                ModelPressError.invalidModel(
+                    file: file, location: "quantized value '\(name)'", message: message,
+                    hint: "re-export the quantized model; its scales and zero points do not fit the tensor")
             }
             graph.quantization[name] = q
         }

@@ -13,11 +13,11 @@ enum ONNXTensor {
         proto.dataType = ONNXDataType.float
         proto.dims = tensor.shape.map(Int64.init)
         #if _endian(little)
-        proto.rawData = tensor.storage.withUnsafeBytes { Data($0) }
+            proto.rawData = tensor.storage.withUnsafeBytes { Data($0) }
         #else
-        var data = Data(capacity: tensor.count * 4)
-        for v in tensor.storage { withUnsafeBytes(of: v.bitPattern.littleEndian) { data.append(contentsOf: $0) } }
-        proto.rawData = data
+            var data = Data(capacity: tensor.count * 4)
+            for v in tensor.storage { withUnsafeBytes(of: v.bitPattern.littleEndian) { data.append(contentsOf: $0) } }
+            proto.rawData = data
         #endif
         return proto
     }
@@ -77,7 +77,9 @@ enum ONNXTensor {
         case ONNXDataType.float:
             values = proto.rawData.isEmpty ? proto.floatData : try decodeFloats(proto.rawData, count: count, proto, fail)
         case ONNXDataType.double:
-            values = proto.rawData.isEmpty ? proto.doubleData.map(Float.init)
+            values =
+                proto.rawData.isEmpty
+                ? proto.doubleData.map(Float.init)
                 : try decode(proto.rawData, count: count, size: 8, proto, fail) { Float(Double(bitPattern: $0)) }
         default:
             values = try int64s(proto, fail).map(Float.init)
@@ -95,13 +97,19 @@ enum ONNXTensor {
         case ONNXDataType.int64:
             values = proto.rawData.isEmpty ? proto.int64Data : try decode(proto.rawData, count: count, size: 8, proto, fail) { Int64(bitPattern: $0) }
         case ONNXDataType.int32:
-            values = proto.rawData.isEmpty ? proto.int32Data.map(Int64.init)
+            values =
+                proto.rawData.isEmpty
+                ? proto.int32Data.map(Int64.init)
                 : try decode(proto.rawData, count: count, size: 4, proto, fail) { Int64(Int32(bitPattern: UInt32(truncatingIfNeeded: $0))) }
         case ONNXDataType.int8:
-            values = proto.rawData.isEmpty ? proto.int32Data.map(Int64.init)
+            values =
+                proto.rawData.isEmpty
+                ? proto.int32Data.map(Int64.init)
                 : try decode(proto.rawData, count: count, size: 1, proto, fail) { Int64(Int8(bitPattern: UInt8(truncatingIfNeeded: $0))) }
         case ONNXDataType.int16:
-            values = proto.rawData.isEmpty ? proto.int32Data.map(Int64.init)
+            values =
+                proto.rawData.isEmpty
+                ? proto.int32Data.map(Int64.init)
                 : try decode(proto.rawData, count: count, size: 2, proto, fail) { Int64(Int16(bitPattern: UInt16(truncatingIfNeeded: $0))) }
         case ONNXDataType.uint16:
             values = proto.rawData.isEmpty ? proto.int32Data.map(Int64.init) : try decode(proto.rawData, count: count, size: 2, proto, fail) { Int64($0) }
@@ -115,23 +123,27 @@ enum ONNXTensor {
     }
 
     /// Decodes `count` little-endian float32 values from `raw` (a plain copy on little-endian hosts).
-    private static func decodeFloats(_ raw: Data, count: Int, _ proto: Onnx_TensorProto,
-                                     _ fail: (String) -> ModelPressError) throws -> [Float] {
+    private static func decodeFloats(
+        _ raw: Data, count: Int, _ proto: Onnx_TensorProto,
+        _ fail: (String) -> ModelPressError
+    ) throws -> [Float] {
         #if _endian(little)
-        guard let bytes = Checked.multiply(count, 4), raw.count == bytes else {
-            throw fail("tensor '\(proto.name)' has \(raw.count) bytes of raw data, expected \(count) float32 values")
-        }
-        var values = [Float](repeating: 0, count: count)
-        values.withUnsafeMutableBytes { destination in _ = raw.copyBytes(to: destination) }
-        return values
+            guard let bytes = Checked.multiply(count, 4), raw.count == bytes else {
+                throw fail("tensor '\(proto.name)' has \(raw.count) bytes of raw data, expected \(count) float32 values")
+            }
+            var values = [Float](repeating: 0, count: count)
+            values.withUnsafeMutableBytes { destination in _ = raw.copyBytes(to: destination) }
+            return values
         #else
-        return try decode(raw, count: count, size: 4, proto, fail) { Float(bitPattern: UInt32(truncatingIfNeeded: $0)) }
+            return try decode(raw, count: count, size: 4, proto, fail) { Float(bitPattern: UInt32(truncatingIfNeeded: $0)) }
         #endif
     }
 
     /// Decodes `count` little-endian elements of `size` bytes from `raw`.
-    private static func decode<T>(_ raw: Data, count: Int, size: Int, _ proto: Onnx_TensorProto,
-                                  _ fail: (String) -> ModelPressError, _ make: (UInt64) -> T) throws -> [T] {
+    private static func decode<T>(
+        _ raw: Data, count: Int, size: Int, _ proto: Onnx_TensorProto,
+        _ fail: (String) -> ModelPressError, _ make: (UInt64) -> T
+    ) throws -> [T] {
         guard let bytes = Checked.multiply(count, size), raw.count == bytes else {
             throw fail("tensor '\(proto.name)' has \(raw.count) bytes of raw data, expected \(count * size)")
         }

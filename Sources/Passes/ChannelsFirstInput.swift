@@ -30,17 +30,19 @@ public struct ChannelsFirstInput: GraphPass {
             g.shapes[back] = nhwc
             g.inputs[k].shape = nchw
             g.shapes[input.name] = nchw
-            let reader = readers.map { g.nodes[$0 + 1] }.first { node in
-                if case .transpose(let t) = node.op, t.perm == [0, 3, 1, 2] { return false }
-                return true
-            } ?? firstReader
+            let reader =
+                readers.map { g.nodes[$0 + 1] }.first { node in
+                    if case .transpose(let t) = node.op, t.perm == [0, 3, 1, 2] { return false }
+                    return true
+                } ?? firstReader
             inserted.append((input.name, back, reader))
         }
         guard !inserted.isEmpty else {
-            throw ModelPressError.invalidArgument("""
-            cannot declare an NCHW input: the model has no rank-4 (image) input.
-            HINT: export with --input-layout nhwc (the default).
-            """)
+            throw ModelPressError.invalidArgument(
+                """
+                cannot declare an NCHW input: the model has no rank-4 (image) input.
+                HINT: export with --input-layout nhwc (the default).
+                """)
         }
         var families: [String: Set<String>] = [:]
         for entry in inserted { families[entry.transpose] = try SinkTranspose.sink(&g, from: entry.transpose) }
@@ -50,13 +52,14 @@ public struct ChannelsFirstInput: GraphPass {
             let family = families[entry.transpose] ?? [entry.transpose]
             if let left = simplified.nodes.first(where: { family.contains($0.name) }) {
                 let node = simplified.readers(of: left.output).first.map { simplified.nodes[$0] } ?? entry.reader
-                throw ModelPressError.invalidArgument("""
-                cannot declare input '\(entry.input)' \(Array(graph.inputs.first { $0.name == entry.input }?.shape.dropFirst() ?? [])) \
-                as NCHW without a runtime transpose: the model uses it channels-last up to \(node.op.name) '\(node.name)', \
-                which the transpose cannot be moved past (only activations, softmax, PRelu and elementwise ops with \
-                constants can), so it never meets an NHWC→NCHW Transpose or a channels-last Flatten into Dense layers.
-                HINT: export with --input-layout nhwc (the default) to keep the input as the model declares it.
-                """)
+                throw ModelPressError.invalidArgument(
+                    """
+                    cannot declare input '\(entry.input)' \(Array(graph.inputs.first { $0.name == entry.input }?.shape.dropFirst() ?? [])) \
+                    as NCHW without a runtime transpose: the model uses it channels-last up to \(node.op.name) '\(node.name)', \
+                    which the transpose cannot be moved past (only activations, softmax, PRelu and elementwise ops with \
+                    constants can), so it never meets an NHWC→NCHW Transpose or a channels-last Flatten into Dense layers.
+                    HINT: export with --input-layout nhwc (the default) to keep the input as the model declares it.
+                    """)
             }
             report.changed.append("input '\(entry.input)' is now N×C×H×W; its NHWC→NCHW transpose is gone")
         }

@@ -35,8 +35,9 @@ public struct DropIdentities: GraphPass {
                 report.changed.append("dropped Transpose '\(node.name)': it moves only size-1 axes before a reshape")
             case .transpose(let t):
                 guard let p = g.producer(of: node.inputs[0]), !removed.contains(p),
-                      case .transpose(let first) = g.nodes[p].op,
-                      t.perm.map({ first.perm[$0] }) == Array(0..<t.perm.count) else { continue }
+                    case .transpose(let first) = g.nodes[p].op,
+                    t.perm.map({ first.perm[$0] }) == Array(0..<t.perm.count)
+                else { continue }
                 guard !g.isOutput(node.output) else {
                     report.skipped.append(.init(node: node.name, reason: "it undoes '\(g.nodes[p].name)' but its output is a graph output"))
                     continue
@@ -48,8 +49,8 @@ public struct DropIdentities: GraphPass {
                 let stillRead = g.nodes.indices.contains { !removed.contains($0) && g.nodes[$0].inputs.contains(firstOutput) }
                 if !stillRead, !g.isOutput(firstOutput) { removed.insert(p) }
             case .reshape, .conv2D, .linear, .batchNormalization, .activation, .prelu, .softmax, .maxPool2D, .averagePool2D,
-                 .globalAveragePool, .globalMaxPool, .flatten, .elementwise, .concat, .pad, .slice, .upsampleNearest, .split,
-                 .layerNormalization:
+                .globalAveragePool, .globalMaxPool, .flatten, .elementwise, .concat, .pad, .slice, .upsampleNearest, .split,
+                .layerNormalization:
                 continue
             }
         }
@@ -67,9 +68,10 @@ public struct DropIdentities: GraphPass {
     /// Whether every reader of `node`'s output is a Flatten or Reshape (which ignore the axes) and it is no graph output.
     private func feedsReshapesOnly(_ g: Graph, _ node: Node) -> Bool {
         let readers = g.readers(of: node.output)
-        return !readers.isEmpty && !g.isOutput(node.output) && readers.allSatisfy { r in
-            isReshape(g.nodes[r].op) && g.nodes[r].inputs == [node.output]
-        }
+        return !readers.isEmpty && !g.isOutput(node.output)
+            && readers.allSatisfy { r in
+                isReshape(g.nodes[r].op) && g.nodes[r].inputs == [node.output]
+            }
     }
 
     /// Flatten or Reshape: ops that read only the row-major order of their input.

@@ -19,7 +19,8 @@ public struct FoldChannelsLastFlatten: GraphPass {
         for t in g.nodes.indices {
             let transpose = g.nodes[t]
             guard case .transpose(let op) = transpose.op, op.perm == [0, 2, 3, 1],
-                  let x = g.shapes[transpose.inputs[0]], x.count == 4 else { continue }
+                let x = g.shapes[transpose.inputs[0]], x.count == 4
+            else { continue }
             let readers = g.readers(of: transpose.output)
             guard readers.count == 1, !g.isOutput(transpose.output), let f = readers.first, isFlatten(g.nodes[f].op, g) else { continue }
             let (c, h, w) = (x[1], x[2], x[3])

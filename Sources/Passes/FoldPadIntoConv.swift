@@ -26,13 +26,15 @@ public struct FoldPadIntoConv: GraphPass {
                 continue
             }
             guard readers.count == 1, g.readCount(of: pad.output) == 1, !g.isOutput(pad.output),
-                  case .conv2D(var attributes) = g.nodes[readers[0]].op, g.nodes[readers[0]].inputs[0] == pad.output else {
+                case .conv2D(var attributes) = g.nodes[readers[0]].op, g.nodes[readers[0]].inputs[0] == pad.output
+            else {
                 report.skipped.append(.init(node: pad.name, reason: "its output is not read by exactly one convolution"))
                 continue
             }
             // Pad order [n, c, top, left, n, c, bottom, right]; conv pads [top, left, bottom, right].
-            attributes.pads = Padding2D(top: attributes.pads.top + pads[2], left: attributes.pads.left + pads[3],
-                                        bottom: attributes.pads.bottom + pads[6], right: attributes.pads.right + pads[7])
+            attributes.pads = Padding2D(
+                top: attributes.pads.top + pads[2], left: attributes.pads.left + pads[3],
+                bottom: attributes.pads.bottom + pads[6], right: attributes.pads.right + pads[7])
             let conv = readers[0]
             g.nodes[conv].op = .conv2D(attributes)
             g.nodes[conv].inputs[0] = pad.inputs[0]

@@ -13,11 +13,13 @@ struct SinkTranspose {
         var work = [start]
         while let name = work.popLast() {
             guard let t = g.nodes.firstIndex(where: { $0.name == name }), case .transpose(let transposeOp) = g.nodes[t].op,
-                  !g.isOutput(g.nodes[t].output) else { continue }
+                !g.isOutput(g.nodes[t].output)
+            else { continue }
             let transpose = g.nodes[t]
             for readerName in g.readers(of: transpose.output).map({ g.nodes[$0].name }) {
                 guard let r = g.nodes.firstIndex(where: { $0.name == readerName }),
-                      let moved = try commute(&g, g.nodes[r], through: transpose, perm: transposeOp.perm) else { continue }
+                    let moved = try commute(&g, g.nodes[r], through: transpose, perm: transposeOp.perm)
+                else { continue }
                 g.nodes[r] = moved.node
                 g.nodes.insert(moved.transpose, at: r + 1)
                 family.insert(moved.transpose.name)
@@ -43,16 +45,18 @@ struct SinkTranspose {
             node.op = .softmax(axis: perm[softmax.axis])
         case .prelu:
             guard reader.inputs.count == 2, reader.inputs[0] == t.output, let slope = g.initializers[reader.inputs[1]],
-                  let permuted = permuteConstant(slope, perm: perm, rank: perm.count - 1, batch: false) else { return nil }
+                let permuted = permuteConstant(slope, perm: perm, rank: perm.count - 1, batch: false)
+            else { return nil }
             node.inputs[1] = try store(&g, permuted, like: reader.inputs[1])
         case .elementwise:
             for (i, input) in reader.inputs.enumerated() where input != t.output {
                 guard let constant = g.initializers[input],
-                      let permuted = permuteConstant(constant, perm: perm, rank: perm.count, batch: true) else { return nil }
+                    let permuted = permuteConstant(constant, perm: perm, rank: perm.count, batch: true)
+                else { return nil }
                 node.inputs[i] = try store(&g, permuted, like: input)
             }
         case .conv2D, .linear, .batchNormalization, .maxPool2D, .averagePool2D, .globalAveragePool, .globalMaxPool, .flatten,
-             .reshape, .transpose, .concat, .pad, .slice, .upsampleNearest, .split, .layerNormalization:
+            .reshape, .transpose, .concat, .pad, .slice, .upsampleNearest, .split, .layerNormalization:
             return nil
         }
         node.inputs = node.inputs.map { $0 == t.output ? t.inputs[0] : $0 }

@@ -93,8 +93,12 @@ public struct BatchManifest: Sendable {
             for (model, modelLocation) in models {
                 let name = URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent + "--" + modelLabel(model)
                 try checkName(name, at: modelLocation)
-                entries.append((Entry(name: name, pipeline: path,
-                                      overrides: ["model=\(PathResolver.absolute(model, at: modelLocation))", "name=\(name)"]), modelLocation))
+                entries.append(
+                    (
+                        Entry(
+                            name: name, pipeline: path,
+                            overrides: ["model=\(PathResolver.absolute(model, at: modelLocation))", "name=\(name)"]), modelLocation
+                    ))
             }
         }
         return entries

@@ -29,8 +29,9 @@ public struct BatchRunner {
             for (i, (entry, process, start)) in running.enumerated().reversed() where !process.isRunning {
                 running.remove(at: i)
                 let status = process.terminationReason == .uncaughtSignal ? 3 : process.terminationStatus
-                let result = BatchResult(entry: entry, exitCode: status, seconds: Date().timeIntervalSince(start),
-                                         runDirectory: "\(outDirectory)/\(entry.name)", log: log(entry))
+                let result = BatchResult(
+                    entry: entry, exitCode: status, seconds: Date().timeIntervalSince(start),
+                    runDirectory: "\(outDirectory)/\(entry.name)", log: log(entry))
                 results.append(result)
                 finished(result)
             }

@@ -45,10 +45,11 @@ public struct BatchSummary: Encodable, Sendable {
         entries = results.map { result in
             let report = result.exitCode <= 1 ? result.report : nil
             let verify = report?.verifications.last
-            return Row(name: result.entry.name, pipeline: result.entry.pipeline, status: result.status, exitCode: result.exitCode,
-                       seconds: result.seconds, finalModel: report?.finalModel?.path, finalBytes: report?.finalModel?.fileBytes,
-                       referenceAccuracy: verify?.referenceAccuracy, candidateAccuracy: verify?.candidateAccuracy,
-                       report: report == nil ? nil : "\(result.runDirectory)/report.md", log: result.log)
+            return Row(
+                name: result.entry.name, pipeline: result.entry.pipeline, status: result.status, exitCode: result.exitCode,
+                seconds: result.seconds, finalModel: report?.finalModel?.path, finalBytes: report?.finalModel?.fileBytes,
+                referenceAccuracy: verify?.referenceAccuracy, candidateAccuracy: verify?.candidateAccuracy,
+                report: report == nil ? nil : "\(result.runDirectory)/report.md", log: result.log)
         }
     }
 

@@ -10,7 +10,8 @@ enum PathResolver {
     /// The absolute path of `text` as written at `location`.
     static func absolute(_ text: String, at location: SourceLocation) -> String {
         if text.hasPrefix("/") { return URL(fileURLWithPath: text).standardizedFileURL.path }
-        let base = location.file.hasPrefix(SetOverride.sourceName)
+        let base =
+            location.file.hasPrefix(SetOverride.sourceName)
             ? FileManager.default.currentDirectoryPath
             : URL(fileURLWithPath: location.file).deletingLastPathComponent().path
         return URL(fileURLWithPath: base).appendingPathComponent(text).standardizedFileURL.path

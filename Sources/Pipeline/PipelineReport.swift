@@ -112,22 +112,31 @@ public struct LayerSummary: Codable, Sendable {
 
 extension PipelineReport {
     /// Assembles the report from the stage outcomes, the verify reports and the model files.
-    static func make(spec: PipelineSpec, runDirectory: String, version: String, outcomes: [StageOutcome],
-                     complete: Bool, stages: Int) throws -> PipelineReport {
+    static func make(
+        spec: PipelineSpec, runDirectory: String, version: String, outcomes: [StageOutcome],
+        complete: Bool, stages: Int
+    ) throws -> PipelineReport {
         var gates: [GateSummary] = []
         var verifications: [VerifySummary] = []
         for outcome in outcomes {
             let index = outcome.invocation.stage.index
             if let path = outcome.invocation.verifyReport, let verify = try? VerifyJSON.read(path) {
-                gates += verify.gates.map { GateSummary(stage: index, name: $0.name, value: $0.value, limit: $0.limit,
-                                                        comparison: $0.comparison, passed: $0.passed, message: $0.message) }
-                verifications.append(VerifySummary(stage: index, candidate: verify.candidate.path, referenceAccuracy: verify.reference.accuracy,
-                                                   candidateAccuracy: verify.candidate.accuracy, agreement: verify.agreement,
-                                                   passed: verify.passed, report: path))
+                gates += verify.gates.map {
+                    GateSummary(
+                        stage: index, name: $0.name, value: $0.value, limit: $0.limit,
+                        comparison: $0.comparison, passed: $0.passed, message: $0.message)
+                }
+                verifications.append(
+                    VerifySummary(
+                        stage: index, candidate: verify.candidate.path, referenceAccuracy: verify.reference.accuracy,
+                        candidateAccuracy: verify.candidate.accuracy, agreement: verify.agreement,
+                        passed: verify.passed, report: path))
             } else if outcome.record.exitCode == 1 {
-                gates.append(GateSummary(stage: index, name: "\(outcome.invocation.stage.kind.rawValue)_budget", value: nil, limit: nil,
-                                         comparison: nil, passed: false,
-                                         message: "\(outcome.invocation.stage.title) could not meet its budget; see \(outcome.invocation.stdoutFile)"))
+                gates.append(
+                    GateSummary(
+                        stage: index, name: "\(outcome.invocation.stage.kind.rawValue)_budget", value: nil, limit: nil,
+                        comparison: nil, passed: false,
+                        message: "\(outcome.invocation.stage.title) could not meet its budget; see \(outcome.invocation.stdoutFile)"))
             }
         }
         let finalPath = outcomes.last(where: { $0.invocation.artifact != nil && $0.record.exitCode <= 1 }).flatMap { $0.invocation.artifact.map { "\(runDirectory)/\($0)" } }
@@ -136,14 +145,16 @@ extension PipelineReport {
         let originalStats = originalGraph.statistics(), finalStats = finalGraph?.statistics()
         let originalBytes = Dictionary(originalStats.map { ($0.layer, $0.bytes) }, uniquingKeysWith: +)
         let layers = (finalStats ?? []).filter { $0.parameters > 0 }.map {
-            LayerSummary(layer: $0.layer, op: $0.op, parameters: $0.parameters,
-                         nonzeros: $0.parameters - Int((Double($0.parameters) * $0.sparsity).rounded()),
-                         sparsity: $0.sparsity, bits: $0.bits, bytes: $0.bytes, macs: $0.macs, originalBytes: originalBytes[$0.layer])
+            LayerSummary(
+                layer: $0.layer, op: $0.op, parameters: $0.parameters,
+                nonzeros: $0.parameters - Int((Double($0.parameters) * $0.sparsity).rounded()),
+                sparsity: $0.sparsity, bits: $0.bits, bytes: $0.bytes, macs: $0.macs, originalBytes: originalBytes[$0.layer])
         }
         let stageSummaries = outcomes.map { o in
-            StageSummary(index: o.invocation.stage.index, kind: o.invocation.stage.kind.rawValue, directory: o.invocation.directory,
-                         cached: o.cached, seconds: o.record.seconds, exitCode: o.record.exitCode, output: o.invocation.outputModel,
-                         outputBytes: o.invocation.outputModel.flatMap(Self.fileSize), arguments: o.record.arguments)
+            StageSummary(
+                index: o.invocation.stage.index, kind: o.invocation.stage.kind.rawValue, directory: o.invocation.directory,
+                cached: o.cached, seconds: o.record.seconds, exitCode: o.record.exitCode, output: o.invocation.outputModel,
+                outputBytes: o.invocation.outputModel.flatMap(Self.fileSize), arguments: o.record.arguments)
         }
         let passed = complete && outcomes.count == stages && gates.allSatisfy(\.passed)
         return PipelineReport(
@@ -159,9 +170,10 @@ extension PipelineReport {
         guard let bytes = FileManager.default.contents(atPath: path) else { throw ModelPressError.fileNotFound(path: path) }
         let parameters = stats?.reduce(0) { $0 + $1.parameters }
         let zeros = stats?.reduce(0) { $0 + Int((Double($1.parameters) * $1.sparsity).rounded()) }
-        return ModelSummary(path: path, sha256: FileDigest.sha256(of: bytes), fileBytes: bytes.count, gzipBytes: try Gzip.compressedSize(bytes),
-                            parameters: parameters, nonzeros: parameters.flatMap { p in zeros.map { p - $0 } },
-                            weightBytes: stats?.reduce(0) { $0 + $1.bytes }, macs: stats?.reduce(0) { $0 + $1.macs })
+        return ModelSummary(
+            path: path, sha256: FileDigest.sha256(of: bytes), fileBytes: bytes.count, gzipBytes: try Gzip.compressedSize(bytes),
+            parameters: parameters, nonzeros: parameters.flatMap { p in zeros.map { p - $0 } },
+            weightBytes: stats?.reduce(0) { $0 + $1.bytes }, macs: stats?.reduce(0) { $0 + $1.macs })
     }
 
     static func fileSize(_ path: String) -> Int? {

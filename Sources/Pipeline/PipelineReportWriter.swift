@@ -22,25 +22,41 @@ enum PipelineReportWriter {
         let layers = report.layers
         if !layers.isEmpty {
             let kib: @Sendable (Double) -> String = { String(format: "%.1f KiB", $0 / 1024) }
-            charts.append(("layers.svg", "Weight bytes per layer, original vs final",
-                           BarChartSVG(title: "Weight bytes per layer", categories: layers.map { "\($0.layer) (\($0.bits)-bit)" },
-                                       series: [.init(name: "original (float32)", color: "#9aa5b1", values: layers.map { Double($0.originalBytes ?? 0) }),
-                                                .init(name: "final", color: "#2f6fdf", values: layers.map { Double($0.bytes) })],
-                                       format: kib, maximum: nil)))
+            charts.append(
+                (
+                    "layers.svg", "Weight bytes per layer, original vs final",
+                    BarChartSVG(
+                        title: "Weight bytes per layer", categories: layers.map { "\($0.layer) (\($0.bits)-bit)" },
+                        series: [
+                            .init(name: "original (float32)", color: "#9aa5b1", values: layers.map { Double($0.originalBytes ?? 0) }),
+                            .init(name: "final", color: "#2f6fdf", values: layers.map { Double($0.bytes) }),
+                        ],
+                        format: kib, maximum: nil)
+                ))
             if layers.contains(where: { $0.sparsity >= 0.05 }) {
-                charts.append(("sparsity.svg", "Sparsity per layer (share of weights that are zero)",
-                               BarChartSVG(title: "Sparsity per layer", categories: layers.map(\.layer),
-                                           series: [.init(name: "sparsity", color: "#d9822b", values: layers.map { $0.sparsity * 100 })],
-                                           format: { String(format: "%.1f%%", $0) }, maximum: 100)))
+                charts.append(
+                    (
+                        "sparsity.svg", "Sparsity per layer (share of weights that are zero)",
+                        BarChartSVG(
+                            title: "Sparsity per layer", categories: layers.map(\.layer),
+                            series: [.init(name: "sparsity", color: "#d9822b", values: layers.map { $0.sparsity * 100 })],
+                            format: { String(format: "%.1f%%", $0) }, maximum: 100)
+                    ))
             }
         }
         let measured = report.verifications.filter { $0.referenceAccuracy != nil && $0.candidateAccuracy != nil }
         if !measured.isEmpty {
-            charts.append(("accuracy.svg", "Top-1 accuracy before and after, per verify stage",
-                           BarChartSVG(title: "Top-1 accuracy (%)", categories: measured.map { "stage \($0.stage)" },
-                                       series: [.init(name: "original", color: "#9aa5b1", values: measured.map { ($0.referenceAccuracy ?? 0) * 100 }),
-                                                .init(name: "compressed", color: "#2f6fdf", values: measured.map { ($0.candidateAccuracy ?? 0) * 100 })],
-                                       format: { String(format: "%.2f%%", $0) }, maximum: 100)))
+            charts.append(
+                (
+                    "accuracy.svg", "Top-1 accuracy before and after, per verify stage",
+                    BarChartSVG(
+                        title: "Top-1 accuracy (%)", categories: measured.map { "stage \($0.stage)" },
+                        series: [
+                            .init(name: "original", color: "#9aa5b1", values: measured.map { ($0.referenceAccuracy ?? 0) * 100 }),
+                            .init(name: "compressed", color: "#2f6fdf", values: measured.map { ($0.candidateAccuracy ?? 0) * 100 }),
+                        ],
+                        format: { String(format: "%.2f%%", $0) }, maximum: 100)
+                ))
         }
         return charts
     }
@@ -58,20 +74,23 @@ enum PipelineReportWriter {
         }
         func percent(_ x: Double?) -> String { x.map { String(format: "%.2f%%", $0 * 100) } ?? "–" }
         func number(_ x: Double?) -> String { x.map { String(format: "%.4g", $0) } ?? "–" }
-        let verdict = switch report.status {
-        case "passed": "PASSED"
-        case "gate_failed": "FAILED (a gate did not hold)"
-        default: "ERROR (a stage did not finish)"
-        }
+        let verdict =
+            switch report.status {
+            case "passed": "PASSED"
+            case "gate_failed": "FAILED (a gate did not hold)"
+            default: "ERROR (a stage did not finish)"
+            }
         var md = ["# Pipeline `\(report.pipeline)`: \(verdict)", ""]
         let o = report.original
         md += ["| | original | final |", "|---|---:|---:|"]
         if let f = report.finalModel {
-            md += ["| file | \(bytes(o.fileBytes)) | \(bytes(f.fileBytes))\(ratio(f.fileBytes, o.fileBytes)) |",
-                   "| file, gzip -9 | \(bytes(o.gzipBytes)) | \(bytes(f.gzipBytes))\(ratio(f.gzipBytes, o.gzipBytes)) |",
-                   "| weight bytes | \(bytes(o.weightBytes)) | \(bytes(f.weightBytes))\(ratio(f.weightBytes, o.weightBytes)) |",
-                   "| parameters (nonzero) | \(count(o.parameters)) (\(count(o.nonzeros))) | \(count(f.parameters)) (\(count(f.nonzeros))) |",
-                   "| MACs per sample | \(count(o.macs)) | \(count(f.macs))\(ratio(f.macs, o.macs)) |"]
+            md += [
+                "| file | \(bytes(o.fileBytes)) | \(bytes(f.fileBytes))\(ratio(f.fileBytes, o.fileBytes)) |",
+                "| file, gzip -9 | \(bytes(o.gzipBytes)) | \(bytes(f.gzipBytes))\(ratio(f.gzipBytes, o.gzipBytes)) |",
+                "| weight bytes | \(bytes(o.weightBytes)) | \(bytes(f.weightBytes))\(ratio(f.weightBytes, o.weightBytes)) |",
+                "| parameters (nonzero) | \(count(o.parameters)) (\(count(o.nonzeros))) | \(count(f.parameters)) (\(count(f.nonzeros))) |",
+                "| MACs per sample | \(count(o.macs)) | \(count(f.macs))\(ratio(f.macs, o.macs)) |",
+            ]
         } else {
             md += ["| file | \(bytes(o.fileBytes)) | – |"]
         }
@@ -90,8 +109,10 @@ enum PipelineReportWriter {
             md.append("| \(s.index) | \(s.kind) | \(status) | \(String(format: "%.1f s", s.seconds)) | \(s.outputBytes.map(bytes) ?? "–") |")
         }
         if !report.layers.isEmpty {
-            md += ["", "## Layers of the final model", "", "| layer | op | params | nonzeros | sparsity | bits | bytes | original bytes |",
-                   "|---|---|---:|---:|---:|---:|---:|---:|"]
+            md += [
+                "", "## Layers of the final model", "", "| layer | op | params | nonzeros | sparsity | bits | bytes | original bytes |",
+                "|---|---|---:|---:|---:|---:|---:|---:|",
+            ]
             for l in report.layers {
                 md.append("| \(l.layer) | \(l.op) | \(l.parameters) | \(l.nonzeros) | \(String(format: "%.1f%%", l.sparsity * 100)) | \(l.bits) | \(l.bytes) | \(l.originalBytes.map(String.init) ?? "–") |")
             }

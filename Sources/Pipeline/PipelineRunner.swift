@@ -69,8 +69,9 @@ public struct PipelineRunner {
             log.write("\(label): running")
             log.write("  modelpress " + invocation.arguments.joined(separator: " "), level: .verbose)
             let start = Date()
-            let status = try StageProcess.run(executable: executable, arguments: invocation.arguments,
-                                              stdoutFile: invocation.stdoutFile, forward: verbosity != .quiet)
+            let status = try StageProcess.run(
+                executable: executable, arguments: invocation.arguments,
+                stdoutFile: invocation.stdoutFile, forward: verbosity != .quiet)
             let seconds = Date().timeIntervalSince(start)
             if verbosity == .verbose, let text = try? String(contentsOfFile: invocation.stdoutFile, encoding: .utf8) {
                 log.write(text.trimmingCharacters(in: .newlines), level: .verbose)
@@ -93,8 +94,9 @@ public struct PipelineRunner {
             try copyArtifact(implicit)
             if let index = outcomes.lastIndex(where: { $0.invocation.directory == last.directory }) { outcomes[index].invocation = implicit }
         }
-        let report = try PipelineReport.make(spec: spec, runDirectory: runDirectory, version: version, outcomes: outcomes,
-                                             complete: failure == nil, stages: plan.count)
+        let report = try PipelineReport.make(
+            spec: spec, runDirectory: runDirectory, version: version, outcomes: outcomes,
+            complete: failure == nil, stages: plan.count)
         try PipelineReportWriter.write(report, to: runDirectory)
         if let failure { throw failure }
         log.write("pipeline \(spec.name): \(report.passed ? "passed" : "FAILED") → \(report.finalModel?.path ?? "-")")

@@ -5,10 +5,15 @@ extension PipelineSpec {
         var artifactNames: [String: StageSpec] = [:]
         for (position, stage) in stages.enumerated() {
             if let quantize = quantizedAt, stage.kind.changesModel {
-                throw YAMLError.at(stage.location, "\(stage.title) comes after \(quantize.title): the model is quantized by then, and \(stage.kind.rawValue) needs a float model.\nHINT: move quantize after every prune/distill/train stage.")
+                throw YAMLError.at(
+                    stage.location,
+                    "\(stage.title) comes after \(quantize.title): the model is quantized by then, and \(stage.kind.rawValue) needs a float model.\nHINT: move quantize after every prune/distill/train stage.")
             }
             if let quantize = quantizedAt, quantize.option("dynamic")?.value == .flag(true), stage.kind == .export || stage.kind == .verify {
-                throw YAMLError.at(stage.location, "\(stage.title) reads the model back, and \(quantize.title) writes a --dynamic file, which ModelPress does not read (onnxruntime runs it).\nHINT: drop this stage (the quantize stage's file becomes <name>.onnx; give it `opset:` there) or use static quantization.")
+                throw YAMLError.at(
+                    stage.location,
+                    "\(stage.title) reads the model back, and \(quantize.title) writes a --dynamic file, which ModelPress does not read (onnxruntime runs it).\nHINT: drop this stage (the quantize stage's file becomes <name>.onnx; give it `opset:` there) or use static quantization."
+                )
             }
             if stage.kind == .quantize { quantizedAt = stage }
             if stage.kind == .verify, position == 0, stages.dropFirst().first?.kind != .export {

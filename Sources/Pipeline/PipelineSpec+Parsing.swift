@@ -54,9 +54,10 @@ extension PipelineSpec {
         func file(_ key: String) throws -> String? {
             try reader.string(key).map { try PathResolver.existingFile($0.value, at: $0.location, what: "data.\(key)") }
         }
-        let spec = DataSpec(train: try file("train"), calibration: try file("calibration"), test: try file("test"),
-                            validation: try file("validation"),
-                            xKey: try reader.string("x_key")?.value ?? "x", yKey: try reader.string("y_key")?.value ?? "y")
+        let spec = DataSpec(
+            train: try file("train"), calibration: try file("calibration"), test: try file("test"),
+            validation: try file("validation"),
+            xKey: try reader.string("x_key")?.value ?? "x", yKey: try reader.string("y_key")?.value ?? "y")
         try reader.finish()
         return spec
     }
@@ -98,12 +99,13 @@ extension PipelineSpec {
             default: value = .scalar(s.text)
             }
         case .sequence(let items, _):
-            value = .list(try items.map { item in
-                guard case .scalar(let s) = item, s.kind != .null, s.kind != .bool else {
-                    throw YAMLError.at(item.location, "'\(pair.key)' in \(title) must be a list of words or numbers, not of \(item.typeName)s.")
-                }
-                return s.text
-            })
+            value = .list(
+                try items.map { item in
+                    guard case .scalar(let s) = item, s.kind != .null, s.kind != .bool else {
+                        throw YAMLError.at(item.location, "'\(pair.key)' in \(title) must be a list of words or numbers, not of \(item.typeName)s.")
+                    }
+                    return s.text
+                })
         case .mapping:
             throw YAMLError.at(pair.value.location, "'\(pair.key)' in \(title) must be a number, a word, true/false or a list, not a mapping.")
         }

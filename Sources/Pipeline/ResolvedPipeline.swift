@@ -7,10 +7,14 @@ enum ResolvedPipeline {
             let plain = text.range(of: #"^[A-Za-z0-9_./:@+-][A-Za-z0-9_./:@+-]*$"#, options: .regularExpression) != nil
             return plain ? text : "\"" + text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
         }
-        var lines = ["# Resolved from \(spec.file) by modelpress run.", "version: \(spec.version)", "name: \(spec.name)",
-                     "model: \(quoted(spec.model))", "data:"]
-        for (key, value) in [("train", spec.data.train), ("calibration", spec.data.calibration), ("test", spec.data.test),
-                             ("validation", spec.data.validation), ("x_key", spec.data.xKey), ("y_key", spec.data.yKey)] {
+        var lines = [
+            "# Resolved from \(spec.file) by modelpress run.", "version: \(spec.version)", "name: \(spec.name)",
+            "model: \(quoted(spec.model))", "data:",
+        ]
+        for (key, value) in [
+            ("train", spec.data.train), ("calibration", spec.data.calibration), ("test", spec.data.test),
+            ("validation", spec.data.validation), ("x_key", spec.data.xKey), ("y_key", spec.data.yKey),
+        ] {
             if let value { lines.append("  \(key): \(quoted(value))") }
         }
         lines += ["seed: \(spec.seed)", "stages:"]

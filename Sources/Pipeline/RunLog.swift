@@ -28,11 +28,12 @@ final class RunLog {
     func write(_ line: String, level: Verbosity = .normal) {
         let stamped = Data((line + "\n").utf8)
         file?.write(stamped)
-        let shown = switch verbosity {
-        case .quiet: false
-        case .normal: level != .verbose
-        case .verbose: true
-        }
+        let shown =
+            switch verbosity {
+            case .quiet: false
+            case .normal: level != .verbose
+            case .verbose: true
+            }
         if shown { FileHandle.standardError.write(stamped) }
     }
 }

@@ -45,7 +45,8 @@ enum SetOverride {
             }
             // A stage is `kind: {options}`: step through the kind so `stages.2.method` works.
             if case .mapping(let stage, let stageLocation) = items[number - 1], stage.count == 1,
-               let kind = stage.first, rest.first != kind.key {
+                let kind = stage.first, rest.first != kind.key
+            {
                 var entry = kind
                 let options: YAMLNode = if case .scalar(let s) = kind.value, s.kind == .null { .mapping([], kind.keyLocation) } else { kind.value }
                 entry.value = try set(value, at: rest, in: options, override: override)

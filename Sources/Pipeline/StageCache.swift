@@ -37,7 +37,8 @@ public struct StageCache {
     /// The record of a finished stage with this key, if its outputs are all still there.
     public func finished(_ invocation: StageInvocation, key: String) -> StageRecord? {
         guard let data = FileManager.default.contents(atPath: recordPath(invocation)),
-              let record = try? JSONDecoder().decode(StageRecord.self, from: data), record.key == key else { return nil }
+            let record = try? JSONDecoder().decode(StageRecord.self, from: data), record.key == key
+        else { return nil }
         let outputs = [invocation.outputModel, invocation.verifyReport].compactMap { $0 }
         return outputs.allSatisfy { FileManager.default.fileExists(atPath: $0) } ? record : nil
     }

@@ -95,8 +95,11 @@ public enum StagePlan {
             if stage.kind == .distill, student.contains("/") { inputs.append(student) }
             args = [stage.kind.rawValue]
             if stage.kind == .distill { args += ["--teacher", modelPath(stage.option("teacher")?.text ?? "current")] }
-            args += ["--student", stage.kind == .train ? current : student, "--data", file("data", data.train) ?? "", "-o", model,
-                     "--log", "\(folder)/training.json"] + keys
+            args +=
+                [
+                    "--student", stage.kind == .train ? current : student, "--data", file("data", data.train) ?? "", "-o", model,
+                    "--log", "\(folder)/training.json",
+                ] + keys
             if !given("seed") { args += ["--seed", seed] }
             if let validation = data.validation, !given("validation"), !given("validation_split") {
                 inputs.append(validation)
@@ -104,16 +107,22 @@ public enum StagePlan {
             }
             skip.formUnion(["teacher", "student", "data"])
         case .quantize:
-            args = ["quantize", current, "-o", model, "--calibration", file("calibration", data.calibration ?? data.train) ?? "",
-                    "--json", "--report-md", "\(folder)/report.md"] + (given("x_key") ? [] : ["--x-key", data.xKey])
+            args =
+                [
+                    "quantize", current, "-o", model, "--calibration", file("calibration", data.calibration ?? data.train) ?? "",
+                    "--json", "--report-md", "\(folder)/report.md",
+                ] + (given("x_key") ? [] : ["--x-key", data.xKey])
             if given("max_drop") { args += ["--data", file("data", data.test) ?? ""] + (given("y_key") ? [] : ["--y-key", data.yKey]) }
             skip.formUnion(["calibration", "data"])
         case .verify:
             verifyReport = "\(folder)/verify.json"
             output = nil
-            args = ["verify", "--reference", modelPath(stage.option("reference")?.text ?? "original"), "--candidate", lastExport ?? current,
+            args =
+                [
+                    "verify", "--reference", modelPath(stage.option("reference")?.text ?? "original"), "--candidate", lastExport ?? current,
                     "--data", file("data", data.test) ?? "", "--report", "\(folder)/verify.json",
-                    "--markdown", "\(folder)/verify.md", "--junit", "\(folder)/junit.xml"] + keys
+                    "--markdown", "\(folder)/verify.md", "--junit", "\(folder)/junit.xml",
+                ] + keys
             if !given("seed") { args += ["--seed", seed] }
             skip.formUnion(["reference", "data"])
         case .export:
@@ -122,7 +131,8 @@ public enum StagePlan {
             skip.insert("path")
         }
         for option in stage.options where !skip.contains(option.key) { args += option.arguments }
-        return StageInvocation(stage: stage, directory: "", arguments: args, inputs: inputs, inputModel: current,
-                               outputModel: output, verifyReport: verifyReport, stdoutFile: "\(folder)/stdout.txt", artifact: artifact)
+        return StageInvocation(
+            stage: stage, directory: "", arguments: args, inputs: inputs, inputModel: current,
+            outputModel: output, verifyReport: verifyReport, stdoutFile: "\(folder)/stdout.txt", artifact: artifact)
     }
 }

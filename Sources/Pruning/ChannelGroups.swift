@@ -58,10 +58,15 @@ public struct ChannelGroups: Sendable {
         case derived(Set<Int>, axis: Int)
 
         var axis: Int {
-            switch self { case .space(_, let a), .derived(_, let a): return a }
+            switch self {
+            case .space(_, let a), .derived(_, let a): return a
+            }
         }
         var ids: Set<Int> {
-            switch self { case .space(let id, _): return [id]; case .derived(let ids, _): return ids }
+            switch self {
+            case .space(let id, _): return [id];
+            case .derived(let ids, _): return ids
+            }
         }
     }
 
@@ -89,14 +94,17 @@ public struct ChannelGroups: Sendable {
             let weight = node.inputs.count >= 2 ? node.inputs[1] : ""
             let bias = node.bias
             guard ownConstant(weight), bias.map(ownConstant) ?? true, let w = graph.initializers[weight],
-                  produces < w.rank, let out = graph.shapes[node.output] else {
+                produces < w.rank, let out = graph.shapes[node.output]
+            else {
                 unprunable.append((node.name, node.layer, "weight or bias is not a constant of its own"))
                 continue
             }
             sourceAt[i] = sources.count
-            sources.append(ChannelSource(index: i, node: node.name, layer: node.layer, op: node.op.name,
-                                         weight: weight, bias: bias, weightAxis: produces,
-                                         outputAxis: outputAxis < 0 ? out.count + outputAxis : outputAxis, channels: w.shape[produces]))
+            sources.append(
+                ChannelSource(
+                    index: i, node: node.name, layer: node.layer, op: node.op.name,
+                    weight: weight, bias: bias, weightAxis: produces,
+                    outputAxis: outputAxis < 0 ? out.count + outputAxis : outputAxis, channels: w.shape[produces]))
         }
 
         var parent = Array(sources.indices)
@@ -114,7 +122,8 @@ public struct ChannelGroups: Sendable {
             var out: Tag?
             if !tagged.isEmpty {
                 func fail(_ reason: String) -> Tag? {
-                    let reason = graph.outputs.contains { $0.name == node.output }
+                    let reason =
+                        graph.outputs.contains { $0.name == node.output }
                         ? "their channels reach the model output '\(node.output)' (through \(node.op.name))" : reason
                     for t in tagged { for id in t.tag.ids where failure[id] == nil { failure[id] = reason } }
                     return nil
@@ -156,7 +165,8 @@ public struct ChannelGroups: Sendable {
                         out = fail("\(what) has an invalid permutation")
                     }
                 case .concatenates(let axis):
-                    out = tagged.allSatisfy({ $0.tag.axis == axis })
+                    out =
+                        tagged.allSatisfy({ $0.tag.axis == axis })
                         ? .derived(tagged.reduce(into: Set<Int>()) { $0.formUnion($1.tag.ids) }, axis: axis)
                         : fail("\(what) concatenates along another axis")
                 case .ties:
@@ -244,4 +254,3 @@ private func consumedAfterUnion(_ members: [Int], _ consumed: Set<Int>, _ find: 
     let root = find(m)
     return consumed.contains { find($0) == root }
 }
-

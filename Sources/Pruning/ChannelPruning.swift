@@ -36,8 +36,9 @@ public struct ChannelPruning: Sendable {
         for group in analysis.groups {
             let members = group.members.map { sources[$0] }
             let channels = members[0].channels
-            var report = ChannelPruningReport.Group(nodes: members.map(\.node), channelsBefore: channels, channelsAfter: channels,
-                                                    sparsity: 0, removed: [], skipped: group.reason)
+            var report = ChannelPruningReport.Group(
+                nodes: members.map(\.node), channelsBefore: channels, channelsAfter: channels,
+                sparsity: 0, removed: [], skipped: group.reason)
             defer { groupReports.append(report) }
             if let reason = group.reason {
                 if let name = members.lazy.compactMap({ named($0, requested) }).first {
@@ -75,8 +76,9 @@ public struct ChannelPruning: Sendable {
         }
 
         let thinned = try ChannelRewrite.apply(graph, sources: sources, keep: keepBySource)
-        let report = Self.report(before: graph, after: thinned, analysis: analysis, keep: keepBySource,
-                                 groups: groupReports, configuration: config)
+        let report = Self.report(
+            before: graph, after: thinned, analysis: analysis, keep: keepBySource,
+            groups: groupReports, configuration: config)
         return (thinned, report)
     }
 
@@ -94,7 +96,8 @@ public struct ChannelPruning: Sendable {
         }
         for name in requested {
             if let u = analysis.unprunable.first(where: { $0.node == name || $0.layer == name }),
-               !analysis.sources.contains(where: { $0.node == name || $0.layer == name }) {
+                !analysis.sources.contains(where: { $0.node == name || $0.layer == name })
+            {
                 throw ModelPressError.invalidArgument("layer '\(name)': its output channels cannot be removed: \(u.reason).\nHINT: choose another layer, or leave it out.")
             }
         }
@@ -102,8 +105,10 @@ public struct ChannelPruning: Sendable {
     }
 
     /// Per-node counts before and after.
-    static func report(before: Graph, after: Graph, analysis: ChannelGroups, keep: [Int: [Int]],
-                       groups: [ChannelPruningReport.Group], configuration: ChannelPruningConfiguration) -> ChannelPruningReport {
+    static func report(
+        before: Graph, after: Graph, analysis: ChannelGroups, keep: [Int: [Int]],
+        groups: [ChannelPruningReport.Group], configuration: ChannelPruningConfiguration
+    ) -> ChannelPruningReport {
         let statsBefore = before.statistics(), statsAfter = Dictionary(after.statistics().map { ($0.node, $0) }, uniquingKeysWith: { a, _ in a })
         let sourceByNode = Dictionary(analysis.sources.enumerated().map { ($1.node, $0) }, uniquingKeysWith: { a, _ in a })
         let unprunable = Dictionary(analysis.unprunable.map { ($0.node, $0.reason) }, uniquingKeysWith: { a, _ in a })
@@ -134,16 +139,19 @@ public struct ChannelPruning: Sendable {
             if inputsSliced, status != "pruned", !status.hasPrefix("follows") {
                 status = "inputs sliced; outputs kept: \(status)"
             }
-            layers.append(.init(node: node.name, layer: node.layer, op: node.op.name, inputsBefore: b.inputs, inputsAfter: a.inputs,
-                                channelsBefore: b.outputs, channelsAfter: a.outputs, parametersBefore: stat.parameters,
-                                parametersAfter: s?.parameters ?? stat.parameters, macsBefore: stat.macs, macsAfter: s?.macs ?? stat.macs,
-                                group: group, status: status))
+            layers.append(
+                .init(
+                    node: node.name, layer: node.layer, op: node.op.name, inputsBefore: b.inputs, inputsAfter: a.inputs,
+                    channelsBefore: b.outputs, channelsAfter: a.outputs, parametersBefore: stat.parameters,
+                    parametersAfter: s?.parameters ?? stat.parameters, macsBefore: stat.macs, macsAfter: s?.macs ?? stat.macs,
+                    group: group, status: status))
         }
         let total = { (g: Graph) -> (Int, Int) in
             (g.initializers.values.reduce(0) { $0 + $1.count }, g.statistics().reduce(0) { $0 + $1.macs })
         }
         let (pb, mb) = total(before), (pa, ma) = total(after)
-        return ChannelPruningReport(criterion: configuration.criterion.rawValue, targetSparsity: configuration.sparsity, layers: layers,
-                                    groups: groups, parametersBefore: pb, parametersAfter: pa, macsBefore: mb, macsAfter: ma)
+        return ChannelPruningReport(
+            criterion: configuration.criterion.rawValue, targetSparsity: configuration.sparsity, layers: layers,
+            groups: groups, parametersBefore: pb, parametersAfter: pa, macsBefore: mb, macsAfter: ma)
     }
 }

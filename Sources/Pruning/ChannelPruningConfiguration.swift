@@ -27,8 +27,10 @@ public struct ChannelPruningConfiguration: Sendable {
     public var multiple: Int
 
     /// A configuration; `validate()` checks the ranges (the pass calls it).
-    public init(sparsity: Double, perLayer: [String: Double] = [:], only: [String]? = nil,
-                criterion: ChannelCriterion = .l1, exclude: [String] = [], multiple: Int = 1) {
+    public init(
+        sparsity: Double, perLayer: [String: Double] = [:], only: [String]? = nil,
+        criterion: ChannelCriterion = .l1, exclude: [String] = [], multiple: Int = 1
+    ) {
         self.sparsity = sparsity
         self.perLayer = perLayer
         self.only = only

@@ -30,8 +30,10 @@ public struct FineTunedPruning {
 
     /// The fine-tuned, pruned, export-ready (folded) graph of `loaded` (read from `modelPath`),
     /// its report and the rounds; `say` receives progress lines.
-    public func run(_ loaded: Graph, modelPath: String, train trainData: any LabelledBatchSource, validation validationData: (any LabelledBatchSource)?,
-                    say: (String) -> Void = { _ in }) throws -> (graph: Graph, report: PruningReport, steps: [GradualPruning.Step]) {
+    public func run(
+        _ loaded: Graph, modelPath: String, train trainData: any LabelledBatchSource, validation validationData: (any LabelledBatchSource)?,
+        say: (String) -> Void = { _ in }
+    ) throws -> (graph: Graph, report: PruningReport, steps: [GradualPruning.Step]) {
         // 2:4 groups must run along the input dimension of the kernel that ships, and the
         // channels-last Flatten fold permutes Dense rows: 2:4 trains the export-folded graph
         // (BatchNorm folded into the kernels, i.e. frozen). Unstructured counts are permutation-
@@ -53,11 +55,15 @@ public struct FineTunedPruning {
         let steps = schedule == .agp ? self.steps : 1
         let gradual = GradualPruning(configuration, steps: steps, training: training)
         let epochs = training.epochs
-        let (tuned, report, rounds) = try gradual.run(model, train: train, validation: validation, onStep: { t, r in
-            let total = r.prunedParameters
-            say(String(format: "step %d/%d: sparsity %.2f%% of the pruned kernels", t, steps,
-                       total == 0 ? 0 : 100 * (1 - Double(r.prunedNonzeros) / Double(total))))
-        }, onEpoch: { _, record in say("  " + EpochLine.format(record, epochs: epochs)) })
+        let (tuned, report, rounds) = try gradual.run(
+            model, train: train, validation: validation,
+            onStep: { t, r in
+                let total = r.prunedParameters
+                say(
+                    String(
+                        format: "step %d/%d: sparsity %.2f%% of the pruned kernels", t, steps,
+                        total == 0 ? 0 : 100 * (1 - Double(r.prunedNonzeros) / Double(total))))
+            }, onEpoch: { _, record in say("  " + EpochLine.format(record, epochs: epochs)) })
         let (folded, _) = try runPasses(exportPasses, on: try tuned.exportGraph())
         return (folded, try report.recounted(in: folded), rounds)
     }
@@ -66,8 +72,9 @@ public struct FineTunedPruning {
     func load(_ file: any LabelledBatchSource, _ model: TrainableModel) throws -> (Tensor, [Int]) {
         let shape: [Int]
         do { shape = try file.feedShape(for: model.graph.inputs[0].shape) } catch {
-            throw ModelPressError.invalidData(file: file.path, path: file.inputName,
-                                              message: "has samples of shape \(file.sampleShape); the model takes \(Array(model.graph.inputs[0].shape.dropFirst())).\nHINT: pick the matching dataset with --x-key.")
+            throw ModelPressError.invalidData(
+                file: file.path, path: file.inputName,
+                message: "has samples of shape \(file.sampleShape); the model takes \(Array(model.graph.inputs[0].shape.dropFirst())).\nHINT: pick the matching dataset with --x-key.")
         }
         return (try file.inputs(0..<file.count, as: shape), try file.labels(0..<file.count, classes: model.classes))
     }

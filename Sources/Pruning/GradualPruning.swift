@@ -41,12 +41,15 @@ public struct GradualPruning: Sendable {
     /// fine-tuning distil). Returns the fine-tuned model (weights as trained, BN unfolded), the
     /// last round's report (counts of the final weights) and the rounds. `onStep` is called after
     /// each round's pruning, `onEpoch` after each fine-tuning epoch.
-    public func run(_ initial: TrainableModel, train: TrainingSet, validation: TrainingSet? = nil,
-                    onStep: (Int, PruningReport) -> Void = { _, _ in },
-                    onEpoch: (Int, EpochRecord) -> Void = { _, _ in }) throws -> (model: TrainableModel, report: PruningReport, steps: [Step]) {
+    public func run(
+        _ initial: TrainableModel, train: TrainingSet, validation: TrainingSet? = nil,
+        onStep: (Int, PruningReport) -> Void = { _, _ in },
+        onEpoch: (Int, EpochRecord) -> Void = { _, _ in }
+    ) throws -> (model: TrainableModel, report: PruningReport, steps: [Step]) {
         guard steps >= 1 else { throw ModelPressError.invalidArgument("--steps \(steps) must be at least 1") }
         guard steps == 1 || configuration.structure == .unstructured else {
-            throw ModelPressError.invalidArgument("--schedule agp ramps unstructured sparsity; --structure \(configuration.structure.rawValue) is fixed at 50%.\nHINT: use --schedule oneshot (with --fine-tune-data to fine-tune once).")
+            throw ModelPressError.invalidArgument(
+                "--schedule agp ramps unstructured sparsity; --structure \(configuration.structure.rawValue) is fixed at 50%.\nHINT: use --schedule oneshot (with --fine-tune-data to fine-tune once).")
         }
         try configuration.validate()
         var model = initial
@@ -69,14 +72,18 @@ public struct GradualPruning: Sendable {
             var config = training
             config.seed = training.seed &+ UInt64(t - 1)
             let names = model.parameters
-            let result = try Trainer(config).fit(model, train: train, validation: validation, afterStep: { _, parameters in
-                try masks.apply(to: &parameters, names: names)
-            }, onEpoch: { onEpoch(t, $0) })
+            let result = try Trainer(config).fit(
+                model, train: train, validation: validation,
+                afterStep: { _, parameters in
+                    try masks.apply(to: &parameters, names: names)
+                }, onEpoch: { onEpoch(t, $0) })
             model = result.model
             let total = stepReport.prunedParameters
-            rounds.append(Step(step: t, sparsity: target.sparsity,
-                               achieved: total == 0 ? 0 : 1 - Double(stepReport.prunedNonzeros) / Double(total),
-                               pruned: zeroed, epochs: result.history))
+            rounds.append(
+                Step(
+                    step: t, sparsity: target.sparsity,
+                    achieved: total == 0 ? 0 : 1 - Double(stepReport.prunedNonzeros) / Double(total),
+                    pruned: zeroed, epochs: result.history))
             report = stepReport
         }
         guard var final = try report?.recounted(in: model.graph) else { throw ModelPressError.internalError("gradual pruning ran no step") }

@@ -67,20 +67,25 @@ public struct MagnitudePruning: GraphPass {
             for i in indices { tensor.storage[i] = 0 }
             out.initializers[k.weight] = tensor
             let nonzeros = tensor.storage.reduce(0) { $0 + ($1 != 0 ? 1 : 0) }
-            layers.append(.init(node: k.node, layer: k.layer, op: k.op, shape: k.shape, parameters: k.count,
-                                nonzeros: nonzeros, pruned: indices.count, sparsity: 1 - Double(nonzeros) / Double(k.count),
-                                target: skipped[k.weight] == nil ? config.target(for: k) : nil, skipped: skipped[k.weight]))
+            layers.append(
+                .init(
+                    node: k.node, layer: k.layer, op: k.op, shape: k.shape, parameters: k.count,
+                    nonzeros: nonzeros, pruned: indices.count, sparsity: 1 - Double(nonzeros) / Double(k.count),
+                    target: skipped[k.weight] == nil ? config.target(for: k) : nil, skipped: skipped[k.weight]))
         }
         for u in unprunable {
             let nonzeros = u.weights.reduce(0) { $0 + ($1 != 0 ? 1 : 0) }
             let sparsity = u.weights.isEmpty ? 0 : 1 - Double(nonzeros) / Double(u.weights.count)
-            layers.append(.init(node: u.node, layer: u.layer, op: u.op, shape: u.shape, parameters: u.weights.count,
-                                nonzeros: nonzeros, pruned: 0, sparsity: sparsity, target: nil, skipped: u.reason))
+            layers.append(
+                .init(
+                    node: u.node, layer: u.layer, op: u.op, shape: u.shape, parameters: u.weights.count,
+                    nonzeros: nonzeros, pruned: 0, sparsity: sparsity, target: nil, skipped: u.reason))
         }
         let position = Dictionary(graph.nodes.enumerated().map { ($1.name, $0) }, uniquingKeysWith: { first, _ in first })
         layers.sort { (position[$0.node] ?? 0) < (position[$1.node] ?? 0) }
-        let report = PruningReport(structure: config.structure.rawValue, scope: config.scope.rawValue,
-                                   targetSparsity: config.structure == .twoOfFour ? 0.5 : config.sparsity, layers: layers)
+        let report = PruningReport(
+            structure: config.structure.rawValue, scope: config.scope.rawValue,
+            targetSparsity: config.structure == .twoOfFour ? 0.5 : config.sparsity, layers: layers)
         return (out, report)
     }
 

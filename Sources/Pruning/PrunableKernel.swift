@@ -56,8 +56,10 @@ extension PrunableKernel {
             if case .conv2D(let attributes) = node.op {
                 guard attributes.group == 1 else {
                     let w = node.inputs.count >= 2 ? graph.initializers[node.inputs[1]] : nil
-                    unprunable.append(.init(node: node.name, layer: node.layer, op: "Conv", weights: w?.storage ?? [], shape: w?.shape ?? [],
-                                            reason: "grouped/depthwise conv (group \(attributes.group)): few weights per channel, left dense"))
+                    unprunable.append(
+                        .init(
+                            node: node.name, layer: node.layer, op: "Conv", weights: w?.storage ?? [], shape: w?.shape ?? [],
+                            reason: "grouped/depthwise conv (group \(attributes.group)): few weights per channel, left dense"))
                     continue
                 }
                 isConv = true
@@ -74,11 +76,15 @@ extension PrunableKernel {
             seen.insert(name)
             let s = tensor.shape
             if isConv, s.count == 4 {
-                kernels.append(.init(node: node.name, layer: node.layer, op: "Conv", weight: name, shape: s,
-                                     outer: s[0], inputs: s[1], inner: s[2] * s[3]))
+                kernels.append(
+                    .init(
+                        node: node.name, layer: node.layer, op: "Conv", weight: name, shape: s,
+                        outer: s[0], inputs: s[1], inner: s[2] * s[3]))
             } else if !isConv, s.count == 2 {
-                kernels.append(.init(node: node.name, layer: node.layer, op: "Linear", weight: name, shape: s,
-                                     outer: 1, inputs: s[0], inner: s[1]))
+                kernels.append(
+                    .init(
+                        node: node.name, layer: node.layer, op: "Linear", weight: name, shape: s,
+                        outer: 1, inputs: s[0], inner: s[1]))
             } else {
                 unprunable.append(.init(node: node.name, layer: node.layer, op: isConv ? "Conv" : "Linear", reason: "weight of unexpected shape \(s)"))
             }

@@ -63,8 +63,10 @@ public struct PruningConfiguration: Sendable {
     public var perLayer: [String: Double] = [:]
 
     /// A configuration; validate it with `validate()` (the pass does).
-    public init(sparsity: Double, scope: PruningScope = .layer, structure: PruningStructure = .unstructured,
-                exclude: [String] = [], minParameters: Int = 0) {
+    public init(
+        sparsity: Double, scope: PruningScope = .layer, structure: PruningStructure = .unstructured,
+        exclude: [String] = [], minParameters: Int = 0
+    ) {
         self.sparsity = sparsity
         self.scope = scope
         self.structure = structure

@@ -111,9 +111,10 @@ public struct Graph: Equatable, Sendable {
             }
             // Kernels assume non-empty tensors: refuse zero-size values here, once for every op.
             guard shape.allSatisfy({ $0 >= 1 || $0 == dynamicBatch }) else {
-                throw ModelPressError.invalidModel(file: "", location: "node '\(node.name)' (\(node.op.name))",
-                                                   message: "would produce an empty tensor of shape \(shape)",
-                                                   hint: "the model's shapes leave no elements; check the layer configuration")
+                throw ModelPressError.invalidModel(
+                    file: "", location: "node '\(node.name)' (\(node.op.name))",
+                    message: "would produce an empty tensor of shape \(shape)",
+                    hint: "the model's shapes leave no elements; check the layer configuration")
             }
             shapes[output] = shape
         }
@@ -123,8 +124,9 @@ public struct Graph: Equatable, Sendable {
     /// Adds a constant tensor.
     public mutating func addInitializer(_ name: String, _ tensor: Tensor) throws {
         guard tensor.count > 0 else {
-            throw ModelPressError.invalidModel(file: "", location: "weight '\(name)'", message: "is empty (shape \(tensor.shape))",
-                                               hint: "the model's weights do not fit its layers; re-save the model")
+            throw ModelPressError.invalidModel(
+                file: "", location: "weight '\(name)'", message: "is empty (shape \(tensor.shape))",
+                hint: "the model's weights do not fit its layers; re-save the model")
         }
         guard shapes[name] == nil else {
             throw ModelPressError.internalError("value '\(name)' is defined twice")

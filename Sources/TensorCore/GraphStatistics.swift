@@ -31,9 +31,10 @@ extension Graph {
             let bits = weights.first.map { quantization[$0.0]?.bits ?? 32 } ?? 32
             let out = shapes[node.output] ?? []
             let macs = node.op.definition.macs(inputs: node.inputs.map { shapes[$0] ?? [] }, outputs: node.outputs.map { shapes[$0] ?? [] })
-            return NodeStatistics(node: node.name, layer: node.layer, op: node.op.name, outputShape: out,
-                                  parameters: params, sparsity: params == 0 ? 0 : Double(zeros) / Double(params),
-                                  bits: bits, bytes: bytes, macs: macs)
+            return NodeStatistics(
+                node: node.name, layer: node.layer, op: node.op.name, outputShape: out,
+                parameters: params, sparsity: params == 0 ? 0 : Double(zeros) / Double(params),
+                bits: bits, bytes: bytes, macs: macs)
         }
     }
 }

@@ -38,8 +38,10 @@ public struct Gradients: Sendable {
 public enum GradientTape {
     /// Runs `model` on `input` (N×…, the declared per-sample shape). With `training`, dropout
     /// draws its masks from `random` and batch norm follows `batchNorm`; otherwise dropout is off and BN frozen.
-    public static func forward(_ model: TrainableModel, input: Tensor, training: Bool, batchNorm: BatchNormMode = .batchStatistics,
-                               random: inout TrainingRandom) throws -> Tape {
+    public static func forward(
+        _ model: TrainableModel, input: Tensor, training: Bool, batchNorm: BatchNormMode = .batchStatistics,
+        random: inout TrainingRandom
+    ) throws -> Tape {
         let graph = model.graph
         guard let info = graph.inputs.first, Array(info.shape.dropFirst()) == Array(input.shape.dropFirst()) else {
             throw ModelPressError.invalidArgument("training input has shape \(input.shape); the model expects [N] + \(Array((graph.inputs.first?.shape ?? []).dropFirst()))")

@@ -33,8 +33,10 @@ public enum Losses {
     /// the batch. `α` is the weight of the soft (teacher) term. Without `labels` the loss is the
     /// pure soft term `T²·KL` (α taken as 1); without `teacher` it is CE (α taken as 0).
     /// Gradient: `α·T·(softmax(s/T) − softmax(t/T))/N + (1 − α)·(softmax(s) − q)/N`.
-    public static func distillation(student s: Tensor, teacher t: Tensor?, labels: [Int]?, temperature: Float, alpha: Float,
-                                    smoothing: Float = 0) throws -> LossResult {
+    public static func distillation(
+        student s: Tensor, teacher t: Tensor?, labels: [Int]?, temperature: Float, alpha: Float,
+        smoothing: Float = 0
+    ) throws -> LossResult {
         let n = s.shape[0], c = s.count / max(1, s.shape[0])
         guard n > 0, c > 0 else { throw ModelPressError.internalError("loss on empty logits \(s.shape)") }
         if let t, t.shape != s.shape { throw ModelPressError.internalError("teacher logits \(t.shape) vs student \(s.shape)") }

@@ -23,8 +23,9 @@ extension StudentArchitecture {
             case .convolution(let c): try builder.convolution(c, at: at)
             case .batchNormalization(let epsilon, let m):
                 if let momentum, momentum != m {
-                    throw ModelPressError.invalidModel(file: file, location: "\(at).batchnorm.momentum", message: "is \(m) but an earlier batchnorm has \(momentum)",
-                                                       hint: "give every batchnorm the same momentum: ModelPress trains with one momentum per model")
+                    throw ModelPressError.invalidModel(
+                        file: file, location: "\(at).batchnorm.momentum", message: "is \(m) but an earlier batchnorm has \(momentum)",
+                        hint: "give every batchnorm the same momentum: ModelPress trains with one momentum per model")
                 }
                 momentum = m
                 try builder.batchNormalization(epsilon: epsilon, at: at)
@@ -42,7 +43,8 @@ extension StudentArchitecture {
             }
         }
         guard case .vector(let outputs) = builder.form, outputs == classes else {
-            throw builder.fail("layers[\(layers.count - 1)]", "the last layer gives samples of shape \(builder.form.description); a classifier student must end with {\"dense\": {\"units\": \(classes)}} (the \(classes) classes)")
+            throw builder.fail(
+                "layers[\(layers.count - 1)]", "the last layer gives samples of shape \(builder.form.description); a classifier student must end with {\"dense\": {\"units\": \(classes)}} (the \(classes) classes)")
         }
         builder.graph.outputs = [ValueInfo(name: builder.current, shape: [dynamicBatch, classes])]
         builder.graph.name = "student"
@@ -89,8 +91,9 @@ struct ArchitectureBuilder {
     }
 
     func fail(_ location: String, _ message: String) -> ModelPressError {
-        .invalidModel(file: file, location: location, message: message,
-                      hint: "fix the student spec: image layers need H×W×C samples (declare \"input\": [H, W, C]); dense needs a flat input (add flatten or global_avgpool first)")
+        .invalidModel(
+            file: file, location: location, message: message,
+            hint: "fix the student spec: image layers need H×W×C samples (declare \"input\": [H, W, C]); dense needs a flat input (add flatten or global_avgpool first)")
     }
 
     /// Keras-style layer numbering: `dense_1`, `dense_2`, …

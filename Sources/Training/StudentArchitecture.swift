@@ -82,8 +82,10 @@ public struct StudentArchitecture: Sendable, Equatable {
     public var file: String
 
     /// Activation names a spec may use (Keras names).
-    public static let activationNames = ["linear", "relu", "relu6", "sigmoid", "tanh", "softmax", "softplus", "softsign", "selu", "elu",
-                                         "exponential", "swish", "silu", "hard_swish", "hard_silu", "hard_sigmoid", "gelu", "leaky_relu"]
+    public static let activationNames = [
+        "linear", "relu", "relu6", "sigmoid", "tanh", "softmax", "softplus", "softsign", "selu", "elu",
+        "exponential", "swish", "silu", "hard_swish", "hard_silu", "hard_sigmoid", "gelu", "leaky_relu",
+    ]
 
     /// The spec in `path` when it is a ModelPress student spec (a JSON object without Keras's
     /// `class_name`); `nil` when `path` is something else (a checkpoint, a Keras architecture
@@ -94,11 +96,13 @@ public struct StudentArchitecture: Sendable, Equatable {
         let head = (try? handle.read(upToCount: 256)) ?? nil
         try? handle.close()
         guard let head, let first = head.first(where: { ![0x20, 0x09, 0x0a, 0x0d].contains($0) }), first == UInt8(ascii: "{"),
-              let data = FileManager.default.contents(atPath: path) else { return nil }
+            let data = FileManager.default.contents(atPath: path)
+        else { return nil }
         let json: JSONValue
         do { json = try JSONValue.parse(String(decoding: data, as: UTF8.self)) } catch {
-            throw ModelPressError.invalidModel(file: path, location: "student spec", message: "is not valid JSON (\(error))",
-                                               hint: "fix the JSON syntax; see docs for the student spec format")
+            throw ModelPressError.invalidModel(
+                file: path, location: "student spec", message: "is not valid JSON (\(error))",
+                hint: "fix the JSON syntax; see docs for the student spec format")
         }
         if json["class_name"] != nil || json["config"] != nil { return nil }
         return try StudentArchitecture(json: json, file: path)
@@ -124,8 +128,11 @@ struct SpecReader {
     let file: String
 
     func fail(_ key: String, _ message: String) -> ModelPressError {
-        .invalidModel(file: file, location: key, message: message,
-                      hint: "see the student spec format in Sources/Training/README.md (layers: conv, depthwise_conv, separable_conv, batchnorm, activation, maxpool, avgpool, global_avgpool, global_maxpool, flatten, dense, dropout, zero_padding)")
+        .invalidModel(
+            file: file, location: key, message: message,
+            hint:
+                "see the student spec format in Sources/Training/README.md (layers: conv, depthwise_conv, separable_conv, batchnorm, activation, maxpool, avgpool, global_avgpool, global_maxpool, flatten, dense, dropout, zero_padding)"
+        )
     }
 
     func allow(_ object: [String: JSONValue], _ keys: [String], at key: String) throws {
@@ -217,13 +224,15 @@ struct SpecReader {
             if convKind != .depthwise { keys.append("filters") }
             if convKind != .conv { keys.append("depth_multiplier") }
             let c = try object(value, at: at, keys)
-            return .convolution(.init(kind: convKind, filters: convKind == .depthwise ? 0 : try positive(c["filters"], at: "\(at).filters"),
-                                      kernel: try pair(c["kernel"], at: "\(at).kernel", default: 3),
-                                      strides: try pair(c["strides"], at: "\(at).strides", default: 1),
-                                      padding: try padding(c["padding"], at: "\(at).padding", default: .same),
-                                      depthMultiplier: try positive(c["depth_multiplier"], at: "\(at).depth_multiplier", default: 1, limit: 256),
-                                      activation: try activation(c["activation"], at: "\(at).activation"),
-                                      useBias: try bool(c["use_bias"], at: "\(at).use_bias", default: true)))
+            return .convolution(
+                .init(
+                    kind: convKind, filters: convKind == .depthwise ? 0 : try positive(c["filters"], at: "\(at).filters"),
+                    kernel: try pair(c["kernel"], at: "\(at).kernel", default: 3),
+                    strides: try pair(c["strides"], at: "\(at).strides", default: 1),
+                    padding: try padding(c["padding"], at: "\(at).padding", default: .same),
+                    depthMultiplier: try positive(c["depth_multiplier"], at: "\(at).depth_multiplier", default: 1, limit: 256),
+                    activation: try activation(c["activation"], at: "\(at).activation"),
+                    useBias: try bool(c["use_bias"], at: "\(at).use_bias", default: true)))
         case "batchnorm":
             let c = try object(value, at: at, ["epsilon", "momentum"])
             let epsilon = try number(c["epsilon"], at: "\(at).epsilon", default: 1e-3, in: 1e-12...1)
@@ -248,8 +257,9 @@ struct SpecReader {
             return .flatten
         case "dense":
             let c = try object(value, at: at, ["units", "activation", "use_bias"])
-            return .dense(units: try positive(c["units"], at: "\(at).units"), activation: try activation(c["activation"], at: "\(at).activation"),
-                          useBias: try bool(c["use_bias"], at: "\(at).use_bias", default: true))
+            return .dense(
+                units: try positive(c["units"], at: "\(at).units"), activation: try activation(c["activation"], at: "\(at).activation"),
+                useBias: try bool(c["use_bias"], at: "\(at).use_bias", default: true))
         case "dropout":
             let rate = value.object == nil ? value : try object(value, at: at, ["rate"])["rate"]
             guard let rate else { throw fail("\(at).rate", "is required (a number in [0, 1))") }
@@ -262,10 +272,11 @@ struct SpecReader {
             guard let a = value.array, a.count == 2, let h = a[0].array, let w = a[1].array, h.count == 2, w.count == 2 else {
                 throw fail(at, "must be an integer, [rows, columns] or [[top, bottom], [left, right]], not \(render(value))")
             }
-            return .zeroPadding(try (h + w).enumerated().map { i, v in
-                guard let n = v.int, n >= 0, n <= 1024 else { throw fail("\(at)[\(i / 2)][\(i % 2)]", "must be an integer in 0...1024, not \(render(v))") }
-                return n
-            })
+            return .zeroPadding(
+                try (h + w).enumerated().map { i, v in
+                    guard let n = v.int, n >= 0, n <= 1024 else { throw fail("\(at)[\(i / 2)][\(i % 2)]", "must be an integer in 0...1024, not \(render(v))") }
+                    return n
+                })
         default:
             throw fail(key, "unknown layer kind '\(kind)' (known: conv, depthwise_conv, separable_conv, batchnorm, activation, maxpool, avgpool, global_avgpool, global_maxpool, flatten, dense, dropout, zero_padding)")
         }

@@ -103,13 +103,17 @@ extension StudentSpec {
             guard case .conv(let filters) = layer else { continue }
             let name = "conv_\(i + 1)", bn = "bn_\(i + 1)"
             try graph.addInitializer(name + "/kernel", try uniform([filters, channels, 3, 3], fanIn: channels * 9, fanOut: filters * 9))
-            try graph.append(Node(name: name, op: .conv2D(Conv2DAttributes(kernel: Size2D(3, 3), pads: Padding2D(top: 1, left: 1, bottom: 1, right: 1))),
-                                  inputs: [current, name + "/kernel"], output: name))
+            try graph.append(
+                Node(
+                    name: name, op: .conv2D(Conv2DAttributes(kernel: Size2D(3, 3), pads: Padding2D(top: 1, left: 1, bottom: 1, right: 1))),
+                    inputs: [current, name + "/kernel"], output: name))
             for (suffix, value) in [("gamma", Float(1)), ("beta", 0), ("moving_mean", 0), ("moving_variance", 1)] {
                 try graph.addInitializer("\(bn)/\(suffix)", try Tensor(shape: [filters], repeating: value))
             }
-            try graph.append(Node(name: bn, op: .batchNormalization(epsilon: 1e-3),
-                                  inputs: [name, bn + "/gamma", bn + "/beta", bn + "/moving_mean", bn + "/moving_variance"], output: bn))
+            try graph.append(
+                Node(
+                    name: bn, op: .batchNormalization(epsilon: 1e-3),
+                    inputs: [name, bn + "/gamma", bn + "/beta", bn + "/moving_mean", bn + "/moving_variance"], output: bn))
             try graph.append(Node(name: bn + "/relu", op: .activation(.relu), inputs: [bn], output: bn + "/relu", layer: bn))
             current = bn + "/relu"
             if height >= 2 && width >= 2 {

@@ -33,16 +33,18 @@ public enum TeacherLogits {
             let batch = try Tensor(shape: [end - start] + inputs.shape.dropFirst(), storage: Array(inputs.storage[(start * per)..<(end * per)]))
             let out = try executor.run(batch)
             guard out.rank == 2 else {
-                throw ModelPressError.invalidModel(file: file, location: "output", message: "has shape \(out.shape), not N×classes",
-                                                   hint: "distillation needs a classifier teacher")
+                throw ModelPressError.invalidModel(
+                    file: file, location: "output", message: "has shape \(out.shape), not N×classes",
+                    hint: "distillation needs a classifier teacher")
             }
             classes = out.shape[1]
             storage.append(contentsOf: out.storage)
             start = end
         }
         if let bad = storage.firstIndex(where: { !$0.isFinite }) {
-            throw ModelPressError.invalidModel(file: file, location: "output for sample \(bad / max(1, classes))", message: "is not finite (NaN or ±inf)",
-                                               hint: "the teacher's weights or the data are broken; check them with modelpress eval")
+            throw ModelPressError.invalidModel(
+                file: file, location: "output for sample \(bad / max(1, classes))", message: "is not finite (NaN or ±inf)",
+                hint: "the teacher's weights or the data are broken; check them with modelpress eval")
         }
         var logits = try Tensor(shape: [n, classes], storage: storage)
         if model.strippedSoftmax != nil { return (logits, .strippedSoftmax) }
@@ -73,8 +75,10 @@ public enum TeacherLogits {
     /// data's SHA-256 and the input key; `hit` tells whether the cache answered. The cache file
     /// is raw (`CachedLogits`), not HDF5: HDF5's file locks would make a reader fail while any
     /// child process still holds an inherited descriptor of the file being written.
-    public static func cached(teacher: Graph, teacherSHA256: String, dataSHA256: String, key: String, inputs: Tensor,
-                              directory: String?, file: String) throws -> (logits: Tensor, source: Source, hit: Bool) {
+    public static func cached(
+        teacher: Graph, teacherSHA256: String, dataSHA256: String, key: String, inputs: Tensor,
+        directory: String?, file: String
+    ) throws -> (logits: Tensor, source: Source, hit: Bool) {
         guard let directory else {
             let (l, s) = try compute(teacher: teacher, inputs: inputs, file: file)
             return (l, s, false)

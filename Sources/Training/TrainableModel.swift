@@ -19,14 +19,16 @@ public struct TrainableModel: Sendable {
     /// Prepares `graph` (one input, one output). `source` names the model in errors.
     public init(graph: Graph, dropout: [String: Float] = [:], source: String = "") throws {
         guard graph.inputs.count == 1, graph.outputs.count == 1 else {
-            throw ModelPressError.invalidModel(file: source, location: "graph", message: "has \(graph.inputs.count) inputs and \(graph.outputs.count) outputs",
-                                               hint: "training needs a single-input, single-output classifier")
+            throw ModelPressError.invalidModel(
+                file: source, location: "graph", message: "has \(graph.inputs.count) inputs and \(graph.outputs.count) outputs",
+                hint: "training needs a single-input, single-output classifier")
         }
         var g = graph
         var stripped: Node?
         if let last = g.nodes.last, last.output == g.outputs[0].name, case .softmax(let softmax) = last.op,
-           let shape = g.shapes[last.output], softmax.axis == shape.count - 1, let input = last.inputs.first,
-           let inputShape = g.shapes[input], g.nodes.dropLast().allSatisfy({ !$0.inputs.contains(last.output) }) {
+            let shape = g.shapes[last.output], softmax.axis == shape.count - 1, let input = last.inputs.first,
+            let inputShape = g.shapes[input], g.nodes.dropLast().allSatisfy({ !$0.inputs.contains(last.output) })
+        {
             g.nodes.removeLast()
             g.shapes[last.output] = nil
             g.outputs[0] = ValueInfo(name: input, shape: inputShape)

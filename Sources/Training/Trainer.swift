@@ -53,8 +53,9 @@ public struct Trainer: Sendable {
     /// The loss on a batch's logits.
     func loss(_ logits: Tensor, labels: [Int]?, teacher: Tensor?) throws -> LossResult {
         let c = configuration
-        return try Losses.distillation(student: logits, teacher: teacher, labels: labels, temperature: c.temperature,
-                                       alpha: c.alpha, smoothing: c.labelSmoothing)
+        return try Losses.distillation(
+            student: logits, teacher: teacher, labels: labels, temperature: c.temperature,
+            alpha: c.alpha, smoothing: c.labelSmoothing)
     }
 
     /// Mean loss and accuracy (when labelled) of `model` on `set` in inference mode.
@@ -78,10 +79,12 @@ public struct Trainer: Sendable {
     /// step — e.g. re-apply pruning masks; `onBatch(epoch, samplesDone, samples)` after each step,
     /// `onEpoch` after each epoch. Throws (exit 2) when the loss stops being finite, naming the
     /// epoch and batch.
-    public func fit(_ initial: TrainableModel, train: TrainingSet, validation: TrainingSet?,
-                    afterStep: (Int, inout [Tensor]) throws -> Void = { _, _ in },
-                    onBatch: (Int, Int, Int) -> Void = { _, _, _ in },
-                    onEpoch: (EpochRecord) -> Void = { _ in }) throws -> TrainingResult {
+    public func fit(
+        _ initial: TrainableModel, train: TrainingSet, validation: TrainingSet?,
+        afterStep: (Int, inout [Tensor]) throws -> Void = { _, _ in },
+        onBatch: (Int, Int, Int) -> Void = { _, _, _ in },
+        onEpoch: (EpochRecord) -> Void = { _ in }
+    ) throws -> TrainingResult {
         let c = configuration
         guard train.count > 0 else { throw ModelPressError.invalidArgument("the training set is empty") }
         guard c.batchSize >= 1, c.epochs >= 1 else { throw ModelPressError.invalidArgument("--epochs and --batch-size must be at least 1") }
@@ -124,10 +127,11 @@ public struct Trainer: Sendable {
             }
             let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
             let validated = try validation.map { try evaluate(model, on: $0) }
-            let record = EpochRecord(epoch: epoch, loss: lossSum / Double(train.count),
-                                     accuracy: train.labels == nil ? nil : Double(correct) / Double(train.count),
-                                     validationLoss: validated?.loss, validationAccuracy: validated?.accuracy ?? nil,
-                                     learningRate: Double(lr), seconds: seconds, samplesPerSecond: Double(train.count) / max(seconds, 1e-9))
+            let record = EpochRecord(
+                epoch: epoch, loss: lossSum / Double(train.count),
+                accuracy: train.labels == nil ? nil : Double(correct) / Double(train.count),
+                validationLoss: validated?.loss, validationAccuracy: validated?.accuracy ?? nil,
+                learningRate: Double(lr), seconds: seconds, samplesPerSecond: Double(train.count) / max(seconds, 1e-9))
             history.append(record)
             onEpoch(record)
             if let patience = c.earlyStoppingPatience, let monitored = validated?.loss {

@@ -40,8 +40,9 @@ public struct TrainingSet: Sendable {
 
     /// The samples at `indices`, in that order.
     public func subset(_ indices: ArraySlice<Int>) throws -> TrainingSet {
-        try TrainingSet(inputs: try Self.gather(inputs, indices), labels: labels.map { l in indices.map { l[$0] } },
-                        teacherLogits: try teacherLogits.map { try Self.gather($0, indices) })
+        try TrainingSet(
+            inputs: try Self.gather(inputs, indices), labels: labels.map { l in indices.map { l[$0] } },
+            teacherLogits: try teacherLogits.map { try Self.gather($0, indices) })
     }
 
     /// Splits off the last `fraction` of the samples (as Keras `validation_split` does, before

@@ -9,12 +9,12 @@ struct BatchCommand: ParsableCommand {
         commandName: "batch",
         abstract: "Run a manifest of pipelines (entries, or a matrix of pipelines × models).",
         discussion: """
-        Each entry runs as `modelpress run` in its own process and folder (OUT/<entry>/, log in \
-        OUT/<entry>.log); a failing entry never stops the others. --shard K/N keeps the entries \
-        whose name hashes (FNV-1a) to K of N, so a Kubernetes indexed Job, a Slurm array or a CI \
-        matrix splits one manifest without overlap. Writes OUT/summary.json and OUT/summary.md. \
-        Exit 0 all passed, 1 a gate failed, 2 an entry errored (or bad input). See docs/pipelines.md.
-        """)
+            Each entry runs as `modelpress run` in its own process and folder (OUT/<entry>/, log in \
+            OUT/<entry>.log); a failing entry never stops the others. --shard K/N keeps the entries \
+            whose name hashes (FNV-1a) to K of N, so a Kubernetes indexed Job, a Slurm array or a CI \
+            matrix splits one manifest without overlap. Writes OUT/summary.json and OUT/summary.md. \
+            Exit 0 all passed, 1 a gate failed, 2 an entry errored (or bad input). See docs/pipelines.md.
+            """)
 
     @Argument(help: "Batch manifest (YAML, `version: 1`).")
     var manifest: String

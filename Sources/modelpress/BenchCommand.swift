@@ -64,17 +64,24 @@ struct BenchCommand: ParsableCommand {
             batches += 1
         } while Date().timeIntervalSince(start) < seconds
         let elapsed = Date().timeIntervalSince(start)
-        let result = Result(model: model.model, batchSize: batchSize, threads: threadCount, blasCore: BLAS.coreName, batches: batches, seconds: elapsed,
-                            samplesPerSecond: Double(batches * batchSize) / elapsed, millisecondsPerBatch: elapsed * 1000 / Double(batches))
+        let result = Result(
+            model: model.model, batchSize: batchSize, threads: threadCount, blasCore: BLAS.coreName, batches: batches, seconds: elapsed,
+            samplesPerSecond: Double(batches * batchSize) / elapsed, millisecondsPerBatch: elapsed * 1000 / Double(batches))
         if json { try printJSON(result); return }
         if let opTimes {
             print("per-op time (batch run whole, \(BLAS.threads) BLAS thread(s)):")
-            let rows = opTimes.sorted.map { [$0.op, String(format: "%.1f", $0.seconds * 1000 / Double(batches)),
-                                             String(format: "%.1f%%", 100 * $0.seconds / elapsed), String($0.calls / batches)] }
+            let rows = opTimes.sorted.map {
+                [
+                    $0.op, String(format: "%.1f", $0.seconds * 1000 / Double(batches)),
+                    String(format: "%.1f%%", 100 * $0.seconds / elapsed), String($0.calls / batches),
+                ]
+            }
             print(renderTable(header: ["op", "ms/batch", "share", "nodes"], rows: rows, numeric: [1, 2, 3]))
         }
-        print(String(format: "%@: batch %d, %d thread(s), OpenBLAS %@: %.1f samples/s (%.3f ms/batch, %d batches)",
-                     model.model, batchSize, result.threads, result.blasCore, result.samplesPerSecond, result.millisecondsPerBatch, batches))
+        print(
+            String(
+                format: "%@: batch %d, %d thread(s), OpenBLAS %@: %.1f samples/s (%.3f ms/batch, %d batches)",
+                model.model, batchSize, result.threads, result.blasCore, result.samplesPerSecond, result.millisecondsPerBatch, batches))
     }
 
     /// Uniform values in [−1, 1) from a fixed LCG seed: the same input every run.

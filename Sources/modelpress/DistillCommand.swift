@@ -7,14 +7,14 @@ struct DistillCommand: ParsableCommand {
         commandName: "distill",
         abstract: "Distill a teacher into a (smaller) student with soft labels; write the student as ONNX.",
         discussion: """
-        Loss = α·T²·KL(softmax(t/T) ‖ softmax(s/T)) + (1 − α)·CE(y, s): α weighs the soft \
-        (teacher) term — the Hinton et al. convention; Keras' Distiller example uses α for the \
-        hard term instead. Without labels (--y-key none) the loss is T²·KL. Teacher logits are \
-        taken before a final softmax (or as log-probabilities), computed once per dataset \
-        (--teacher-cache DIR keeps them on disk, keyed by teacher and data SHA-256). Teacher \
-        and student may take differently shaped inputs of the same size per sample (8×8×1 and \
-        64): the data is reshaped row-major, or use --student-x-key.
-        """)
+            Loss = α·T²·KL(softmax(t/T) ‖ softmax(s/T)) + (1 − α)·CE(y, s): α weighs the soft \
+            (teacher) term — the Hinton et al. convention; Keras' Distiller example uses α for the \
+            hard term instead. Without labels (--y-key none) the loss is T²·KL. Teacher logits are \
+            taken before a final softmax (or as log-probabilities), computed once per dataset \
+            (--teacher-cache DIR keeps them on disk, keyed by teacher and data SHA-256). Teacher \
+            and student may take differently shaped inputs of the same size per sample (8×8×1 and \
+            64): the data is reshaped row-major, or use --student-x-key.
+            """)
 
     @Option(help: "Teacher model (any MODEL format).")
     var teacher: String

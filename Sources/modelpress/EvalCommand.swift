@@ -31,9 +31,10 @@ struct EvalCommand: ParsableCommand {
         let progress = ProgressReporter("eval", quiet: output.quiet || json)
         let evaluation = try DatasetEvaluation.run(graph, model: model.model, on: data, batchSize: dataset.batchSize, progress: progress.update)
         let metrics = evaluation.metrics, classes = evaluation.classes
-        let result = Result(model: model.model, data: dataset.data, samples: metrics.samples, classes: classes,
-                            accuracy: metrics.accuracy, top5Accuracy: classes >= 5 ? metrics.top5Accuracy : nil,
-                            seconds: evaluation.seconds, samplesPerSecond: evaluation.samplesPerSecond)
+        let result = Result(
+            model: model.model, data: dataset.data, samples: metrics.samples, classes: classes,
+            accuracy: metrics.accuracy, top5Accuracy: classes >= 5 ? metrics.top5Accuracy : nil,
+            seconds: evaluation.seconds, samplesPerSecond: evaluation.samplesPerSecond)
         if json { try printJSON(result); return }
         print(String(format: "accuracy: %.4f (%d/%d)", result.accuracy, metrics.top1Correct, metrics.samples))
         if let top5 = result.top5Accuracy { print(String(format: "top-5:    %.4f", top5)) }

@@ -10,12 +10,12 @@ struct ExportCommand: ParsableCommand {
         commandName: "export",
         abstract: "Write a model as a standard ONNX file (opset \(ONNXVersions.defaultOpset) by default, \(ONNXVersions.supportedOpsetText)).",
         discussion: """
-        The file uses the default ai.onnx domain only, names nodes and tensors after the source \
-        layers, declares a symbolic batch dimension N, and carries metadata_props \
-        modelpress.source_sha256 and modelpress.compression. The same MODEL and options always \
-        give the same bytes. --input-layout nchw declares image inputs N×C×H×W and drops the \
-        model's leading NHWC→NCHW transpose.
-        """)
+            The file uses the default ai.onnx domain only, names nodes and tensors after the source \
+            layers, declares a symbolic batch dimension N, and carries metadata_props \
+            modelpress.source_sha256 and modelpress.compression. The same MODEL and options always \
+            give the same bytes. --input-layout nchw declares image inputs N×C×H×W and drops the \
+            model's leading NHWC→NCHW transpose.
+            """)
 
     @OptionGroup var model: ModelOptions
     @OptionGroup var output: OutputOptions

@@ -25,19 +25,25 @@ struct InspectCommand: ParsableCommand {
     func run() throws {
         let graph = try model.load()
         let stats = graph.statistics()
-        let totals = ["parameters": graph.initializers.values.reduce(0) { $0 + $1.count },
-                      "bytes": stats.reduce(0) { $0 + $1.bytes },
-                      "macs": stats.reduce(0) { $0 + $1.macs },
-                      "nodes": graph.nodes.count]
+        let totals = [
+            "parameters": graph.initializers.values.reduce(0) { $0 + $1.count },
+            "bytes": stats.reduce(0) { $0 + $1.bytes },
+            "macs": stats.reduce(0) { $0 + $1.macs },
+            "nodes": graph.nodes.count,
+        ]
         if json {
-            try printJSON(Report(
-                model: model.model, name: graph.name, format: graph.metadata["source_format"] ?? "",
-                sha256: graph.metadata["source_sha256"] ?? "",
-                inputs: graph.inputs.map { .init(name: $0.name, shape: $0.shape) },
-                outputs: graph.outputs.map { .init(name: $0.name, shape: $0.shape) },
-                layers: stats.map { .init(name: $0.node, layer: $0.layer, op: $0.op, outputShape: $0.outputShape,
-                                          parameters: $0.parameters, sparsity: $0.sparsity, bits: $0.bits, bytes: $0.bytes, macs: $0.macs) },
-                totals: totals))
+            try printJSON(
+                Report(
+                    model: model.model, name: graph.name, format: graph.metadata["source_format"] ?? "",
+                    sha256: graph.metadata["source_sha256"] ?? "",
+                    inputs: graph.inputs.map { .init(name: $0.name, shape: $0.shape) },
+                    outputs: graph.outputs.map { .init(name: $0.name, shape: $0.shape) },
+                    layers: stats.map {
+                        .init(
+                            name: $0.node, layer: $0.layer, op: $0.op, outputShape: $0.outputShape,
+                            parameters: $0.parameters, sparsity: $0.sparsity, bits: $0.bits, bytes: $0.bytes, macs: $0.macs)
+                    },
+                    totals: totals))
             return
         }
         func shape(_ s: [Int]) -> String { "[" + s.map { $0 == dynamicBatch ? "N" : String($0) }.joined(separator: ", ") + "]" }
@@ -48,12 +54,16 @@ struct InspectCommand: ParsableCommand {
         print("")
         let rows = stats.map { s -> [String] in
             let weighted = s.parameters > 0
-            return [s.node, s.op, shape(s.outputShape), grouped(s.parameters),
-                    weighted ? String(format: "%.1f%%", s.sparsity * 100) : "", weighted ? String(s.bits) : "",
-                    grouped(s.bytes), grouped(s.macs)]
+            return [
+                s.node, s.op, shape(s.outputShape), grouped(s.parameters),
+                weighted ? String(format: "%.1f%%", s.sparsity * 100) : "", weighted ? String(s.bits) : "",
+                grouped(s.bytes), grouped(s.macs),
+            ]
         }
-        print(renderTable(header: ["name", "op", "output shape", "params", "sparsity", "bits", "bytes", "MACs"], rows: rows,
-                          numeric: [3, 4, 5, 6, 7]))
+        print(
+            renderTable(
+                header: ["name", "op", "output shape", "params", "sparsity", "bits", "bytes", "MACs"], rows: rows,
+                numeric: [3, 4, 5, 6, 7]))
         print("")
         print("total: \(grouped(totals["parameters"] ?? 0)) parameters, \(grouped(totals["bytes"] ?? 0)) bytes, \(grouped(totals["macs"] ?? 0)) MACs per sample, \(graph.nodes.count) nodes")
     }

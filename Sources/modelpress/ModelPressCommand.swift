@@ -7,10 +7,10 @@ struct ModelPressCommand: ParsableCommand {
         commandName: "modelpress",
         abstract: "Compress trained neural networks (prune, quantize, distill), verify them, and export ONNX.",
         discussion: """
-        MODEL is a Keras .h5 / .keras / .weights.h5 (+ architecture JSON) or an ONNX file, \
-        recognised by content. Exit codes: 0 success, 1 a verification gate failed, \
-        2 bad input or usage, 3 internal error.
-        """,
+            MODEL is a Keras .h5 / .keras / .weights.h5 (+ architecture JSON) or an ONNX file, \
+            recognised by content. Exit codes: 0 success, 1 a verification gate failed, \
+            2 bad input or usage, 3 internal error.
+            """,
         version: ModelPressVersion.string,
         subcommands: [
             InspectCommand.self,

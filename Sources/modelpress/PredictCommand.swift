@@ -27,13 +27,16 @@ struct PredictCommand: ParsableCommand {
         let graph = try model.load()
         let data = try dataset.open(requireLabels: false)
         let progress = ProgressReporter("predict", quiet: output.quiet)
-        let predictions = integer
+        let predictions =
+            integer
             ? try IntegerExecutor(graph: try inferenceGraph(graph), rounding: rounding).predict(data, batchSize: dataset.batchSize, progress: progress.update)
             : try DatasetRunner(graph: graph, batchSize: dataset.batchSize).predict(data, progress: progress.update)
-        try PredictionWriter.write(predictions, to: out, attributes: [
-            "model": model.model, "model_sha256": graph.metadata["source_sha256"] ?? "", "data": dataset.data,
-            "x_key": dataset.xKey, "producer": "modelpress \(ModelPressVersion.string)",
-        ])
+        try PredictionWriter.write(
+            predictions, to: out,
+            attributes: [
+                "model": model.model, "model_sha256": graph.metadata["source_sha256"] ?? "", "data": dataset.data,
+                "x_key": dataset.xKey, "producer": "modelpress \(ModelPressVersion.string)",
+            ])
         if !output.quiet { print("wrote \(out): y_pred \(predictions.shape)") }
     }
 }

@@ -13,18 +13,18 @@ struct PruneCommand: ParsableCommand {
         commandName: "prune",
         abstract: "Zero the smallest-magnitude Dense/Conv weights (one-shot or gradual with fine-tuning) and write ONNX.",
         discussion: """
-        The export passes (BatchNorm folding, channels-last flatten folding) run first, so the \
-        weights ranked and counted are exactly the ones the ONNX file holds. --scope layer zeroes \
-        round(S·n) weights of every kernel; --scope global zeroes round(S·N) of all N prunable \
-        weights under one magnitude threshold. --structure 2:4 keeps the 2 largest |w| in every \
-        group of 4 consecutive inputs (Dense rows, Conv input channels); kernels whose input \
-        dimension is not a multiple of 4 are left dense. Biases, BatchNorm parameters and \
-        grouped/depthwise convs are never pruned. With --fine-tune-data the model is fine-tuned after \
-        pruning with the masks held fixed (--schedule agp: K steps of the cubic ramp); the unfolded \
-        model is pruned and fine-tuned with BatchNorm frozen, then folded (zeros stay zero); 2:4 \
-        fine-tunes the folded graph so its groups lie in the shipped kernels. \
-        Weights are stored dense unless --sparse-storage.
-        """)
+            The export passes (BatchNorm folding, channels-last flatten folding) run first, so the \
+            weights ranked and counted are exactly the ones the ONNX file holds. --scope layer zeroes \
+            round(S·n) weights of every kernel; --scope global zeroes round(S·N) of all N prunable \
+            weights under one magnitude threshold. --structure 2:4 keeps the 2 largest |w| in every \
+            group of 4 consecutive inputs (Dense rows, Conv input channels); kernels whose input \
+            dimension is not a multiple of 4 are left dense. Biases, BatchNorm parameters and \
+            grouped/depthwise convs are never pruned. With --fine-tune-data the model is fine-tuned after \
+            pruning with the masks held fixed (--schedule agp: K steps of the cubic ramp); the unfolded \
+            model is pruned and fine-tuned with BatchNorm frozen, then folded (zeros stay zero); 2:4 \
+            fine-tunes the folded graph so its groups lie in the shipped kernels. \
+            Weights are stored dense unless --sparse-storage.
+            """)
 
     @OptionGroup var model: ModelOptions
     @OptionGroup var output: OutputOptions
@@ -83,9 +83,10 @@ struct PruneCommand: ParsableCommand {
     /// The pruning configuration the options describe.
     func configuration() throws -> PruningConfiguration {
         let structure = self.structure.weightStructure ?? .unstructured
-        var c = PruningConfiguration(sparsity: sparsity ?? (structure == .twoOfFour ? 0.5 : 0),
-                                     scope: scope, structure: structure,
-                                     exclude: exclude, minParameters: minParams)
+        var c = PruningConfiguration(
+            sparsity: sparsity ?? (structure == .twoOfFour ? 0.5 : 0),
+            scope: scope, structure: structure,
+            exclude: exclude, minParameters: minParams)
         c.perLayer = try PruneLayerTargets.parse(sparsityPerLayer)
         return c
     }
@@ -109,9 +110,11 @@ struct PruneCommand: ParsableCommand {
         options.sparseCandidates = PruneCommand.prunedWeights(pruned, report)
         options.compressionSummary = try compressionSummary(report)
         let result = try ONNXExporter.write(pruned, to: out, options: options)
-        try PruneOutput(report: try PruningStorage.annotate(report, graph: result.graph, sparse: Set(result.sparseInitializers)),
-                        steps: steps, schedule: fineTune.fineTunes ? fineTune.schedule.rawValue : "oneshot", file: out, fileData: result.data)
-            .print(json: json, quiet: output.quiet)
+        try PruneOutput(
+            report: try PruningStorage.annotate(report, graph: result.graph, sparse: Set(result.sparseInitializers)),
+            steps: steps, schedule: fineTune.fineTunes ? fineTune.schedule.rawValue : "oneshot", file: out, fileData: result.data
+        )
+        .print(json: json, quiet: output.quiet)
     }
 
     /// Initializer names of the kernels `report` marks as pruned (the only ones `--sparse-storage` may store sparse).
@@ -129,12 +132,14 @@ struct PruneCommand: ParsableCommand {
         struct Summary: Encodable {
             let pruning: PruningSummary
         }
-        let summary = Summary(pruning: PruningSummary(structure: report.structure, scope: report.scope, sparsity: report.targetSparsity,
-                                               nonzeros: report.prunedNonzeros, parameters: report.prunedParameters,
-                                               schedule: fineTune.fineTunes ? fineTune.schedule.rawValue : "oneshot",
-                                               steps: fineTune.fineTunes ? (fineTune.schedule == .agp ? fineTune.steps : 1) : nil,
-                                               epochsPerStep: fineTune.fineTunes ? fineTune.epochsPerStep : nil,
-                                               distilled: fineTune.fineTunes ? fineTune.distillFromOriginal : nil, sparseStorage: sparseStorage))
+        let summary = Summary(
+            pruning: PruningSummary(
+                structure: report.structure, scope: report.scope, sparsity: report.targetSparsity,
+                nonzeros: report.prunedNonzeros, parameters: report.prunedParameters,
+                schedule: fineTune.fineTunes ? fineTune.schedule.rawValue : "oneshot",
+                steps: fineTune.fineTunes ? (fineTune.schedule == .agp ? fineTune.steps : 1) : nil,
+                epochsPerStep: fineTune.fineTunes ? fineTune.epochsPerStep : nil,
+                distilled: fineTune.fineTunes ? fineTune.distillFromOriginal : nil, sparseStorage: sparseStorage))
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         return String(decoding: try encoder.encode(summary), as: UTF8.self)
@@ -143,9 +148,11 @@ struct PruneCommand: ParsableCommand {
     /// The per-layer table printed without `--json`.
     static func table(_ report: PruningReport) -> String {
         let rows = report.layers.map { l in
-            [l.layer, l.op, l.shape.map(String.init).joined(separator: "×"), grouped(l.parameters), grouped(l.nonzeros),
-             String(format: "%.2f%%", l.sparsity * 100), l.storage.map { "\(grouped($0.bytes)) \($0.format)" } ?? "",
-             l.storage.map { grouped($0.gzipBytes) } ?? "", l.skipped ?? "pruned"]
+            [
+                l.layer, l.op, l.shape.map(String.init).joined(separator: "×"), grouped(l.parameters), grouped(l.nonzeros),
+                String(format: "%.2f%%", l.sparsity * 100), l.storage.map { "\(grouped($0.bytes)) \($0.format)" } ?? "",
+                l.storage.map { grouped($0.gzipBytes) } ?? "", l.skipped ?? "pruned",
+            ]
         }
         let total = report.prunedParameters
         let sparsity = total == 0 ? 0 : 100 * (1 - Double(report.prunedNonzeros) / Double(total))

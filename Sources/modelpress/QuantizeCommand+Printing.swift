@@ -8,18 +8,24 @@ extension QuantizeCommand {
     func staticLines(_ outcome: QuantizationOutcome) -> String {
         let s = outcome.summary
         let rows = s.layers.map { r -> [String] in
-            [r.node, "\(r.channels)", String(format: "%.3g…%.3g", r.weightScaleMin, r.weightScaleMax),
-             String(format: "%.4g/%d", r.inputScale ?? 0, r.inputZeroPoint ?? 0),
-             String(format: "%.4g/%d", r.outputScale ?? 0, r.outputZeroPoint ?? 0), r.foldedActivation ?? "", "\(r.bytes)",
-             QuantizationSummary.sqnr(r.sqnrDB), String(format: "%.3g", r.mse)]
+            [
+                r.node, "\(r.channels)", String(format: "%.3g…%.3g", r.weightScaleMin, r.weightScaleMax),
+                String(format: "%.4g/%d", r.inputScale ?? 0, r.inputZeroPoint ?? 0),
+                String(format: "%.4g/%d", r.outputScale ?? 0, r.outputZeroPoint ?? 0), r.foldedActivation ?? "", "\(r.bytes)",
+                QuantizationSummary.sqnr(r.sqnrDB), String(format: "%.3g", r.mse),
+            ]
         }
-        var lines = [renderTable(header: ["layer", "channels", "weight scales", "in scale/zp", "out scale/zp", "folded", "bytes", "SQNR dB", "MSE"],
-                                 rows: rows, numeric: [1, 6, 7, 8])]
+        var lines = [
+            renderTable(
+                header: ["layer", "channels", "weight scales", "in scale/zp", "out scale/zp", "folded", "bytes", "SQNR dB", "MSE"],
+                rows: rows, numeric: [1, 6, 7, 8])
+        ]
         lines += outcome.excluded.map { "kept float: \($0) (--exclude)" }
         if let budget = outcome.budget, let maxDrop { lines += budget.lines(maxDrop: maxDrop) }
         let options = request.options
         let kind = "\(options.weightType.rawValue)/\(options.activations.rawValue)\(options.scheme == .pow2 ? " pow2" : "")"
-        lines.append("wrote \(out): \(kind) \(format == .qdq ? "QDQ" : "QOperator"), \(s.layers.count) layers quantized, \(s.method) calibration on \(s.calibrationSamples) samples, \(s.bytes) bytes (\(Int(s.seconds * 1000)) ms)")
+        lines.append(
+            "wrote \(out): \(kind) \(format == .qdq ? "QDQ" : "QOperator"), \(s.layers.count) layers quantized, \(s.method) calibration on \(s.calibrationSamples) samples, \(s.bytes) bytes (\(Int(s.seconds * 1000)) ms)")
         return lines.joined(separator: "\n")
     }
 
@@ -33,8 +39,9 @@ extension QuantizeCommand {
         lines += outcome.excluded.map { "kept float: \($0) (--exclude)" }
         let runTime = s.layers.filter { $0.activationType != "float" }.count
         let floatCompute = s.layers.count - runTime
-        lines.append("wrote \(out): dynamic int8, \(runTime) layer(s) with run-time activation quantization (MatMulInteger / ConvInteger)"
-                     + (floatCompute > 0 ? ", \(floatCompute) float on int8 weights" : "") + ", \(s.bytes) bytes (\(Int(s.seconds * 1000)) ms)")
+        lines.append(
+            "wrote \(out): dynamic int8, \(runTime) layer(s) with run-time activation quantization (MatMulInteger / ConvInteger)"
+                + (floatCompute > 0 ? ", \(floatCompute) float on int8 weights" : "") + ", \(s.bytes) bytes (\(Int(s.seconds * 1000)) ms)")
         return lines.joined(separator: "\n")
     }
 }

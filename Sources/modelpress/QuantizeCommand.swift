@@ -14,18 +14,18 @@ struct QuantizeCommand: ParsableCommand {
         commandName: "quantize",
         abstract: "Quantize a model to int8/int16 (static, calibrated; or --dynamic) and write QDQ, QOperator or dynamic ONNX.",
         discussion: """
-        Weights become symmetric int8 (per output channel by default), biases int32 with scale \
-        s_in·s_w, activations asymmetric uint8 (or symmetric int8) with ranges calibrated by \
-        streaming --calibration through the float model in batches. ReLU/ReLU6 after a Conv or \
-        Dense layer is folded into its output range (exact with uint8). Static files run in \
-        onnxruntime and in every ModelPress command; --dynamic files in onnxruntime.
+            Weights become symmetric int8 (per output channel by default), biases int32 with scale \
+            s_in·s_w, activations asymmetric uint8 (or symmetric int8) with ranges calibrated by \
+            streaming --calibration through the float model in batches. ReLU/ReLU6 after a Conv or \
+            Dense layer is folded into its output range (exact with uint8). Static files run in \
+            onnxruntime and in every ModelPress command; --dynamic files in onnxruntime.
 
-        --bits 16: int16 weights, uint16/int16 activations, int32 bias (QDQ at opset 21, the \
-        default then). --scheme pow2: every scale a power of two (Q7 / Q15 fixed point), so \
-        each requantization is a pure shift. --dynamic: int8 weights, no calibration; Dense \
-        and Conv inputs are quantized at run time (DynamicQuantizeLinear → MatMulInteger / \
-        ConvInteger).
-        """)
+            --bits 16: int16 weights, uint16/int16 activations, int32 bias (QDQ at opset 21, the \
+            default then). --scheme pow2: every scale a power of two (Q7 / Q15 fixed point), so \
+            each requantization is a pure shift. --dynamic: int8 weights, no calibration; Dense \
+            and Conv inputs are quantized at run time (DynamicQuantizeLinear → MatMulInteger / \
+            ConvInteger).
+            """)
 
     @OptionGroup var model: ModelOptions
     @OptionGroup var output: OutputOptions
@@ -150,8 +150,9 @@ struct QuantizeCommand: ParsableCommand {
         let calibrationData = try (dynamic ? nil : calibration).map { try DatasetFile(path: $0, xKey: xKey, yKey: nil) }
         let test = try data.map { try DatasetFile(path: $0, xKey: xKey, yKey: yKey, requireLabels: true) }
         let progress = ProgressReporter("calibrate", quiet: output.quiet || json)
-        let outcome = try PostTrainingQuantization.run(graph, model: model.model, out: out, request: request, calibration: calibrationData,
-                                                       test: test, testName: data, progress: progress.update)
+        let outcome = try PostTrainingQuantization.run(
+            graph, model: model.model, out: out, request: request, calibration: calibrationData,
+            test: test, testName: data, progress: progress.update)
         if let reportMd { try AtomicFile.write(Data(outcome.summary.markdown(budget: outcome.budget).utf8), to: reportMd) }
         if json {
             try printJSON(outcome.summary)
@@ -164,6 +165,11 @@ struct QuantizeCommand: ParsableCommand {
     /// Exit 1 (after the file and report are written) when the accuracy budget was not met.
     private func failIfOverBudget(_ budget: AccuracyBudgetResult?) throws {
         guard let budget, let maxDrop, !budget.met else { return }
-        throw GateFailure(message: "quantize: accuracy budget not met: best configuration found (written to \(out)) " + String(format: "drops %.4f (float %.4f → %.4f) with %ld layer(s) returned to float; --max-drop is %.4f.\nHINT: raise --max-drop or try another --method (every Conv/Dense layer and Add/pooling activation was tried).", budget.drop, budget.floatAccuracy, budget.finalAccuracy, budget.fallback.count, maxDrop))
+        throw GateFailure(
+            message: "quantize: accuracy budget not met: best configuration found (written to \(out)) "
+                + String(
+                    format:
+                        "drops %.4f (float %.4f → %.4f) with %ld layer(s) returned to float; --max-drop is %.4f.\nHINT: raise --max-drop or try another --method (every Conv/Dense layer and Add/pooling activation was tried).",
+                    budget.drop, budget.floatAccuracy, budget.finalAccuracy, budget.fallback.count, maxDrop))
     }
 }

@@ -10,13 +10,13 @@ struct RunCommand: ParsableCommand {
         commandName: "run",
         abstract: "Run a compression pipeline (YAML): prune, distill, train, quantize, verify, export.",
         discussion: """
-        The file is checked completely before any work starts (unknown keys, wrong types, missing \
-        files and stage orders that cannot work are reported with their line and column). \
-        Artifacts go to OUT/<name>/: stages/NN-kind/ (each stage's model, reports and logs), the \
-        exported model, report.json, report.md, junit.xml, charts/*.svg, pipeline.resolved.yaml and \
-        run.log. A stage whose input model, options and data are unchanged is not run again. \
-        Exit 0 when every gate holds, 1 when one fails, 2 for bad input. See docs/pipelines.md.
-        """)
+            The file is checked completely before any work starts (unknown keys, wrong types, missing \
+            files and stage orders that cannot work are reported with their line and column). \
+            Artifacts go to OUT/<name>/: stages/NN-kind/ (each stage's model, reports and logs), the \
+            exported model, report.json, report.md, junit.xml, charts/*.svg, pipeline.resolved.yaml and \
+            run.log. A stage whose input model, options and data are unchanged is not run again. \
+            Exit 0 when every gate holds, 1 when one fails, 2 for bad input. See docs/pipelines.md.
+            """)
 
     @Argument(help: "Pipeline file (YAML, `version: 1`).")
     var pipeline: String
@@ -38,8 +38,9 @@ struct RunCommand: ParsableCommand {
 
     func run() throws {
         let spec = try PipelineSpec.load(pipeline, overrides: overrides)
-        let runner = PipelineRunner(spec: spec, outDirectory: out, executable: try Self.executablePath(),
-                                    version: ModelPressVersion.string, verbosity: quiet ? .quiet : (verbose ? .verbose : .normal))
+        let runner = PipelineRunner(
+            spec: spec, outDirectory: out, executable: try Self.executablePath(),
+            version: ModelPressVersion.string, verbosity: quiet ? .quiet : (verbose ? .verbose : .normal))
         if dryRun {
             let existed = FileManager.default.fileExists(atPath: runner.runDirectory)
             let plan = try runner.checkedPlan(validate: StageValidation.check)
@@ -50,10 +51,11 @@ struct RunCommand: ParsableCommand {
             return
         }
         let report = try runner.run(validate: StageValidation.check)
-        let final = report.finalModel.map { f in
-            let ratio = f.weightBytes.flatMap { w in report.original.weightBytes.map { Double(w) / Double(max($0, 1)) } }
-            return "\(f.path) (\(f.fileBytes) bytes" + (ratio.map { String(format: ", %.3f× the original's weight bytes", $0) } ?? "") + ")"
-        } ?? "-"
+        let final =
+            report.finalModel.map { f in
+                let ratio = f.weightBytes.flatMap { w in report.original.weightBytes.map { Double(w) / Double(max($0, 1)) } }
+                return "\(f.path) (\(f.fileBytes) bytes" + (ratio.map { String(format: ", %.3f× the original's weight bytes", $0) } ?? "") + ")"
+            } ?? "-"
         print("pipeline \(report.pipeline): \(report.passed ? "passed" : "FAILED")")
         print("final model: \(final)")
         print("reports: \(runner.runDirectory)/report.md, report.json, junit.xml")

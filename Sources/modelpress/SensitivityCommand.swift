@@ -11,13 +11,13 @@ struct SensitivityCommand: ParsableCommand {
         commandName: "sensitivity",
         abstract: "Accuracy vs sparsity of each layer pruned alone; suggests per-layer sparsities under --max-drop.",
         discussion: """
-        The export passes (BatchNorm folding, channels-last flatten folding) run first, as in \
-        prune. Each layer (for --structure channel: each group of layers tied by a residual Add) \
-        is pruned alone at every level, one-shot, and evaluated on --data with the engine. \
-        --max-drop X suggests for each layer the highest level such that it and every lower \
-        level lose at most X (absolute top-1, 0.01 = 1 point): a per-layer-alone estimate — \
-        pruning several layers at once loses more than the sum suggests, so verify the combination.
-        """)
+            The export passes (BatchNorm folding, channels-last flatten folding) run first, as in \
+            prune. Each layer (for --structure channel: each group of layers tied by a residual Add) \
+            is pruned alone at every level, one-shot, and evaluated on --data with the engine. \
+            --max-drop X suggests for each layer the highest level such that it and every lower \
+            level lose at most X (absolute top-1, 0.01 = 1 point): a per-layer-alone estimate — \
+            pruning several layers at once loses more than the sum suggests, so verify the combination.
+            """)
 
     @OptionGroup var model: ModelOptions
     @OptionGroup var dataset: DatasetOptions
@@ -64,8 +64,9 @@ struct SensitivityCommand: ParsableCommand {
                 return v
             }
         }
-        return PruningSensitivityOptions(levels: levels, structure: structure, criterion: criterion, channelMultiple: channelMultiple,
-                                         exclude: exclude, layers: layers, maxDrop: maxDrop, batchSize: dataset.batchSize)
+        return PruningSensitivityOptions(
+            levels: levels, structure: structure, criterion: criterion, channelMultiple: channelMultiple,
+            exclude: exclude, layers: layers, maxDrop: maxDrop, batchSize: dataset.batchSize)
     }
 
     func validate() throws {

@@ -26,7 +26,8 @@ enum StageValidation {
             }
             let location = (message.hasPrefix("Unknown option") ? option?.keyLocation : option?.location) ?? stage.location
             let key = option.map { " option '\($0.key)':" } ?? ""
-            throw ModelPressError.invalidArgument("""
+            throw ModelPressError.invalidArgument(
+                """
                 \(location): \(stage.title)\(key) \(message)
                 HINT: a stage takes the options of `modelpress \(stage.kind.rawValue)` in snake_case (max_drop for --max-drop); see docs/pipelines.md.
                 """)

@@ -5,17 +5,20 @@ extension TrainingOptions {
     /// Runs `command` (`train` or `distill`, with `teacher`) as a library `TrainingJob` and
     /// prints its progress (stderr) and result.
     func runJob(command: String, teacher: TeacherSettings?) throws {
-        let settings = TrainingJobSettings(command: command, student: student, data: data, out: out, xKey: xKey, studentXKey: studentXKey,
-                                           yKey: yKey == "none" ? nil : yKey, validationSplit: validationSplit, validation: validation,
-                                           seed: seed, batchSize: batchSize, log: log, teacher: teacher)
+        let settings = TrainingJobSettings(
+            command: command, student: student, data: data, out: out, xKey: xKey, studentXKey: studentXKey,
+            yKey: yKey == "none" ? nil : yKey, validationSplit: validationSplit, validation: validation,
+            seed: seed, batchSize: batchSize, log: log, teacher: teacher)
         let interactive = !quiet && isatty(STDERR_FILENO) == 1 && ProcessInfo.processInfo.environment["CI"] == nil
         var bar: ProgressReporter?
         var barEpoch = 0
-        let result = try TrainingJob(settings, recipe: configuration(stepsPerEpoch:)).run(say: say, onBatch: { epoch, done, total in
-            guard interactive else { return }
-            if bar == nil || barEpoch != epoch { (bar, barEpoch) = (ProgressReporter("epoch \(epoch)/\(epochs)", quiet: false), epoch) }
-            bar?.update(done, total)
-        })
+        let result = try TrainingJob(settings, recipe: configuration(stepsPerEpoch:)).run(
+            say: say,
+            onBatch: { epoch, done, total in
+                guard interactive else { return }
+                if bar == nil || barEpoch != epoch { (bar, barEpoch) = (ProgressReporter("epoch \(epoch)/\(epochs)", quiet: false), epoch) }
+                bar?.update(done, total)
+            })
         guard !quiet else { return }
         let s = result.summary
         if let loss = s.validationLoss {

@@ -4,7 +4,10 @@ import Training
 
 /// The flags `train` and `distill` share: data, student, recipe, validation, output.
 struct TrainingOptions: ParsableArguments {
-    @Option(help: "Student: a checkpoint (any MODEL format; its weights are the initial weights), a spec such as dense:64,32 (Flatten → Dense(64, relu) → Dense(32, relu) → Dense(classes); dropoutR adds Dropout(R)) or conv:16,32, or a JSON spec file of layers (conv, depthwise_conv, separable_conv, batchnorm, pooling, dense, dropout, …; see Sources/Training/README.md).")
+    @Option(
+        help:
+            "Student: a checkpoint (any MODEL format; its weights are the initial weights), a spec such as dense:64,32 (Flatten → Dense(64, relu) → Dense(32, relu) → Dense(classes); dropoutR adds Dropout(R)) or conv:16,32, or a JSON spec file of layers (conv, depthwise_conv, separable_conv, batchnorm, pooling, dense, dropout, …; see Sources/Training/README.md)."
+    )
     var student: String
 
     @Option(help: "HDF5 training data.")

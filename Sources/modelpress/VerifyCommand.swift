@@ -12,9 +12,9 @@ struct VerifyCommand: ParsableCommand {
         commandName: "verify",
         abstract: "Compare a compressed model with its reference on test data and check accuracy gates (CI).",
         discussion: """
-        Exit 0 when every gate holds, 1 when one fails (the reports are still written), 2 for bad \
-        input. Gates: --max-drop, --max-relative-drop, --min-agreement, --max-kl. See docs/ci.md.
-        """)
+            Exit 0 when every gate holds, 1 when one fails (the reports are still written), 2 for bad \
+            input. Gates: --max-drop, --max-relative-drop, --min-agreement, --max-kl. See docs/ci.md.
+            """)
 
     @Option(help: "Reference model (any MODEL format), usually the uncompressed original.")
     var reference: String
@@ -64,7 +64,8 @@ struct VerifyCommand: ParsableCommand {
         let referenceOutputs = try predict(referenceGraph, path: reference, data: data, label: "reference")
         let candidateOutputs = try predict(candidateGraph, path: candidate, data: data, label: "candidate")
         guard referenceOutputs.shape == candidateOutputs.shape else {
-            throw ModelPressError.invalidArgument("""
+            throw ModelPressError.invalidArgument(
+                """
                 \(candidate): outputs have shape \(candidateOutputs.shape) on \(dataset.data); \
                 the reference \(reference) gives \(referenceOutputs.shape).
                 HINT: verify compares two versions of the same model; pick the matching reference.
@@ -73,20 +74,24 @@ struct VerifyCommand: ParsableCommand {
         let classes = referenceOutputs.rank == 2 ? (referenceOutputs.shape.last ?? 0) : 0
         let isClassifier = classes >= 2
         if !isClassifier && (limits.needsLabels || limits.needsClasses) {
-            throw ModelPressError.invalidArgument("""
+            throw ModelPressError.invalidArgument(
+                """
                 \(reference): outputs of shape \(referenceOutputs.shape) are not N×classes, so accuracy, \
                 agreement and KL gates cannot be measured (only MSE/MAE drift).
                 HINT: drop --max-drop / --max-relative-drop / --min-agreement / --max-kl for this model.
                 """)
         }
         let labels = isClassifier && data.y != nil ? try data.labels(0..<data.count, classes: classes) : nil
-        let summary = DataSummary(path: dataset.data, xKey: dataset.xKey, yKey: data.y == nil ? nil : dataset.yKey,
-                                  samples: data.count, outputShape: referenceOutputs.shape)
-        let settings = VerificationSettings(limits: limits, bootstrapResamples: bootstrap, seed: seed,
-                                            producer: "modelpress \(ModelPressVersion.string)")
-        let result = VerificationReport.compare(reference: referenceOutputs, candidate: candidateOutputs, labels: labels,
-                                                data: summary, referencePath: reference, candidatePath: candidate,
-                                                settings: settings)
+        let summary = DataSummary(
+            path: dataset.data, xKey: dataset.xKey, yKey: data.y == nil ? nil : dataset.yKey,
+            samples: data.count, outputShape: referenceOutputs.shape)
+        let settings = VerificationSettings(
+            limits: limits, bootstrapResamples: bootstrap, seed: seed,
+            producer: "modelpress \(ModelPressVersion.string)")
+        let result = VerificationReport.compare(
+            reference: referenceOutputs, candidate: candidateOutputs, labels: labels,
+            data: summary, referencePath: reference, candidatePath: candidate,
+            settings: settings)
         try writeReports(result)
         printSummary(result)
         if !result.passed {
@@ -148,11 +153,15 @@ struct VerifyCommand: ParsableCommand {
         if result.task == "classification" {
             print("accuracy: reference \(show(result.reference.accuracy))  candidate \(show(result.candidate.accuracy))  agreement \(show(result.agreement))  mean KL \(show(result.meanKL))")
         }
-        print(String(format: "drift: max |Δ| %.3g  MAE %.3g  MSE %.3g", result.drift.maxAbsDifference,
-                     result.drift.meanAbsDifference, result.drift.meanSquaredError))
+        print(
+            String(
+                format: "drift: max |Δ| %.3g  MAE %.3g  MSE %.3g", result.drift.maxAbsDifference,
+                result.drift.meanAbsDifference, result.drift.meanSquaredError))
         if let b = result.bootstrap {
-            print(String(format: "accuracy difference %+.4f, 95%% CI [%+.4f, %+.4f] (%d resamples, seed %llu)",
-                         b.difference, b.lower, b.upper, b.resamples, b.seed))
+            print(
+                String(
+                    format: "accuracy difference %+.4f, 95%% CI [%+.4f, %+.4f] (%d resamples, seed %llu)",
+                    b.difference, b.lower, b.upper, b.resamples, b.seed))
         }
         for g in result.gates { print("\(g.passed ? "PASS" : "FAIL")  \(g.name): \(g.message)") }
         print(result.passed ? "verify: passed" : "verify: FAILED")

@@ -10,8 +10,9 @@ struct BLASKernelSelectionTests {
 
     @Test("bench --json names the kernel family OPENBLAS_CORETYPE selects", arguments: ["Haswell", "Prescott"])
     func reported(_ core: String) throws {
-        let r = try runModelPress(["bench", "fixtures/models/keras3/mlp.h5", "--seconds", "0.05", "--json"],
-                                  environment: ["OPENBLAS_CORETYPE": core])
+        let r = try runModelPress(
+            ["bench", "fixtures/models/keras3/mlp.h5", "--seconds", "0.05", "--json"],
+            environment: ["OPENBLAS_CORETYPE": core])
         #expect(r.exitCode == 0, "\(r.stderr)")
         #expect(try JSONDecoder().decode(Bench.self, from: Data(r.stdout.utf8)).blas_core == core)
     }

@@ -21,16 +21,21 @@ struct BadInputTests {
         Case(arguments: ["inspect", "fixtures/models/bad/custom_layer.h5"], mentions: ["ScaleByVector", "custom class"]),
         Case(arguments: ["inspect", "fixtures/models/bad/bad_shape.h5"], mentions: ["'dense_2'", "[64, 128]", "[128, 64]"]),
         Case(arguments: ["inspect", "fixtures/data/digits_test.h5"], mentions: ["not a Keras model", "--data"]),
-        Case(arguments: ["inspect", "fixtures/models/keras3/functional.weights.h5", "--architecture", "fixtures/nope.json"],
-             mentions: ["nope.json"]),
-        Case(arguments: ["eval", "fixtures/models/keras3/cnn.h5", "--data", "fixtures/data/digits_test.h5", "--x-key", "pixels"],
-             mentions: ["'/pixels'", "x, x_flat, y"]),
-        Case(arguments: ["eval", "fixtures/models/keras3/cnn.h5", "--data", "fixtures/models/bad/dataset_no_y.h5"],
-             mentions: ["'/y'", "dataset_no_y.h5"]),
-        Case(arguments: ["predict", "fixtures/models/keras3/cnn.h5", "--data", "fixtures/data/zoo_inputs.h5", "-o", "/tmp/modelpress-never.h5"],
-             mentions: ["zoo_inputs.h5", "[16, 16, 3]", "[8, 8, 1]"]),
-        Case(arguments: ["eval", "fixtures/models/keras3/cnn.h5", "--data", "fixtures/data/digits_test.h5", "--batch-size", "0"],
-             mentions: ["--batch-size"]),
+        Case(
+            arguments: ["inspect", "fixtures/models/keras3/functional.weights.h5", "--architecture", "fixtures/nope.json"],
+            mentions: ["nope.json"]),
+        Case(
+            arguments: ["eval", "fixtures/models/keras3/cnn.h5", "--data", "fixtures/data/digits_test.h5", "--x-key", "pixels"],
+            mentions: ["'/pixels'", "x, x_flat, y"]),
+        Case(
+            arguments: ["eval", "fixtures/models/keras3/cnn.h5", "--data", "fixtures/models/bad/dataset_no_y.h5"],
+            mentions: ["'/y'", "dataset_no_y.h5"]),
+        Case(
+            arguments: ["predict", "fixtures/models/keras3/cnn.h5", "--data", "fixtures/data/zoo_inputs.h5", "-o", "/tmp/modelpress-never.h5"],
+            mentions: ["zoo_inputs.h5", "[16, 16, 3]", "[8, 8, 1]"]),
+        Case(
+            arguments: ["eval", "fixtures/models/keras3/cnn.h5", "--data", "fixtures/data/digits_test.h5", "--batch-size", "0"],
+            mentions: ["--batch-size"]),
         Case(arguments: ["eval", "fixtures/models/keras3/cnn.h5"], mentions: ["--data"]),
         Case(arguments: ["frobnicate"], mentions: ["frobnicate"]),
     ]
@@ -49,8 +54,9 @@ struct BadInputTests {
         let dir = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
         let data = dir.appendingPathComponent("nan.h5").path
-        try writeDataset(path: data, x: [Float](repeating: 0.5, count: 3 * 64).enumerated().map { $0.offset == 70 ? .nan : $0.element },
-                         shape: [3, 8, 8, 1], y: [0, 1, 2])
+        try writeDataset(
+            path: data, x: [Float](repeating: 0.5, count: 3 * 64).enumerated().map { $0.offset == 70 ? .nan : $0.element },
+            shape: [3, 8, 8, 1], y: [0, 1, 2])
         let result = try runModelPress(["eval", "fixtures/models/keras3/cnn.h5", "--data", data])
         #expect(result.exitCode == 2)
         #expect(result.stderr.contains("sample 1") && result.stderr.contains("non-finite"), "\(result.stderr)")
@@ -69,8 +75,10 @@ struct BadInputTests {
 
     @Test("an output in a missing directory fails before any file is written")
     func missingOutputDirectory() throws {
-        let result = try runModelPress(["predict", "fixtures/models/keras3/mlp.h5", "--data", "fixtures/data/digits_test.h5",
-                                        "-o", "/tmp/modelpress-no-such-dir/out.h5"])
+        let result = try runModelPress([
+            "predict", "fixtures/models/keras3/mlp.h5", "--data", "fixtures/data/digits_test.h5",
+            "-o", "/tmp/modelpress-no-such-dir/out.h5",
+        ])
         #expect(result.exitCode == 2)
         #expect(result.stderr.contains("does not exist"))
     }

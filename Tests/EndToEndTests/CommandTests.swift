@@ -40,8 +40,10 @@ struct CommandTests {
         let dir = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
         let out = dir.appendingPathComponent("pred.h5").path
-        let result = try runModelPress(["predict", "fixtures/models/keras3/mlp.h5", "--data", "fixtures/data/digits_test.h5",
-                                        "--x-key", "x_flat", "-o", out, "--batch-size", "7"])
+        let result = try runModelPress([
+            "predict", "fixtures/models/keras3/mlp.h5", "--data", "fixtures/data/digits_test.h5",
+            "--x-key", "x_flat", "-o", out, "--batch-size", "7",
+        ])
         #expect(result.exitCode == 0, "\(result.stderr)")
         let ours = try HDF5File(readingFrom: out).root.dataset("y_pred").readTensor()
         #expect(maxAbsDifference(ours.storage, try Fixtures.expected(forModel: "keras3/mlp.h5").predictions.storage) < 1e-5)

@@ -37,9 +37,11 @@ struct VerifyCommandTests {
         #expect(export.exitCode == 0, "\(export.stderr)")
         let json = dir.appendingPathComponent("r.json").path, md = dir.appendingPathComponent("r.md").path
         let xml = dir.appendingPathComponent("r.xml").path
-        let result = try runModelPress(["verify", "--reference", "fixtures/models/keras3/cnn.h5", "--candidate", onnx,
-                                        "--data", Self.data, "--max-drop", "0.001", "--min-agreement", "1", "--max-kl", "1e-6",
-                                        "--report", json, "--markdown", md, "--junit", xml])
+        let result = try runModelPress([
+            "verify", "--reference", "fixtures/models/keras3/cnn.h5", "--candidate", onnx,
+            "--data", Self.data, "--max-drop", "0.001", "--min-agreement", "1", "--max-kl", "1e-6",
+            "--report", json, "--markdown", md, "--junit", xml,
+        ])
         #expect(result.exitCode == 0, "\(result.stderr)")
         let report = try JSONDecoder().decode(Report.self, from: Data(contentsOf: URL(fileURLWithPath: json)))
         #expect(report.schema_version == 1 && report.passed)
@@ -60,10 +62,12 @@ struct VerifyCommandTests {
         defer { try? FileManager.default.removeItem(at: dir) }
         let json = dir.appendingPathComponent("r.json").path, md = dir.appendingPathComponent("r.md").path
         let xml = dir.appendingPathComponent("r.xml").path
-        let result = try runModelPress(["verify", "--reference", "fixtures/models/keras3/cnn.h5",
-                                        "--candidate", "fixtures/models/keras3/mlp.h5", "--data", Self.data,
-                                        "--min-agreement", "0.999", "--max-drop", "0.5",
-                                        "--report", json, "--markdown", md, "--junit", xml])
+        let result = try runModelPress([
+            "verify", "--reference", "fixtures/models/keras3/cnn.h5",
+            "--candidate", "fixtures/models/keras3/mlp.h5", "--data", Self.data,
+            "--min-agreement", "0.999", "--max-drop", "0.5",
+            "--report", json, "--markdown", md, "--junit", xml,
+        ])
         #expect(result.exitCode == 1, "\(result.stderr)")
         #expect(result.stderr.contains("min_agreement") || result.stderr.contains("agreement"))
         let report = try JSONDecoder().decode(Report.self, from: Data(contentsOf: URL(fileURLWithPath: json)))
@@ -88,9 +92,11 @@ struct VerifyCommandTests {
         var reports: [Data] = []
         for name in ["a.json", "b.json"] {
             let path = dir.appendingPathComponent(name).path
-            let result = try runModelPress(["verify", "--reference", "fixtures/models/keras3/cnn.h5",
-                                            "--candidate", "fixtures/models/keras2/cnn.h5", "--data", Self.data,
-                                            "--seed", "9", "--bootstrap", "300", "--report", path, "-q"])
+            let result = try runModelPress([
+                "verify", "--reference", "fixtures/models/keras3/cnn.h5",
+                "--candidate", "fixtures/models/keras2/cnn.h5", "--data", Self.data,
+                "--seed", "9", "--bootstrap", "300", "--report", path, "-q",
+            ])
             #expect(result.exitCode == 0, "\(result.stderr)")
             reports.append(try Data(contentsOf: URL(fileURLWithPath: path)))
         }
@@ -102,9 +108,11 @@ struct VerifyCommandTests {
         let dir = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
         let json = dir.appendingPathComponent("r.json").path
-        let result = try runModelPress(["verify", "--reference", "fixtures/models/keras3/zoo_act.h5",
-                                        "--candidate", "fixtures/models/keras2/zoo_act.h5",
-                                        "--data", "fixtures/data/zoo_inputs.h5", "--report", json])
+        let result = try runModelPress([
+            "verify", "--reference", "fixtures/models/keras3/zoo_act.h5",
+            "--candidate", "fixtures/models/keras2/zoo_act.h5",
+            "--data", "fixtures/data/zoo_inputs.h5", "--report", json,
+        ])
         #expect(result.exitCode == 0, "\(result.stderr)")
         let object = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: json))) as? [String: Any]
         #expect(object?["task"] as? String == "regression")
@@ -120,27 +128,57 @@ struct VerifyCommandTests {
     }
 
     static let badCases: [BadCase] = [
-        BadCase(arguments: ["--reference", "fixtures/models/bad/missing.h5", "--candidate", "fixtures/models/keras3/cnn.h5",
-                            "--data", data], mentions: ["missing.h5", "no such file"]),
-        BadCase(arguments: ["--reference", "fixtures/models/keras3/cnn.h5", "--candidate", "fixtures/models/keras3/cnn.h5",
-                            "--data", "fixtures/data/nope.h5"], mentions: ["nope.h5"]),
-        BadCase(arguments: ["--reference", "fixtures/models/keras3/cnn.h5", "--candidate", "fixtures/models/keras3/zoo_conv.h5",
-                            "--data", data], mentions: ["zoo_conv.h5"]),
-        BadCase(arguments: ["--reference", "fixtures/models/keras3/cnn.h5", "--candidate", "fixtures/models/keras3/cnn.h5",
-                            "--data", data, "--x-key", "pixels"], mentions: ["'/pixels'"]),
-        BadCase(arguments: ["--reference", "fixtures/models/keras3/cnn.h5", "--candidate", "fixtures/models/keras3/cnn.h5",
-                            "--data", "fixtures/data/zoo_inputs.h5"], mentions: ["zoo_inputs.h5", "cnn.h5"]),
-        BadCase(arguments: ["--reference", "fixtures/models/keras3/cnn.h5", "--candidate", "fixtures/models/keras3/cnn.h5",
-                            "--data", "fixtures/models/bad/dataset_no_y.h5", "--max-drop", "0.01"], mentions: ["dataset_no_y.h5", "'/y'"]),
-        BadCase(arguments: ["--reference", "fixtures/models/keras3/cnn.h5", "--candidate", "fixtures/models/keras3/cnn.h5",
-                            "--data", data, "--min-agreement", "1.5"], mentions: ["--min-agreement"]),
-        BadCase(arguments: ["--reference", "fixtures/models/keras3/cnn.h5", "--candidate", "fixtures/models/keras3/cnn.h5",
-                            "--data", data, "--report", "/nonexistent-dir/r.json"], mentions: ["/nonexistent-dir"]),
+        BadCase(
+            arguments: [
+                "--reference", "fixtures/models/bad/missing.h5", "--candidate", "fixtures/models/keras3/cnn.h5",
+                "--data", data,
+            ], mentions: ["missing.h5", "no such file"]),
+        BadCase(
+            arguments: [
+                "--reference", "fixtures/models/keras3/cnn.h5", "--candidate", "fixtures/models/keras3/cnn.h5",
+                "--data", "fixtures/data/nope.h5",
+            ], mentions: ["nope.h5"]),
+        BadCase(
+            arguments: [
+                "--reference", "fixtures/models/keras3/cnn.h5", "--candidate", "fixtures/models/keras3/zoo_conv.h5",
+                "--data", data,
+            ], mentions: ["zoo_conv.h5"]),
+        BadCase(
+            arguments: [
+                "--reference", "fixtures/models/keras3/cnn.h5", "--candidate", "fixtures/models/keras3/cnn.h5",
+                "--data", data, "--x-key", "pixels",
+            ], mentions: ["'/pixels'"]),
+        BadCase(
+            arguments: [
+                "--reference", "fixtures/models/keras3/cnn.h5", "--candidate", "fixtures/models/keras3/cnn.h5",
+                "--data", "fixtures/data/zoo_inputs.h5",
+            ], mentions: ["zoo_inputs.h5", "cnn.h5"]),
+        BadCase(
+            arguments: [
+                "--reference", "fixtures/models/keras3/cnn.h5", "--candidate", "fixtures/models/keras3/cnn.h5",
+                "--data", "fixtures/models/bad/dataset_no_y.h5", "--max-drop", "0.01",
+            ], mentions: ["dataset_no_y.h5", "'/y'"]),
+        BadCase(
+            arguments: [
+                "--reference", "fixtures/models/keras3/cnn.h5", "--candidate", "fixtures/models/keras3/cnn.h5",
+                "--data", data, "--min-agreement", "1.5",
+            ], mentions: ["--min-agreement"]),
+        BadCase(
+            arguments: [
+                "--reference", "fixtures/models/keras3/cnn.h5", "--candidate", "fixtures/models/keras3/cnn.h5",
+                "--data", data, "--report", "/nonexistent-dir/r.json",
+            ], mentions: ["/nonexistent-dir"]),
         BadCase(arguments: ["--reference", "fixtures/models/keras3/cnn.h5", "--data", data], mentions: ["--candidate"]),
-        BadCase(arguments: ["--reference", "fixtures/models/keras3/zoo_misc.h5", "--candidate", "fixtures/models/keras3/zoo_act.h5",
-                            "--data", "fixtures/data/zoo_inputs.h5"], mentions: ["zoo_misc.h5", "zoo_act.h5", "[8, 29]", "[8, 16, 16, 69]"]),
-        BadCase(arguments: ["--reference", "fixtures/models/keras3/zoo_act.h5", "--candidate", "fixtures/models/keras3/zoo_act.h5",
-                            "--data", "fixtures/data/zoo_inputs.h5", "--min-agreement", "0.9"], mentions: ["not N×classes", "--min-agreement"]),
+        BadCase(
+            arguments: [
+                "--reference", "fixtures/models/keras3/zoo_misc.h5", "--candidate", "fixtures/models/keras3/zoo_act.h5",
+                "--data", "fixtures/data/zoo_inputs.h5",
+            ], mentions: ["zoo_misc.h5", "zoo_act.h5", "[8, 29]", "[8, 16, 16, 69]"]),
+        BadCase(
+            arguments: [
+                "--reference", "fixtures/models/keras3/zoo_act.h5", "--candidate", "fixtures/models/keras3/zoo_act.h5",
+                "--data", "fixtures/data/zoo_inputs.h5", "--min-agreement", "0.9",
+            ], mentions: ["not N×classes", "--min-agreement"]),
     ]
 
     @Test("bad input: exit 2, the message names the file or dataset", arguments: badCases)

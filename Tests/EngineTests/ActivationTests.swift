@@ -78,24 +78,24 @@ struct ActivationTests {
         (.clip(min: 0, max: 6), -1, 0),
         (.clip(min: 0, max: 6), 3.5, 3.5),
         (.selu, 1, 1.0507009873554805),
-        (.selu, -1, -1.1113307378125625),     // 1.0507… · 1.6733… · (e⁻¹ − 1)
-        (.gelu(approximate: false), 1, 0.8413447460685429), // Φ(1)
+        (.selu, -1, -1.1113307378125625),  // 1.0507… · 1.6733… · (e⁻¹ − 1)
+        (.gelu(approximate: false), 1, 0.8413447460685429),  // Φ(1)
         (.gelu(approximate: true), 1, 0.8411919906082768),
-        (.thresholdedLinear(threshold: 0.5, negativeSlope: 0.1, maxValue: 4), 0.5, 0), // slope · (x − t) = 0
+        (.thresholdedLinear(threshold: 0.5, negativeSlope: 0.1, maxValue: 4), 0.5, 0),  // slope · (x − t) = 0
         (.thresholdedLinear(threshold: 0.5, negativeSlope: 0.1, maxValue: 4), 0.6, 0.6),
         (.thresholdedLinear(threshold: 0.5, negativeSlope: 0.1, maxValue: 4), 5, 4),
         (.thresholdedLinear(threshold: 0.5, negativeSlope: 0.1, maxValue: 4), -1, -0.15),
         (.leakyRelu(alpha: 0.3), -2, -0.6),
         (.leakyRelu(alpha: 0.3), 2, 2),
-        (.elu(alpha: 1), -1, -0.6321205588285577), // e⁻¹ − 1
+        (.elu(alpha: 1), -1, -0.6321205588285577),  // e⁻¹ − 1
         (.softsign, 3, 0.75),
         (.softsign, -1, -0.5),
         (.hardSwish, 1, 2.0 / 3),
         (.hardSwish, -3, 0),
         (.hardSwish, 3, 3),
         (.sigmoid, 0, 0.5),
-        (.softplus, 0, 0.6931471805599453), // ln 2
-        (.swish, 1, 0.7310585786300049),    // 1 / (1 + e⁻¹)
+        (.softplus, 0, 0.6931471805599453),  // ln 2
+        (.swish, 1, 0.7310585786300049),  // 1 / (1 + e⁻¹)
         (.tanh, 0, 0),
         (.exponential, 1, 2.718281828459045),
         (.relu, -2, 0),

@@ -35,8 +35,9 @@ struct BatchNormalizationTests {
         // Channel 1: (x − 0) · 1 / sqrt(3.75 + 0.25) + 0 = x / 2.
         let x = try Tensor(shape: [1, 2, 2], storage: [2, 0, 4, -6])
         let p = { (values: [Float]) in try Tensor(shape: [2], storage: values) }
-        let y = batchNormalization(x, scale: try p([3, 1]), bias: try p([1, 0]), mean: try p([1, 0]),
-                                   variance: try p([0, 3.75]), epsilon: 0.25)
+        let y = batchNormalization(
+            x, scale: try p([3, 1]), bias: try p([1, 0]), mean: try p([1, 0]),
+            variance: try p([0, 3.75]), epsilon: 0.25)
         expectValues(y, shape: [1, 2, 2], [7, -5, 2, -3])
     }
 }

@@ -29,8 +29,10 @@ struct ConvCase: Sendable, CustomTestStringConvertible {
 }
 
 /// `ConvCase` shorthand: `x` is N×C×H×W.
-private func conv(_ x: [Int], o: Int, k: [Int], s: [Int] = [1, 1], d: [Int] = [1, 1], p: [Int] = [0, 0, 0, 0],
-                  g: Int = 1, bias: Bool = true) -> ConvCase {
+private func conv(
+    _ x: [Int], o: Int, k: [Int], s: [Int] = [1, 1], d: [Int] = [1, 1], p: [Int] = [0, 0, 0, 0],
+    g: Int = 1, bias: Bool = true
+) -> ConvCase {
     ConvCase(input: x, filters: o, attributes: Conv2DAttributes(kernel: Size2D(k)!, strides: Size2D(s)!, dilations: Size2D(d)!, pads: Padding2D(p)!, group: g), bias: bias)
 }
 
@@ -122,8 +124,12 @@ struct ConvolutionTests {
         let w = try Tensor(shape: [1, 1, 3, 3], repeating: 1)
         let b = try Tensor(shape: [1], storage: [0.5])
         let y = try conv2D(x, weights: w, bias: b, attributes: Conv2DAttributes(kernel: Size2D(3, 3), pads: Padding2D(top: 1, left: 1, bottom: 1, right: 1)))
-        expectValues(y, shape: [1, 1, 3, 3], [12.5, 21.5, 16.5,
-                                              27.5, 45.5, 33.5,
-                                              24.5, 39.5, 28.5])
+        expectValues(
+            y, shape: [1, 1, 3, 3],
+            [
+                12.5, 21.5, 16.5,
+                27.5, 45.5, 33.5,
+                24.5, 39.5, 28.5,
+            ])
     }
 }

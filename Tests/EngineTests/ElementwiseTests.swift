@@ -50,8 +50,12 @@ struct ElementwiseTests {
         let a = try Tensor(shape: [2, 1, 3], storage: [1, 2, 3, 4, 5, 6])
         let b = try Tensor(shape: [1, 4, 1], storage: [1, 2, 3, 4])
         let y = try elementwise(.multiply, [a, b])
-        expectValues(y, shape: [2, 4, 3], [1, 2, 3, 2, 4, 6, 3, 6, 9, 4, 8, 12,
-                                           4, 5, 6, 8, 10, 12, 12, 15, 18, 16, 20, 24])
+        expectValues(
+            y, shape: [2, 4, 3],
+            [
+                1, 2, 3, 2, 4, 6, 3, 6, 9, 4, 8, 12,
+                4, 5, 6, 8, 10, 12, 12, 15, 18, 16, 20, 24,
+            ])
         for i in 0..<2 {
             for j in 0..<4 {
                 for k in 0..<3 { #expect(y.storage[(i * 4 + j) * 3 + k] == a.storage[i * 3 + k] * b.storage[j]) }
@@ -83,8 +87,9 @@ struct ElementwiseTests {
         let column = try Tensor(shape: [2, 1], storage: [12, 24])
         let divisors = try Tensor(shape: [3], storage: [1, 2, 4])
         expectValues(try elementwise(.divide, [column, divisors]), shape: [2, 3], [12, 6, 3, 24, 12, 6])
-        expectValues(try elementwise(.divide, [divisors, column]), shape: [2, 3],
-                     [1.0 / 12, 2.0 / 12, 4.0 / 12, 1.0 / 24, 2.0 / 24, 4.0 / 24])
+        expectValues(
+            try elementwise(.divide, [divisors, column]), shape: [2, 3],
+            [1.0 / 12, 2.0 / 12, 4.0 / 12, 1.0 / 24, 2.0 / 24, 4.0 / 24])
     }
 
     @Test("maximum and minimum over three inputs, one of them a scalar")
@@ -106,7 +111,7 @@ struct ElementwiseTests {
     func randomAgainstLoop(_ kind: ElementwiseOp, _ shapes: ([Int], [Int])) throws {
         var generator = SeededGenerator(seed: UInt64(shapes.0.count * 10 + shapes.1.reduce(1, *)))
         let a = randomTensor(shapes.0, in: -2...2, &generator)
-        let b = randomTensor(shapes.1, in: 0.5...2, &generator) // no divisor near 0
+        let b = randomTensor(shapes.1, in: 0.5...2, &generator)  // no divisor near 0
         let y = try elementwise(kind, [a, b])
         let expected = try broadcastLoop([a, b]) { combine(kind, $0) }
         expectClose(y, expected, relative: 1e-6, "\(kind) \(shapes.0) ∘ \(shapes.1)")

@@ -1,6 +1,6 @@
 import Engine
-import Testing
 import TensorCore
+import Testing
 import _TestSupport
 
 /// The fast layer-normalization kernel against `NaiveKernels.layerNormalization` (a different

@@ -12,9 +12,12 @@ struct LayoutTests {
         try Tensor(shape: shape, storage: (0..<shape.reduce(1, *)).map(Float.init))
     }
 
-    @Test("transpose: out[i] = x[i permuted back]",
-          arguments: [([2, 3, 4, 5], [0, 2, 3, 1]), ([2, 3, 4, 5], [0, 3, 1, 2]), ([2, 3, 4], [2, 0, 1]),
-                      ([3, 5], [1, 0]), ([2, 3, 4], [0, 1, 2]), ([2, 1, 3, 1, 2], [4, 2, 0, 3, 1])])
+    @Test(
+        "transpose: out[i] = x[i permuted back]",
+        arguments: [
+            ([2, 3, 4, 5], [0, 2, 3, 1]), ([2, 3, 4, 5], [0, 3, 1, 2]), ([2, 3, 4], [2, 0, 1]),
+            ([3, 5], [1, 0]), ([2, 3, 4], [0, 1, 2]), ([2, 1, 3, 1, 2], [4, 2, 0, 3, 1]),
+        ])
     func transposeByIndex(_ shape: [Int], _ perm: [Int]) throws {
         let x = try iota(shape)
         let y = try transpose(x, perm: perm)
@@ -61,14 +64,20 @@ struct LayoutTests {
     func padHandWorked() throws {
         let x = try Tensor(shape: [1, 1, 2, 2], storage: [1, 2, 3, 4])
         // One row on top, two columns on the right.
-        expectValues(try pad(x, pads: [0, 0, 1, 0, 0, 0, 0, 2]), shape: [1, 1, 3, 4],
-                     [0, 0, 0, 0,
-                      1, 2, 0, 0,
-                      3, 4, 0, 0])
+        expectValues(
+            try pad(x, pads: [0, 0, 1, 0, 0, 0, 0, 2]), shape: [1, 1, 3, 4],
+            [
+                0, 0, 0, 0,
+                1, 2, 0, 0,
+                3, 4, 0, 0,
+            ])
         // A channel before, a column on the left, a row below.
-        expectValues(try pad(x, pads: [0, 1, 0, 1, 0, 0, 1, 0]), shape: [1, 2, 3, 3],
-                     [0, 0, 0, 0, 0, 0, 0, 0, 0,
-                      0, 1, 2, 0, 3, 4, 0, 0, 0])
+        expectValues(
+            try pad(x, pads: [0, 1, 0, 1, 0, 0, 1, 0]), shape: [1, 2, 3, 3],
+            [
+                0, 0, 0, 0, 0, 0, 0, 0, 0,
+                0, 1, 2, 0, 3, 4, 0, 0, 0,
+            ])
     }
 
     @Test("slice: a [1,1,2,3] window of 0…23 shaped [1,2,3,4]")
@@ -81,13 +90,17 @@ struct LayoutTests {
     @Test("upsampleNearest repeats rows, columns and channels")
     func upsampleHandWorked() throws {
         let x = try Tensor(shape: [1, 1, 2, 2], storage: [1, 2, 3, 4])
-        expectValues(try upsampleNearest(x, scales: [1, 1, 2, 3]), shape: [1, 1, 4, 6],
-                     [1, 1, 1, 2, 2, 2,
-                      1, 1, 1, 2, 2, 2,
-                      3, 3, 3, 4, 4, 4,
-                      3, 3, 3, 4, 4, 4])
+        expectValues(
+            try upsampleNearest(x, scales: [1, 1, 2, 3]), shape: [1, 1, 4, 6],
+            [
+                1, 1, 1, 2, 2, 2,
+                1, 1, 1, 2, 2, 2,
+                3, 3, 3, 4, 4, 4,
+                3, 3, 3, 4, 4, 4,
+            ])
         let channels = try Tensor(shape: [1, 2, 1, 2], storage: [1, 2, 3, 4])
-        expectValues(try upsampleNearest(channels, scales: [1, 2, 2, 1]), shape: [1, 4, 2, 2],
-                     [1, 2, 1, 2, 1, 2, 1, 2, 3, 4, 3, 4, 3, 4, 3, 4])
+        expectValues(
+            try upsampleNearest(channels, scales: [1, 2, 2, 1]), shape: [1, 4, 2, 2],
+            [1, 2, 1, 2, 1, 2, 1, 2, 3, 4, 3, 4, 3, 4, 3, 4])
     }
 }

@@ -13,9 +13,9 @@ struct LinearTests {
         ([1, 16], 10, true),
         ([2, 3, 4, 6], 5, true),
         ([2, 3, 4, 6], 5, false),
-        ([4, 1], 3, true),        // K = 1
-        ([2, 2, 3, 1], 4, false), // K = 1, rank 4
-        ([6, 9], 1, true),        // M = 1
+        ([4, 1], 3, true),  // K = 1
+        ([2, 2, 3, 1], 4, false),  // K = 1, rank 4
+        ([6, 9], 1, true),  // M = 1
     ]
 
     @Test("linear ≈ NaiveKernels.linear", arguments: cases)

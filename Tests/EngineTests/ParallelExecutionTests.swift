@@ -10,8 +10,9 @@ import _TestSupport
 /// different GEMM widths, so a sample's last bits can depend on its batch).
 @Suite("batch-parallel execution")
 struct ParallelExecutionTests {
-    @Test("same configuration ⇒ same bits; serial vs parallel vs per-sample within 1e-6",
-          arguments: ["keras3/cnn.h5", "keras3/functional.h5", "keras3/mobilenetv2_96.h5"])
+    @Test(
+        "same configuration ⇒ same bits; serial vs parallel vs per-sample within 1e-6",
+        arguments: ["keras3/cnn.h5", "keras3/functional.h5", "keras3/mobilenetv2_96.h5"])
     func agreement(_ model: String) throws {
         let graph = try ModelLoader.load(Fixtures.path("models/" + model))
         let executor = Executor(graph: graph)

@@ -22,8 +22,9 @@ func softmaxReference(_ x: Tensor, axis: Int) -> Tensor {
 
 @Suite("softmax matches its definition")
 struct SoftmaxTests {
-    @Test("softmax ≈ Double computation; every line sums to 1",
-          arguments: [([2, 5, 3, 4], 1), ([3, 7], 1), ([2, 3, 6], 2), ([2, 4, 3, 5], 3), ([1, 1000], 1)])
+    @Test(
+        "softmax ≈ Double computation; every line sums to 1",
+        arguments: [([2, 5, 3, 4], 1), ([3, 7], 1), ([2, 3, 6], 2), ([2, 4, 3, 5], 3), ([1, 1000], 1)])
     func matchesReference(_ shape: [Int], _ axis: Int) throws {
         var generator = SeededGenerator(seed: UInt64(shape.reduce(axis, *)))
         let x = randomTensor(shape, in: -5...5, &generator)
@@ -40,15 +41,23 @@ struct SoftmaxTests {
 
     @Test("large logits (±1000) do not overflow")
     func largeInputs() throws {
-        let x = try Tensor(shape: [3, 4], storage: [1000, 1000, 1000, 1000,
-                                                    1000, 999, 998, -1000,
-                                                    -1000, -1000, 0, 1000])
+        let x = try Tensor(
+            shape: [3, 4],
+            storage: [
+                1000, 1000, 1000, 1000,
+                1000, 999, 998, -1000,
+                -1000, -1000, 0, 1000,
+            ])
         let y = softmax(x, axis: 1)
         #expect(y.storage.allSatisfy { $0.isFinite })
         let e1 = exp(-1.0), e2 = exp(-2.0), s = 1 + e1 + e2
-        expectValues(y, shape: [3, 4], [0.25, 0.25, 0.25, 0.25,
-                                        Float(1 / s), Float(e1 / s), Float(e2 / s), 0,
-                                        0, 0, 0, 1], tolerance: 1e-6)
+        expectValues(
+            y, shape: [3, 4],
+            [
+                0.25, 0.25, 0.25, 0.25,
+                Float(1 / s), Float(e1 / s), Float(e2 / s), 0,
+                0, 0, 0, 1,
+            ], tolerance: 1e-6)
         expectClose(y, softmaxReference(x, axis: 1), relative: 1e-6)
     }
 }

@@ -4,10 +4,13 @@ import Testing
 /// Expects `actual` to have `reference`'s shape and to be within `relative · max|reference|`
 /// of it everywhere (`absolute` more when given); on failure says where the largest
 /// difference is and how large it is, at the caller's source location.
-func expectClose(_ actual: Tensor, _ reference: Tensor, relative: Double = 1e-5, absolute: Double = 0,
-                 _ what: String = "", sourceLocation: SourceLocation = #_sourceLocation) {
-    #expect(actual.shape == reference.shape, "\(what): shape \(actual.shape), reference \(reference.shape)",
-            sourceLocation: sourceLocation)
+func expectClose(
+    _ actual: Tensor, _ reference: Tensor, relative: Double = 1e-5, absolute: Double = 0,
+    _ what: String = "", sourceLocation: SourceLocation = #_sourceLocation
+) {
+    #expect(
+        actual.shape == reference.shape, "\(what): shape \(actual.shape), reference \(reference.shape)",
+        sourceLocation: sourceLocation)
     guard actual.shape == reference.shape else { return }
     let scale = reference.storage.reduce(0.0) { max($0, abs(Double($1))) }
     let tolerance = relative * scale + absolute
@@ -17,14 +20,17 @@ func expectClose(_ actual: Tensor, _ reference: Tensor, relative: Double = 1e-5,
         // NaN compares false: count it as the worst possible difference.
         if !(d <= worst) { (worst, at) = (d.isNaN ? .infinity : d, i) }
     }
-    #expect(worst <= tolerance,
-            "\(what): largest |actual − reference| = \(worst) at \(multiIndex(at, in: actual.shape)) (actual \(actual.storage[at]), reference \(reference.storage[at])); tolerance \(tolerance)",
-            sourceLocation: sourceLocation)
+    #expect(
+        worst <= tolerance,
+        "\(what): largest |actual − reference| = \(worst) at \(multiIndex(at, in: actual.shape)) (actual \(actual.storage[at]), reference \(reference.storage[at])); tolerance \(tolerance)",
+        sourceLocation: sourceLocation)
 }
 
 /// Expects exactly `expected` element by element (hand-worked values), reporting the first mismatch.
-func expectValues(_ actual: Tensor, shape: [Int], _ expected: [Float], tolerance: Float = 0,
-                  sourceLocation: SourceLocation = #_sourceLocation) {
+func expectValues(
+    _ actual: Tensor, shape: [Int], _ expected: [Float], tolerance: Float = 0,
+    sourceLocation: SourceLocation = #_sourceLocation
+) {
     #expect(actual.shape == shape, "shape \(actual.shape), expected \(shape)", sourceLocation: sourceLocation)
     guard actual.shape == shape, actual.count == expected.count else { return }
     if let i = actual.storage.indices.first(where: { !(abs(actual.storage[$0] - expected[$0]) <= tolerance) }) {

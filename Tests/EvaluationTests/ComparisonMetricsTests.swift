@@ -31,7 +31,7 @@ struct ComparisonMetricsTests {
     @Test("probabilities used as such; logits, negatives or bad sums go through softmax")
     func probabilityView() {
         #expect(ProbabilityView(outputs: [0.2, 0.8, 0.5, 0.5], classes: 2).softmaxApplied == false)
-        #expect(ProbabilityView(outputs: [0.2, 0.8005], classes: 2).softmaxApplied == false)   // within 1e-3
+        #expect(ProbabilityView(outputs: [0.2, 0.8005], classes: 2).softmaxApplied == false)  // within 1e-3
         #expect(ProbabilityView(outputs: [0.2, 0.802], classes: 2).softmaxApplied == true)
         #expect(ProbabilityView(outputs: [-0.1, 1.1], classes: 2).softmaxApplied == true)
         let view = ProbabilityView(outputs: [1, 2, 3], classes: 3)

@@ -1,9 +1,9 @@
-import _TestSupport
 import Evaluation
 import ModelIO
 import ModelLoading
 import TensorCore
 import Testing
+import _TestSupport
 
 /// `DatasetAccuracy` and `DatasetEvaluation` against Keras's own predictions and a hand-worked
 /// example.

@@ -1,7 +1,8 @@
-@testable import Evaluation
 import Foundation
 import Testing
 import _TestSupport
+
+@testable import Evaluation
 
 /// The paired bootstrap interval of the accuracy difference.
 @Suite("Paired bootstrap CI of candidate − reference accuracy")
@@ -21,8 +22,9 @@ struct PairedBootstrapTests {
 
     @Test("candidate right wherever reference is wrong and vice versa: every resample says so")
     func constant() {
-        let b = PairedBootstrap(referenceCorrect: [Bool](repeating: false, count: 50),
-                                candidateCorrect: [Bool](repeating: true, count: 50), resamples: 200)
+        let b = PairedBootstrap(
+            referenceCorrect: [Bool](repeating: false, count: 50),
+            candidateCorrect: [Bool](repeating: true, count: 50), resamples: 200)
         #expect(b.difference == 1 && b.lower == 1 && b.upper == 1)
     }
 

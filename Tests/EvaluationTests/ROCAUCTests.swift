@@ -1,6 +1,7 @@
-@testable import Evaluation
 import Testing
 import _TestSupport
+
+@testable import Evaluation
 
 /// ROC-AUC as the probability that a random positive outscores a random negative (ties ½).
 @Suite("ROC-AUC, binary and one-vs-rest")
@@ -30,7 +31,7 @@ struct ROCAUCTests {
         var generator = SeededGenerator(seed: 11)
         for _ in 0..<20 {
             let n = Int.random(in: 2...60, using: &generator)
-            let scores = (0..<n).map { _ in Double(Int.random(in: 0...6, using: &generator)) / 6 }   // heavy ties
+            let scores = (0..<n).map { _ in Double(Int.random(in: 0...6, using: &generator)) / 6 }  // heavy ties
             var positives = (0..<n).map { _ in Bool.random(using: &generator) }
             positives[0] = true
             positives[1] = false
@@ -52,10 +53,12 @@ struct ROCAUCTests {
     /// macro over present classes = 0.8125; class 2 skipped.
     @Test("one-vs-rest macro skips a class absent from the labels")
     func oneVsRest() {
-        let p: [Float] = [0.7, 0.2, 0.1,
-                          0.3, 0.4, 0.3,
-                          0.2, 0.5, 0.3,
-                          0.4, 0.4, 0.2]
+        let p: [Float] = [
+            0.7, 0.2, 0.1,
+            0.3, 0.4, 0.3,
+            0.2, 0.5, 0.3,
+            0.4, 0.4, 0.2,
+        ]
         let summary = ROCAUCSummary(probabilities: p, labels: [0, 0, 1, 1], classes: 3)
         #expect(summary.kind == "ovr_macro")
         #expect(abs((summary.perClass[0] ?? -1) - 0.75) < 1e-12)

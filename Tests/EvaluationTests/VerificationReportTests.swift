@@ -1,10 +1,11 @@
 import Evaluation
 import Foundation
-#if canImport(FoundationXML)
-import FoundationXML
-#endif
 import TensorCore
 import Testing
+
+#if canImport(FoundationXML)
+    import FoundationXML
+#endif
 
 /// The report assembled from two models' outputs, and its JSON / Markdown / JUnit renderings.
 @Suite("Verification report")
@@ -15,9 +16,10 @@ struct VerificationReportTests {
     static func report(limits: GateLimits, labels: [Int]? = [0, 1, 2, 2]) throws -> VerificationReport {
         let reference = try Tensor(shape: [4, 3], storage: [0.8, 0.1, 0.1, 0.1, 0.8, 0.1, 0.1, 0.2, 0.7, 0.2, 0.2, 0.6])
         let candidate = try Tensor(shape: [4, 3], storage: [3, 1, 0, 0, 2, 1, 0, 2, 1, 0, 0, 1])
-        return VerificationReport.compare(reference: reference, candidate: candidate, labels: labels, data: data,
-                                          referencePath: "ref.h5", candidatePath: "cand.onnx",
-                                          settings: VerificationSettings(limits: limits, bootstrapResamples: 100, seed: 1))
+        return VerificationReport.compare(
+            reference: reference, candidate: candidate, labels: labels, data: data,
+            referencePath: "ref.h5", candidatePath: "cand.onnx",
+            settings: VerificationSettings(limits: limits, bootstrapResamples: 100, seed: 1))
     }
 
     @Test("accuracies, agreement, softmax note and gates")
@@ -38,9 +40,10 @@ struct VerificationReportTests {
     func regression() throws {
         let reference = try Tensor(shape: [3, 1], storage: [1, 2, 3])
         let candidate = try Tensor(shape: [3, 1], storage: [1, 2.5, 3])
-        let r = VerificationReport.compare(reference: reference, candidate: candidate, labels: nil,
-                                           data: DataSummary(path: "d.h5", xKey: "x", yKey: nil, samples: 3, outputShape: [3, 1]),
-                                           referencePath: "a", candidatePath: "b", settings: VerificationSettings(limits: GateLimits()))
+        let r = VerificationReport.compare(
+            reference: reference, candidate: candidate, labels: nil,
+            data: DataSummary(path: "d.h5", xKey: "x", yKey: nil, samples: 3, outputShape: [3, 1]),
+            referencePath: "a", candidatePath: "b", settings: VerificationSettings(limits: GateLimits()))
         #expect(r.task == "regression" && r.passed && r.gates.isEmpty && r.agreement == nil)
         #expect(abs(r.drift.meanSquaredError - 0.25 / 3) < 1e-12)
     }

@@ -1,6 +1,6 @@
 import Engine
-import Foundation
 import Evaluation
+import Foundation
 import ModelIO
 import ModelLoading
 import TensorCore

@@ -66,7 +66,11 @@ final class DecomposedLayerNormalizationTests: XCTestCase {
             var s = Onnx_TensorShapeProto()
             var batch = Onnx_TensorShapeProto.Dimension()
             batch.dimParam = "N"
-            s.dim = [batch] + dims.map { d in var dim = Onnx_TensorShapeProto.Dimension(); dim.dimValue = Int64(d); return dim }
+            s.dim =
+                [batch]
+                + dims.map { d in
+                    var dim = Onnx_TensorShapeProto.Dimension(); dim.dimValue = Int64(d); return dim
+                }
             t.shape = s
             v.type.tensorType = t
             return v
@@ -98,9 +102,13 @@ final class DecomposedLayerNormalizationTests: XCTestCase {
             Self.node("Div", ["d", "std"], "normalized"), Self.node("Mul", ["normalized", "gamma"], "scaled"),
             Self.node("Add", ["scaled", "beta"], "y"),
         ]
-        let data = try Self.model(nodes, initializers: [axes, Self.initializer("two", [], [2]), Self.initializer("eps", [], [1e-5]),
-                                                        Self.initializer("gamma", [3, 4], gamma), Self.initializer("beta", [3, 4], beta)],
-                                  dims: [2, 3, 4], opset: 18)
+        let data = try Self.model(
+            nodes,
+            initializers: [
+                axes, Self.initializer("two", [], [2]), Self.initializer("eps", [], [1e-5]),
+                Self.initializer("gamma", [3, 4], gamma), Self.initializer("beta", [3, 4], beta),
+            ],
+            dims: [2, 3, 4], opset: 18)
         let imported = try ONNXImporter.importModel(from: data, file: "torch_ln.onnx")
         XCTAssertEqual(imported.nodes.map(\.op), [.layerNormalization(LayerNormalization(axis: 2, epsilon: 1e-5))])
         let x = try sampleInput([1, 2, 3, 4], batch: 2).reshaped([2, 2, 3, 4])
@@ -117,8 +125,9 @@ final class DecomposedLayerNormalizationTests: XCTestCase {
             Self.node("Reciprocal", ["std"], "inv"), Self.node("Mul", ["inv", "d"], "normalized"),
             Self.node("Mul", ["gamma", "normalized"], "y"),
         ]
-        let data = try Self.model(nodes, initializers: [Self.initializer("eps", [], [1e-3]), Self.initializer("gamma", [1, 1, 4], gamma)],
-                                  dims: [5, 4], opset: 13)
+        let data = try Self.model(
+            nodes, initializers: [Self.initializer("eps", [], [1e-3]), Self.initializer("gamma", [1, 1, 4], gamma)],
+            dims: [5, 4], opset: 13)
         let imported = try ONNXImporter.importModel(from: data, file: "recip_ln.onnx")
         XCTAssertEqual(imported.nodes.map(\.op), [.layerNormalization(LayerNormalization(axis: 2, epsilon: 1e-3))])
         XCTAssertEqual(imported.initializers[imported.nodes[0].inputs[1]]?.shape, [4])
@@ -152,8 +161,9 @@ final class DecomposedLayerNormalizationTests: XCTestCase {
             Self.node("Div", ["d", "std"], "normalized"), Self.node("Mul", ["normalized", "gamma"], "scaled"),
             Self.node("Add", ["scaled", "d"], "y"),
         ]
-        let data = try Self.model(nodes, initializers: [Self.initializer("eps", [], [1e-3]), Self.initializer("gamma", [4], [1, 1, 1, 1])],
-                                  dims: [4], opset: 13)
+        let data = try Self.model(
+            nodes, initializers: [Self.initializer("eps", [], [1e-3]), Self.initializer("gamma", [4], [1, 1, 1, 1])],
+            dims: [4], opset: 13)
         XCTAssertThrowsError(try ONNXImporter.importModel(from: data, file: "shared.onnx")) { error in
             XCTAssert("\(error)".contains("ReduceMean"), "\(error)")
         }

@@ -1,4 +1,3 @@
-import _TestSupport
 import Engine
 import Foundation
 import ModelIO
@@ -6,13 +5,16 @@ import ModelLoading
 import ONNXIO
 import TensorCore
 import XCTest
+import _TestSupport
 
 /// Real fixture models: Keras checkpoints exported and read back, and the tf2onnx file, all
 /// compared with Keras's own predictions (`fixtures/expected`).
 final class FixtureModelTests: XCTestCase {
     /// Runs `graph` on the expected file's input and compares with `y_pred`.
-    func assertMatchesKeras(_ graph: Graph, expected model: String, tolerance: Float = 1e-5,
-                            file: StaticString = #filePath, line: UInt = #line) throws {
+    func assertMatchesKeras(
+        _ graph: Graph, expected model: String, tolerance: Float = 1e-5,
+        file: StaticString = #filePath, line: UInt = #line
+    ) throws {
         let expected = try Fixtures.expected(forModel: model)
         let data = try DatasetFile(path: expected.input, xKey: expected.xKey)
         let x = try data.inputs(0..<data.count)

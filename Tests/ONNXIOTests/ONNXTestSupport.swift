@@ -55,8 +55,10 @@ func sampleInput(_ shape: [Int], batch: Int = 3, range: ClosedRange<Float> = -4.
 
 /// Asserts `a` and `b` have equal shapes and differ by at most `tolerance` (absolute, plus
 /// `tolerance` relative to |b|); reports the largest difference and where.
-func assertClose(_ a: Tensor, _ b: Tensor, tolerance: Float = 1e-5, _ message: String = "",
-                 file: StaticString = #filePath, line: UInt = #line) {
+func assertClose(
+    _ a: Tensor, _ b: Tensor, tolerance: Float = 1e-5, _ message: String = "",
+    file: StaticString = #filePath, line: UInt = #line
+) {
     XCTAssertEqual(a.shape, b.shape, "shape \(message)", file: file, line: line)
     guard a.shape == b.shape else { return }
     var worst: Float = 0, at = 0

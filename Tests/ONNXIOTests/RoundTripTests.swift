@@ -9,9 +9,11 @@ import XCTest
 final class RoundTripTests: XCTestCase {
     /// Exports `graph`, re-imports and re-exports it, and compares bytes, IR and outputs on `x`.
     @discardableResult
-    func roundTrip(_ graph: Graph, opset: Int = 13, layout: ONNXExportOptions.InputLayout = .nhwc, input x: Tensor,
-                   nchwInput: Tensor? = nil, tolerance: Float = 1e-5, sameIR: Bool = true,
-                   file: StaticString = #filePath, line: UInt = #line) throws -> ONNXExportResult {
+    func roundTrip(
+        _ graph: Graph, opset: Int = 13, layout: ONNXExportOptions.InputLayout = .nhwc, input x: Tensor,
+        nchwInput: Tensor? = nil, tolerance: Float = 1e-5, sameIR: Bool = true,
+        file: StaticString = #filePath, line: UInt = #line
+    ) throws -> ONNXExportResult {
         var options = ONNXExportOptions()
         options.opset = opset
         options.inputLayout = layout
@@ -58,10 +60,12 @@ final class RoundTripTests: XCTestCase {
         let x = try sampleInput([6, 6, 3])
         for opset in [13, 14, 17, 18, 20, 21] {
             let result = try roundTrip(g, opset: opset, input: x)
-            XCTAssertFalse(result.graph.nodes.contains { if case .batchNormalization = $0.op { return true } else { return false } },
-                           "BatchNormalization should be folded")
-            XCTAssertEqual(result.graph.nodes.filter { if case .transpose = $0.op { return true } else { return false } }.count, 1,
-                           "only the input transpose should remain")
+            XCTAssertFalse(
+                result.graph.nodes.contains { if case .batchNormalization = $0.op { return true } else { return false } },
+                "BatchNormalization should be folded")
+            XCTAssertEqual(
+                result.graph.nodes.filter { if case .transpose = $0.op { return true } else { return false } }.count, 1,
+                "only the input transpose should remain")
         }
     }
 
@@ -145,15 +149,15 @@ final class RoundTripTests: XCTestCase {
 
     func testShapeAndMergeOps() throws {
         var m = try GraphMaker("shapes", input: [3, 6, 5])
-        try m.add("pad", .pad([0, 0, 1, 2, 0, 0, 2, 1]), ["input"])                       // 3×9×8
-        try m.add("crop", .slice(begin: [0, 0, 2, 1], end: [dynamicBatch, 3, 8, 7]), ["pad"]) // 3×6×6
-        try m.add("avg", .averagePool2D(Pool2DAttributes(kernel: Size2D(3, 3), strides: Size2D(2, 2), pads: Padding2D(top: 1, left: 1, bottom: 1, right: 1))), ["crop"]) // 3×3×3
-        try m.add("up", .upsampleNearest([1, 1, 2, 2]), ["avg"])                         // 3×6×6
+        try m.add("pad", .pad([0, 0, 1, 2, 0, 0, 2, 1]), ["input"])  // 3×9×8
+        try m.add("crop", .slice(begin: [0, 0, 2, 1], end: [dynamicBatch, 3, 8, 7]), ["pad"])  // 3×6×6
+        try m.add("avg", .averagePool2D(Pool2DAttributes(kernel: Size2D(3, 3), strides: Size2D(2, 2), pads: Padding2D(top: 1, left: 1, bottom: 1, right: 1))), ["crop"])  // 3×3×3
+        try m.add("up", .upsampleNearest([1, 1, 2, 2]), ["avg"])  // 3×6×6
         try m.add("gap", .globalAveragePool, ["up"])
         try m.add("gmp", .globalMaxPool, ["crop"])
-        try m.add("cat", .concat(axis: 1), ["gap", "gmp"])                                 // 6×1×1
+        try m.add("cat", .concat(axis: 1), ["gap", "gmp"])  // 6×1×1
         try m.add("reshape", .reshape([2, 3]), ["cat"])
-        try m.add("perm", .transpose([0, 2, 1]), ["reshape"])                              // 3×2
+        try m.add("perm", .transpose([0, 2, 1]), ["reshape"])  // 3×2
         let c = try m.weight("offset", [2])
         try m.add("sum3", .elementwise(.add), ["perm", "perm", c])
         try m.add("sub", .elementwise(.subtract), ["sum3", c])

@@ -1,8 +1,9 @@
 import Foundation
+import TensorCore
 import Testing
 import _TestSupport
+
 @testable import Pipeline
-import TensorCore
 
 /// Pipeline files: strict validation with line and column, `--set`, and the stage plan.
 @Suite struct PipelineSpecTests {
@@ -47,8 +48,9 @@ import TensorCore
     }
 
     @Test func setOverridesReachNestedStageOptionsAndAreTyped() throws {
-        let spec = try load("  - quantize: { method: minmax }\n  - export: {}",
-                            overrides: ["stages.1.method=entropy", "stages.2.opset=17", "seed=9"])
+        let spec = try load(
+            "  - quantize: { method: minmax }\n  - export: {}",
+            overrides: ["stages.1.method=entropy", "stages.2.opset=17", "seed=9"])
         #expect(spec.stages[0].option("method")?.text == "entropy")
         #expect(spec.stages[1].option("opset")?.text == "17")
         #expect(spec.seed == 9)
@@ -73,7 +75,9 @@ import TensorCore
         func keys(_ spec: PipelineSpec) throws -> [String] {
             var cache = StageCache(runDirectory: "/run")
             var key = try cache.rootKey(model: spec.model, version: "test")
-            return try StagePlan.make(spec, runDirectory: "/run").map { key = try cache.key(for: $0, previous: key); return key }
+            return try StagePlan.make(spec, runDirectory: "/run").map {
+                key = try cache.key(for: $0, previous: key); return key
+            }
         }
         let (ka, kb) = (try keys(a), try keys(b))
         #expect(ka == (try keys(a)))

@@ -85,8 +85,12 @@ final class ChannelPruningTests: XCTestCase {
                 keeps[node] = keep(removed, of: w.shape[axis])
             }
             XCTAssertNotNil(report.groups.first { $0.nodes == ["predictions/linear"] }?.skipped)
-            let reference = try masked(g, [try value(g, "pool_1"): keeps["conv_1/conv"]!, try value(g, "pool_2"): keeps["conv_2/conv"]!,
-                                           try value(g, "dense"): keeps["dense/linear"]!])
+            let reference = try masked(
+                g,
+                [
+                    try value(g, "pool_1"): keeps["conv_1/conv"]!, try value(g, "pool_2"): keeps["conv_2/conv"]!,
+                    try value(g, "dense"): keeps["dense/linear"]!,
+                ])
             try assertSameOutputs(thin, reference, input: [5, 8, 8, 1])
             // The masks matter: the unmasked model differs.
             var gen = SeededGenerator(seed: 7)
@@ -171,8 +175,8 @@ final class ChannelPruningTests: XCTestCase {
         XCTAssertNotNil(report.groups.first { $0.nodes == ["fc"] }?.skipped)
         let summed = zip(norms(g.initializers["wa"]!, axis: 0, l2: true), norms(g.initializers["wb"]!, axis: 0, l2: true)).map { $0 + $1 }
         XCTAssertEqual(ab.removed, smallest(2, summed))
-        XCTAssertEqual(c.removed, smallest(2, norms(g.initializers["wc"]!, axis: 0, l2: true)))   // round(1.5) = 2
-        XCTAssertEqual(d.removed, smallest(3, norms(g.initializers["wd"]!, axis: 0, l2: true)))   // round(2.5) = 3
+        XCTAssertEqual(c.removed, smallest(2, norms(g.initializers["wc"]!, axis: 0, l2: true)))  // round(1.5) = 2
+        XCTAssertEqual(d.removed, smallest(3, norms(g.initializers["wd"]!, axis: 0, l2: true)))  // round(2.5) = 3
         let keepAB = keep(ab.removed, of: 4), keepC = keep(c.removed, of: 3)
         let reference = try masked(g, ["ra": keepAB, "cat": keepAB + keepC.map { $0 + 4 }, "rd": keep(d.removed, of: 5)])
         try assertSameOutputs(thin, reference, input: [3, 2, 5, 5])
@@ -191,10 +195,12 @@ final class ChannelPruningTests: XCTestCase {
 
     func testExplicitRequestOfAnUnprunableLayerIsAnError() throws {
         let g = try folded("models/keras3/cnn.h5")
-        for config in [ChannelPruningConfiguration(sparsity: 0.5, only: ["predictions"]),
-                       ChannelPruningConfiguration(sparsity: 0, perLayer: ["predictions": 0.5]),
-                       ChannelPruningConfiguration(sparsity: 0.5, only: ["nope"]),
-                       ChannelPruningConfiguration(sparsity: 1.0)] {
+        for config in [
+            ChannelPruningConfiguration(sparsity: 0.5, only: ["predictions"]),
+            ChannelPruningConfiguration(sparsity: 0, perLayer: ["predictions": 0.5]),
+            ChannelPruningConfiguration(sparsity: 0.5, only: ["nope"]),
+            ChannelPruningConfiguration(sparsity: 1.0),
+        ] {
             XCTAssertThrowsError(try ChannelPruning(config).prune(g)) { error in
                 XCTAssertEqual((error as? ModelPressError)?.exitCode, 2, "\(error)")
             }
@@ -212,7 +218,6 @@ final class ChannelPruningTests: XCTestCase {
         XCTAssertEqual(thin.initializers.values.reduce(0) { $0 + $1.count }, report.parametersAfter)
     }
 }
-
 
 /// An unfolded channels-last flatten: the channel axis is followed through the Transpose and
 /// the Dense rows `(h·W + w)·C + c` of removed channels are deleted.
@@ -286,7 +291,7 @@ final class ChannelCountTests: XCTestCase {
         XCTAssertEqual(ChannelPruningConfiguration.removedCount(sparsity: 0.3, count: 8, multiple: 8), 0)
         // Never all: 4 at 0.9 → round(3.6) = 4, capped at 3.
         XCTAssertEqual(ChannelPruningConfiguration.removedCount(sparsity: 0.9, count: 4), 3)
-        XCTAssertEqual(ChannelPruningConfiguration.removedCount(sparsity: 0.5, count: 5), 3)   // round(2.5) away from zero
+        XCTAssertEqual(ChannelPruningConfiguration.removedCount(sparsity: 0.5, count: 5), 3)  // round(2.5) away from zero
     }
 
     func testMultipleBelowOneIsRefused() throws {

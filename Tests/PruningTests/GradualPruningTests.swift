@@ -61,8 +61,8 @@ final class GradualPruningTests: XCTestCase {
             // And training did move the surviving weights.
             XCTAssertNotEqual(tuned.graph.initializers[w]?.storage, oneShot.initializers[w]?.storage, w)
         }
-        XCTAssertEqual(zeroSet(tuned.graph.initializers["w1"]).count, 48)   // round(0.5·96)
-        XCTAssertEqual(zeroSet(tuned.graph.initializers["w2"]).count, 18)   // round(0.5·36)
+        XCTAssertEqual(zeroSet(tuned.graph.initializers["w1"]).count, 48)  // round(0.5·96)
+        XCTAssertEqual(zeroSet(tuned.graph.initializers["w2"]).count, 18)  // round(0.5·36)
         XCTAssertEqual(report.layers.map(\.nonzeros), [48, 18])
         XCTAssertEqual(report.layers.map(\.pruned), [48, 18])
         XCTAssertLessThan(steps[0].epochs[3].loss, steps[0].epochs[0].loss)

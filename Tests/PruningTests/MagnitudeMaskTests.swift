@@ -5,13 +5,15 @@ import XCTest
 /// Hand-worked examples of the ranking rules, on a 2×4 kernel.
 final class MagnitudeMaskTests: XCTestCase {
     /// Row-major 2×4: |w| = .5 .1 .3 .7 / .2 .1 .6 .4 (indices 0…7).
-    let kernel: [Float] = [0.5, -0.1, 0.3, -0.7,
-                           0.2, 0.1, -0.6, 0.4]
+    let kernel: [Float] = [
+        0.5, -0.1, 0.3, -0.7,
+        0.2, 0.1, -0.6, 0.4,
+    ]
 
     func testPrunedCountRoundsHalfAwayFromZero() {
         XCTAssertEqual(MagnitudeMask.prunedCount(sparsity: 0.5, count: 8), 4)
-        XCTAssertEqual(MagnitudeMask.prunedCount(sparsity: 0.8, count: 144), 115)   // 115.2
-        XCTAssertEqual(MagnitudeMask.prunedCount(sparsity: 0.5, count: 5), 3)       // 2.5 → 3
+        XCTAssertEqual(MagnitudeMask.prunedCount(sparsity: 0.8, count: 144), 115)  // 115.2
+        XCTAssertEqual(MagnitudeMask.prunedCount(sparsity: 0.5, count: 5), 3)  // 2.5 → 3
         XCTAssertEqual(MagnitudeMask.prunedCount(sparsity: 0, count: 5), 0)
         XCTAssertEqual(MagnitudeMask.prunedCount(sparsity: 0.99, count: 1), 1)
     }
@@ -19,8 +21,9 @@ final class MagnitudeMaskTests: XCTestCase {
     func testUnstructuredHalfOfTwoByFour() {
         // Ascending (|w|, index): 1 (.1), 5 (.1), 4 (.2), 2 (.3), 7, 0, 6, 3.
         XCTAssertEqual(MagnitudeMask.smallest(4, of: kernel), [1, 5, 4, 2])
-        XCTAssertEqual(applying(MagnitudeMask.smallest(4, of: kernel), to: kernel),
-                       [0.5, 0, 0, -0.7, 0, 0, -0.6, 0.4])
+        XCTAssertEqual(
+            applying(MagnitudeMask.smallest(4, of: kernel), to: kernel),
+            [0.5, 0, 0, -0.7, 0, 0, -0.6, 0.4])
     }
 
     func testTiesGoToTheLowerIndex() {
@@ -48,10 +51,12 @@ final class MagnitudeMaskTests: XCTestCase {
 
     func testTwoOfFourDenseGroupsRunDownColumns() {
         // Dense K×M = 4×2 (the transpose of the 2×4 above): groups are the 4 rows of each column.
-        let dense: [Float] = [0.5, 0.2,
-                              -0.1, 0.1,
-                              0.3, -0.6,
-                              -0.7, 0.4]
+        let dense: [Float] = [
+            0.5, 0.2,
+            -0.1, 0.1,
+            0.3, -0.6,
+            -0.7, 0.4,
+        ]
         let removed = MagnitudeMask.twoOfFour(dense, outer: 1, inputs: 4, inner: 2)
         XCTAssertEqual(applying(removed, to: dense), [0.5, 0, 0, 0, 0, -0.6, -0.7, 0.4])
         // Ties: the lower indices go.

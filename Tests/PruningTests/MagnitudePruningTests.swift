@@ -12,8 +12,8 @@ final class MagnitudePruningTests: XCTestCase {
 
     func testLayerScopeIsExactPerKernelAndLeavesBiases() throws {
         let (g, report) = try MagnitudePruning(PruningConfiguration(sparsity: 0.3)).prune(mlp())
-        XCTAssertEqual(zeros(g.initializers["w1"]), 29)   // round(0.3·96) = 28.8 → 29
-        XCTAssertEqual(zeros(g.initializers["w2"]), 11)   // round(0.3·36) = 10.8 → 11
+        XCTAssertEqual(zeros(g.initializers["w1"]), 29)  // round(0.3·96) = 28.8 → 29
+        XCTAssertEqual(zeros(g.initializers["w2"]), 11)  // round(0.3·36) = 10.8 → 11
         XCTAssertEqual(zeros(g.initializers["b1"]), 0)
         // The smallest magnitudes went: w1 keeps 30…96.
         XCTAssertEqual(g.initializers["w1"]?.storage.prefix(30).map { abs($0) }, [Float](repeating: 0, count: 29) + [30])
@@ -23,7 +23,7 @@ final class MagnitudePruningTests: XCTestCase {
     func testGlobalScopeExactTotal() throws {
         let (g, report) = try MagnitudePruning(PruningConfiguration(sparsity: 0.5, scope: .global)).prune(mlp())
         let total = zeros(g.initializers["w1"]) + zeros(g.initializers["w2"])
-        XCTAssertEqual(total, 66)   // round(0.5·132)
+        XCTAssertEqual(total, 66)  // round(0.5·132)
         // |w1| = 1…96, |w2| = 1…36: the 66 smallest are 1…33 from each (ties alternate, earlier layer first).
         XCTAssertEqual(zeros(g.initializers["w1"]), 33)
         XCTAssertEqual(zeros(g.initializers["w2"]), 33)
@@ -39,8 +39,8 @@ final class MagnitudePruningTests: XCTestCase {
 
         config = PruningConfiguration(sparsity: 0.5, exclude: ["fc2/linear"], minParameters: 100)
         (g, report) = try MagnitudePruning(config).prune(mlp())
-        XCTAssertEqual(zeros(g.initializers["w1"]), 0)   // 96 < 100
-        XCTAssertEqual(zeros(g.initializers["w2"]), 0)   // excluded by node name
+        XCTAssertEqual(zeros(g.initializers["w1"]), 0)  // 96 < 100
+        XCTAssertEqual(zeros(g.initializers["w2"]), 0)  // excluded by node name
         XCTAssertEqual(report.prunedParameters, 0)
     }
 
@@ -104,8 +104,8 @@ final class PerLayerSparsityTests: XCTestCase {
         var c = PruningConfiguration(sparsity: 0.5)
         c.perLayer = ["fc2": 0.25]
         let (g, report) = try MagnitudePruning(c).prune(try SmallGraphs.mlp())
-        XCTAssertEqual(zeros(g.initializers["w1"]), 48)   // round(0.5·96)
-        XCTAssertEqual(zeros(g.initializers["w2"]), 9)    // round(0.25·36)
+        XCTAssertEqual(zeros(g.initializers["w1"]), 48)  // round(0.5·96)
+        XCTAssertEqual(zeros(g.initializers["w2"]), 9)  // round(0.25·36)
         XCTAssertEqual(report.layers.map(\.target), [0.5, 0.25])
     }
 
@@ -122,7 +122,7 @@ final class PerLayerSparsityTests: XCTestCase {
         var c = PruningConfiguration(sparsity: 0)
         c.perLayer = ["fc1": 0.9]
         let (g, report) = try MagnitudePruning(c).prune(try SmallGraphs.mlp())
-        XCTAssertEqual(zeros(g.initializers["w1"]), 86)   // round(86.4)
+        XCTAssertEqual(zeros(g.initializers["w1"]), 86)  // round(86.4)
         XCTAssertEqual(zeros(g.initializers["w2"]), 0)
         XCTAssertEqual(report.layers[1].skipped, "not listed in --sparsity-per-layer")
     }

@@ -68,7 +68,7 @@ final class PruneCommandTests: XCTestCase {
 
     func testBatchNormFoldedModelKeepsZerosAndDepthwiseStaysDense() throws {
         let (weights, report) = try prune("models/keras3/functional.h5", ["--sparsity", "0.75"])
-        XCTAssertEqual(zeros(weights["stem_conv"]), 108)   // 144 · 0.75, BN folded after pruning ranks
+        XCTAssertEqual(zeros(weights["stem_conv"]), 108)  // 144 · 0.75, BN folded after pruning ranks
         XCTAssertEqual(zeros(weights["dw_conv"]), 0)
         XCTAssertNotNil(report.layers.first { $0.node == "dw_conv" }?.skipped)
     }
@@ -111,15 +111,15 @@ final class PruneCommandTests: XCTestCase {
                 }
             }
         }
-        XCTAssertEqual(checkedGroups, 32 * 4 * 9 + 32 * 64 + 16 * 10)   // conv_2, dense, predictions
+        XCTAssertEqual(checkedGroups, 32 * 4 * 9 + 32 * 64 + 16 * 10)  // conv_2, dense, predictions
     }
 
     func testExcludeAndMinParams() throws {
         let (weights, report) = try prune("models/keras3/cnn.h5", ["--sparsity", "0.5", "--exclude", "dense", "conv_2/conv", "--min-params", "200"])
         XCTAssertEqual(zeros(weights["dense/linear"]), 0)
         XCTAssertEqual(zeros(weights["conv_2/conv"]), 0)
-        XCTAssertEqual(zeros(weights["conv_1/conv"]), 0)              // 144 < 200
-        XCTAssertEqual(zeros(weights["predictions/linear"]), 320)     // 640 · 0.5
+        XCTAssertEqual(zeros(weights["conv_1/conv"]), 0)  // 144 < 200
+        XCTAssertEqual(zeros(weights["predictions/linear"]), 320)  // 640 · 0.5
         XCTAssertEqual(report.prunedParameters, 640)
     }
 

@@ -7,7 +7,7 @@ final class PruningMasksTests: XCTestCase {
     func testMasksReapplyAfterAnUpdate() throws {
         let (pruned, report) = try MagnitudePruning(PruningConfiguration(sparsity: 0.5, exclude: ["fc2"])).prune(SmallGraphs.mlp())
         let masks = PruningMasks(graph: pruned, report: report)
-        XCTAssertEqual(masks.zeroed.keys.sorted(), ["w1"])   // fc2 excluded, biases never masked
+        XCTAssertEqual(masks.zeroed.keys.sorted(), ["w1"])  // fc2 excluded, biases never masked
         XCTAssertEqual(masks.zeroed["w1"]?.count, 48)
 
         // A "training step" moves every weight; the masks put the pruned ones back to zero.

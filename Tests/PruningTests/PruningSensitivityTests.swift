@@ -1,4 +1,3 @@
-import _TestSupport
 import Evaluation
 import ModelIO
 import ModelLoading
@@ -6,6 +5,7 @@ import Passes
 import Pruning
 import TensorCore
 import Testing
+import _TestSupport
 
 /// `PruningSensitivity.run` on the digits CNN against a sweep done by hand here (each kernel's
 /// smallest |w| zeroed by sorting, the model evaluated), and its suggestion rule on worked examples.
@@ -40,8 +40,11 @@ struct PruningSensitivityTests {
                 let reference = try DatasetAccuracy.accuracy(of: try Self.handPruned(folded, weight: kernel.weight, level: level), on: data, batchSize: 64)
                 #expect(accuracy == reference, "\(unit.name) at \(level)")
             }
-            #expect(unit.suggested == PruningSensitivity.suggestion(levels: result.sparsities, accuracy: unit.accuracy,
-                                                                   baseline: result.baseline, maxDrop: 0.02))
+            #expect(
+                unit.suggested
+                    == PruningSensitivity.suggestion(
+                        levels: result.sparsities, accuracy: unit.accuracy,
+                        baseline: result.baseline, maxDrop: 0.02))
         }
         // Pruning 90% of a layer alone costs accuracy somewhere: the sweep measures something.
         #expect(result.layers.contains { $0.accuracy[1] < result.baseline })

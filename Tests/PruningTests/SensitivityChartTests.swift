@@ -23,8 +23,9 @@ final class SensitivityChartTests: XCTestCase {
     }
 
     func testPolylinePixelsAndDeterminism() {
-        var chart = LineChartSVG(title: "t & u", xLabel: "x", yLabel: "y",
-                                 series: [.init(name: "a", points: [(0, 0), (1, 1)]), .init(name: "<b>", points: [(0, 1), (0.5, 0.5), (1, 0)])])
+        var chart = LineChartSVG(
+            title: "t & u", xLabel: "x", yLabel: "y",
+            series: [.init(name: "a", points: [(0, 0), (1, 1)]), .init(name: "<b>", points: [(0, 1), (0.5, 0.5), (1, 0)])])
         chart.xRange = 0...1
         chart.yRange = 0...1
         chart.width = 600

@@ -33,7 +33,7 @@ final class SparseStorageTests: XCTestCase {
         let dense = try PruningStorage.bytes(of: w, sparse: false)
         XCTAssertEqual(dense.bytes, 32)
         let sparse = try PruningStorage.bytes(of: w, sparse: true)
-        XCTAssertEqual(sparse.bytes, 2 * 4 + 2 * 8)   // 2 float32 values + 2 int64 indices
+        XCTAssertEqual(sparse.bytes, 2 * 4 + 2 * 8)  // 2 float32 values + 2 int64 indices
         XCTAssertEqual(sparse.denseBytes, 32)
         // gzip: 10-byte header + deflate + 8-byte trailer; zeros compress.
         XCTAssertGreaterThan(dense.gzipBytes, 18)

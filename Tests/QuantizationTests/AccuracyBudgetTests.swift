@@ -35,15 +35,17 @@ struct AccuracyBudgetTests {
 
     @Test("within budget: nothing measured, nothing returned")
     func alreadyMet() throws {
-        let r = try AccuracyBudget.search(try Self.twoDense(), statistics: Self.statistics(), options: StaticQuantizationOptions(),
-                                          maxDrop: 0.05, floatAccuracy: 0.9, accuracy: Self.scripted(cost1: 0.01, cost2: 0.02))
+        let r = try AccuracyBudget.search(
+            try Self.twoDense(), statistics: Self.statistics(), options: StaticQuantizationOptions(),
+            maxDrop: 0.05, floatAccuracy: 0.9, accuracy: Self.scripted(cost1: 0.01, cost2: 0.02))
         #expect(r.met && r.sensitivities.isEmpty && r.fallback.isEmpty && r.reports.map(\.node) == ["d1", "d2"])
     }
 
     @Test("the most sensitive layer (d2) goes back first, and alone suffices")
     func returnsMostSensitive() throws {
-        let r = try AccuracyBudget.search(try Self.twoDense(), statistics: Self.statistics(), options: StaticQuantizationOptions(),
-                                          maxDrop: 0.02, floatAccuracy: 0.9, accuracy: Self.scripted(cost1: 0.01, cost2: 0.05))
+        let r = try AccuracyBudget.search(
+            try Self.twoDense(), statistics: Self.statistics(), options: StaticQuantizationOptions(),
+            maxDrop: 0.02, floatAccuracy: 0.9, accuracy: Self.scripted(cost1: 0.01, cost2: 0.05))
         #expect(r.sensitivities.map(\.node) == ["d2", "d1"])
         #expect(abs(r.sensitivities[0].sensitivity - 0.05) < 1e-12 && abs(r.sensitivities[1].sensitivity - 0.01) < 1e-12)
         #expect(r.fallback.map(\.layer.node) == ["d2"] && r.met)
@@ -54,8 +56,9 @@ struct AccuracyBudgetTests {
     @Test("impossible budget: best configuration returned, met == false")
     func impossible() throws {
         // Accuracy 0.5 whatever the configuration (e.g. a non-layer bottleneck): nothing helps.
-        let r = try AccuracyBudget.search(try Self.twoDense(), statistics: Self.statistics(), options: StaticQuantizationOptions(),
-                                          maxDrop: 0.01, floatAccuracy: 0.9, accuracy: { _ in 0.5 })
+        let r = try AccuracyBudget.search(
+            try Self.twoDense(), statistics: Self.statistics(), options: StaticQuantizationOptions(),
+            maxDrop: 0.01, floatAccuracy: 0.9, accuracy: { _ in 0.5 })
         #expect(!r.met && abs(r.drop - 0.4) < 1e-12)
         #expect(r.fallback.isEmpty && r.reports.count == 2)  // no improvement: keep the fully quantized graph
         #expect(r.sensitivities.map(\.node) == ["d1", "d2"])  // ties in graph order
@@ -88,8 +91,9 @@ struct AccuracyBudgetTests {
         }
         // Quantizing s costs 0.05, d1 0.01: s goes back first and alone meets a 0.02 budget.
         let accuracy = { (q: Graph) -> Double in 0.9 - (q.quantization["s"] != nil ? 0.05 : 0) - (q.quantization["w1"] != nil ? 0.01 : 0) }
-        let r = try AccuracyBudget.search(g, statistics: stats, options: StaticQuantizationOptions(), maxDrop: 0.02,
-                                          floatAccuracy: 0.9, accuracy: accuracy)
+        let r = try AccuracyBudget.search(
+            g, statistics: stats, options: StaticQuantizationOptions(), maxDrop: 0.02,
+            floatAccuracy: 0.9, accuracy: accuracy)
         #expect(r.sensitivities.map(\.node) == ["s", "d1", "d2"])
         #expect(r.sensitivities.map(\.isActivation) == [true, false, false])
         #expect(r.fallback.map(\.layer.node) == ["s"] && r.met && abs(r.finalAccuracy - 0.89) < 1e-12)

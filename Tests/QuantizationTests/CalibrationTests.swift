@@ -144,8 +144,9 @@ struct EntropyZeroBinTests {
 /// The O(levels)-per-candidate entropy search against its definition.
 @Suite("entropy bound: fast search equals the definition")
 struct EntropyFastSearchTests {
-    @Test("same bound on heavy-tailed and post-ReLU data, signed and unsigned levels",
-          arguments: [UInt64(1), 2, 3, 4, 5])
+    @Test(
+        "same bound on heavy-tailed and post-ReLU data, signed and unsigned levels",
+        arguments: [UInt64(1), 2, 3, 4, 5])
     func sameBound(_ seed: UInt64) {
         var g = SeededGenerator(seed: seed)
         // Well-conditioned histograms only: on data with nearly all mass in one bin (e.g. x³)
@@ -158,8 +159,9 @@ struct EntropyFastSearchTests {
             var h = HistogramObserver()
             values.withUnsafeBufferPointer { h.observe($0) }
             for (levels, zero) in [(128, false), (256, false), (256, true)] {
-                #expect(h.entropyBound(levels: levels, ignoringZeroBin: zero) == h.entropyBoundByDefinition(levels: levels, ignoringZeroBin: zero),
-                        "seed \(seed) levels \(levels) zero-bin \(zero)")
+                #expect(
+                    h.entropyBound(levels: levels, ignoringZeroBin: zero) == h.entropyBoundByDefinition(levels: levels, ignoringZeroBin: zero),
+                    "seed \(seed) levels \(levels) zero-bin \(zero)")
             }
         }
     }

@@ -28,13 +28,13 @@ struct FixedPointMultiplierTests {
     func application() throws {
         let half = try #require(FixedPointMultiplier(0.5))
         #expect(half.apply(100) == 50)
-        #expect(half.apply(3) == 2)    // 1.5: the high multiply rounds ties toward +∞
+        #expect(half.apply(3) == 2)  // 1.5: the high multiply rounds ties toward +∞
         #expect(half.apply(-3) == -1)  // −1.5 → −1 (gemmlowp), not −2
         let three = try #require(FixedPointMultiplier(3))
-        #expect(three.apply(10) == 30) // left shift 2, then ·0.75
+        #expect(three.apply(10) == 30)  // left shift 2, then ·0.75
         let small = try #require(FixedPointMultiplier(1e-4))
-        #expect(small.apply(100_000) == 10) // 100000 · 0.8192 = 81920, then 81920 / 2^13 = 10
-        #expect(small.apply(-15_000) == -2) // −1.5 after the shift rounds away from zero
+        #expect(small.apply(100_000) == 10)  // 100000 · 0.8192 = 81920, then 81920 / 2^13 = 10
+        #expect(small.apply(-15_000) == -2)  // −1.5 after the shift rounds away from zero
         #expect(FixedPointMultiplier(1e-12)?.apply(Int32.max) == 0)
     }
 
@@ -42,10 +42,10 @@ struct FixedPointMultiplierTests {
     func primitives() {
         #expect(saturatingRoundingDoublingHighMul(Int32.min, Int32.min) == Int32.max)
         #expect(saturatingRoundingDoublingHighMul(1 << 30, 1 << 30) == 1 << 29)
-        #expect(roundingDivideByPowerOfTwo(5, 1) == 3)    // 2.5 → 3
+        #expect(roundingDivideByPowerOfTwo(5, 1) == 3)  // 2.5 → 3
         #expect(roundingDivideByPowerOfTwo(-5, 1) == -3)  // −2.5 → −3
         #expect(roundingDivideByPowerOfTwo(-4, 1) == -2)
-        #expect(roundingDivideByPowerOfTwo(7, 2) == 2)    // 1.75 → 2
+        #expect(roundingDivideByPowerOfTwo(7, 2) == 2)  // 1.75 → 2
         #expect(roundingDivideByPowerOfTwo(9, 0) == 9)
     }
 

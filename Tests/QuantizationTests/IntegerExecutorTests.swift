@@ -12,7 +12,7 @@ struct IntegerExecutorTests {
     func singleRounding() throws {
         let half = try #require(FixedPointMultiplier(0.5))
         #expect(half.applySingleRounding(100) == 50)
-        #expect(half.applySingleRounding(3) == 2)    // 1.5 rounds half up
+        #expect(half.applySingleRounding(3) == 2)  // 1.5 rounds half up
         #expect(half.applySingleRounding(-3) == -1)  // −1.5 rounds half up to −1
         let small = try #require(FixedPointMultiplier(1e-4))
         #expect(small.applySingleRounding(100_000) == 10)
@@ -48,8 +48,9 @@ struct IntegerExecutorTests {
     func matchesFakeQuant() throws {
         let g = try StaticQuantizerTests.denseRelu()
         let options = StaticQuantizationOptions()
-        let (q, _) = try StaticQuantizer.quantize(g, plan: QuantizationPlan(graph: g, options: options),
-                                                  statistics: StaticQuantizerTests.statistics(), options: options)
+        let (q, _) = try StaticQuantizer.quantize(
+            g, plan: QuantizationPlan(graph: g, options: options),
+            statistics: StaticQuantizerTests.statistics(), options: options)
         let x = try Tensor(shape: [4, 2], storage: [0.3, -0.7, 0.9, 0.05, -1, 1, 0.123, 0.456])
         let fake = try Executor(graph: q).run(x)
         let integer = try IntegerExecutor(graph: q).run(x)

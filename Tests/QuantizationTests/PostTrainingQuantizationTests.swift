@@ -1,4 +1,3 @@
-import _TestSupport
 import Evaluation
 import Foundation
 import ModelIO
@@ -7,6 +6,7 @@ import ONNXIO
 import Quantization
 import TensorCore
 import Testing
+import _TestSupport
 
 /// `PostTrainingQuantization.run` end to end on the digits CNN: the file it writes, and its
 /// summary checked against values computed here from the float weights and the data.
@@ -28,7 +28,9 @@ struct PostTrainingQuantizationTests {
         #expect(s.bytes == (try FileManager.default.attributesOfItem(atPath: out)[.size] as? Int))
         #expect(s.calibrationSamples == 100 && s.opset == 13 && s.format == "qdq" && !s.dynamic)
         let float = try inferenceGraph(graph)
-        let computeNodes = float.nodes.filter { if case .conv2D = $0.op { return true }; if case .linear = $0.op { return true }; return false }
+        let computeNodes = float.nodes.filter {
+            if case .conv2D = $0.op { return true }; if case .linear = $0.op { return true }; return false
+        }
         #expect(s.layers.map(\.node) == computeNodes.map(\.name))
         for (layer, node) in zip(s.layers, computeNodes) {
             // Symmetric int8 per channel: the largest scale is max|W| / 127.
@@ -58,8 +60,9 @@ struct PostTrainingQuantizationTests {
         var request = QuantizationRequest()
         request.maxDrop = 0
         request.measureErrors = false
-        let outcome = try PostTrainingQuantization.run(graph, model: "cnn.h5", out: out, request: request, calibration: calibration,
-                                                       test: test, testName: "digits_test.h5")
+        let outcome = try PostTrainingQuantization.run(
+            graph, model: "cnn.h5", out: out, request: request, calibration: calibration,
+            test: test, testName: "digits_test.h5")
         let budget = try #require(outcome.summary.budget)
         #expect(budget.floatAccuracy == (try DatasetAccuracy.accuracy(of: graph, on: test, batchSize: 64)))
         #expect(budget.accuracy == (try DatasetAccuracy.accuracy(of: try ModelLoader.load(out), on: test, batchSize: 64)))
@@ -85,8 +88,9 @@ struct PostTrainingQuantizationTests {
         }
         #expect("\(unknown.map { "\($0)" } ?? "")".contains("--exclude nope"))
         #expect(throws: ModelPressError.self) {
-            try PostTrainingQuantization.run(try ModelLoader.load(out), model: "dyn.onnx", out: directory.appendingPathComponent("y.onnx").path,
-                                             request: request, calibration: nil)
+            try PostTrainingQuantization.run(
+                try ModelLoader.load(out), model: "dyn.onnx", out: directory.appendingPathComponent("y.onnx").path,
+                request: request, calibration: nil)
         }
         #expect(!FileManager.default.fileExists(atPath: directory.appendingPathComponent("x.onnx").path))
     }

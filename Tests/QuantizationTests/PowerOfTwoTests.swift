@@ -52,12 +52,12 @@ struct PowerOfTwoTests {
     func shift() throws {
         let m = try #require(FixedPointMultiplier(0x1p-7))
         #expect(m.m0 == 1 << 30 && m.powerOfTwoExponent == -7)
-        #expect(FixedPointMultiplier.shift(200, by: -7) == 2)     // 1.5625 → 2
-        #expect(FixedPointMultiplier.shift(192, by: -7) == 2)     // 1.5 → 2 (even)
-        #expect(FixedPointMultiplier.shift(320, by: -7) == 2)     // 2.5 → 2 (even)
-        #expect(FixedPointMultiplier.shift(-192, by: -7) == -2)   // −1.5 → −2 (even)
-        #expect(FixedPointMultiplier.shift(-191, by: -7) == -1)   // −1.49 → −1
-        #expect(FixedPointMultiplier.shift(-320, by: -7) == -2)   // −2.5 → −2 (even)
+        #expect(FixedPointMultiplier.shift(200, by: -7) == 2)  // 1.5625 → 2
+        #expect(FixedPointMultiplier.shift(192, by: -7) == 2)  // 1.5 → 2 (even)
+        #expect(FixedPointMultiplier.shift(320, by: -7) == 2)  // 2.5 → 2 (even)
+        #expect(FixedPointMultiplier.shift(-192, by: -7) == -2)  // −1.5 → −2 (even)
+        #expect(FixedPointMultiplier.shift(-191, by: -7) == -1)  // −1.49 → −1
+        #expect(FixedPointMultiplier.shift(-320, by: -7) == -2)  // −2.5 → −2 (even)
         #expect(FixedPointMultiplier.shift(5, by: 2) == 20)
         #expect(FixedPointMultiplier.shift(Int32.max, by: 1) == Int32.max)  // saturates
         #expect(try #require(FixedPointMultiplier(0.75)).powerOfTwoExponent == nil)
@@ -85,8 +85,9 @@ struct PowerOfTwoTests {
             var options = StaticQuantizationOptions()
             options.scheme = .pow2
             options.activations = activations
-            let (q, _) = try StaticQuantizer.quantize(g, plan: QuantizationPlan(graph: g, options: options),
-                                                      statistics: StaticQuantizerTests.statistics(), options: options)
+            let (q, _) = try StaticQuantizer.quantize(
+                g, plan: QuantizationPlan(graph: g, options: options),
+                statistics: StaticQuantizerTests.statistics(), options: options)
             for (name, a) in q.quantization {
                 #expect(a.scales.allSatisfy { $0.significand == 1 }, "\(name): \(a.scales)")
             }
@@ -105,8 +106,9 @@ struct PowerOfTwoTests {
         let g = try StaticQuantizerTests.denseRelu()
         var options = StaticQuantizationOptions()
         options.activations = .uint16
-        let (q, _) = try StaticQuantizer.quantize(g, plan: QuantizationPlan(graph: g, options: options),
-                                                  statistics: StaticQuantizerTests.statistics(), options: options)
+        let (q, _) = try StaticQuantizer.quantize(
+            g, plan: QuantizationPlan(graph: g, options: options),
+            statistics: StaticQuantizerTests.statistics(), options: options)
         #expect(q.quantization["w"]?.type == .int16 && q.quantization["y"]?.type == .uint16)
         #expect(throws: ModelPressError.self) { _ = try IntegerExecutor(graph: q) }
     }

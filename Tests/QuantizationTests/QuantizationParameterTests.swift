@@ -9,11 +9,11 @@ struct QuantizationParameterTests {
     func asymmetric() {
         let q = TensorQuantization.asymmetric(min: -1, max: 3, type: .uint8)
         #expect(q.scales == [Float(4) / 255])
-        #expect(q.zeroPoints == [64])            // round(0 − (−1)/(4/255)) = round(63.75)
-        #expect(q.quantize(0) == 64)             // zero is exact
+        #expect(q.zeroPoints == [64])  // round(0 − (−1)/(4/255)) = round(63.75)
+        #expect(q.quantize(0) == 64)  // zero is exact
         #expect(q.dequantize(64) == 0)
-        #expect(q.quantize(3) == 255)            // round(191.25) + 64
-        #expect(q.quantize(-2) == 0)             // clamped
+        #expect(q.quantize(3) == 255)  // round(191.25) + 64
+        #expect(q.quantize(-2) == 0)  // clamped
     }
 
     @Test("range not containing zero is widened to include it")

@@ -66,8 +66,9 @@ struct StaticQuantizerTests {
     func fakeQuantExecution() throws {
         let g = try Self.denseRelu()
         let options = StaticQuantizationOptions()
-        let (q, _) = try StaticQuantizer.quantize(g, plan: QuantizationPlan(graph: g, options: options),
-                                                  statistics: Self.statistics(), options: options)
+        let (q, _) = try StaticQuantizer.quantize(
+            g, plan: QuantizationPlan(graph: g, options: options),
+            statistics: Self.statistics(), options: options)
         let input = try Tensor(shape: [2, 2], storage: [0.3, -0.7, 0.9, 0.05])
         let out = try Executor(graph: q).run(input)
         // Manual: dequantize x, W, b; float dense; clamp+round onto y's grid (scale 0.01, zp 0).
@@ -88,8 +89,9 @@ struct StaticQuantizerTests {
     func onnxRoundTrip() throws {
         let g = try Self.denseRelu()
         let options = StaticQuantizationOptions()
-        let (q, _) = try StaticQuantizer.quantize(g, plan: QuantizationPlan(graph: g, options: options),
-                                                  statistics: Self.statistics(), options: options)
+        let (q, _) = try StaticQuantizer.quantize(
+            g, plan: QuantizationPlan(graph: g, options: options),
+            statistics: Self.statistics(), options: options)
         var export = ONNXExportOptions()
         export.optimize = false
         let result = try ONNXExporter.export(q, options: export)
@@ -107,8 +109,9 @@ struct StaticQuantizerTests {
         let g = try Self.denseRelu()
         var options = StaticQuantizationOptions()
         options.exclude = []
-        let (q, _) = try StaticQuantizer.quantize(g, plan: QuantizationPlan(graph: g, options: options),
-                                                  statistics: Self.statistics(), options: options)
+        let (q, _) = try StaticQuantizer.quantize(
+            g, plan: QuantizationPlan(graph: g, options: options),
+            statistics: Self.statistics(), options: options)
         // A graph output cannot be written by a QLinearConv directly; add a float op after it.
         var h = q
         try h.append(Node(name: "probabilities", op: .softmax(axis: 1), inputs: ["y"], output: "p"))

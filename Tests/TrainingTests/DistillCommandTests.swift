@@ -23,8 +23,10 @@ import _TestSupport
         var outputs: [Data] = []
         for run in 0..<2 {
             let out = dir.appendingPathComponent("student\(run).onnx").path, log = dir.appendingPathComponent("log\(run).json").path
-            let result = try modelpress(["distill", "--teacher", teacher, "--student", "dense:32", "--data", train, "--student-x-key", "x_flat",
-                                            "-o", out, "--epochs", "3", "--seed", "7", "--validation", test, "--log", log])
+            let result = try modelpress([
+                "distill", "--teacher", teacher, "--student", "dense:32", "--data", train, "--student-x-key", "x_flat",
+                "-o", out, "--epochs", "3", "--seed", "7", "--validation", test, "--log", log,
+            ])
             #expect(result.exitCode == 0, "\(result.stderr)")
             #expect(result.stderr.contains("final softmax was stripped"))
             #expect(result.stderr.contains("epoch 3/3"))
@@ -44,9 +46,11 @@ import _TestSupport
         let dir = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
         // x is 8×8×1; the spec student takes it as is (Flatten first).
-        let result = try modelpress(["train", "--student", "dense:16", "--data", train, "-o", dir.appendingPathComponent("t.onnx").path,
-                                        "--epochs", "4", "--validation-split", "0.2", "--early-stopping", "1", "--optimizer", "sgd",
-                                        "--momentum", "0.9", "--nesterov", "--learning-rate", "0.05", "--lr-schedule", "cosine:1"])
+        let result = try modelpress([
+            "train", "--student", "dense:16", "--data", train, "-o", dir.appendingPathComponent("t.onnx").path,
+            "--epochs", "4", "--validation-split", "0.2", "--early-stopping", "1", "--optimizer", "sgd",
+            "--momentum", "0.9", "--nesterov", "--learning-rate", "0.05", "--lr-schedule", "cosine:1",
+        ])
         #expect(result.exitCode == 0, "\(result.stderr)")
         #expect(result.stdout.contains("best epoch"))
     }
@@ -56,8 +60,10 @@ import _TestSupport
         defer { try? FileManager.default.removeItem(at: dir) }
         let cache = dir.appendingPathComponent("cache").path, out = dir.appendingPathComponent("s.onnx").path
         // A Keras checkpoint student (its weights are the start), unlabeled data: pure soft labels.
-        let arguments = ["distill", "--teacher", Fixtures.path("models/keras3/cnn.h5"), "--student", teacher, "--data", train,
-                         "-o", out, "--epochs", "1", "--y-key", "none", "--teacher-cache", cache]
+        let arguments = [
+            "distill", "--teacher", Fixtures.path("models/keras3/cnn.h5"), "--student", teacher, "--data", train,
+            "-o", out, "--epochs", "1", "--y-key", "none", "--teacher-cache", cache,
+        ]
         let first = try modelpress(arguments)
         #expect(first.exitCode == 0, "\(first.stderr)")
         #expect(first.stderr.contains("computed once") && first.stderr.contains("pure soft-label"))
@@ -81,11 +87,13 @@ import _TestSupport
         defer { try? FileManager.default.removeItem(at: dir) }
         let out = dir.appendingPathComponent("o.onnx").path
         // Teacher and student class counts differ (zoo_misc has 29 outputs).
-        try expectBadInput(["distill", "--teacher", teacher, "--student", Fixtures.path("models/keras3/zoo_misc.h5"), "--data", train, "-o", out],
-                           mentions: "has 10 classes but the student")
+        try expectBadInput(
+            ["distill", "--teacher", teacher, "--student", Fixtures.path("models/keras3/zoo_misc.h5"), "--data", train, "-o", out],
+            mentions: "has 10 classes but the student")
         // Input sizes cannot be matched (16×16×3 images for an 8×8×1 teacher).
-        try expectBadInput(["distill", "--teacher", teacher, "--student", "dense:8", "--data", Fixtures.path("data/zoo_inputs.h5"), "--y-key", "none", "-o", out],
-                           mentions: "cannot be matched")
+        try expectBadInput(
+            ["distill", "--teacher", teacher, "--student", "dense:8", "--data", Fixtures.path("data/zoo_inputs.h5"), "--y-key", "none", "-o", out],
+            mentions: "cannot be matched")
         // Labels out of range for a 10-class teacher.
         let badLabels = dir.appendingPathComponent("labels.h5").path
         try writeDataset(path: badLabels, x: [Float](repeating: 0.5, count: 3 * 64), shape: [3, 64], y: [1, 12, 3])
@@ -95,8 +103,11 @@ import _TestSupport
         try writeDataset(path: empty, x: [], shape: [0, 64], y: [])
         try expectBadInput(["train", "--student", "dense:8", "--data", empty, "-o", out], mentions: "empty")
         // Divergence names the epoch and batch.
-        try expectBadInput(["train", "--student", "dense:8", "--data", train, "--x-key", "x_flat", "-o", out, "--optimizer", "sgd",
-                            "--learning-rate", "1e30", "--epochs", "2"], mentions: "at epoch 1, batch")
+        try expectBadInput(
+            [
+                "train", "--student", "dense:8", "--data", train, "--x-key", "x_flat", "-o", out, "--optimizer", "sgd",
+                "--learning-rate", "1e30", "--epochs", "2",
+            ], mentions: "at epoch 1, batch")
         // Output that is not ONNX; early stopping without validation.
         try expectBadInput(["train", "--student", "dense:8", "--data", train, "-o", dir.appendingPathComponent("o.h5").path], mentions: "*.onnx")
         try expectBadInput(["train", "--student", "dense:8", "--data", train, "-o", out, "--early-stopping", "2"], mentions: "needs validation data")
@@ -124,11 +135,15 @@ import _TestSupport
         // A spec student whose output cannot match the teacher's 10 classes.
         let spec = dir.appendingPathComponent("student.json").path
         try Data(#"{"input": [64], "layers": [{"dense": {"units": 12, "activation": "softmax"}}]}"#.utf8).write(to: URL(fileURLWithPath: spec))
-        try expectBadInput(["distill", "--teacher", teacher, "--student", spec, "--data", train, "--student-x-key", "x_flat", "-o", out],
-                           mentions: "must end with {\"dense\": {\"units\": 10}}")
+        try expectBadInput(
+            ["distill", "--teacher", teacher, "--student", spec, "--data", train, "--student-x-key", "x_flat", "-o", out],
+            mentions: "must end with {\"dense\": {\"units\": 10}}")
         // Distillation diverging names the epoch and batch too.
-        try expectBadInput(["distill", "--teacher", teacher, "--student", "dense:8", "--data", train, "--student-x-key", "x_flat", "-o", out,
-                            "--optimizer", "sgd", "--learning-rate", "1e30"], mentions: "at epoch 1, batch")
+        try expectBadInput(
+            [
+                "distill", "--teacher", teacher, "--student", "dense:8", "--data", train, "--student-x-key", "x_flat", "-o", out,
+                "--optimizer", "sgd", "--learning-rate", "1e30",
+            ], mentions: "at epoch 1, batch")
         #expect(!FileManager.default.fileExists(atPath: out), "a failed command left an output")
     }
 }

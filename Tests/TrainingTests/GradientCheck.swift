@@ -1,5 +1,5 @@
-import Testing
 import TensorCore
+import Testing
 import Training
 import _TestSupport
 
@@ -31,9 +31,11 @@ func relativeError(_ a: [Float], _ b: [Double]) -> Double {
 
 /// Checks the tape's gradients of `Σ r ⊙ output` with respect to the input and every trainable
 /// parameter against central differences with step `h`; reports the worst tensor.
-func checkGradients(_ graph: Graph, input: Tensor, dropout: [String: Float] = [:], batchNorm: BatchNormMode = .batchStatistics,
-                    h: Float = 1e-2, tolerance: Double = 1e-3, checkInput: Bool = true,
-                    sourceLocation: SourceLocation = #_sourceLocation) throws {
+func checkGradients(
+    _ graph: Graph, input: Tensor, dropout: [String: Float] = [:], batchNorm: BatchNormMode = .batchStatistics,
+    h: Float = 1e-2, tolerance: Double = 1e-3, checkInput: Bool = true,
+    sourceLocation: SourceLocation = #_sourceLocation
+) throws {
     var model = try TrainableModel(graph: graph, dropout: dropout)
     var generator = SeededGenerator(seed: 99)
     var random = TrainingRandom(seed: 77)

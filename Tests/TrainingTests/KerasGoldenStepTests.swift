@@ -1,7 +1,7 @@
 import Foundation
 import ModelIO
-import Testing
 import TensorCore
+import Testing
 import Training
 import _TestSupport
 

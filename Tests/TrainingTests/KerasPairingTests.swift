@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import TensorCore
+import Testing
 import Training
 import _TestSupport
 
@@ -45,12 +45,15 @@ import _TestSupport
         let dir = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
         let log = dir.appendingPathComponent("log.json").path
-        let result = try runModelPress(["distill", "--teacher", Fixtures.path("models/keras3/mlp.h5"),
-                                        "--student", Fixtures.path("reference/distill_init/seed1.h5"),
-                                        "--data", Fixtures.path("data/digits_train.h5"), "--student-x-key", "x_flat",
-                                        "--validation", Fixtures.path("data/digits_test.h5"), "--epochs", "30", "--seed", "1",
-                                        "-o", dir.appendingPathComponent("s.onnx").path, "--log", log, "-q"],
-                                       environment: ["HDF5_USE_FILE_LOCKING": "FALSE"])
+        let result = try runModelPress(
+            [
+                "distill", "--teacher", Fixtures.path("models/keras3/mlp.h5"),
+                "--student", Fixtures.path("reference/distill_init/seed1.h5"),
+                "--data", Fixtures.path("data/digits_train.h5"), "--student-x-key", "x_flat",
+                "--validation", Fixtures.path("data/digits_test.h5"), "--epochs", "30", "--seed", "1",
+                "-o", dir.appendingPathComponent("s.onnx").path, "--log", log, "-q",
+            ],
+            environment: ["HDF5_USE_FILE_LOCKING": "FALSE"])
         #expect(result.exitCode == 0, "\(result.stderr)")
         let json = try #require(try JSONSerialization.jsonObject(with: try Data(contentsOf: URL(fileURLWithPath: log))) as? [String: Any])
         let accuracy = try #require(json["val_accuracy"] as? Double)

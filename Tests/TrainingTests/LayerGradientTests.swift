@@ -1,5 +1,5 @@
-import Testing
 import TensorCore
+import Testing
 import Training
 import _TestSupport
 
@@ -49,10 +49,12 @@ import _TestSupport
     func batchNormGraph(channels: Int, inputShape: [Int]) throws -> Graph {
         var variance = random([channels], seed: 13)
         variance.storage = variance.storage.map { abs($0) + 0.5 }
-        return try singleNodeGraph(.batchNormalization(epsilon: 1e-3), inputShape: inputShape, weights: [
-            ("gamma", random([channels], seed: 10)), ("beta", random([channels], seed: 11)),
-            ("mean", random([channels], seed: 12)), ("variance", variance),
-        ])
+        return try singleNodeGraph(
+            .batchNormalization(epsilon: 1e-3), inputShape: inputShape,
+            weights: [
+                ("gamma", random([channels], seed: 10)), ("beta", random([channels], seed: 11)),
+                ("mean", random([channels], seed: 12)), ("variance", variance),
+            ])
     }
 
     @Test func batchNormalizationWithBatchStatistics() throws {

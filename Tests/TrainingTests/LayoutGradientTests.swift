@@ -1,8 +1,8 @@
 import Foundation
 import ModelIO
 import ModelLoading
-import Testing
 import TensorCore
+import Testing
 import Training
 import _TestSupport
 
@@ -40,8 +40,10 @@ import _TestSupport
         try g.addInitializer("w", random([4, 4], seed: 8))
         try g.append(Node(name: "lin", op: .linear, inputs: ["x", "w"], output: "l"))
         // Divide gets a denominator bounded away from zero: exp(l).
-        try g.append(Node(name: "exp", op: .activation(kind == .divide ? .exponential : .thresholdedLinear(threshold: -.infinity, negativeSlope: 0, maxValue: nil)),
-                          inputs: ["l"], output: "e"))
+        try g.append(
+            Node(
+                name: "exp", op: .activation(kind == .divide ? .exponential : .thresholdedLinear(threshold: -.infinity, negativeSlope: 0, maxValue: nil)),
+                inputs: ["l"], output: "e"))
         try g.append(Node(name: "merge", op: .elementwise(kind), inputs: ["x", "e"], output: "m"))
         try g.append(Node(name: "merge2", op: .elementwise(kind), inputs: ["m", "c"], output: "y"))
         g.outputs = [ValueInfo(name: "y", shape: g.shapes["y"] ?? [])]
@@ -73,8 +75,9 @@ import _TestSupport
 
     @Test func zeroPaddingAndCropping() throws {
         try checkGradients(try singleNodeGraph(.pad([0, 0, 2, 1, 0, 0, 3, 2]), inputShape: [2, 2, 3, 3]), input: random([2, 2, 3, 3], seed: 1))
-        try checkGradients(try singleNodeGraph(.slice(begin: [0, 0, 1, 0], end: [0, 2, 3, 2]), inputShape: [2, 2, 4, 3]),
-                           input: random([2, 2, 4, 3], seed: 2))
+        try checkGradients(
+            try singleNodeGraph(.slice(begin: [0, 0, 1, 0], end: [0, 2, 3, 2]), inputShape: [2, 2, 4, 3]),
+            input: random([2, 2, 4, 3], seed: 2))
     }
 
     @Test func nearestUpsampling() throws {

@@ -1,5 +1,5 @@
-import Testing
 import TensorCore
+import Testing
 import Training
 import _TestSupport
 
@@ -11,8 +11,12 @@ import _TestSupport
         let shape = [2, 3, 2, 4]
         let trailing = Array(shape[axis...])
         let op = Op.layerNormalization(LayerNormalization(axis: axis, epsilon: 1e-3))
-        let graph = try singleNodeGraph(op, inputShape: shape, weights: [("gamma", randomTensor(trailing, &generator)),
-                                                                          ("beta", randomTensor(trailing, &generator))])
+        let graph = try singleNodeGraph(
+            op, inputShape: shape,
+            weights: [
+                ("gamma", randomTensor(trailing, &generator)),
+                ("beta", randomTensor(trailing, &generator)),
+            ])
         try checkGradients(graph, input: randomTensor(shape, in: -2...2, &generator), h: 1e-2, tolerance: 2e-3)
     }
 

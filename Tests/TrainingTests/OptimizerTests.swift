@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import TensorCore
+import Testing
 import Training
 
 /// The optimizers' update rules against Keras 3's formulas, schedules and clipping.
@@ -63,10 +63,10 @@ import Training
         #expect(stepped.rate(base: 1, step: 19) == 1 && stepped.rate(base: 1, step: 20) == 0.5 && stepped.rate(base: 1, step: 45) == 0.25)
         let cosine = try LearningRateSchedule.parse("cosine:1:0.1", stepsPerEpoch: 10, epochs: 11)
         #expect(cosine == .cosine(warmup: 10, total: 110, floor: 0.1))
-        #expect(abs(cosine.rate(base: 1, step: 0) - 0.1) < 1e-6)     // warm-up starts at base/warmup
-        #expect(abs(cosine.rate(base: 1, step: 9) - 1) < 1e-6)       // and reaches base
-        #expect(abs(cosine.rate(base: 1, step: 60) - 0.55) < 1e-6)   // half way: floor + (1 − floor)/2
-        #expect(abs(cosine.rate(base: 1, step: 110) - 0.1) < 1e-6)   // ends at the floor
+        #expect(abs(cosine.rate(base: 1, step: 0) - 0.1) < 1e-6)  // warm-up starts at base/warmup
+        #expect(abs(cosine.rate(base: 1, step: 9) - 1) < 1e-6)  // and reaches base
+        #expect(abs(cosine.rate(base: 1, step: 60) - 0.55) < 1e-6)  // half way: floor + (1 − floor)/2
+        #expect(abs(cosine.rate(base: 1, step: 110) - 0.1) < 1e-6)  // ends at the floor
         #expect(throws: ModelPressError.self) { try LearningRateSchedule.parse("linear", stepsPerEpoch: 1, epochs: 1) }
     }
 }

@@ -1,7 +1,7 @@
 import Foundation
 import ModelIO
-import Testing
 import TensorCore
+import Testing
 import Training
 
 /// JSON student specs: strict parsing, Keras shapes and parameter counts (worked by hand from
@@ -12,7 +12,8 @@ import Training
     }
 
     @Test func convStackHasKerasShapesParametersAndInitialisation() throws {
-        let spec = try architecture("""
+        let spec = try architecture(
+            """
             {"input": [8, 8, 1], "layers": [
               {"conv": {"filters": 8, "kernel": 3, "activation": "relu"}}, {"maxpool": 2},
               {"depthwise_conv": {"kernel": 3, "depth_multiplier": 2, "use_bias": false}},
@@ -52,7 +53,8 @@ import Training
     @Test func samePaddingFollowsKeras() throws {
         // Keras 'same' with stride 2 on 7: out ⌈7/2⌉ = 4, total padding (4−1)·2 + 3 − 7 = 2 → 1/1;
         // on 8: out 4, total (4−1)·2 + 3 − 8 = 1 → 0 before, 1 after.
-        let spec = try architecture("""
+        let spec = try architecture(
+            """
             {"layers": [{"conv": {"filters": 2, "kernel": 3, "strides": 2}}, {"flatten": {}}, {"dense": {"units": 3}}]}
             """)
         let model = try spec.build(sampleShape: [7, 8, 1], classes: 3, seed: 1)
@@ -85,7 +87,8 @@ import Training
     }
 
     @Test func specTrainsDownhill() throws {
-        let spec = try architecture("""
+        let spec = try architecture(
+            """
             {"input": [2, 3, 1], "layers": [{"conv": {"filters": 4, "kernel": 2, "activation": "relu"}}, {"batchnorm": {}},
              {"flatten": {}}, {"dense": {"units": 8, "activation": "tanh"}}, {"dropout": 0.1}, {"dense": {"units": 3}}]}
             """)

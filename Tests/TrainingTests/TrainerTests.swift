@@ -1,5 +1,5 @@
-import Testing
 import TensorCore
+import Testing
 import Training
 import _TestSupport
 
@@ -122,10 +122,11 @@ import _TestSupport
 
     @Test func afterStepHookKeepsPrunedWeightsAtZero() throws {
         // The hook gradual pruning uses: zero half of the first kernel after every step.
-        let result = try Trainer(Self.configuration()).fit(try Self.student(), train: try Self.blobs(60, seed: 8), validation: nil,
-                                                           afterStep: { _, parameters in
-            for i in stride(from: 0, to: parameters[0].count, by: 2) { parameters[0].storage[i] = 0 }
-        })
+        let result = try Trainer(Self.configuration()).fit(
+            try Self.student(), train: try Self.blobs(60, seed: 8), validation: nil,
+            afterStep: { _, parameters in
+                for i in stride(from: 0, to: parameters[0].count, by: 2) { parameters[0].storage[i] = 0 }
+            })
         let kernel = try #require(result.model.graph.initializers["dense_1/kernel"])
         #expect(stride(from: 0, to: kernel.count, by: 2).allSatisfy { kernel.storage[$0] == 0 })
         #expect(stride(from: 1, to: kernel.count, by: 2).contains { kernel.storage[$0] != 0 })

@@ -32,8 +32,9 @@ public enum Fixtures {
         let input = try file.root.stringAttribute("input")
         let xKey = (try? file.root.stringAttribute("x_key")) ?? "x"
         let accuracy = try? file.root.doublesAttribute("accuracy").first
-        return Expected(predictions: try file.root.dataset("y_pred").readTensor(),
-                        input: input.hasPrefix("/") ? input : path(input), xKey: xKey, accuracy: accuracy ?? nil)
+        return Expected(
+            predictions: try file.root.dataset("y_pred").readTensor(),
+            input: input.hasPrefix("/") ? input : path(input), xKey: xKey, accuracy: accuracy ?? nil)
     }
 }
 

@@ -25,7 +25,8 @@ public func conv2D(_ x: Tensor, weights w: Tensor, bias b: Tensor?, attributes a
     let rows = cg * a.kernel.height * a.kernel.width
     // 1×1 stride-1 convolutions read the image as the GEMM operand directly, unless the
     // feature map is small: then several images share one wider GEMM (im2col is a copy).
-    let pointwise = a.kernel == .one && a.strides == .one && a.pads == .zero && a.group == 1
+    let pointwise =
+        a.kernel == .one && a.strides == .one && a.pads == .zero && a.group == 1
         && (p >= smallFeatureMap || n == 1)
     let imagesPerChunk = pointwise || a.group > 1 ? 1 : max(1, min(n, im2colBudget / max(1, rows * p)))
     var cols = [Float](repeating: 0, count: pointwise ? 0 : rows * p * imagesPerChunk)
@@ -40,24 +41,29 @@ public func conv2D(_ x: Tensor, weights w: Tensor, bias b: Tensor?, attributes a
                         while n0 < n {
                             let nb = min(imagesPerChunk, n - n0)
                             if pointwise {
-                                BLAS.sgemm(m: o, n: p, k: c, a: wp.baseAddress!, lda: c,
-                                           b: xp.baseAddress! + n0 * c * h * wd, ldb: p,
-                                           c: op.baseAddress! + n0 * o * p, ldc: p)
+                                BLAS.sgemm(
+                                    m: o, n: p, k: c, a: wp.baseAddress!, lda: c,
+                                    b: xp.baseAddress! + n0 * c * h * wd, ldb: p,
+                                    c: op.baseAddress! + n0 * o * p, ldc: p)
                             } else if nb == 1 {
                                 for g in 0..<a.group {
-                                    im2col(xp.baseAddress! + (n0 * c + g * cg) * h * wd, channels: cg, geometry: geometry,
-                                           into: colp.baseAddress!, rowStride: p)
-                                    BLAS.sgemm(m: og, n: p, k: rows, a: wp.baseAddress! + g * og * rows, lda: rows,
-                                               b: colp.baseAddress!, ldb: p,
-                                               c: op.baseAddress! + (n0 * o + g * og) * p, ldc: p)
+                                    im2col(
+                                        xp.baseAddress! + (n0 * c + g * cg) * h * wd, channels: cg, geometry: geometry,
+                                        into: colp.baseAddress!, rowStride: p)
+                                    BLAS.sgemm(
+                                        m: og, n: p, k: rows, a: wp.baseAddress! + g * og * rows, lda: rows,
+                                        b: colp.baseAddress!, ldb: p,
+                                        c: op.baseAddress! + (n0 * o + g * og) * p, ldc: p)
                                 }
                             } else {
                                 for i in 0..<nb {
-                                    im2col(xp.baseAddress! + (n0 + i) * c * h * wd, channels: c, geometry: geometry,
-                                           into: colp.baseAddress! + i * p, rowStride: nb * p)
+                                    im2col(
+                                        xp.baseAddress! + (n0 + i) * c * h * wd, channels: c, geometry: geometry,
+                                        into: colp.baseAddress! + i * p, rowStride: nb * p)
                                 }
-                                BLAS.sgemm(m: o, n: nb * p, k: rows, a: wp.baseAddress!, lda: rows,
-                                           b: colp.baseAddress!, ldb: nb * p, c: sp.baseAddress!, ldc: nb * p)
+                                BLAS.sgemm(
+                                    m: o, n: nb * p, k: rows, a: wp.baseAddress!, lda: rows,
+                                    b: colp.baseAddress!, ldb: nb * p, c: sp.baseAddress!, ldc: nb * p)
                                 for i in 0..<nb {
                                     for oc in 0..<o {
                                         (op.baseAddress! + ((n0 + i) * o + oc) * p)

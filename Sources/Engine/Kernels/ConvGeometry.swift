@@ -55,8 +55,10 @@ func ceilDiv(_ a: Int, _ b: Int) -> Int {
 /// Unfolds one C×H×W image into a (C·kh·kw)×(OH·OW) matrix, row `(c·kh + i)·kw + j`,
 /// column `oh·OW + ow`; rows start `rowStride` elements apart (so several images can share
 /// one matrix side by side). Padded cells are zero.
-public func im2col(_ x: UnsafePointer<Float>, channels: Int, geometry g: ConvGeometry,
-            into cols: UnsafeMutablePointer<Float>, rowStride: Int) {
+public func im2col(
+    _ x: UnsafePointer<Float>, channels: Int, geometry g: ConvGeometry,
+    into cols: UnsafeMutablePointer<Float>, rowStride: Int
+) {
     let plane = g.height * g.width
     var row = 0
     for c in 0..<channels {

@@ -30,8 +30,9 @@ public func depthwiseConv2D(_ x: Tensor, weights w: Tensor, bias b: Tensor?, att
                                 }
                                 for k in 0..<multiplier {
                                     let oc = ch * multiplier + k
-                                    depthwisePlane(pp.baseAddress!, paddedWidth: paddedW, filter: wp.baseAddress! + oc * kk,
-                                                   bias: bp[oc], geometry: g, into: op.baseAddress! + (img * o + oc) * p)
+                                    depthwisePlane(
+                                        pp.baseAddress!, paddedWidth: paddedW, filter: wp.baseAddress! + oc * kk,
+                                        bias: bp[oc], geometry: g, into: op.baseAddress! + (img * o + oc) * p)
                                 }
                             }
                         }
@@ -45,8 +46,10 @@ public func depthwiseConv2D(_ x: Tensor, weights w: Tensor, bias b: Tensor?, att
 
 /// One output plane (OH×OW) from one zero-padded input plane (row stride `paddedWidth`).
 @inline(__always)
-private func depthwisePlane(_ src: UnsafePointer<Float>, paddedWidth pw: Int, filter f: UnsafePointer<Float>,
-                           bias: Float, geometry g: ConvGeometry, into dst: UnsafeMutablePointer<Float>) {
+private func depthwisePlane(
+    _ src: UnsafePointer<Float>, paddedWidth pw: Int, filter f: UnsafePointer<Float>,
+    bias: Float, geometry g: ConvGeometry, into dst: UnsafeMutablePointer<Float>
+) {
     let (sh, sw, dh, dw) = (g.strideH, g.strideW, g.dilationH, g.dilationW)
     if g.kernelH == 3 && g.kernelW == 3 {
         let (w0, w1, w2, w3, w4, w5, w6, w7, w8) = (f[0], f[1], f[2], f[3], f[4], f[5], f[6], f[7], f[8])

@@ -18,12 +18,14 @@ public func linear(_ x: Tensor, weights w: Tensor, bias b: Tensor?) throws -> Te
         w.storage.withUnsafeBufferPointer { wp in
             out.storage.withUnsafeMutableBufferPointer { op in
                 if rows == 1 {
-                    BLAS.sgemvTransposed(k: k, n: m, a: wp.baseAddress!, lda: m, x: xp.baseAddress!,
-                                         beta: b == nil ? 0 : 1, y: op.baseAddress!)
+                    BLAS.sgemvTransposed(
+                        k: k, n: m, a: wp.baseAddress!, lda: m, x: xp.baseAddress!,
+                        beta: b == nil ? 0 : 1, y: op.baseAddress!)
                     return
                 }
-                BLAS.sgemm(m: rows, n: m, k: k, a: xp.baseAddress!, lda: k, b: wp.baseAddress!, ldb: m,
-                           beta: b == nil ? 0 : 1, c: op.baseAddress!, ldc: m)
+                BLAS.sgemm(
+                    m: rows, n: m, k: k, a: xp.baseAddress!, lda: k, b: wp.baseAddress!, ldb: m,
+                    beta: b == nil ? 0 : 1, c: op.baseAddress!, ldc: m)
             }
         }
     }

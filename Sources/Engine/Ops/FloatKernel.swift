@@ -10,14 +10,17 @@ public protocol FloatKernel: OpDefinition {
 
 /// The inputs of one kernel call, by position.
 public struct KernelArguments {
-    /// The op, named in errors.
-    let op: Op
+    /// A required input the node does not have (the executor names the op).
+    public struct MissingInput: Error {
+        /// The input's position.
+        public let index: Int
+    }
+
     /// The input tensors; an entry is `nil` once taken.
     var tensors: [Tensor?]
 
-    /// Arguments `tensors` of op `op`.
-    public init(op: Op, _ tensors: [Tensor?]) {
-        self.op = op
+    /// Arguments `tensors` of one kernel call.
+    public init(_ tensors: [Tensor?]) {
         self.tensors = tensors
     }
 
@@ -26,7 +29,7 @@ public struct KernelArguments {
 
     /// Input `i`.
     public func input(_ i: Int) throws -> Tensor {
-        guard i < tensors.count, let t = tensors[i] else { throw ModelPressError.internalError("\(op.name): missing input \(i)") }
+        guard i < tensors.count, let t = tensors[i] else { throw MissingInput(index: i) }
         return t
     }
 

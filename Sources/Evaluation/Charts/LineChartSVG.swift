@@ -97,11 +97,11 @@ public struct LineChartSVG: Sendable {
         func f(_ v: Double) -> String { String(format: "%.2f", v) }
 
         var s = """
-        <svg xmlns="http://www.w3.org/2000/svg" width="\(width)" height="\(height)" viewBox="0 0 \(width) \(height)" font-family="sans-serif" font-size="12">
-        <rect x="0" y="0" width="\(width)" height="\(height)" fill="#ffffff"/>
-        <text x="\(f(Double(width) / 2))" y="22" text-anchor="middle" font-size="15">\(Self.escape(title))</text>
+            <svg xmlns="http://www.w3.org/2000/svg" width="\(width)" height="\(height)" viewBox="0 0 \(width) \(height)" font-family="sans-serif" font-size="12">
+            <rect x="0" y="0" width="\(width)" height="\(height)" fill="#ffffff"/>
+            <text x="\(f(Double(width) / 2))" y="22" text-anchor="middle" font-size="15">\(Self.escape(title))</text>
 
-        """
+            """
         // Grid and ticks.
         for t in Self.ticks(yr) {
             s += "<line class=\"grid\" x1=\"\(f(left))\" y1=\"\(f(py(t)))\" x2=\"\(f(right))\" y2=\"\(f(py(t)))\" stroke=\"#e6e6e6\"/>\n"

@@ -25,18 +25,21 @@ extension VerificationReport {
     /// (nil without labels). N×classes outputs (classes ≥ 2) are scored as a classifier;
     /// any other shape only as output drift. Gates that cannot be measured are left out —
     /// callers refuse such requests before running the models.
-    public static func compare(reference: Tensor, candidate: Tensor, labels: [Int]?, data: DataSummary,
-                               referencePath: String, candidatePath: String,
-                               settings: VerificationSettings) -> VerificationReport {
+    public static func compare(
+        reference: Tensor, candidate: Tensor, labels: [Int]?, data: DataSummary,
+        referencePath: String, candidatePath: String,
+        settings: VerificationSettings
+    ) -> VerificationReport {
         let drift = OutputDrift(reference: reference.storage, candidate: candidate.storage)
         var notes: [String] = []
         var ref = ModelSummary(path: referencePath)
         var cand = ModelSummary(path: candidatePath)
         guard reference.rank == 2, let classes = reference.shape.last, classes >= 2 else {
             notes.append("outputs of shape \(reference.shape) are not N×classes: only output drift (MSE/MAE) is measured")
-            return VerificationReport(passed: true, task: "regression", data: data, reference: ref, candidate: cand,
-                                      agreement: nil, meanKL: nil, drift: drift, bootstrap: nil, gates: [],
-                                      notes: notes, producer: settings.producer)
+            return VerificationReport(
+                passed: true, task: "regression", data: data, reference: ref, candidate: cand,
+                agreement: nil, meanKL: nil, drift: drift, bootstrap: nil, gates: [],
+                notes: notes, producer: settings.producer)
         }
         let refTop1 = argmaxRows(reference), candTop1 = argmaxRows(candidate)
         let refProbabilities = ProbabilityView(outputs: reference.storage, classes: classes)
@@ -56,18 +59,21 @@ extension VerificationReport {
                 notes.append("classes \(skipped) have no positive or no negative sample in the labels: left out of ROC-AUC")
             }
             if settings.bootstrapResamples > 0 {
-                bootstrap = PairedBootstrap(referenceCorrect: zip(refTop1, labels).map { $0 == $1 },
-                                            candidateCorrect: zip(candTop1, labels).map { $0 == $1 },
-                                            resamples: settings.bootstrapResamples, seed: settings.seed)
+                bootstrap = PairedBootstrap(
+                    referenceCorrect: zip(refTop1, labels).map { $0 == $1 },
+                    candidateCorrect: zip(candTop1, labels).map { $0 == $1 },
+                    resamples: settings.bootstrapResamples, seed: settings.seed)
             }
         } else {
             notes.append("no labels: accuracy, F1, ROC-AUC and the bootstrap interval are not measured")
         }
-        let gates = evaluateGates(settings.limits, referenceAccuracy: ref.accuracy, candidateAccuracy: cand.accuracy,
-                                  agreement: agreement, meanKL: meanKL)
-        return VerificationReport(passed: gates.allSatisfy(\.passed), task: "classification", data: data,
-                                  reference: ref, candidate: cand, agreement: agreement, meanKL: meanKL, drift: drift,
-                                  bootstrap: bootstrap, gates: gates, notes: notes, producer: settings.producer)
+        let gates = evaluateGates(
+            settings.limits, referenceAccuracy: ref.accuracy, candidateAccuracy: cand.accuracy,
+            agreement: agreement, meanKL: meanKL)
+        return VerificationReport(
+            passed: gates.allSatisfy(\.passed), task: "classification", data: data,
+            reference: ref, candidate: cand, agreement: agreement, meanKL: meanKL, drift: drift,
+            bootstrap: bootstrap, gates: gates, notes: notes, producer: settings.producer)
     }
 }
 

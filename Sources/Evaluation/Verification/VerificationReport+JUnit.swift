@@ -15,18 +15,18 @@ extension VerificationReport {
             cases = ["    <testcase classname=\"modelpress.verify\" name=\"no_gates\" time=\"0\"/>"]
         }
         return """
-        <?xml version="1.0" encoding="UTF-8"?>
-        <testsuites name="\(escapeXML(suiteName))" tests="\(max(1, gates.count))" failures="\(failures)" errors="0">
-          <testsuite name="\(escapeXML(suiteName))" tests="\(max(1, gates.count))" failures="\(failures)" errors="0" skipped="0">
-            <properties>
-              <property name="reference" value="\(escapeXML(reference.path))"/>
-              <property name="candidate" value="\(escapeXML(candidate.path))"/>
-              <property name="data" value="\(escapeXML(data.path))"/>
-            </properties>
-        \(cases.joined(separator: "\n"))
-          </testsuite>
-        </testsuites>
+            <?xml version="1.0" encoding="UTF-8"?>
+            <testsuites name="\(escapeXML(suiteName))" tests="\(max(1, gates.count))" failures="\(failures)" errors="0">
+              <testsuite name="\(escapeXML(suiteName))" tests="\(max(1, gates.count))" failures="\(failures)" errors="0" skipped="0">
+                <properties>
+                  <property name="reference" value="\(escapeXML(reference.path))"/>
+                  <property name="candidate" value="\(escapeXML(candidate.path))"/>
+                  <property name="data" value="\(escapeXML(data.path))"/>
+                </properties>
+            \(cases.joined(separator: "\n"))
+              </testsuite>
+            </testsuites>
 
-        """
+            """
     }
 }

@@ -26,7 +26,8 @@ extension VerificationReport {
         row("top-1 accuracy", reference.accuracy, candidate.accuracy)
         row("top-5 accuracy", reference.top5Accuracy, candidate.top5Accuracy)
         row("macro-F1", reference.macroF1, candidate.macroF1)
-        row("ROC-AUC (\(reference.rocAUC?.kind == "binary" ? "binary" : "one-vs-rest macro"))",
+        row(
+            "ROC-AUC (\(reference.rocAUC?.kind == "binary" ? "binary" : "one-vs-rest macro"))",
             reference.rocAUC?.value, candidate.rocAUC?.value)
         lines += ["", "| Between the models | Value |", "|---|---:|"].dropFirst(lines.last == "" ? 1 : 0)
         if let agreement { lines.append("| top-1 agreement | \(fixed(agreement)) |") }
@@ -35,18 +36,24 @@ extension VerificationReport {
         lines.append("| mean \\|Δ output\\| (MAE) | \(fixed(drift.meanAbsDifference)) |")
         lines.append("| MSE | \(fixed(drift.meanSquaredError)) |")
         if let b = bootstrap {
-            lines += ["", "Accuracy difference (candidate − reference): **\(signed(b.difference))**, "
-                      + "\(Int((b.confidence * 100).rounded()))% CI [\(signed(b.lower)), \(signed(b.upper))] "
-                      + "(paired bootstrap, \(b.resamples) resamples, seed \(b.seed))"
-                      + (b.lower <= 0 && b.upper >= 0 ? " — the interval contains 0: the difference may be noise." : ".")]
+            lines += [
+                "",
+                "Accuracy difference (candidate − reference): **\(signed(b.difference))**, "
+                    + "\(Int((b.confidence * 100).rounded()))% CI [\(signed(b.lower)), \(signed(b.upper))] "
+                    + "(paired bootstrap, \(b.resamples) resamples, seed \(b.seed))"
+                    + (b.lower <= 0 && b.upper >= 0 ? " — the interval contains 0: the difference may be noise." : "."),
+            ]
         }
         if let r = reference.perClass, let c = candidate.perClass, r.count <= 20 {
-            lines += ["", "<details><summary>Per-class precision / recall / F1</summary>", "",
-                      "| Class | Support | Ref P | Ref R | Ref F1 | Cand P | Cand R | Cand F1 |",
-                      "|---:|---:|---:|---:|---:|---:|---:|---:|"]
+            lines += [
+                "", "<details><summary>Per-class precision / recall / F1</summary>", "",
+                "| Class | Support | Ref P | Ref R | Ref F1 | Cand P | Cand R | Cand F1 |",
+                "|---:|---:|---:|---:|---:|---:|---:|---:|",
+            ]
             for (a, b) in zip(r, c) {
-                lines.append("| \(a.label) | \(a.support) | \(fixed(a.precision)) | \(fixed(a.recall)) | \(fixed(a.f1)) | "
-                             + "\(fixed(b.precision)) | \(fixed(b.recall)) | \(fixed(b.f1)) |")
+                lines.append(
+                    "| \(a.label) | \(a.support) | \(fixed(a.precision)) | \(fixed(a.recall)) | \(fixed(a.f1)) | "
+                        + "\(fixed(b.precision)) | \(fixed(b.recall)) | \(fixed(b.f1)) |")
             }
             lines += ["", "</details>"]
         }

@@ -24,8 +24,9 @@ public final class DatasetFile: LabelledBatchSource {
         if let yKey, requireLabels || file.root.kind(of: yKey) == .dataset {
             let labels = try file.root.dataset(yKey)
             guard labels.isNumeric, labels.shape.first == x.shape[0], labels.count == x.shape[0] else {
-                throw ModelPressError.invalidData(file: path, path: labels.name,
-                                                  message: "has shape \(labels.shape); expected \(x.shape[0]) integer labels (one per sample of '\(x.name)')")
+                throw ModelPressError.invalidData(
+                    file: path, path: labels.name,
+                    message: "has shape \(labels.shape); expected \(x.shape[0]) integer labels (one per sample of '\(x.name)')")
             }
             y = labels
         } else {
@@ -62,8 +63,9 @@ public final class DatasetFile: LabelledBatchSource {
         let raw = y.isInteger ? try y.readInt64(rows: rows).map(Double.init) : try y.readFloats(rows: rows).map(Double.init)
         return try raw.enumerated().map { i, v in
             guard v.rounded() == v, v >= 0, v < Double(classes) else {
-                throw ModelPressError.invalidData(file: path, path: y.name,
-                                                  message: "label \(v) of sample \(rows.lowerBound + i) is not a class index in 0..<\(classes)")
+                throw ModelPressError.invalidData(
+                    file: path, path: y.name,
+                    message: "label \(v) of sample \(rows.lowerBound + i) is not a class index in 0..<\(classes)")
             }
             return Int(v)
         }
@@ -75,7 +77,8 @@ public final class DatasetFile: LabelledBatchSource {
         let wanted = Array(modelInput.dropFirst())
         if wanted == sampleShape { return wanted }
         if Checked.product(wanted) == Checked.product(sampleShape) { return wanted }
-        throw ModelPressError.invalidData(file: path, path: x.name,
-                                          message: "has samples of shape \(sampleShape); the model expects \(wanted).\nHINT: pick the matching dataset with --x-key.")
+        throw ModelPressError.invalidData(
+            file: path, path: x.name,
+            message: "has samples of shape \(sampleShape); the model expects \(wanted).\nHINT: pick the matching dataset with --x-key.")
     }
 }

@@ -35,8 +35,9 @@ extension HDF5Object {
         let count = Int(try check(H5Sget_simple_extent_npoints(space.id), key, "reading attribute size"))
         if count == 0 { return [] }
         guard H5Tget_class(type.id) == H5T_STRING else {
-            throw ModelPressError.invalidModel(file: filePath, location: "attribute '\(name)@\(key)'",
-                                               message: "is not a string attribute", hint: "re-save the model with Keras")
+            throw ModelPressError.invalidModel(
+                file: filePath, location: "attribute '\(name)@\(key)'",
+                message: "is not a string attribute", hint: "re-save the model with Keras")
         }
         if H5Tis_variable_str(type.id) > 0 {
             let memory = HDF5Handle(try check(H5Tcopy(chdf5_c_s1()), key, "copying type"), close: H5Tclose)
@@ -60,8 +61,9 @@ extension HDF5Object {
     /// The attribute `key` as one string (the first element of a string array).
     public func stringAttribute(_ key: String) throws -> String {
         guard let first = try stringsAttribute(key).first else {
-            throw ModelPressError.invalidModel(file: filePath, location: "attribute '\(name)@\(key)'",
-                                               message: "is empty", hint: "re-save the model with Keras")
+            throw ModelPressError.invalidModel(
+                file: filePath, location: "attribute '\(name)@\(key)'",
+                message: "is empty", hint: "re-save the model with Keras")
         }
         return first
     }
@@ -83,8 +85,10 @@ extension HDF5Object {
         try check(H5Tset_size(type.id, chdf5_variable_length()), key, "setting string size")
         try check(H5Tset_cset(type.id, H5T_CSET_UTF8), key, "setting character set")
         let space = HDF5Handle(try check(H5Screate(H5S_SCALAR), key, "creating dataspace"), close: H5Sclose)
-        let attribute = HDF5Handle(try check(H5Acreate2(handle.id, key, type.id, space.id, chdf5_p_default(), chdf5_p_default()),
-                                             key, "creating attribute"), close: H5Aclose)
+        let attribute = HDF5Handle(
+            try check(
+                H5Acreate2(handle.id, key, type.id, space.id, chdf5_p_default(), chdf5_p_default()),
+                key, "creating attribute"), close: H5Aclose)
         try value.withCString { cString in
             var pointer: UnsafePointer<CChar>? = cString
             try check(H5Awrite(attribute.id, type.id, &pointer), key, "writing attribute")
@@ -95,8 +99,10 @@ extension HDF5Object {
     public func setAttribute(_ key: String, double value: Double) throws {
         if hasAttribute(key) { try check(H5Adelete(handle.id, key), key, "replacing attribute") }
         let space = HDF5Handle(try check(H5Screate(H5S_SCALAR), key, "creating dataspace"), close: H5Sclose)
-        let attribute = HDF5Handle(try check(H5Acreate2(handle.id, key, chdf5_native_double(), space.id, chdf5_p_default(), chdf5_p_default()),
-                                             key, "creating attribute"), close: H5Aclose)
+        let attribute = HDF5Handle(
+            try check(
+                H5Acreate2(handle.id, key, chdf5_native_double(), space.id, chdf5_p_default(), chdf5_p_default()),
+                key, "creating attribute"), close: H5Aclose)
         var v = value
         try check(H5Awrite(attribute.id, chdf5_native_double(), &v), key, "writing attribute")
     }

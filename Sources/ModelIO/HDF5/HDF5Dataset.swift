@@ -57,8 +57,9 @@ public final class HDF5Dataset: HDF5Object {
         }
         if shape.isEmpty {
             var value = [T](repeating: 0, count: 1)
-            try HDF5Status.check(H5Dread(handle.id, memoryType, chdf5_s_all(), chdf5_s_all(), chdf5_p_default(), &value),
-                                 file: filePath, object: name, "reading dataset")
+            try HDF5Status.check(
+                H5Dread(handle.id, memoryType, chdf5_s_all(), chdf5_s_all(), chdf5_p_default(), &value),
+                file: filePath, object: name, "reading dataset")
             return value
         }
         guard rows.lowerBound >= 0, rows.upperBound <= shape[0] else {
@@ -75,12 +76,16 @@ public final class HDF5Dataset: HDF5Object {
         var counts = shape.map { hsize_t($0) }
         start[0] = hsize_t(rows.lowerBound)
         counts[0] = hsize_t(rows.count)
-        try HDF5Status.check(H5Sselect_hyperslab(fileSpace.id, H5S_SELECT_SET, start, nil, counts, nil),
-                             file: filePath, object: name, "selecting rows")
-        let memorySpace = HDF5Handle(try HDF5Status.check(H5Screate_simple(Int32(shape.count), counts, nil),
-                                                          file: filePath, object: name, "creating memory space"), close: H5Sclose)
-        try HDF5Status.check(H5Dread(handle.id, memoryType, memorySpace.id, fileSpace.id, chdf5_p_default(), &values),
-                             file: filePath, object: name, "reading dataset")
+        try HDF5Status.check(
+            H5Sselect_hyperslab(fileSpace.id, H5S_SELECT_SET, start, nil, counts, nil),
+            file: filePath, object: name, "selecting rows")
+        let memorySpace = HDF5Handle(
+            try HDF5Status.check(
+                H5Screate_simple(Int32(shape.count), counts, nil),
+                file: filePath, object: name, "creating memory space"), close: H5Sclose)
+        try HDF5Status.check(
+            H5Dread(handle.id, memoryType, memorySpace.id, fileSpace.id, chdf5_p_default(), &values),
+            file: filePath, object: name, "reading dataset")
         return values
     }
 }
@@ -103,12 +108,14 @@ extension HDF5Group {
         }
         let dims = shape.map { hsize_t($0) }
         let space = HDF5Handle(try HDF5Status.check(H5Screate_simple(Int32(dims.count), dims, nil), file: filePath, object: path, "creating dataspace"), close: H5Sclose)
-        let dataset = HDF5Handle(try HDF5Status.check(
-            H5Dcreate2(handle.id, relative, fileType, space.id, chdf5_p_default(), chdf5_p_default(), chdf5_p_default()),
-            file: filePath, object: path, "creating dataset"), close: H5Dclose)
+        let dataset = HDF5Handle(
+            try HDF5Status.check(
+                H5Dcreate2(handle.id, relative, fileType, space.id, chdf5_p_default(), chdf5_p_default(), chdf5_p_default()),
+                file: filePath, object: path, "creating dataset"), close: H5Dclose)
         try values.withUnsafeBufferPointer { buffer in
-            try HDF5Status.check(H5Dwrite(dataset.id, fileType, chdf5_s_all(), chdf5_s_all(), chdf5_p_default(), buffer.baseAddress),
-                                 file: filePath, object: path, "writing dataset")
+            try HDF5Status.check(
+                H5Dwrite(dataset.id, fileType, chdf5_s_all(), chdf5_s_all(), chdf5_p_default(), buffer.baseAddress),
+                file: filePath, object: path, "writing dataset")
         }
     }
 }

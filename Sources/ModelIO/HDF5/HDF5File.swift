@@ -18,7 +18,8 @@ public final class HDF5File {
         let signature: [UInt8] = [0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a]
         for offset in [0, 512, 1024, 2048] {
             guard (try? handle.seek(toOffset: UInt64(offset))) != nil,
-                  let bytes = try? handle.read(upToCount: 8), bytes.count == 8 else { return false }
+                let bytes = try? handle.read(upToCount: 8), bytes.count == 8
+            else { return false }
             if Array(bytes) == signature { return true }
         }
         return false
@@ -40,8 +41,9 @@ public final class HDF5File {
     /// Creates (truncates) a file for writing. Callers write to a temporary name and rename.
     public init(creating path: String) throws {
         _ = HDF5Status.ready
-        let id = try HDF5Status.check(H5Fcreate(path, chdf5_acc_trunc(), chdf5_p_default(), chdf5_p_default()),
-                                      file: path, object: "/", "creating the file")
+        let id = try HDF5Status.check(
+            H5Fcreate(path, chdf5_acc_trunc(), chdf5_p_default(), chdf5_p_default()),
+            file: path, object: "/", "creating the file")
         let file = HDF5Handle(id, close: H5Fclose)
         self.path = path
         self.root = try HDF5Group(file: file, path: path, at: "/")

@@ -62,8 +62,9 @@ public final class HDF5Group: HDF5Object {
 
     /// Creates a child group.
     public func createGroup(_ relative: String) throws -> HDF5Group {
-        let id = try HDF5Status.check(H5Gcreate2(handle.id, relative, chdf5_p_default(), chdf5_p_default(), chdf5_p_default()),
-                                      file: filePath, object: childPath(relative), "creating group")
+        let id = try HDF5Status.check(
+            H5Gcreate2(handle.id, relative, chdf5_p_default(), chdf5_p_default(), chdf5_p_default()),
+            file: filePath, object: childPath(relative), "creating group")
         H5Gclose(id)
         return try HDF5Group(file: file, path: filePath, at: childPath(relative))
     }

@@ -26,14 +26,16 @@ enum HDF5Status {
         let collector = Collector()
         let box = Unmanaged.passRetained(collector)
         defer { box.release() }
-        _ = H5Ewalk2(chdf5_e_default(), H5E_WALK_DOWNWARD, { _, error, data in
-            guard let error, let data, let desc = error.pointee.desc else { return 0 }
-            let message = String(cString: desc)
-            if !message.isEmpty {
-                Unmanaged<Collector>.fromOpaque(data).takeUnretainedValue().messages.append(message)
-            }
-            return 0
-        }, box.toOpaque())
+        _ = H5Ewalk2(
+            chdf5_e_default(), H5E_WALK_DOWNWARD,
+            { _, error, data in
+                guard let error, let data, let desc = error.pointee.desc else { return 0 }
+                let message = String(cString: desc)
+                if !message.isEmpty {
+                    Unmanaged<Collector>.fromOpaque(data).takeUnretainedValue().messages.append(message)
+                }
+                return 0
+            }, box.toOpaque())
         _ = H5Eclear2(chdf5_e_default())
         var unique: [String] = []
         for m in collector.messages where !unique.contains(m) { unique.append(m) }

@@ -27,8 +27,9 @@ extension KerasGraphBuilder {
     /// DepthwiseConv2D: kernel kh×kw×C×m → (C·m)×1×kh×kw, group C.
     mutating func depthwiseConv2D(_ x: KerasValue, _ config: KerasConfig, name: String) throws -> KerasValue {
         let input = try channelsFirst(x, layer: config.layer)
-        let y = try depthwise(input, config, name: name, weightName: "depthwise_kernel",
-                              biasName: try config.bool("use_bias", default: true) ? "bias" : nil)
+        let y = try depthwise(
+            input, config, name: name, weightName: "depthwise_kernel",
+            biasName: try config.bool("use_bias", default: true) ? "bias" : nil)
         return try fusedActivation(y, config, name: name)
     }
 
@@ -124,11 +125,13 @@ extension KerasGraphBuilder {
         expected += [("moving_mean", [channels]), ("moving_variance", [channels])]
         let w = try loadWeights(config.layer, expected)
         let ones = try Tensor(shape: [channels], repeating: 1), zeros = try Tensor(shape: [channels])
-        let inputs = [input.name,
-                      try constant(w["gamma"] ?? ones, name: name + "/gamma"),
-                      try constant(w["beta"] ?? zeros, name: name + "/beta"),
-                      try constant(w["moving_mean"] ?? zeros, name: name + "/moving_mean"),
-                      try constant(w["moving_variance"] ?? ones, name: name + "/moving_variance")]
+        let inputs = [
+            input.name,
+            try constant(w["gamma"] ?? ones, name: name + "/gamma"),
+            try constant(w["beta"] ?? zeros, name: name + "/beta"),
+            try constant(w["moving_mean"] ?? zeros, name: name + "/moving_mean"),
+            try constant(w["moving_variance"] ?? ones, name: name + "/moving_variance"),
+        ]
         let epsilon = try config.float("epsilon", default: 1e-3)
         return try emit(.batchNormalization(epsilon: epsilon), inputs, name: name, layer: config.layer, channelsFirst: rank == 4)
     }

@@ -24,8 +24,9 @@ extension KerasGraphBuilder {
     mutating func fusedActivation(_ y: KerasValue, _ config: KerasConfig, name: String) throws -> KerasValue {
         guard let value = config.json["activation"], !value.isNull else { return y }
         guard let activationName = value.string else {
-            throw ModelPressError.unsupportedLayer(file: file, layer: config.layer, className: config.className,
-                                                   reason: "uses a custom activation function; ModelPress never imports code.\nHINT: use a built-in activation name.")
+            throw ModelPressError.unsupportedLayer(
+                file: file, layer: config.layer, className: config.className,
+                reason: "uses a custom activation function; ModelPress never imports code.\nHINT: use a built-in activation name.")
         }
         guard activationName != "linear" else { return y }
         let preActivation = try renameLastNode(y, suffix: config.className == "Dense" ? "linear" : "conv")
@@ -81,10 +82,12 @@ extension KerasGraphBuilder {
     mutating func rescaling(_ x: KerasValue, _ config: KerasConfig, name: String) throws -> KerasValue {
         let scale = try channelConstant(config, "scale", default: 1, for: x)
         let offset = try channelConstant(config, "offset", default: 0, for: x)
-        var y = try emit(.elementwise(.multiply), [x.name, try constant(scale, name: name + "/scale")],
-                         name: name + "/mul", layer: config.layer, channelsFirst: x.channelsFirst)
-        y = try emit(.elementwise(.add), [y.name, try constant(offset, name: name + "/offset")],
-                     name: name, layer: config.layer, channelsFirst: x.channelsFirst)
+        var y = try emit(
+            .elementwise(.multiply), [x.name, try constant(scale, name: name + "/scale")],
+            name: name + "/mul", layer: config.layer, channelsFirst: x.channelsFirst)
+        y = try emit(
+            .elementwise(.add), [y.name, try constant(offset, name: name + "/offset")],
+            name: name, layer: config.layer, channelsFirst: x.channelsFirst)
         return y
     }
 
@@ -120,8 +123,9 @@ extension KerasGraphBuilder {
         } else {
             let w = try weights.weights(of: config.layer, expected: ["mean", "variance", "count"])
             guard let m = w["mean"], let v = w["variance"], m.count == channels, v.count == channels else {
-                throw ModelPressError.shapeMismatch(file: file, location: "layer '\(config.layer)'", what: "weight 'mean'",
-                                                    expected: [channels], actual: w["mean"]?.shape ?? [])
+                throw ModelPressError.shapeMismatch(
+                    file: file, location: "layer '\(config.layer)'", what: "weight 'mean'",
+                    expected: [channels], actual: w["mean"]?.shape ?? [])
             }
             (mean, variance) = (m.storage, v.storage)
         }

@@ -17,8 +17,9 @@ extension KerasGraphBuilder {
         default: kind = .minimum
         }
         let aligned = try alignLayouts(inputs, config)
-        return try emit(.elementwise(kind), aligned.map(\.name), name: name, layer: config.layer,
-                        channelsFirst: aligned[0].channelsFirst)
+        return try emit(
+            .elementwise(kind), aligned.map(\.name), name: name, layer: config.layer,
+            channelsFirst: aligned[0].channelsFirst)
     }
 
     /// Concatenate along the Keras `axis` (default −1).
@@ -29,8 +30,9 @@ extension KerasGraphBuilder {
         var axis = try config.int("axis", default: -1)
         if axis < 0 { axis += rank }
         guard axis >= 1, axis < rank else { throw config.fail("has axis out of range for rank \(rank)") }
-        return try emit(.concat(axis: irAxis(axis, of: aligned[0])), aligned.map(\.name), name: name, layer: config.layer,
-                        channelsFirst: aligned[0].channelsFirst)
+        return try emit(
+            .concat(axis: irAxis(axis, of: aligned[0])), aligned.map(\.name), name: name, layer: config.layer,
+            channelsFirst: aligned[0].channelsFirst)
     }
 
     /// Brings merge inputs to one layout: NCHW when all are rank 4, else channels-last.

@@ -14,8 +14,9 @@ extension KerasGraphBuilder {
     mutating func globalPooling(_ x: KerasValue, _ config: KerasConfig, name: String, max: Bool) throws -> KerasValue {
         let input = try channelsFirst(x, layer: config.layer)
         let keep = try config.bool("keepdims", default: false)
-        let pooled = try emit(max ? .globalMaxPool : .globalAveragePool, [input.name], name: keep ? name : name + "/pool",
-                              layer: config.layer, channelsFirst: true)
+        let pooled = try emit(
+            max ? .globalMaxPool : .globalAveragePool, [input.name], name: keep ? name : name + "/pool",
+            layer: config.layer, channelsFirst: true)
         if keep { return pooled }
         return try emit(.flatten, [pooled.name], name: name, layer: config.layer, channelsFirst: false)
     }
@@ -32,8 +33,9 @@ extension KerasGraphBuilder {
     mutating func cropping(_ x: KerasValue, _ config: KerasConfig, name: String) throws -> KerasValue {
         let input = try channelsFirst(x, layer: config.layer)
         let s = shape(input), c = try config.pairs("cropping")
-        return try emit(.slice(begin: [0, 0, c[0][0], c[1][0]], end: [s[0], s[1], s[2] - c[0][1], s[3] - c[1][1]]),
-                        [input.name], name: name, layer: config.layer, channelsFirst: true)
+        return try emit(
+            .slice(begin: [0, 0, c[0][0], c[1][0]], end: [s[0], s[1], s[2] - c[0][1], s[3] - c[1][1]]),
+            [input.name], name: name, layer: config.layer, channelsFirst: true)
     }
 
     /// UpSampling2D (nearest only).

@@ -28,21 +28,25 @@ struct KerasGraphBuilder {
     mutating func build(_ spec: KerasModelSpec) throws -> Graph {
         var pending = spec.layers
         while !pending.isEmpty {
-            guard let index = pending.firstIndex(where: { layer in
-                layer.calls.allSatisfy { $0.allSatisfy { tensors[$0] != nil } }
-            }) else {
+            guard
+                let index = pending.firstIndex(where: { layer in
+                    layer.calls.allSatisfy { $0.allSatisfy { tensors[$0] != nil } }
+                })
+            else {
                 let names = pending.map(\.name).joined(separator: ", ")
-                throw ModelPressError.invalidModel(file: file, location: "model '\(spec.name)'",
-                                                   message: "layers \(names) read tensors no layer produces",
-                                                   hint: "the model config is inconsistent; re-save the model")
+                throw ModelPressError.invalidModel(
+                    file: file, location: "model '\(spec.name)'",
+                    message: "layers \(names) read tensors no layer produces",
+                    hint: "the model config is inconsistent; re-save the model")
             }
             let layer = pending.remove(at: index)
             try convert(layer)
         }
         for ref in spec.outputs {
             guard var value = tensors[ref] else {
-                throw ModelPressError.invalidModel(file: file, location: "model outputs", message: "output layer '\(ref.layer)' produced nothing",
-                                                   hint: "re-save the model")
+                throw ModelPressError.invalidModel(
+                    file: file, location: "model outputs", message: "output layer '\(ref.layer)' produced nothing",
+                    hint: "re-save the model")
             }
             value = try channelsLast(value, layer: ref.layer)
             if graph.inputs.contains(where: { $0.name == value.name }) || graph.outputs.contains(where: { $0.name == value.name }) {
@@ -60,7 +64,7 @@ struct KerasGraphBuilder {
             tensors[KerasTensorRef(layer: layer.name, nodeIndex: 0, tensorIndex: 0)] = try input(layer, config)
             return
         }
-        guard !layer.calls.isEmpty else { return } // defined but never called: not part of the graph
+        guard !layer.calls.isEmpty else { return }  // defined but never called: not part of the graph
         for (callIndex, call) in layer.calls.enumerated() {
             let inputs = call.compactMap { tensors[$0] }
             let name = callIndex == 0 ? layer.name : "\(layer.name)_call\(callIndex)"
@@ -127,8 +131,9 @@ struct KerasGraphBuilder {
     mutating func channelsFirst(_ value: KerasValue, layer: String) throws -> KerasValue {
         guard !value.channelsFirst else { return value }
         guard shape(value).count == 4 else {
-            throw ModelPressError.invalidModel(file: file, location: "layer '\(layer)'", message: "expects a 4-D image tensor, got shape \(shape(value))",
-                                               hint: "ModelPress supports 2-D image layers on N×H×W×C tensors")
+            throw ModelPressError.invalidModel(
+                file: file, location: "layer '\(layer)'", message: "expects a 4-D image tensor, got shape \(shape(value))",
+                hint: "ModelPress supports 2-D image layers on N×H×W×C tensors")
         }
         if let cached = layoutCache[value.name + "|nchw"] { return KerasValue(name: cached, channelsFirst: true) }
         let out = try emit(.transpose([0, 3, 1, 2]), [value.name], name: value.name + "/nchw", layer: layer, channelsFirst: true)
@@ -152,8 +157,9 @@ struct KerasGraphBuilder {
         let found = try weights.weights(of: layer, expected: expected.map(\.0))
         for (name, shape) in expected {
             guard let t = found[name], t.shape == shape else {
-                throw ModelPressError.shapeMismatch(file: file, location: "layer '\(layer)'", what: "weight '\(name)'",
-                                                    expected: shape, actual: found[name]?.shape ?? [])
+                throw ModelPressError.shapeMismatch(
+                    file: file, location: "layer '\(layer)'", what: "weight '\(name)'",
+                    expected: shape, actual: found[name]?.shape ?? [])
             }
         }
         return found
@@ -165,8 +171,9 @@ struct KerasGraphBuilder {
         }
         let perSample = dims.dropFirst()
         guard !perSample.isEmpty, perSample.allSatisfy({ ($0 ?? 0) > 0 }) else {
-            throw config.fail("has input shape \(dims.map { $0.map(String.init) ?? "None" }) with unknown dimensions",
-                              hint: "save the model with a fixed input shape, e.g. keras.Input(shape=(224, 224, 3))")
+            throw config.fail(
+                "has input shape \(dims.map { $0.map(String.init) ?? "None" }) with unknown dimensions",
+                hint: "save the model with a fixed input shape, e.g. keras.Input(shape=(224, 224, 3))")
         }
         let shape = [dynamicBatch] + perSample.compactMap { $0 }
         try graph.addInput(ValueInfo(name: layer.name, shape: shape))

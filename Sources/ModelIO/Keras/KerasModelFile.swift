@@ -28,8 +28,9 @@ public enum KerasModelFile {
         let path = file.path, root = file.root
         let configFile = weightsOnly ? try architecture ?? defaultArchitecturePath(for: path) : path
         let config = weightsOnly ? try readText(configFile) : try root.stringAttribute("model_config")
-        return try KerasImporter.importModel(config: config, configFile: configFile, weights: try KerasWeightStore.detect(in: root),
-                                             kerasVersion: try? root.stringAttribute("keras_version"))
+        return try KerasImporter.importModel(
+            config: config, configFile: configFile, weights: try KerasWeightStore.detect(in: root),
+            kerasVersion: try? root.stringAttribute("keras_version"))
     }
 
     /// Reads a Keras 3 `.keras` archive.
@@ -47,8 +48,9 @@ public enum KerasModelFile {
         }
         let candidate = url.deletingLastPathComponent().appendingPathComponent(stem + ".json").path
         guard FileManager.default.fileExists(atPath: candidate) else {
-            throw ModelPressError.invalidModel(file: weights, location: "file", message: "holds weights only (no model_config)",
-                                               hint: "pass the architecture JSON (model.to_json()) with --architecture, or put it beside the weights as \(candidate)")
+            throw ModelPressError.invalidModel(
+                file: weights, location: "file", message: "holds weights only (no model_config)",
+                hint: "pass the architecture JSON (model.to_json()) with --architecture, or put it beside the weights as \(candidate)")
         }
         return candidate
     }
@@ -98,8 +100,9 @@ enum KerasArchive {
         try entry("model.weights.h5").write(to: URL(fileURLWithPath: weightsPath))
         let file = try HDF5File(readingFrom: weightsPath)
         do {
-            return try KerasImporter.importModel(config: config, configFile: path, weights: try KerasWeightStore.detect(in: file.root),
-                                                 kerasVersion: metadata?["keras_version"]?.string)
+            return try KerasImporter.importModel(
+                config: config, configFile: path, weights: try KerasWeightStore.detect(in: file.root),
+                kerasVersion: metadata?["keras_version"]?.string)
         } catch let error as ModelPressError {
             throw error.replacingFile(weightsPath, with: "\(path)!model.weights.h5")
         }

@@ -35,20 +35,23 @@ struct KerasModelSpec {
     init(json text: String, file: String) throws {
         let root: JSONValue
         do { root = try JSONValue.parse(text) } catch {
-            throw ModelPressError.invalidModel(file: file, location: "model config", message: "is not valid JSON (\(error))",
-                                               hint: "the file may be damaged; re-save the model")
+            throw ModelPressError.invalidModel(
+                file: file, location: "model config", message: "is not valid JSON (\(error))",
+                hint: "the file may be damaged; re-save the model")
         }
         // model.to_json() / config.json / model_config all hold {"class_name", "config"}.
         guard let className = root["class_name"]?.string, let config = root["config"] else {
-            throw ModelPressError.invalidModel(file: file, location: "model config", message: "has no class_name/config",
-                                               hint: "pass a Keras model saved with model.save() or model.to_json()")
+            throw ModelPressError.invalidModel(
+                file: file, location: "model config", message: "has no class_name/config",
+                hint: "pass a Keras model saved with model.save() or model.to_json()")
         }
         self.className = className
         self.name = config["name"]?.string ?? "model"
         guard let layerList = config["layers"]?.array else {
-            throw ModelPressError.invalidModel(file: file, location: "model '\(name)' (\(className))",
-                                               message: "is not a Sequential or Functional model (no layer list)",
-                                               hint: "subclassed models cannot be read; rebuild the model with the Functional API")
+            throw ModelPressError.invalidModel(
+                file: file, location: "model '\(name)' (\(className))",
+                message: "is not a Sequential or Functional model (no layer list)",
+                hint: "subclassed models cannot be read; rebuild the model with the Functional API")
         }
         var layers = try layerList.enumerated().map { i, layer in try Self.parseLayer(layer, index: i, file: file) }
         if className == "Sequential" {
@@ -62,16 +65,18 @@ struct KerasModelSpec {
 
     private static func parseLayer(_ layer: JSONValue, index: Int, file: String) throws -> KerasLayerSpec {
         guard let className = layer["class_name"]?.string, let config = layer["config"] else {
-            throw ModelPressError.invalidModel(file: file, location: "layer #\(index)", message: "has no class_name/config",
-                                               hint: "re-save the model with Keras")
+            throw ModelPressError.invalidModel(
+                file: file, location: "layer #\(index)", message: "has no class_name/config",
+                hint: "re-save the model with Keras")
         }
         let name = layer["name"]?.string ?? config["name"]?.string ?? "layer_\(index)"
         var calls: [[KerasTensorRef]] = []
         for node in layer["inbound_nodes"]?.array ?? [] {
             calls.append(try parseCall(node, layer: name, file: file))
         }
-        return KerasLayerSpec(className: className, name: name, config: config,
-                              registeredName: layer["registered_name"]?.string, module: layer["module"]?.string, calls: calls)
+        return KerasLayerSpec(
+            className: className, name: name, config: config,
+            registeredName: layer["registered_name"]?.string, module: layer["module"]?.string, calls: calls)
     }
 
     /// One inbound node: Keras 2 `[[name, node, tensor, kwargs], …]` or Keras 3
@@ -83,13 +88,15 @@ struct KerasModelSpec {
             return refs
         }
         guard let entries = node.array else {
-            throw ModelPressError.invalidModel(file: file, location: "layer '\(layer)'", message: "has an unreadable inbound node",
-                                               hint: "re-save the model with Keras")
+            throw ModelPressError.invalidModel(
+                file: file, location: "layer '\(layer)'", message: "has an unreadable inbound node",
+                hint: "re-save the model with Keras")
         }
         return try entries.map { entry in
             guard let e = entry.array, e.count >= 3, let n = e[0].string, let ni = e[1].int, let ti = e[2].int else {
-                throw ModelPressError.invalidModel(file: file, location: "layer '\(layer)'", message: "has an unreadable inbound node entry",
-                                                   hint: "re-save the model with Keras")
+                throw ModelPressError.invalidModel(
+                    file: file, location: "layer '\(layer)'", message: "has an unreadable inbound node entry",
+                    hint: "re-save the model with Keras")
             }
             return KerasTensorRef(layer: n, nodeIndex: ni, tensorIndex: ti)
         }
@@ -100,7 +107,8 @@ struct KerasModelSpec {
         case .array(let items): items.forEach { collectKeras3Tensors($0, into: &refs) }
         case .object(let o):
             if o["class_name"]?.string == "__keras_tensor__", let h = o["config"]?["keras_history"]?.array, h.count >= 3,
-               let n = h[0].string, let ni = h[1].int, let ti = h[2].int {
+                let n = h[0].string, let ni = h[1].int, let ti = h[2].int
+            {
                 refs.append(KerasTensorRef(layer: n, nodeIndex: ni, tensorIndex: ti))
             }
         default: break
@@ -111,14 +119,16 @@ struct KerasModelSpec {
     /// `[name, node, tensor]` for a single endpoint.
     private static func parseEndpoints(_ value: JSONValue?, file: String, what: String) throws -> [KerasTensorRef] {
         guard let list = value?.array, !list.isEmpty else {
-            throw ModelPressError.invalidModel(file: file, location: "model config", message: "has no \(what)",
-                                               hint: "re-save the model with Keras")
+            throw ModelPressError.invalidModel(
+                file: file, location: "model config", message: "has no \(what)",
+                hint: "re-save the model with Keras")
         }
         let entries = list[0].string != nil ? [JSONValue.array(list)] : list
         return try entries.map { entry in
             guard let e = entry.array, e.count >= 3, let n = e[0].string, let ni = e[1].int, let ti = e[2].int else {
-                throw ModelPressError.invalidModel(file: file, location: "model config", message: "has an unreadable \(what) entry",
-                                                   hint: "re-save the model with Keras")
+                throw ModelPressError.invalidModel(
+                    file: file, location: "model config", message: "has an unreadable \(what) entry",
+                    hint: "re-save the model with Keras")
             }
             return KerasTensorRef(layer: n, nodeIndex: ni, tensorIndex: ti)
         }
@@ -127,16 +137,19 @@ struct KerasModelSpec {
     /// Sequential models list layers without inbound nodes: chain them, adding an input
     /// layer from `batch_input_shape` / `batch_shape` / `build_input_shape` when missing.
     private static func chainSequential(_ layers: [KerasLayerSpec], config: JSONValue, file: String)
-        throws -> ([KerasLayerSpec], [KerasTensorRef], [KerasTensorRef]) {
+        throws -> ([KerasLayerSpec], [KerasTensorRef], [KerasTensorRef])
+    {
         var chained = layers
         if chained.first?.className != "InputLayer" {
             let first = chained.first?.config
             guard let shape = first?["batch_input_shape"] ?? first?["batch_shape"] ?? config["build_input_shape"] else {
-                throw ModelPressError.invalidModel(file: file, location: "Sequential model", message: "has no input shape",
-                                                   hint: "build the model with an Input layer (keras.Input(shape=…)) before saving")
+                throw ModelPressError.invalidModel(
+                    file: file, location: "Sequential model", message: "has no input shape",
+                    hint: "build the model with an Input layer (keras.Input(shape=…)) before saving")
             }
-            let input = KerasLayerSpec(className: "InputLayer", name: "input", config: .object(["batch_shape": shape]),
-                                       registeredName: nil, module: nil, calls: [])
+            let input = KerasLayerSpec(
+                className: "InputLayer", name: "input", config: .object(["batch_shape": shape]),
+                registeredName: nil, module: nil, calls: [])
             chained.insert(input, at: 0)
         }
         for i in chained.indices {
@@ -145,7 +158,9 @@ struct KerasModelSpec {
         guard let last = chained.last else {
             throw ModelPressError.invalidModel(file: file, location: "Sequential model", message: "has no layers", hint: "save a built model")
         }
-        return (chained, [KerasTensorRef(layer: chained[0].name, nodeIndex: 0, tensorIndex: 0)],
-                [KerasTensorRef(layer: last.name, nodeIndex: 0, tensorIndex: 0)])
+        return (
+            chained, [KerasTensorRef(layer: chained[0].name, nodeIndex: 0, tensorIndex: 0)],
+            [KerasTensorRef(layer: last.name, nodeIndex: 0, tensorIndex: 0)]
+        )
     }
 }

@@ -24,9 +24,10 @@ enum KerasWeightStore {
             return .keras3(layers, groups: groups)
         }
         if group.kind(of: "model_weights") == .group { return try detect(in: try group.group("model_weights")) }
-        throw ModelPressError.invalidModel(file: group.filePath, location: "HDF5 group '\(group.name)'",
-                                           message: "holds no Keras weights (no layer_names attribute, no 'layers' group)",
-                                           hint: "pass a file written by model.save() or model.save_weights()")
+        throw ModelPressError.invalidModel(
+            file: group.filePath, location: "HDF5 group '\(group.name)'",
+            message: "holds no Keras weights (no layer_names attribute, no 'layers' group)",
+            hint: "pass a file written by model.save() or model.save_weights()")
     }
 
     /// The weights of `layer`, keyed by the names in `expected` (Keras variable names such
@@ -53,9 +54,10 @@ enum KerasWeightStore {
             for (name, path) in zip(expected, names) { found[name] = try group.dataset(path).readTensor() }
         }
         for name in expected where found[name] == nil {
-            throw ModelPressError.invalidModel(file: root.filePath, location: "layer '\(layer)'",
-                                               message: "has no weight '\(name)' (stored: \(names.joined(separator: ", ")))",
-                                               hint: "the weights do not belong to this architecture; re-save the model")
+            throw ModelPressError.invalidModel(
+                file: root.filePath, location: "layer '\(layer)'",
+                message: "has no weight '\(name)' (stored: \(names.joined(separator: ", ")))",
+                hint: "the weights do not belong to this architecture; re-save the model")
         }
         return found
     }
@@ -64,9 +66,10 @@ enum KerasWeightStore {
         let vars = try layers.group("\(group)/vars")
         let stored = try vars.children()
         guard stored.count == expected.count else {
-            throw ModelPressError.invalidModel(file: layers.filePath, location: "layer '\(layer)'",
-                                               message: "stores \(stored.count) weights, its configuration needs \(expected.count) (\(expected.joined(separator: ", ")))",
-                                               hint: "the weights do not belong to this architecture; re-save the model")
+            throw ModelPressError.invalidModel(
+                file: layers.filePath, location: "layer '\(layer)'",
+                message: "stores \(stored.count) weights, its configuration needs \(expected.count) (\(expected.joined(separator: ", ")))",
+                hint: "the weights do not belong to this architecture; re-save the model")
         }
         var found: [String: Tensor] = [:]
         for (i, name) in expected.enumerated() { found[name] = try vars.dataset(String(i)).readTensor() }

@@ -52,8 +52,10 @@ extension ONNXGraphBuilder {
     }
 
     /// An intermediate node `<node>/<role>` of the same shape as the IR node's output; returns its output.
-    private mutating func step(_ node: Node, _ role: String, _ opType: String, _ inputs: [String],
-                               _ attributes: [Onnx_AttributeProto] = [], elemType: Int32 = ONNXDataType.float) -> String {
+    private mutating func step(
+        _ node: Node, _ role: String, _ opType: String, _ inputs: [String],
+        _ attributes: [Onnx_AttributeProto] = [], elemType: Int32 = ONNXDataType.float
+    ) -> String {
         let name = fresh(node.name + "/" + role)
         add(opType, name: name, inputs: inputs, output: name, attributes: attributes, shape: graph.shapes[node.output], elemType: elemType)
         return name
@@ -85,7 +87,8 @@ extension ONNXGraphBuilder {
 
     /// GELU from opset 20: `Gelu(approximate = "none" | "tanh")`.
     mutating func lowerGelu_20(_ node: Node, approximate: Bool, doc: String) {
-        add("Gelu", name: node.name, inputs: [node.inputs[0]], output: node.output,
+        add(
+            "Gelu", name: node.name, inputs: [node.inputs[0]], output: node.output,
             attributes: [.string("approximate", approximate ? "tanh" : "none")], shape: graph.shapes[node.output], docString: doc)
     }
 

@@ -8,8 +8,10 @@ extension Conv2DAttributes: ONNXLowering {
 
     /// ONNX `Conv` / `QLinearConv` / `ConvInteger` attributes.
     var onnxAttributes: [Onnx_AttributeProto] {
-        [.ints("dilations", dilations.array), .int("group", group), .ints("kernel_shape", kernel.array),
-         .ints("pads", pads.array), .ints("strides", strides.array)]
+        [
+            .ints("dilations", dilations.array), .int("group", group), .ints("kernel_shape", kernel.array),
+            .ints("pads", pads.array), .ints("strides", strides.array),
+        ]
     }
 }
 

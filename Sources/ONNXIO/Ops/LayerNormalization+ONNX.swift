@@ -59,8 +59,9 @@ extension ONNXImportContext {
         }
         _ = try constantInput(node, 1, what: "scale")
         if node.input.count > 2, !node.input[2].isEmpty { _ = try constantInput(node, 2, what: "bias") }
-        try emit(node, i, .layerNormalization(LayerNormalization(axis: axis, epsilon: node.float("epsilon", default: 1e-5))),
-                 Array(node.input.prefix(3)))
+        try emit(
+            node, i, .layerNormalization(LayerNormalization(axis: axis, epsilon: node.float("epsilon", default: 1e-5))),
+            Array(node.input.prefix(3)))
     }
 }
 
@@ -75,23 +76,26 @@ extension ONNXImportContext {
         var scaling = last
         if last.opType == "Add" {
             guard let (scaled, beta) = operands(last, where: { s, b in constants[b] != nil && constants[s] == nil }),
-                  let (p, mul) = inner(scaled, "Mul") else { return nil }
+                let (p, mul) = inner(scaled, "Mul")
+            else { return nil }
             (scaling, offset) = (mul, [beta])
             chain.append(p)
         }
         guard scaling.opType == "Mul",
-              let (normalized, gamma) = operands(scaling, where: { n, g in constants[g] != nil && constants[n] == nil }),
-              let (centred, deviation, divisionNodes) = division(normalized) else { return nil }
+            let (normalized, gamma) = operands(scaling, where: { n, g in constants[g] != nil && constants[n] == nil }),
+            let (centred, deviation, divisionNodes) = division(normalized)
+        else { return nil }
         chain += divisionNodes
         guard let (pq, sqrt) = inner(deviation, "Sqrt"), let (pe, shifted) = inner(sqrt.input.first ?? "", "Add"),
-              let (variance, epsilonName) = operands(shifted, where: { _, e in scalarConstant(e) != nil }),
-              let epsilon = scalarConstant(epsilonName),
-              let (pv, varianceMean) = inner(variance, "ReduceMean"), let axes = meanAxes(varianceMean),
-              let (ps, _) = inner(varianceMean.input.first ?? "", square: centred),
-              let pd = producer[centred], !absorbed.contains(pd), onnx.node[pd].opType == "Sub", onnx.node[pd].input.count == 2,
-              !outputNames.contains(centred), Set(readers[centred] ?? []).isSubset(of: [ps] + divisionNodes.prefix(1)),
-              let (pm, mean) = inner(onnx.node[pd].input[1], "ReduceMean"), meanAxes(mean) == axes,
-              let x = mean.input.first, onnx.node[pd].input[0] == x, let axis = firstAxis(axes) else { return nil }
+            let (variance, epsilonName) = operands(shifted, where: { _, e in scalarConstant(e) != nil }),
+            let epsilon = scalarConstant(epsilonName),
+            let (pv, varianceMean) = inner(variance, "ReduceMean"), let axes = meanAxes(varianceMean),
+            let (ps, _) = inner(varianceMean.input.first ?? "", square: centred),
+            let pd = producer[centred], !absorbed.contains(pd), onnx.node[pd].opType == "Sub", onnx.node[pd].input.count == 2,
+            !outputNames.contains(centred), Set(readers[centred] ?? []).isSubset(of: [ps] + divisionNodes.prefix(1)),
+            let (pm, mean) = inner(onnx.node[pd].input[1], "ReduceMean"), meanAxes(mean) == axes,
+            let x = mean.input.first, onnx.node[pd].input[0] == x, let axis = firstAxis(axes)
+        else { return nil }
         chain += [pq, pe, pv, ps, pd, pm]
         return (.layerNormalization(LayerNormalization(axis: axis, epsilon: epsilon)), [x, gamma] + offset, chain)
     }
@@ -101,8 +105,14 @@ extension ONNXImportContext {
         if let (p, div) = inner(value, "Div"), div.input.count == 2 { return (div.input[0], div.input[1], [p]) }
         guard let (p, mul) = inner(value, "Mul") else { return nil }
         var reciprocal: (Int, Onnx_NodeProto)?
-        guard let (d, _) = operands(mul, where: { _, r in reciprocal = inner(r, "Reciprocal"); return reciprocal != nil }),
-              let (pr, r) = reciprocal, let s = r.input.first else { return nil }
+        guard
+            let (d, _) = operands(
+                mul,
+                where: { _, r in
+                    reciprocal = inner(r, "Reciprocal"); return reciprocal != nil
+                }),
+            let (pr, r) = reciprocal, let s = r.input.first
+        else { return nil }
         return (d, s, [p, pr])
     }
 

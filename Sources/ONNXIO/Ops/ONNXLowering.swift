@@ -57,7 +57,8 @@ extension ONNXGraphBuilder {
 
     /// One ONNX node named after `node`, writing its output, reading `inputs` (default: the node's).
     mutating func single(_ node: Node, _ opType: String, _ attributes: [Onnx_AttributeProto] = [], inputs: [String]? = nil) {
-        add(opType, name: node.name, inputs: inputs ?? node.inputs, output: node.output, attributes: attributes,
+        add(
+            opType, name: node.name, inputs: inputs ?? node.inputs, output: node.output, attributes: attributes,
             shape: graph.shapes[node.output], docString: layerDoc(node))
     }
 }

@@ -5,8 +5,9 @@ extension Split: ONNXLowering {
     /// `Split` with the part sizes as an int64 input (opset 13+).
     func lower(_ node: Node, _ b: inout ONNXGraphBuilder) throws {
         let sizesName = b.int64s(node.name + "/split", sizes)
-        b.add("Split", name: node.name, inputs: [node.inputs[0], sizesName], outputs: node.outputs, attributes: [.int("axis", axis)],
-              shapes: node.outputs.map { b.graph.shapes[$0] }, docString: b.layerDoc(node))
+        b.add(
+            "Split", name: node.name, inputs: [node.inputs[0], sizesName], outputs: node.outputs, attributes: [.int("axis", axis)],
+            shapes: node.outputs.map { b.graph.shapes[$0] }, docString: b.layerDoc(node))
     }
     var lowersOnIntegers: Bool { false }
 }

@@ -5,8 +5,12 @@ extension UpsampleNearest: ONNXLowering {
     /// `Resize` (nearest, asymmetric, floor) with float `scales`.
     func lower(_ node: Node, _ b: inout ONNXGraphBuilder) throws {
         let scalesName = b.constant(node.name + "/scales", try Tensor(shape: [scales.count], storage: scales.map(Float.init)))
-        b.single(node, "Resize", [.string("coordinate_transformation_mode", "asymmetric"), .string("mode", "nearest"),
-                                  .string("nearest_mode", "floor")], inputs: [node.inputs[0], "", scalesName])
+        b.single(
+            node, "Resize",
+            [
+                .string("coordinate_transformation_mode", "asymmetric"), .string("mode", "nearest"),
+                .string("nearest_mode", "floor"),
+            ], inputs: [node.inputs[0], "", scalesName])
     }
     var lowersOnIntegers: Bool { false }
 }
@@ -37,7 +41,8 @@ extension ONNXImportContext {
         if node.opType == "Resize" {
             let mode = node.string("coordinate_transformation_mode", default: "half_pixel")
             let rounding = node.string("nearest_mode", default: "round_prefer_floor")
-            let exact = (mode == "asymmetric" && rounding == "floor")
+            let exact =
+                (mode == "asymmetric" && rounding == "floor")
                 || (["half_pixel", "pytorch_half_pixel"].contains(mode) && rounding.hasPrefix("round_prefer"))
             guard exact else { throw fail(node, "coordinate_transformation_mode '\(mode)' with nearest_mode '\(rounding)' does not repeat pixels") }
         }

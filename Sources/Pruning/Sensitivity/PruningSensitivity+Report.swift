@@ -8,8 +8,9 @@ extension PruningSensitivity {
         let series = layers.map { u in
             LineChartSVG.Series(name: u.name, points: [(0, baseline)] + zip(sparsities, u.accuracy).map { ($0, $1) })
         }
-        var chart = LineChartSVG(title: "Pruning sensitivity (\(structure)\(criterion.map { ", \($0)" } ?? "")): each layer alone",
-                                 xLabel: "sparsity of the layer", yLabel: "top-1 accuracy (%)", series: series)
+        var chart = LineChartSVG(
+            title: "Pruning sensitivity (\(structure)\(criterion.map { ", \($0)" } ?? "")): each layer alone",
+            xLabel: "sparsity of the layer", yLabel: "top-1 accuracy (%)", series: series)
         chart.references = [.init(y: baseline, label: String(format: "unpruned %.2f%%", 100 * baseline))]
         if let d = maxDrop { chart.references.append(.init(y: baseline - d, label: String(format: "budget −%.2f pt", 100 * d))) }
         chart.xRange = 0...(sparsities.max() ?? 1)
@@ -31,8 +32,10 @@ extension PruningSensitivity {
     /// The terminal table.
     public func table() -> String {
         let (header, rows) = tableRows()
-        var lines = [String(format: "unpruned accuracy: %.2f%% (%d samples); accuracy (%%) with each layer pruned alone (%@):", 100 * baseline, samples, structure),
-                     renderTable(header: header, rows: rows, numeric: Set(1..<header.count))]
+        var lines = [
+            String(format: "unpruned accuracy: %.2f%% (%d samples); accuracy (%%) with each layer pruned alone (%@):", 100 * baseline, samples, structure),
+            renderTable(header: header, rows: rows, numeric: Set(1..<header.count)),
+        ]
         for s in skipped { lines.append("not analysed: \(s.name): \(s.reason)") }
         if let d = maxDrop {
             lines.append(String(format: "suggested: the highest level whose drop, and every lower level's, is ≤ %.2f points — a per-layer-alone estimate.", 100 * d))
@@ -44,13 +47,17 @@ extension PruningSensitivity {
     public func markdown(svg: String?, relativeTo path: String) -> String {
         let (header, rows) = tableRows()
         var s = "# Pruning sensitivity: \(model)\n\n"
-        s += String(format: "Structure `%@`%@, data `%@` (%d samples), unpruned top-1 accuracy **%.2f%%**. ", structure,
-                    criterion.map { ", criterion `\($0)`" } ?? "", data, samples, 100 * baseline)
+        s += String(
+            format: "Structure `%@`%@, data `%@` (%d samples), unpruned top-1 accuracy **%.2f%%**. ", structure,
+            criterion.map { ", criterion `\($0)`" } ?? "", data, samples, 100 * baseline)
         s += "Each layer is pruned alone, one-shot, without fine-tuning; cells are top-1 accuracy in percent.\n\n"
         s += "| " + header.joined(separator: " | ") + " |\n|" + header.indices.map { $0 == 0 ? " --- " : " ---: " }.joined(separator: "|") + "|\n"
         for row in rows { s += "| " + row.map { $0.replacingOccurrences(of: "|", with: "\\|") }.joined(separator: " | ") + " |\n" }
         if let d = maxDrop {
-            s += String(format: "\n**Suggested** per-layer sparsity under a %.2f-point budget: the highest level whose drop, and every lower level's, stays within it. This is a per-layer-alone estimate: pruning several layers together loses more; verify the combination.\n", 100 * d)
+            s += String(
+                format:
+                    "\n**Suggested** per-layer sparsity under a %.2f-point budget: the highest level whose drop, and every lower level's, stays within it. This is a per-layer-alone estimate: pruning several layers together loses more; verify the combination.\n",
+                100 * d)
         }
         if !skipped.isEmpty {
             s += "\nNot analysed:\n\n" + skipped.map { "- `\($0.name)`: \($0.reason)\n" }.joined()

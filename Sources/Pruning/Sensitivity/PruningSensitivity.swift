@@ -26,8 +26,10 @@ public struct PruningSensitivityOptions: Sendable {
     public var batchSize: Int
 
     /// Options with the defaults of `modelpress sensitivity`.
-    public init(levels: [Double] = defaultLevels, structure: PruningGranularity = .unstructured, criterion: ChannelCriterion = .l1,
-                channelMultiple: Int = 1, exclude: [String] = [], layers: [String] = [], maxDrop: Double? = nil, batchSize: Int = 64) {
+    public init(
+        levels: [Double] = defaultLevels, structure: PruningGranularity = .unstructured, criterion: ChannelCriterion = .l1,
+        channelMultiple: Int = 1, exclude: [String] = [], layers: [String] = [], maxDrop: Double? = nil, batchSize: Int = 64
+    ) {
         self.levels = levels
         self.structure = structure
         self.criterion = criterion
@@ -103,8 +105,10 @@ public struct PruningSensitivity: Encodable, Sendable {
     /// Runs the sweep on `graph` (read from `model`; its export passes run first, as in
     /// prune) over every sample of `data` (named `dataName` in reports); `progress(done,
     /// total)` after each measurement.
-    public static func run(_ graph: Graph, model: String, data: any LabelledBatchSource, dataName: String,
-                           options: PruningSensitivityOptions, progress: (Int, Int) -> Void = { _, _ in }) throws -> PruningSensitivity {
+    public static func run(
+        _ graph: Graph, model: String, data: any LabelledBatchSource, dataName: String,
+        options: PruningSensitivityOptions, progress: (Int, Int) -> Void = { _, _ in }
+    ) throws -> PruningSensitivity {
         try options.validate()
         guard graph.quantization.isEmpty else {
             throw ModelPressError.invalidArgument("\(model): the model is quantized; its weights cannot be pruned.\nHINT: analyse the float model.")
@@ -125,11 +129,12 @@ public struct PruningSensitivity: Encodable, Sendable {
                 units[u].suggested = suggestion(levels: levels, accuracy: units[u].accuracy, baseline: baseline, maxDrop: maxDrop)
             }
         }
-        return PruningSensitivity(model: model, data: dataName, structure: options.structure.rawValue,
-                                  criterion: options.structure == .channel ? options.criterion.rawValue : nil,
-                                  samples: data.count, baseline: baseline, sparsities: levels, maxDrop: options.maxDrop,
-                                  layers: units, skipped: sweep.skipped,
-                                  note: "each layer pruned alone, one-shot, without fine-tuning; suggestions are per-layer-alone estimates")
+        return PruningSensitivity(
+            model: model, data: dataName, structure: options.structure.rawValue,
+            criterion: options.structure == .channel ? options.criterion.rawValue : nil,
+            samples: data.count, baseline: baseline, sparsities: levels, maxDrop: options.maxDrop,
+            layers: units, skipped: sweep.skipped,
+            note: "each layer pruned alone, one-shot, without fine-tuning; suggestions are per-layer-alone estimates")
     }
 
     /// The highest level such that it and every lower level lose at most `maxDrop`; nil when even the lowest does not hold.

@@ -29,9 +29,11 @@ public enum DynamicQuantizer {
             var dense = false
             if case .linear = node.op, w.rank == 2 { dense = true }
             if case .conv2D = node.op, w.rank == 4 { dense = true }
-            reports.append(DynamicLayerReport(node: node.name, layer: node.layer, channels: q.scales.count,
-                                              minWeightScale: q.scales.min() ?? 0, maxWeightScale: q.scales.max() ?? 0,
-                                              runtimeActivations: dense))
+            reports.append(
+                DynamicLayerReport(
+                    node: node.name, layer: node.layer, channels: q.scales.count,
+                    minWeightScale: q.scales.min() ?? 0, maxWeightScale: q.scales.max() ?? 0,
+                    runtimeActivations: dense))
         }
         return (g, reports)
     }

@@ -22,9 +22,11 @@ public enum PostTrainingQuantization {
     /// writes the ONNX file to `out` atomically. Static runs calibrate on `calibration`; under
     /// a budget, `test` (named `testName`) is the labelled set it is measured on.
     /// `progress(done, total)` reports calibration.
-    public static func run(_ graph: Graph, model: String, out: String, request: QuantizationRequest,
-                           calibration: (any BatchSource)?, test: (any LabelledBatchSource)? = nil, testName: String? = nil,
-                           progress: (Int, Int) -> Void = { _, _ in }) throws -> QuantizationOutcome {
+    public static func run(
+        _ graph: Graph, model: String, out: String, request: QuantizationRequest,
+        calibration: (any BatchSource)?, test: (any LabelledBatchSource)? = nil, testName: String? = nil,
+        progress: (Int, Int) -> Void = { _, _ in }
+    ) throws -> QuantizationOutcome {
         guard graph.quantization.isEmpty else {
             throw ModelPressError.invalidArgument("\(model) is already quantized.\nHINT: quantize the float model.")
         }
@@ -40,14 +42,17 @@ public enum PostTrainingQuantization {
         }
         if request.dynamic { return try runDynamic(prepared, plan: plan, model: model, out: out, request: request) }
         guard let calibration else { throw ModelPressError.invalidArgument("static quantization needs calibration data (or choose dynamic quantization).") }
-        return try runStatic(prepared, plan: plan, model: model, out: out, request: request, calibration: calibration,
-                             test: test, testName: testName, progress: progress)
+        return try runStatic(
+            prepared, plan: plan, model: model, out: out, request: request, calibration: calibration,
+            test: test, testName: testName, progress: progress)
     }
 
     /// The static path: calibrate, quantize, search the budget, export, measure errors.
-    static func runStatic(_ prepared: Graph, plan: QuantizationPlan, model: String, out: String, request: QuantizationRequest,
-                          calibration: any BatchSource, test: (any LabelledBatchSource)?, testName: String?,
-                          progress: (Int, Int) -> Void) throws -> QuantizationOutcome {
+    static func runStatic(
+        _ prepared: Graph, plan: QuantizationPlan, model: String, out: String, request: QuantizationRequest,
+        calibration: any BatchSource, test: (any LabelledBatchSource)?, testName: String?,
+        progress: (Int, Int) -> Void
+    ) throws -> QuantizationOutcome {
         let options = request.options
         limitBLASThreadsForSmallModels(prepared)
         var calibrator = Calibrator(graph: prepared, values: plan.calibrated)
@@ -61,8 +66,9 @@ public enum PostTrainingQuantization {
         if let maxDrop = request.maxDrop {
             guard let test else { throw ModelPressError.invalidArgument("an accuracy budget needs a labelled test set.") }
             let accuracy = { (g: Graph) in try DatasetAccuracy.accuracy(of: g, on: test, batchSize: request.batchSize, prepared: true) }
-            let r = try AccuracyBudget.search(prepared, statistics: statistics, options: options, maxDrop: maxDrop,
-                                              floatAccuracy: try accuracy(prepared), accuracy: accuracy)
+            let r = try AccuracyBudget.search(
+                prepared, statistics: statistics, options: options, maxDrop: maxDrop,
+                floatAccuracy: try accuracy(prepared), accuracy: accuracy)
             (quantized, reports, budget) = (r.graph, r.reports, r)
             floatLayers += r.fallback.filter { !$0.layer.isActivation }.map(\.layer.node)
             floatActivations = r.fallback.filter(\.layer.isActivation).map(\.layer.node)
@@ -85,18 +91,20 @@ public enum PostTrainingQuantization {
             errors = meter.byNode
         }
         let layers = reports.map { r in
-            QuantizationSummary.Layer(node: r.node, layer: r.layer, channels: r.channels, weightScaleMin: r.minWeightScale, weightScaleMax: r.maxWeightScale,
-                                      inputScale: r.input.scales[0], inputZeroPoint: r.input.zeroPoints[0], outputScale: r.output.scales[0],
-                                      outputZeroPoint: r.output.zeroPoints[0], activationType: r.output.type.rawValue, foldedActivation: r.foldedActivation,
-                                      bits: options.bits, scheme: options.scheme.rawValue, bytes: QuantizationSummary.storedBytes(of: r.node, in: quantized),
-                                      sqnrDB: errors[r.node]?.sqnrDB, mse: errors[r.node]?.mse ?? 0)
+            QuantizationSummary.Layer(
+                node: r.node, layer: r.layer, channels: r.channels, weightScaleMin: r.minWeightScale, weightScaleMax: r.maxWeightScale,
+                inputScale: r.input.scales[0], inputZeroPoint: r.input.zeroPoints[0], outputScale: r.output.scales[0],
+                outputZeroPoint: r.output.zeroPoints[0], activationType: r.output.type.rawValue, foldedActivation: r.foldedActivation,
+                bits: options.bits, scheme: options.scheme.rawValue, bytes: QuantizationSummary.storedBytes(of: r.node, in: quantized),
+                sqnrDB: errors[r.node]?.sqnrDB, mse: errors[r.node]?.mse ?? 0)
         }
         let budgetReport = budget.map { QuantizationBudgetReport($0, data: testName ?? test?.path ?? "", samples: test?.count ?? 0, maxDrop: request.maxDrop ?? 0) }
-        let summary = QuantizationSummary(model: model, out: out, format: format, method: options.method.rawValue, weights: options.weights.rawValue,
-                                          activations: options.activations.rawValue, bits: options.bits, scheme: options.scheme.rawValue, dynamic: false,
-                                          opset: request.effectiveOpset, calibrationSamples: used, bytes: written.data.count,
-                                          seconds: Date().timeIntervalSince(started), layers: layers, floatLayers: floatLayers,
-                                          floatActivations: floatActivations, budget: budgetReport)
+        let summary = QuantizationSummary(
+            model: model, out: out, format: format, method: options.method.rawValue, weights: options.weights.rawValue,
+            activations: options.activations.rawValue, bits: options.bits, scheme: options.scheme.rawValue, dynamic: false,
+            opset: request.effectiveOpset, calibrationSamples: used, bytes: written.data.count,
+            seconds: Date().timeIntervalSince(started), layers: layers, floatLayers: floatLayers,
+            floatActivations: floatActivations, budget: budgetReport)
         return QuantizationOutcome(summary: summary, excluded: plan.excluded, budget: budget)
     }
 
@@ -115,15 +123,17 @@ public enum PostTrainingQuantization {
             scheme: options.scheme.rawValue, dynamic: true, samples: 0, layers: reports.count, float: plan.excluded, floatActivations: [])
         let written = try ONNXExporter.write(quantized, to: out, options: export)
         let layers = reports.map { r in
-            QuantizationSummary.Layer(node: r.node, layer: r.layer, channels: r.channels, weightScaleMin: r.minWeightScale, weightScaleMax: r.maxWeightScale,
-                                      inputScale: nil, inputZeroPoint: nil, outputScale: nil, outputZeroPoint: nil,
-                                      activationType: r.runtimeActivations ? runTime : "float", foldedActivation: nil, bits: 8,
-                                      scheme: options.scheme.rawValue, bytes: QuantizationSummary.storedBytes(of: r.node, in: quantized), sqnrDB: nil, mse: 0)
+            QuantizationSummary.Layer(
+                node: r.node, layer: r.layer, channels: r.channels, weightScaleMin: r.minWeightScale, weightScaleMax: r.maxWeightScale,
+                inputScale: nil, inputZeroPoint: nil, outputScale: nil, outputZeroPoint: nil,
+                activationType: r.runtimeActivations ? runTime : "float", foldedActivation: nil, bits: 8,
+                scheme: options.scheme.rawValue, bytes: QuantizationSummary.storedBytes(of: r.node, in: quantized), sqnrDB: nil, mse: 0)
         }
-        let summary = QuantizationSummary(model: model, out: out, format: "dynamic", method: "none", weights: options.weights.rawValue,
-                                          activations: runTime, bits: 8, scheme: options.scheme.rawValue, dynamic: true,
-                                          opset: request.effectiveOpset, calibrationSamples: 0, bytes: written.data.count,
-                                          seconds: Date().timeIntervalSince(started), layers: layers, floatLayers: plan.excluded, budget: nil)
+        let summary = QuantizationSummary(
+            model: model, out: out, format: "dynamic", method: "none", weights: options.weights.rawValue,
+            activations: runTime, bits: 8, scheme: options.scheme.rawValue, dynamic: true,
+            opset: request.effectiveOpset, calibrationSamples: 0, bytes: written.data.count,
+            seconds: Date().timeIntervalSince(started), layers: layers, floatLayers: plan.excluded, budget: nil)
         return QuantizationOutcome(summary: summary, excluded: plan.excluded, budget: nil)
     }
 

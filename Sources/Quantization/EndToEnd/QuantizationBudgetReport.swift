@@ -59,8 +59,11 @@ extension LayerSensitivity {
 extension AccuracyBudgetResult {
     /// Human-readable lines printed after the layer table: accuracies, the sensitivity table, the layers kept float.
     public func lines(maxDrop: Double) -> [String] {
-        var out = [String(format: "accuracy: float %.4f, all quantized %.4f, final %.4f (drop %.4f, budget %.4f)",
-                          floatAccuracy, fullyQuantizedAccuracy, finalAccuracy, drop, maxDrop)]
+        var out = [
+            String(
+                format: "accuracy: float %.4f, all quantized %.4f, final %.4f (drop %.4f, budget %.4f)",
+                floatAccuracy, fullyQuantizedAccuracy, finalAccuracy, drop, maxDrop)
+        ]
         if !sensitivities.isEmpty {
             let rows = sensitivities.map { s -> [String] in
                 [s.label, String(format: "%.4f", s.accuracyWithLayerFloat), String(format: "%+.4f", s.sensitivity), outcome(of: s)]
@@ -68,8 +71,11 @@ extension AccuracyBudgetResult {
             out.append(renderTable(header: ["layer", "acc. with layer float", "sensitivity", "result"], rows: rows, numeric: [1, 2]))
         }
         for s in fallback {
-            out.append("kept float: \(s.layer.label) " + String(format: "(sensitivity %+.4f: accuracy %.4f with it float vs %.4f all quantized; %.4f after returning it)",
-                                                              s.layer.sensitivity, s.layer.accuracyWithLayerFloat, fullyQuantizedAccuracy, s.accuracyAfter))
+            out.append(
+                "kept float: \(s.layer.label) "
+                    + String(
+                        format: "(sensitivity %+.4f: accuracy %.4f with it float vs %.4f all quantized; %.4f after returning it)",
+                        s.layer.sensitivity, s.layer.accuracyWithLayerFloat, fullyQuantizedAccuracy, s.accuracyAfter))
         }
         return out
     }

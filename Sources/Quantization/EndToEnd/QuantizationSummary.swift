@@ -42,8 +42,10 @@ public struct QuantizationSummary: Encodable, Sendable {
     }
 
     /// `modelpress.compression` metadata of the ONNX file: the settings, compact and with sorted keys.
-    static func compressionMetadata(format: String, method: String, weights: String, activations: String, bits: Int, scheme: String,
-                                    dynamic: Bool, samples: Int, layers: Int, float: [String], floatActivations: [String]) throws -> String {
+    static func compressionMetadata(
+        format: String, method: String, weights: String, activations: String, bits: Int, scheme: String,
+        dynamic: Bool, samples: Int, layers: Int, float: [String], floatActivations: [String]
+    ) throws -> String {
         struct Metadata: Encodable {
             var quantization: Settings
         }
@@ -54,9 +56,11 @@ public struct QuantizationSummary: Encodable, Sendable {
         }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        let value = Metadata(quantization: Settings(format: format, method: method, weights: weights, activations: activations, bits: bits,
-                                                    scheme: scheme, dynamic: dynamic, calibration_samples: samples, quantized_layers: layers,
-                                                    float_layers: float, float_activations: floatActivations))
+        let value = Metadata(
+            quantization: Settings(
+                format: format, method: method, weights: weights, activations: activations, bits: bits,
+                scheme: scheme, dynamic: dynamic, calibration_samples: samples, quantized_layers: layers,
+                float_layers: float, float_activations: floatActivations))
         return String(decoding: try encoder.encode(value), as: UTF8.self)
     }
 
@@ -64,7 +68,8 @@ public struct QuantizationSummary: Encodable, Sendable {
     /// each), bias (4 each, int32 or float), and per weight channel one float32 scale and one zero point.
     static func storedBytes(of node: String, in graph: Graph) -> Int {
         guard let n = graph.nodes.first(where: { $0.name == node }), n.inputs.count >= 2,
-              let w = graph.initializers[n.inputs[1]] else { return 0 }
+            let w = graph.initializers[n.inputs[1]]
+        else { return 0 }
         let q = graph.quantization[n.inputs[1]]
         let channels = q?.scales.count ?? 1, width = (q?.bits ?? 32) / 8
         let bias = n.inputs.count > 2 ? graph.initializers[n.inputs[2]]?.count ?? 0 : 0

@@ -34,7 +34,9 @@ public struct IntegerExecutor {
             throw ModelPressError.invalidArgument("the integer engine runs quantized models only; quantize the model first (modelpress quantize)")
         }
         if let wide = graph.quantization.first(where: { $0.value.bits == 16 }) {
-            throw ModelPressError.invalidArgument("the integer engine runs 8-bit models only; value '\(wide.key)' is \(wide.value.type.rawValue) (--bits 16).\nHINT: run 16-bit models with the float engine (without --integer) or in onnxruntime; an int16×int16 product needs a 64-bit accumulator this engine does not have.")
+            throw ModelPressError.invalidArgument(
+                "the integer engine runs 8-bit models only; value '\(wide.key)' is \(wide.value.type.rawValue) (--bits 16).\nHINT: run 16-bit models with the float engine (without --integer) or in onnxruntime; an int16×int16 product needs a 64-bit accumulator this engine does not have."
+            )
         }
         self.graph = graph
         var floats: [String: Tensor] = [:]
@@ -55,8 +57,9 @@ public struct IntegerExecutor {
     /// all annotated (per-tensor activations, int8 weights, int32 bias with scale s_x·s_w).
     private static func prepare(_ node: Node, _ graph: Graph) throws -> IntegerNode? {
         guard node.computeOperands != nil, let xq = graph.quantization[node.inputs[0]], xq.axis == nil,
-              let yq = graph.quantization[node.output], yq.axis == nil, yq.type != .int32,
-              let w = graph.initializers[node.inputs[1]], let wq = graph.quantization[node.inputs[1]], wq.type == .int8 else { return nil }
+            let yq = graph.quantization[node.output], yq.axis == nil, yq.type != .int32,
+            let w = graph.initializers[node.inputs[1]], let wq = graph.quantization[node.inputs[1]], wq.type == .int8
+        else { return nil }
         let channels = wq.scales.count
         let inner = wq.axis.map { w.shape[($0 + 1)...].reduce(1, *) } ?? w.count
         let weights = w.storage.enumerated().map { i, v -> Int32 in
@@ -66,7 +69,8 @@ public struct IntegerExecutor {
         var bias: [Int32] = []
         if let biasName = node.bias {
             guard let b = graph.initializers[biasName], let bq = graph.quantization[biasName], bq.type == .int32,
-                  bq.zeroPoints.allSatisfy({ $0 == 0 }) else { return nil }
+                bq.zeroPoints.allSatisfy({ $0 == 0 })
+            else { return nil }
             // The bias must be on the accumulator's grid (scale s_x·s_w,c), or it cannot be added.
             for (c, s) in bq.scales.enumerated() {
                 let expected = xq.scales[0] * wq.scales[channels == 1 ? 0 : c]
@@ -77,8 +81,9 @@ public struct IntegerExecutor {
         let multipliers = try wq.scales.map { sw -> FixedPointMultiplier in
             let real = Double(xq.scales[0]) * Double(sw) / Double(yq.scales[0])
             guard let m = FixedPointMultiplier(real) else {
-                throw ModelPressError.invalidModel(file: "", location: "node '\(node.name)'", message: "requantization multiplier \(real) cannot be represented",
-                                                   hint: "re-quantize the model; its scales are out of range")
+                throw ModelPressError.invalidModel(
+                    file: "", location: "node '\(node.name)'", message: "requantization multiplier \(real) cannot be represented",
+                    hint: "re-quantize the model; its scales are out of range")
             }
             return m
         }
@@ -111,17 +116,20 @@ public struct IntegerExecutor {
     /// transparent ops, else the float kernel on dequantized inputs.
     private func execute(_ index: Int, _ node: Node, _ values: inout [String: Value]) throws -> [Value] {
         if let integer = integerNodes[index], case .quantized(let x, let shape, let xq)? = values[node.inputs[0]],
-           let yq = graph.quantization[node.output] {
+            let yq = graph.quantization[node.output]
+        {
             let centred = x.map { $0 - xq.zeroPoints[0] }
             if case .conv2D(let a) = node.op {
-                let (out, outShape) = IntegerKernels.conv2D(centred, shape: shape, weights: integer.weights, weightShape: integer.weightShape,
-                                                            bias: integer.bias, attributes: a, multipliers: integer.multipliers, output: yq,
-                                                            rounding: rounding)
+                let (out, outShape) = IntegerKernels.conv2D(
+                    centred, shape: shape, weights: integer.weights, weightShape: integer.weightShape,
+                    bias: integer.bias, attributes: a, multipliers: integer.multipliers, output: yq,
+                    rounding: rounding)
                 return [.quantized(out, shape: outShape, yq)]
             }
             let k = shape.last ?? 1, m = integer.weightShape[1], rows = x.count / max(1, k)
-            let out = IntegerKernels.linear(centred, rows: rows, k: k, weights: integer.weights, m: m, bias: integer.bias,
-                                            multipliers: integer.multipliers, output: yq, rounding: rounding)
+            let out = IntegerKernels.linear(
+                centred, rows: rows, k: k, weights: integer.weights, m: m, bias: integer.bias,
+                multipliers: integer.multipliers, output: yq, rounding: rounding)
             return [.quantized(out, shape: Array(shape.dropLast()) + [m], yq)]
         }
         if node.op.definition.quantizationRole == .transparent, case .quantized(let x, let shape, let xq)? = values[node.inputs[0]], graph.quantization[node.output] == xq {

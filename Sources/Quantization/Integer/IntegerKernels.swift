@@ -6,9 +6,11 @@ import TensorCore
 enum IntegerKernels {
     /// Conv, NCHW: `x` N×C×H×W integers (zero point already subtracted), `w` O×(C/g)×kh×kw
     /// integers (zero point subtracted), `bias` O or empty; returns N×O×OH×OW requantized values.
-    static func conv2D(_ x: [Int32], shape: [Int], weights w: [Int32], weightShape: [Int], bias: [Int32],
-                       attributes a: Conv2DAttributes, multipliers: [FixedPointMultiplier], output: TensorQuantization,
-                       rounding: RequantizationRounding) -> ([Int32], [Int]) {
+    static func conv2D(
+        _ x: [Int32], shape: [Int], weights w: [Int32], weightShape: [Int], bias: [Int32],
+        attributes a: Conv2DAttributes, multipliers: [FixedPointMultiplier], output: TensorQuantization,
+        rounding: RequantizationRounding
+    ) -> ([Int32], [Int]) {
         let (n, c, h, wd) = (shape[0], shape[1], shape[2], shape[3])
         let o = weightShape[0], cg = weightShape[1], kh = weightShape[2], kw = weightShape[3]
         let oh = (h + a.pads.top + a.pads.bottom - a.dilations.height * (kh - 1) - 1) / a.strides.height + 1
@@ -48,8 +50,10 @@ enum IntegerKernels {
     }
 
     /// Dense: `x` N×K integers (zero point subtracted), `w` K×M integers, `bias` M or empty.
-    static func linear(_ x: [Int32], rows: Int, k: Int, weights w: [Int32], m: Int, bias: [Int32],
-                       multipliers: [FixedPointMultiplier], output: TensorQuantization, rounding: RequantizationRounding) -> [Int32] {
+    static func linear(
+        _ x: [Int32], rows: Int, k: Int, weights w: [Int32], m: Int, bias: [Int32],
+        multipliers: [FixedPointMultiplier], output: TensorQuantization, rounding: RequantizationRounding
+    ) -> [Int32] {
         var out = [Int32](repeating: 0, count: rows * m)
         x.withUnsafeBufferPointer { xp in
             w.withUnsafeBufferPointer { wp in

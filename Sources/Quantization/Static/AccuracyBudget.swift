@@ -52,9 +52,11 @@ public struct AccuracyBudgetResult: Sendable {
 public enum AccuracyBudget {
     /// Runs the search. `accuracy` evaluates an annotated graph (fake-quantized in the engine)
     /// on the test data; `floatAccuracy` is the float model's accuracy on the same data.
-    public static func search(_ graph: Graph, statistics: [String: ActivationStatistics], options: StaticQuantizationOptions,
-                              maxDrop: Double, floatAccuracy: Double,
-                              accuracy: (Graph) throws -> Double) throws -> AccuracyBudgetResult {
+    public static func search(
+        _ graph: Graph, statistics: [String: ActivationStatistics], options: StaticQuantizationOptions,
+        maxDrop: Double, floatAccuracy: Double,
+        accuracy: (Graph) throws -> Double
+    ) throws -> AccuracyBudgetResult {
         let tolerance = 1e-9
         func quantize(extra: [LayerSensitivity]) throws -> (Graph, [QuantizedLayerReport]) {
             var o = options
@@ -64,9 +66,10 @@ public enum AccuracyBudget {
         }
         let (full, fullReports) = try quantize(extra: [])
         let fullAccuracy = try accuracy(full)
-        var result = AccuracyBudgetResult(graph: full, reports: fullReports, floatAccuracy: floatAccuracy, fullyQuantizedAccuracy: fullAccuracy,
-                                          finalAccuracy: fullAccuracy, sensitivities: [], fallback: [],
-                                          met: floatAccuracy - fullAccuracy <= maxDrop + tolerance)
+        var result = AccuracyBudgetResult(
+            graph: full, reports: fullReports, floatAccuracy: floatAccuracy, fullyQuantizedAccuracy: fullAccuracy,
+            finalAccuracy: fullAccuracy, sensitivities: [], fallback: [],
+            met: floatAccuracy - fullAccuracy <= maxDrop + tolerance)
         if result.met { return result }
         var candidates = fullReports.map { LayerSensitivity(node: $0.node, layer: $0.layer, accuracyWithLayerFloat: 0, sensitivity: 0) }
         let producers = Dictionary(graph.nodes.map { ($0.output, $0.layer) }, uniquingKeysWith: { a, _ in a })

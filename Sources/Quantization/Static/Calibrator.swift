@@ -49,8 +49,10 @@ public struct Calibrator {
 
     /// Statistics over the first `samples` (all when nil) samples of `data`; histograms are
     /// kept when `histograms`. Fails with `.invalidData` when a value becomes NaN or infinite.
-    public func run(_ data: any BatchSource, samples: Int? = nil, histograms: Bool,
-                    progress: (Int, Int) -> Void = { _, _ in }) throws -> [String: ActivationStatistics] {
+    public func run(
+        _ data: any BatchSource, samples: Int? = nil, histograms: Bool,
+        progress: (Int, Int) -> Void = { _, _ in }
+    ) throws -> [String: ActivationStatistics] {
         guard graph.inputs.count == 1 else {
             throw ModelPressError.invalidArgument("the model has \(graph.inputs.count) inputs; calibration needs a single-input model")
         }
@@ -69,8 +71,11 @@ public struct Calibrator {
                 let finite = value.storage.withUnsafeBufferPointer { p in s.minMax.observe(p) }
                 guard finite else {
                     let layer = layers[name].map { " (layer '\($0)')" } ?? ""
-                    throw ModelPressError.invalidData(file: data.path, path: data.inputName,
-                                                      message: "samples \(rows.lowerBound)..<\(rows.upperBound) make value '\(name)'\(layer) NaN or infinite; the activations cannot be calibrated.\nHINT: check the data's scale (the model expects inputs like its training data).")
+                    throw ModelPressError.invalidData(
+                        file: data.path, path: data.inputName,
+                        message:
+                            "samples \(rows.lowerBound)..<\(rows.upperBound) make value '\(name)'\(layer) NaN or infinite; the activations cannot be calibrated.\nHINT: check the data's scale (the model expects inputs like its training data)."
+                    )
                 }
                 value.storage.withUnsafeBufferPointer { p in s.histogram?.observe(p) }
                 stats[name] = s

@@ -47,7 +47,8 @@ public struct QuantizationPlan: Sendable {
         func quantizedOutput(of node: Node) -> String {
             let out = node.output
             guard fold, let r = readers[out], r.count == 1, !outputs.contains(out), Self.isRelu(graph.nodes[r[0]].op),
-                  !isExcluded(graph.nodes[r[0]]) else { return out }
+                !isExcluded(graph.nodes[r[0]])
+            else { return out }
             foldable[r[0]] = out
             return graph.nodes[r[0]].output
         }

@@ -18,13 +18,16 @@ public struct QuantizedLayerReport: Sendable, Equatable {
 public enum StaticQuantizer {
     /// The annotated graph for `graph` (the one `plan` and `statistics` were made on) and a
     /// report per quantized compute node.
-    public static func quantize(_ graph: Graph, plan: QuantizationPlan, statistics: [String: ActivationStatistics],
-                                options: StaticQuantizationOptions) throws -> (Graph, [QuantizedLayerReport]) {
+    public static func quantize(
+        _ graph: Graph, plan: QuantizationPlan, statistics: [String: ActivationStatistics],
+        options: StaticQuantizationOptions
+    ) throws -> (Graph, [QuantizedLayerReport]) {
         var g = graph
         var annotations: [String: TensorQuantization] = [:]
         let fold = options.asymmetricActivations
-        let clampOf = Dictionary(plan.foldable.map { (g.nodes[$0.key].output, PlanClamp(max: QuantizationPlan.clampMax(g.nodes[$0.key].op))) },
-                                 uniquingKeysWith: { a, _ in a })
+        let clampOf = Dictionary(
+            plan.foldable.map { (g.nodes[$0.key].output, PlanClamp(max: QuantizationPlan.clampMax(g.nodes[$0.key].op))) },
+            uniquingKeysWith: { a, _ in a })
         let names = plan.calibrated.sorted()
         var ranges = [(lo: Float, hi: Float)](repeating: (0, 0), count: names.count)
         for name in names where (statistics[name]?.minMax.count ?? 0) == 0 {
@@ -69,8 +72,9 @@ public enum StaticQuantizer {
         let computeByName = Dictionary(plan.compute.map { (graph.nodes[$0.index].name, $0) }, uniquingKeysWith: { a, _ in a })
         for node in g.nodes {
             guard let c = computeByName[node.name], let w = g.initializers[c.weight], let input = annotations[node.inputs[0]], let output = annotations[node.output] else { continue }
-            let wq = WeightQuantizer.symmetric(w, axis: options.weights == .perChannel ? c.channelAxis : nil,
-                                               type: options.weightType, scheme: options.scheme)
+            let wq = WeightQuantizer.symmetric(
+                w, axis: options.weights == .perChannel ? c.channelAxis : nil,
+                type: options.weightType, scheme: options.scheme)
             annotations[c.weight] = wq
             if let b = c.bias {
                 // On the accumulator's grid s_x·s_w, coarser by a power of two where that would
@@ -79,9 +83,11 @@ public enum StaticQuantizer {
                     annotations[b] = WeightQuantizer.int32Bias(inputScale: input.scales[0], weights: wq, fitting: bias)
                 }
             }
-            reports.append(QuantizedLayerReport(node: node.name, layer: node.layer, channels: wq.scales.count,
-                                                minWeightScale: wq.scales.min() ?? 0, maxWeightScale: wq.scales.max() ?? 0,
-                                                input: input, output: output, foldedActivation: foldedBy[node.name]))
+            reports.append(
+                QuantizedLayerReport(
+                    node: node.name, layer: node.layer, channels: wq.scales.count,
+                    minWeightScale: wq.scales.min() ?? 0, maxWeightScale: wq.scales.max() ?? 0,
+                    input: input, output: output, foldedActivation: foldedBy[node.name]))
         }
         for (name, q) in annotations {
             guard let shape = g.shapes[name] else { continue }

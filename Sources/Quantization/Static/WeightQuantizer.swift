@@ -36,8 +36,9 @@ public enum WeightQuantizer {
     /// when the weights are per channel — what integer runtimes accumulate into.
     public static func int32Bias(inputScale: Float, weights: TensorQuantization) -> TensorQuantization {
         let scales = weights.scales.map { inputScale * $0 }
-        return TensorQuantization(scales: scales, zeroPoints: [Int32](repeating: 0, count: scales.count),
-                                  axis: scales.count > 1 ? 0 : nil, type: .int32)
+        return TensorQuantization(
+            scales: scales, zeroPoints: [Int32](repeating: 0, count: scales.count),
+            axis: scales.count > 1 ? 0 : nil, type: .int32)
     }
 
     /// `int32Bias`, with every scale multiplied by the smallest power of two `2^k` for which

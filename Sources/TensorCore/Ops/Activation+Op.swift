@@ -9,7 +9,7 @@ extension Activation: OpDefinition {
         case .relu: return .foldableClamp(upper: .infinity)
         case .clip(let lo, let hi) where lo == 0 && hi > 0: return .foldableClamp(upper: hi)
         case .sigmoid, .tanh, .softplus, .softsign, .selu, .swish, .hardSwish, .exponential, .clip, .leakyRelu, .elu,
-             .hardSigmoid, .gelu, .thresholdedLinear:
+            .hardSigmoid, .gelu, .thresholdedLinear:
             return .float
         }
     }

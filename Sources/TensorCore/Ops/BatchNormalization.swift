@@ -10,9 +10,10 @@ public struct BatchNormalization: OpDefinition {
     public var signature: OpSignature { OpSignature([.data, .scale, .offset, .mean, .variance]) }
     public var trainableInputs: [Int] { [1, 2] }
     public func channelRule(inputs: [[Int]]) -> ChannelRule {
-        .passThrough(blocked: .allBut(axis: 1, rank: nil),
-                     perChannel: (1...4).map { PerChannelInput(input: $0, axis: 0, mustBeConstant: true) },
-                     reason: "reads them other than along axis 1")
+        .passThrough(
+            blocked: .allBut(axis: 1, rank: nil),
+            perChannel: (1...4).map { PerChannelInput(input: $0, axis: 0, mustBeConstant: true) },
+            reason: "reads them other than along axis 1")
     }
     /// Folded into the convolution before quantization; left float where it is not.
     public var quantizationRole: QuantizationRole { .float }

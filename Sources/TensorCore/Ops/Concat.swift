@@ -16,7 +16,8 @@ public struct Concat: OpDefinition {
         guard axis >= 1, axis < shape.count else { throw check.fail("axis \(axis) out of range for \(shape)") }
         for s in inputs.dropFirst() {
             guard s.count == shape.count, (0..<s.count).allSatisfy({ $0 == axis || s[$0] == shape[$0] }),
-                  let joined = Checked.add(shape[axis], s[axis]) else {
+                let joined = Checked.add(shape[axis], s[axis])
+            else {
                 throw check.fail("cannot concatenate \(shape) and \(s) along axis \(axis)")
             }
             shape[axis] = joined

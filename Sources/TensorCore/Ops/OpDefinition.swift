@@ -90,8 +90,9 @@ public struct ShapeCheck: Sendable {
 
     /// The error for inputs that do not fit the op.
     public func fail(_ message: String) -> ModelPressError {
-        .invalidModel(file: "", location: "node '\(node)' (\(op))", message: message,
-                      hint: "the layer configuration and its input shapes do not fit together")
+        .invalidModel(
+            file: "", location: "node '\(node)' (\(op))", message: message,
+            hint: "the layer configuration and its input shapes do not fit together")
     }
 
     /// `inputs[i]`, or the error that it is missing.

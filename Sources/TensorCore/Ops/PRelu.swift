@@ -7,8 +7,9 @@ public struct PRelu: OpDefinition {
     public var signature: OpSignature { OpSignature([.data, .slope]) }
     public var trainableInputs: [Int] { [1] }
     public func channelRule(inputs: [[Int]]) -> ChannelRule {
-        .passThrough(blocked: .none, perChannel: [PerChannelInput(input: 1, axis: nil, mustBeConstant: true)],
-                     reason: "has a slope that is not a constant")
+        .passThrough(
+            blocked: .none, perChannel: [PerChannelInput(input: 1, axis: nil, mustBeConstant: true)],
+            reason: "has a slope that is not a constant")
     }
     public var quantizationRole: QuantizationRole { .float }
 

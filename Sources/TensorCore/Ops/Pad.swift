@@ -10,8 +10,9 @@ public struct Pad: OpDefinition {
     public var trainableInputs: [Int] { [] }
     public func channelRule(inputs: [[Int]]) -> ChannelRule {
         let rank = pads.count / 2
-        return .passThrough(blocked: .axes(Set((0..<rank).filter { pads[$0] != 0 || pads[$0 + rank] != 0 })), perChannel: [],
-                            reason: "pads their axis")
+        return .passThrough(
+            blocked: .axes(Set((0..<rank).filter { pads[$0] != 0 || pads[$0 + rank] != 0 })), perChannel: [],
+            reason: "pads their axis")
     }
     public var quantizationRole: QuantizationRole { .float }
 
@@ -20,11 +21,13 @@ public struct Pad: OpDefinition {
         guard pads.count == 2 * x.count, pads.allSatisfy({ $0 >= 0 }), pads[0] == 0, pads[x.count] == 0 else {
             throw check.fail("invalid pads \(pads) for \(x)")
         }
-        return [try (0..<x.count).map { i in
-            if i == 0 { return x[0] }
-            guard let n = Checked.add(x[i], pads[i]).flatMap({ Checked.add($0, pads[i + x.count]) }) else { throw check.fail("padded shape overflows") }
-            return n
-        }]
+        return [
+            try (0..<x.count).map { i in
+                if i == 0 { return x[0] }
+                guard let n = Checked.add(x[i], pads[i]).flatMap({ Checked.add($0, pads[i + x.count]) }) else { throw check.fail("padded shape overflows") }
+                return n
+            }
+        ]
     }
 
     /// Not counted (moves data).

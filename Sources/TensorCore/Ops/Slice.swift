@@ -16,19 +16,22 @@ public struct Slice: OpDefinition {
     /// Channels pass along the axes it keeps whole (`begin` 0, `end` the extent).
     public func channelRule(inputs: [[Int]]) -> ChannelRule {
         let x = inputs.first ?? []
-        return .passThrough(blocked: .axes(Set(begin.indices.filter { $0 >= x.count || begin[$0] != 0 || end[$0] != x[$0] })),
-                            perChannel: [], reason: "crops their axis")
+        return .passThrough(
+            blocked: .axes(Set(begin.indices.filter { $0 >= x.count || begin[$0] != 0 || end[$0] != x[$0] })),
+            perChannel: [], reason: "crops their axis")
     }
     public var quantizationRole: QuantizationRole { .float }
 
     public func outputShapes(_ inputs: [[Int]], _ check: ShapeCheck) throws -> [[Int]] {
         let x = try check.input(inputs, 0)
         guard begin.count == x.count, end.count == x.count else { throw check.fail("slice rank does not match \(x)") }
-        return [try (0..<x.count).map { i in
-            if i == 0 { return x[0] }
-            guard begin[i] >= 0, end[i] <= x[i], begin[i] < end[i] else { throw check.fail("slice [\(begin), \(end)) empty or outside \(x)") }
-            return end[i] - begin[i]
-        }]
+        return [
+            try (0..<x.count).map { i in
+                if i == 0 { return x[0] }
+                guard begin[i] >= 0, end[i] <= x[i], begin[i] < end[i] else { throw check.fail("slice [\(begin), \(end)) empty or outside \(x)") }
+                return end[i] - begin[i]
+            }
+        ]
     }
 
     /// Not counted (moves data).

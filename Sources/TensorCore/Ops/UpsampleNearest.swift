@@ -16,11 +16,13 @@ public struct UpsampleNearest: OpDefinition {
     public func outputShapes(_ inputs: [[Int]], _ check: ShapeCheck) throws -> [[Int]] {
         let x = try check.input(inputs, 0)
         guard scales.count == x.count, scales.allSatisfy({ $0 >= 1 }), scales[0] == 1 else { throw check.fail("invalid scales \(scales) for \(x)") }
-        return [try (0..<x.count).map { i in
-            if i == 0 { return x[0] }
-            guard let v = Checked.multiply(x[i], scales[i]) else { throw check.fail("upsampled shape overflows") }
-            return v
-        }]
+        return [
+            try (0..<x.count).map { i in
+                if i == 0 { return x[0] }
+                guard let v = Checked.multiply(x[i], scales[i]) else { throw check.fail("upsampled shape overflows") }
+                return v
+            }
+        ]
     }
 
     /// Not counted (moves data).

@@ -49,9 +49,11 @@ public struct TrainingJobSettings: Sendable {
     public var teacher: TeacherSettings?
 
     /// Settings for a job on `data` writing `out`.
-    public init(command: String, student: String, data: String, out: String, xKey: String = "x", studentXKey: String? = nil,
-                yKey: String? = "y", validationSplit: Double? = nil, validation: String? = nil, seed: UInt64 = 0, batchSize: Int = 32,
-                log: String? = nil, teacher: TeacherSettings? = nil) {
+    public init(
+        command: String, student: String, data: String, out: String, xKey: String = "x", studentXKey: String? = nil,
+        yKey: String? = "y", validationSplit: Double? = nil, validation: String? = nil, seed: UInt64 = 0, batchSize: Int = 32,
+        log: String? = nil, teacher: TeacherSettings? = nil
+    ) {
         self.command = command
         self.student = student
         self.data = data
@@ -106,8 +108,9 @@ public struct TrainingJob {
         if let teacher {
             let g = try ModelLoader.load(teacher.path)
             guard g.inputs.count == 1, g.outputs.count == 1, g.outputs[0].shape.count == 2 else {
-                throw ModelPressError.invalidModel(file: teacher.path, location: "graph", message: "has \(g.inputs.count) inputs and outputs \(g.outputs.map(\.shape))",
-                                                   hint: "the teacher must be a single-input classifier with N×classes output")
+                throw ModelPressError.invalidModel(
+                    file: teacher.path, location: "graph", message: "has \(g.inputs.count) inputs and outputs \(g.outputs.map(\.shape))",
+                    hint: "the teacher must be a single-input classifier with N×classes output")
             }
             teacherGraph = g
             teacherClasses = g.outputs[0].shape[1]
@@ -128,7 +131,8 @@ public struct TrainingJob {
         }
         guard let classes, classes >= 2 else { throw ModelPressError.invalidArgument("\(options.data): the labels name fewer than 2 classes; nothing to classify") }
         if let s = studentCheckpoint, let t = teacherClasses, s.classes != t {
-            throw ModelPressError.invalidArgument("the teacher \(teacher?.path ?? "") has \(t) classes but the student \(options.student) has \(s.classes).\nHINT: distill into a student with a \(t)-way output (e.g. --student dense:64,32).")
+            throw ModelPressError.invalidArgument(
+                "the teacher \(teacher?.path ?? "") has \(t) classes but the student \(options.student) has \(s.classes).\nHINT: distill into a student with a \(t)-way output (e.g. --student dense:64,32).")
         }
         let studentData = try options.studentXKey.map { try DatasetFile(path: options.data, xKey: $0, yKey: nil) } ?? trainData
         guard studentData.count == trainData.count else {
@@ -157,13 +161,16 @@ public struct TrainingJob {
             if let teacherGraph, let teacher {
                 let teacherShape = try feedShape(xFile, teacherGraph.inputs[0].shape, what: "teacher \(teacher.path)")
                 let started = Date()
-                let result = try TeacherLogits.cached(teacher: teacherGraph, teacherSHA256: teacherGraph.metadata["source_sha256"] ?? "", dataSHA256: sha,
-                                                      key: options.xKey, inputs: try xFile.inputs(0..<xFile.count, as: teacherShape),
-                                                      directory: teacher.cache, file: teacher.path)
+                let result = try TeacherLogits.cached(
+                    teacher: teacherGraph, teacherSHA256: teacherGraph.metadata["source_sha256"] ?? "", dataSHA256: sha,
+                    key: options.xKey, inputs: try xFile.inputs(0..<xFile.count, as: teacherShape),
+                    directory: teacher.cache, file: teacher.path)
                 logits = result.logits
                 logitSource = result.source
-                say(String(format: "teacher logits for %@: %d samples, %@ (%.2fs)", path, xFile.count,
-                           result.hit ? "from the cache" : "computed once", Date().timeIntervalSince(started)))
+                say(
+                    String(
+                        format: "teacher logits for %@: %d samples, %@ (%.2fs)", path, xFile.count,
+                        result.hit ? "from the cache" : "computed once", Date().timeIntervalSince(started)))
             }
             if labels == nil && logits == nil { throw ModelPressError.invalidData(file: path, path: options.yKey ?? "none", message: "has no labels and there is no teacher") }
             return try TrainingSet(inputs: inputs, labels: labels, teacherLogits: logits)
@@ -186,22 +193,23 @@ public struct TrainingJob {
             configuration.alpha = teacher.alpha
         }
         if train.labels == nil { say("no labels: pure soft-label distillation (loss = T²·KL)") }
-        say("\(command): student \(options.student) (\(model.parameterCount) parameters), \(train.count) training samples" +
-            (validation.map { ", \($0.count) validation" } ?? "") + ", \(classes) classes")
+        say("\(command): student \(options.student) (\(model.parameterCount) parameters), \(train.count) training samples" + (validation.map { ", \($0.count) validation" } ?? "") + ", \(classes) classes")
         // Train.
-        let result = try Trainer(configuration).fit(model, train: train, validation: validation, onBatch: onBatch,
-                                                   onEpoch: { record in say(EpochLine.format(record, epochs: configuration.epochs)) })
+        let result = try Trainer(configuration).fit(
+            model, train: train, validation: validation, onBatch: onBatch,
+            onEpoch: { record in say(EpochLine.format(record, epochs: configuration.epochs)) })
         model = result.model
         if result.stoppedEarly { say("early stopping after epoch \(result.history.count); kept the weights of epoch \(result.bestEpoch)") }
         // Write.
         let final = try validation.map { try Trainer(configuration).evaluate(model, on: $0) }
         var exportOptions = ONNXExportOptions()
         exportOptions.sourceSHA256 = teacherGraph?.metadata["source_sha256"] ?? studentCheckpoint?.graph.metadata["source_sha256"]
-        let summary = TrainingSummary(command: command, teacher: teacher?.path, student: options.student, data: options.data, dataSHA256: dataSHA,
-                                      teacherLogits: logitSource?.rawValue, configuration: configuration, trainSamples: train.count,
-                                      validationSamples: validation?.count, epochs: result.history, bestEpoch: result.bestEpoch,
-                                      stoppedEarly: result.stoppedEarly, validationLoss: final?.loss, validationAccuracy: final?.accuracy ?? nil,
-                                      seconds: 0, output: options.out)
+        let summary = TrainingSummary(
+            command: command, teacher: teacher?.path, student: options.student, data: options.data, dataSHA256: dataSHA,
+            teacherLogits: logitSource?.rawValue, configuration: configuration, trainSamples: train.count,
+            validationSamples: validation?.count, epochs: result.history, bestEpoch: result.bestEpoch,
+            stoppedEarly: result.stoppedEarly, validationLoss: final?.loss, validationAccuracy: final?.accuracy ?? nil,
+            seconds: 0, output: options.out)
         exportOptions.compressionSummary = try summary.compactJSON()
         var graph = try model.exportGraph()
         graph.name = command == "distill" ? "distilled_student" : "trained_student"
@@ -215,9 +223,11 @@ public struct TrainingJob {
     /// The per-sample shape `model` needs from `file`, or an exit-2 error naming both shapes.
     private func feedShape(_ file: DatasetFile, _ modelInput: [Int], what: String) throws -> [Int] {
         do { return try file.feedShape(for: modelInput) } catch {
-            throw ModelPressError.invalidData(file: file.path, path: file.x.name,
-                                              message: "has samples of shape \(file.sampleShape) (\(Checked.product(file.sampleShape) ?? 0) values); the \(what) takes \(Array(modelInput.dropFirst())) — the sizes cannot be matched.\nHINT: pick the matching dataset with --x-key / --student-x-key.")
+            throw ModelPressError.invalidData(
+                file: file.path, path: file.x.name,
+                message:
+                    "has samples of shape \(file.sampleShape) (\(Checked.product(file.sampleShape) ?? 0) values); the \(what) takes \(Array(modelInput.dropFirst())) — the sizes cannot be matched.\nHINT: pick the matching dataset with --x-key / --student-x-key."
+            )
         }
     }
 }
-

@@ -86,7 +86,9 @@ public func preluBackward(x: Tensor, slope: Tensor, dy: Tensor) throws -> (dx: T
             dx.storage.withUnsafeMutableBufferPointer { dp in
                 dFull.storage.withUnsafeMutableBufferPointer { sp in
                     for i in xp.indices {
-                        if xp[i] >= 0 { dp[i] = gp[i] } else {
+                        if xp[i] >= 0 {
+                            dp[i] = gp[i]
+                        } else {
                             dp[i] = gp[i] * slopes.storage[i % per]
                             sp[i % per] += gp[i] * xp[i]
                         }

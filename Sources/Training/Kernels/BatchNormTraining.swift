@@ -18,8 +18,9 @@ public func batchNormTrainingForward(_ x: Tensor, scale: Tensor, bias: Tensor, e
     let (n, c) = (x.shape[0], x.shape[1])
     let inner = x.count / max(1, n * c), m = Double(max(1, n * inner))
     var y = try Tensor(shape: x.shape)
-    var cache = BatchNormCache(normalized: [Float](repeating: 0, count: x.count), inverseStd: [Float](repeating: 0, count: c),
-                               mean: [Float](repeating: 0, count: c), variance: [Float](repeating: 0, count: c))
+    var cache = BatchNormCache(
+        normalized: [Float](repeating: 0, count: x.count), inverseStd: [Float](repeating: 0, count: c),
+        mean: [Float](repeating: 0, count: c), variance: [Float](repeating: 0, count: c))
     x.storage.withUnsafeBufferPointer { xp in
         y.storage.withUnsafeMutableBufferPointer { yp in
             cache.normalized.withUnsafeMutableBufferPointer { np in
@@ -86,7 +87,8 @@ public func batchNormTrainingBackward(dy: Tensor, scale: Tensor, cache: BatchNor
 /// Backward of inference-mode (frozen) batch normalization `y = γ·(x − μ)/sqrt(σ² + ε) + β`
 /// with the running statistics: `dx = dy·γ/sqrt(σ² + ε)`, `dγ = Σ dy·(x − μ)/sqrt(σ² + ε)`, `dβ = Σ dy`.
 public func batchNormFrozenBackward(x: Tensor, dy: Tensor, scale: Tensor, mean: Tensor, variance: Tensor, epsilon: Float) throws
-    -> (dx: Tensor, dScale: Tensor, dBias: Tensor) {
+    -> (dx: Tensor, dScale: Tensor, dBias: Tensor)
+{
     let (n, c) = (dy.shape[0], dy.shape[1])
     let inner = dy.count / max(1, n * c)
     var dx = try Tensor(shape: dy.shape), dScale = try Tensor(shape: [c]), dBias = try Tensor(shape: [c])

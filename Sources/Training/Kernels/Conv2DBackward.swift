@@ -6,7 +6,8 @@ import TensorCore
 /// `cols = im2col(x)` ((C/g·kh·kw)×(OH·OW)): `dw_g += dy_g · colsᵀ`, `dcols = w_gᵀ · dy_g`,
 /// `dx += col2im(dcols)`; `db[o] = Σ dy[·, o, ·, ·]`.
 public func conv2DBackward(x: Tensor, weights w: Tensor, dy: Tensor, attributes a: Conv2DAttributes) throws
-    -> (dx: Tensor, dw: Tensor, db: Tensor) {
+    -> (dx: Tensor, dw: Tensor, db: Tensor)
+{
     let (n, c, h, wd) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
     let o = w.shape[0], cg = c / a.group, og = o / a.group
     let g = ConvGeometry(height: h, width: wd, attributes: a)
@@ -27,14 +28,17 @@ public func conv2DBackward(x: Tensor, weights w: Tensor, dy: Tensor, attributes 
                                         let wGroup = wp.baseAddress! + group * og * rows
                                         im2col(xImage, channels: cg, geometry: g, into: colp.baseAddress!, rowStride: g.outPlane)
                                         // dw_g[og×rows] += dy_g[og×P] · colsᵀ (cols stored rows×P)
-                                        GEMM.sgemm(transB: true, m: og, n: rows, k: p, a: dyGroup, lda: p,
-                                                   b: colp.baseAddress!, ldb: p, beta: 1,
-                                                   c: dwp.baseAddress! + group * og * rows, ldc: rows)
+                                        GEMM.sgemm(
+                                            transB: true, m: og, n: rows, k: p, a: dyGroup, lda: p,
+                                            b: colp.baseAddress!, ldb: p, beta: 1,
+                                            c: dwp.baseAddress! + group * og * rows, ldc: rows)
                                         // dcols[rows×P] = w_gᵀ (stored og×rows) · dy_g[og×P]
-                                        GEMM.sgemm(transA: true, m: rows, n: p, k: og, a: wGroup, lda: rows,
-                                                   b: dyGroup, ldb: p, c: dcolp.baseAddress!, ldc: p)
-                                        col2imAccumulate(dcolp.baseAddress!, channels: cg, g,
-                                                         into: dxp.baseAddress! + (image * c + group * cg) * h * wd)
+                                        GEMM.sgemm(
+                                            transA: true, m: rows, n: p, k: og, a: wGroup, lda: rows,
+                                            b: dyGroup, ldb: p, c: dcolp.baseAddress!, ldc: p)
+                                        col2imAccumulate(
+                                            dcolp.baseAddress!, channels: cg, g,
+                                            into: dxp.baseAddress! + (image * c + group * cg) * h * wd)
                                     }
                                 }
                             }

@@ -5,7 +5,8 @@ import TensorCore
 /// `dscale = Σ_rows dy·x̂`, `doffset = Σ_rows dy`, and with `g = dy·scale`,
 /// `dx = r · (g − mean(g) − x̂ · mean(g·x̂))`.
 public func layerNormalizationBackward(x: Tensor, scale: Tensor, dy: Tensor, axis: Int, epsilon: Float) throws
-    -> (dx: Tensor, dScale: Tensor, dOffset: Tensor) {
+    -> (dx: Tensor, dScale: Tensor, dOffset: Tensor)
+{
     let n = x.shape[axis...].reduce(1, *)
     guard dy.shape == x.shape, scale.count == n else {
         throw ModelPressError.internalError("layerNormalizationBackward: dy \(dy.shape), scale \(scale.shape) for x \(x.shape)")

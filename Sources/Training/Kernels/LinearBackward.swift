@@ -12,13 +12,15 @@ public func linearBackward(x: Tensor, weights w: Tensor, dy: Tensor) throws -> (
             dy.storage.withUnsafeBufferPointer { gp in
                 dx.storage.withUnsafeMutableBufferPointer { dxp in
                     // dx[R×K] = dy[R×M] · wᵀ (w stored K×M, so ldb = M)
-                    GEMM.sgemm(transB: true, m: rows, n: k, k: m, a: gp.baseAddress!, lda: m,
-                               b: wp.baseAddress!, ldb: m, c: dxp.baseAddress!, ldc: k)
+                    GEMM.sgemm(
+                        transB: true, m: rows, n: k, k: m, a: gp.baseAddress!, lda: m,
+                        b: wp.baseAddress!, ldb: m, c: dxp.baseAddress!, ldc: k)
                 }
                 dw.storage.withUnsafeMutableBufferPointer { dwp in
                     // dw[K×M] = xᵀ (x stored R×K, so lda = K) · dy[R×M]
-                    GEMM.sgemm(transA: true, m: k, n: m, k: rows, a: xp.baseAddress!, lda: k,
-                               b: gp.baseAddress!, ldb: m, c: dwp.baseAddress!, ldc: m)
+                    GEMM.sgemm(
+                        transA: true, m: k, n: m, k: rows, a: xp.baseAddress!, lda: k,
+                        b: gp.baseAddress!, ldb: m, c: dwp.baseAddress!, ldc: m)
                 }
                 db.storage.withUnsafeMutableBufferPointer { dbp in
                     for r in 0..<rows {

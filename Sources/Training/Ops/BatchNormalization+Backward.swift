@@ -7,8 +7,9 @@ extension BatchNormalization: Differentiable {
             let (dx, ds, db) = try batchNormTrainingBackward(dy: try s.dy, scale: try s.value(1), cache: cache)
             return [dx, ds, db, nil, nil]
         }
-        let (dx, ds, db) = try batchNormFrozenBackward(x: try s.value(0), dy: try s.dy, scale: try s.value(1), mean: try s.value(3),
-                                                       variance: try s.value(4), epsilon: epsilon)
+        let (dx, ds, db) = try batchNormFrozenBackward(
+            x: try s.value(0), dy: try s.dy, scale: try s.value(1), mean: try s.value(3),
+            variance: try s.value(4), epsilon: epsilon)
         return [dx, ds, db, nil, nil]
     }
 }

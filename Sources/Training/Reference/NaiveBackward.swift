@@ -57,7 +57,9 @@ public enum NaiveBackward {
                 }
             }
         }
-        return (try Tensor(shape: x.shape, storage: dx.map(Float.init)), try Tensor(shape: w.shape, storage: dw.map(Float.init)),
-                try Tensor(shape: [o], storage: db.map(Float.init)))
+        return (
+            try Tensor(shape: x.shape, storage: dx.map(Float.init)), try Tensor(shape: w.shape, storage: dw.map(Float.init)),
+            try Tensor(shape: [o], storage: db.map(Float.init))
+        )
     }
 }
