@@ -59,39 +59,19 @@ struct VerifyCommand: ParsableCommand {
     func run() throws {
         try validateArguments()
         let data = try dataset.open(requireLabels: limits.needsLabels)
-        let referenceGraph = try ModelLoader.load(reference)
-        let candidateGraph = try ModelLoader.load(candidate)
-        let referenceOutputs = try predict(referenceGraph, path: reference, data: data, label: "reference")
-        let candidateOutputs = try predict(candidateGraph, path: candidate, data: data, label: "candidate")
-        guard referenceOutputs.shape == candidateOutputs.shape else {
-            throw ModelPressError.invalidArgument(
-                """
-                \(candidate): outputs have shape \(candidateOutputs.shape) on \(dataset.data); \
-                the reference \(reference) gives \(referenceOutputs.shape).
-                HINT: verify compares two versions of the same model; pick the matching reference.
-                """)
-        }
-        let classes = referenceOutputs.rank == 2 ? (referenceOutputs.shape.last ?? 0) : 0
-        let isClassifier = classes >= 2
-        if !isClassifier && (limits.needsLabels || limits.needsClasses) {
-            throw ModelPressError.invalidArgument(
-                """
-                \(reference): outputs of shape \(referenceOutputs.shape) are not N×classes, so accuracy, \
-                agreement and KL gates cannot be measured (only MSE/MAE drift).
-                HINT: drop --max-drop / --max-relative-drop / --min-agreement / --max-kl for this model.
-                """)
-        }
-        let labels = isClassifier && data.y != nil ? try data.labels(0..<data.count, classes: classes) : nil
-        let summary = DataSummary(
-            path: dataset.data, xKey: dataset.xKey, yKey: data.y == nil ? nil : dataset.yKey,
-            samples: data.count, outputShape: referenceOutputs.shape)
         let settings = VerificationSettings(
             limits: limits, bootstrapResamples: bootstrap, seed: seed,
             producer: "modelpress \(ModelPressVersion.string)")
-        let result = VerificationReport.compare(
-            reference: referenceOutputs, candidate: candidateOutputs, labels: labels,
-            data: summary, referencePath: reference, candidatePath: candidate,
-            settings: settings)
+        var bars: [String: ProgressReporter] = [:]
+        let result = try VerificationReport.run(
+            reference: VerifiedModel(try ModelLoader.load(reference), path: reference),
+            candidate: VerifiedModel(try ModelLoader.load(candidate), path: candidate),
+            data: data, dataPath: dataset.data, xKey: dataset.xKey, yKey: dataset.yKey, batchSize: dataset.batchSize,
+            settings: settings
+        ) { label, done, total in
+            if bars[label] == nil { bars[label] = ProgressReporter("verify \(label)", quiet: output.quiet) }
+            bars[label]?.update(done, total)
+        }
         try writeReports(result)
         printSummary(result)
         if !result.passed {
@@ -121,22 +101,6 @@ struct VerifyCommand: ParsableCommand {
         }
         for path in [reference, candidate] where !FileManager.default.isReadableFile(atPath: path) {
             throw ModelPressError.fileNotFound(path: path)
-        }
-    }
-
-    /// All outputs of `graph` on `data`; errors about the data also name the model.
-    func predict(_ graph: Graph, path: String, data: DatasetFile, label: String) throws -> Tensor {
-        do {
-            let runner = try DatasetRunner(graph: graph, batchSize: dataset.batchSize)
-            let progress = ProgressReporter("verify \(label)", quiet: output.quiet)
-            return try runner.predict(data, progress: progress.update)
-        } catch ModelPressError.invalidData(let file, let dataPath, let message) {
-            // Name the model before the HINT line: "… expects [8, 8, 1] (reference model m.h5).\nHINT: …"
-            let parts = message.components(separatedBy: "\nHINT:")
-            let named = parts[0] + " (\(label) model \(path))" + parts.dropFirst().map { "\nHINT:" + $0 }.joined()
-            throw ModelPressError.invalidData(file: file, path: dataPath, message: named)
-        } catch ModelPressError.invalidArgument(let message) where message.hasPrefix("the model") {
-            throw ModelPressError.invalidArgument("\(path): \(message)")
         }
     }
 
