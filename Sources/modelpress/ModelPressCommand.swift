@@ -25,6 +25,7 @@ struct ModelPressCommand: ParsableCommand {
             VerifyCommand.self,
             RunCommand.self,
             BatchCommand.self,
+            ProbeHDF5Command.self,
         ]
     )
 }
