@@ -17,6 +17,9 @@ public enum ModelPressError: Error, Equatable, Sendable {
     case shapeMismatch(file: String, location: String, what: String, expected: [Int], actual: [Int])
     /// A dataset's contents cannot be used (wrong rank, empty, non-finite values, ...).
     case invalidData(file: String, path: String, message: String)
+    /// A C library (libhdf5) crashed, hung or ran out of its memory limit on the file, in a
+    /// contained child process; `detail` says how (signal, time limit).
+    case libraryFailure(file: String, library: String, detail: String)
     /// A command-line argument or option value is invalid.
     case invalidArgument(String)
     /// A bug in ModelPress: an invariant did not hold.
@@ -51,6 +54,8 @@ extension ModelPressError: CustomStringConvertible {
             return "\(file): \(location): \(what) has shape \(actual), expected \(expected).\nHINT: the weights do not belong to this architecture; re-save the model."
         case .invalidData(let file, let path, let message):
             return "\(file): dataset '\(path)': \(message)"
+        case .libraryFailure(let file, let library, let detail):
+            return "\(file): \(library) library failed on a malformed file (\(detail)); nothing was written.\nHINT: the file is damaged or was not written by Keras / h5py; re-save it from the original model."
         case .invalidArgument(let message):
             return message
         case .internalError(let message):

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import ModelIO
 import TensorCore
 
 /// Process entry: parses the command line, runs the command, and maps every failure onto
@@ -7,6 +8,8 @@ import TensorCore
 @main
 enum Entry {
     static func main() {
+        // libhdf5 runs on untrusted files in a contained child of this binary first.
+        HDF5Guard.probeExecutable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
         do {
             var command = try ModelPressCommand.parseAsRoot()
             try command.run()

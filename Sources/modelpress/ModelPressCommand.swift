@@ -26,6 +26,7 @@ struct ModelPressCommand: ParsableCommand {
             VerifyCommand.self,
             RunCommand.self,
             BatchCommand.self,
+            ProbeHDF5Command.self,
         ]
     )
 }

@@ -34,6 +34,7 @@ extension HDF5Object {
         let space = HDF5Handle(try check(H5Aget_space(attribute.id), key, "reading attribute shape"), close: H5Sclose)
         let count = Int(try check(H5Sget_simple_extent_npoints(space.id), key, "reading attribute size"))
         if count == 0 { return [] }
+        try checkFits(count: count, elementSize: H5Tget_size(type.id), key)
         guard H5Tget_class(type.id) == H5T_STRING else {
             throw ModelPressError.invalidModel(
                 file: filePath, location: "attribute '\(name)@\(key)'",
@@ -73,6 +74,7 @@ extension HDF5Object {
         let attribute = try openAttribute(key)
         let space = HDF5Handle(try check(H5Aget_space(attribute.id), key, "reading attribute shape"), close: H5Sclose)
         let count = Int(try check(H5Sget_simple_extent_npoints(space.id), key, "reading attribute size"))
+        try checkFits(count: count, elementSize: 8, key)
         var values = [Double](repeating: 0, count: count)
         if count > 0 { try check(H5Aread(attribute.id, chdf5_native_double(), &values), key, "reading numeric attribute") }
         return values
@@ -105,6 +107,17 @@ extension HDF5Object {
                 key, "creating attribute"), close: H5Aclose)
         var v = value
         try check(H5Awrite(attribute.id, chdf5_native_double(), &v), key, "writing attribute")
+    }
+
+    /// Refuses an attribute whose declared element count cannot fit in the file.
+    private func checkFits(count: Int, elementSize: Int, _ key: String) throws {
+        let fileSize = HDF5Limits.fileSize(filePath)
+        guard let bytes = Checked.multiply(count, max(1, elementSize)), bytes <= HDF5Limits.maxStoredBytes(fileSize: fileSize, compressed: false) else {
+            throw ModelPressError.invalidModel(
+                file: filePath, location: "attribute '\(name)@\(key)'",
+                message: "declares \(count) elements, more than the file (\(fileSize) bytes) can hold",
+                hint: "the file is damaged; re-save the model with Keras")
+        }
     }
 
     private func openAttribute(_ key: String) throws -> HDF5Handle {

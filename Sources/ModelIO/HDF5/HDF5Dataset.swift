@@ -20,12 +20,27 @@ public final class HDF5Dataset: HDF5Object {
         if rank > 0 {
             try HDF5Status.check(H5Sget_simple_extent_dims(space.id, &dims, nil), file: path, object: name, "reading shape")
         }
-        shape = dims.map { Int($0) }
+        shape = dims.map { Int(clamping: $0) }
         let type = HDF5Handle(try HDF5Status.check(H5Dget_type(id), file: path, object: name, "reading type"), close: H5Tclose)
         let typeClass = H5Tget_class(type.id)
         isInteger = typeClass == H5T_INTEGER
         isNumeric = typeClass == H5T_INTEGER || typeClass == H5T_FLOAT
         super.init(handle: handle, file: file, filePath: path, name: name)
+        try checkDeclaredSize(elementSize: H5Tget_size(type.id))
+    }
+
+    /// Refuses a shape the file cannot hold (a corrupted dataspace), before any read allocates.
+    private func checkDeclaredSize(elementSize: Int) throws {
+        let plist = H5Dget_create_plist(handle.id)
+        let compressed = plist >= 0 && H5Pget_nfilters(plist) > 0
+        if plist >= 0 { H5Pclose(plist) } else { _ = HDF5Status.takeErrorStack() }
+        let fileSize = HDF5Limits.fileSize(filePath)
+        let limit = HDF5Limits.maxStoredBytes(fileSize: fileSize, compressed: compressed)
+        guard let elements = Checked.product(shape), let bytes = Checked.multiply(elements, max(1, elementSize)), bytes <= limit else {
+            throw ModelPressError.invalidData(
+                file: filePath, path: name,
+                message: "declares shape \(shape) of \(max(1, elementSize))-byte elements, more than the file (\(fileSize) bytes\(compressed ? ", compressed" : "")) can hold; the file is damaged.\nHINT: re-save it")
+        }
     }
 
     /// Number of elements.
@@ -66,8 +81,12 @@ public final class HDF5Dataset: HDF5Object {
             throw ModelPressError.internalError("rows \(rows) outside dataset \(name) of \(shape[0]) rows")
         }
         let rowSize = Checked.product(shape.dropFirst()) ?? 0
-        guard let total = Checked.multiply(rowSize, rows.count) else {
-            throw ModelPressError.invalidData(file: filePath, path: name, message: "shape \(shape) is too large")
+        guard let total = Checked.multiply(rowSize, rows.count), let bytes = Checked.multiply(total, MemoryLayout<T>.stride),
+            bytes <= HDF5Limits.maxReadBytes
+        else {
+            throw ModelPressError.invalidData(
+                file: filePath, path: name,
+                message: "shape \(shape) is too large to read at once (limit \(HDF5Limits.maxReadBytes >> 20) MB).\nHINT: raise it with MODELPRESS_MAX_READ_MB if the file is genuine")
         }
         var values = [T](repeating: 0, count: total)
         if total == 0 { return values }

@@ -32,6 +32,7 @@ public final class HDF5File {
         guard Self.isHDF5(path) else {
             throw ModelPressError.unrecognizedFormat(path: path, detail: "not an HDF5 file (no HDF5 signature)")
         }
+        try HDF5Guard.check(path)
         let id = try HDF5Status.check(H5Fopen(path, chdf5_acc_rdonly(), chdf5_p_default()), file: path, object: "/", "opening the file")
         let file = HDF5Handle(id, close: H5Fclose)
         self.path = path

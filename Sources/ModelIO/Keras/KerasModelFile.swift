@@ -76,30 +76,17 @@ enum KerasImporter {
 /// Keras 3 `.keras` archives: `config.json` + `model.weights.h5` in a zip.
 enum KerasArchive {
     static func load(_ path: String) throws -> Graph {
-        let archive: Archive
-        do { archive = try Archive(url: URL(fileURLWithPath: path), accessMode: .read) } catch {
-            throw ModelPressError.unrecognizedFormat(path: path, detail: "is not a readable zip archive (\(error))")
-        }
-        func entry(_ name: String) throws -> Data {
-            guard let e = archive[name] else {
-                throw ModelPressError.missingEntry(file: path, path: name, available: archive.map(\.path))
-            }
-            var data = Data()
-            do { _ = try archive.extract(e, skipCRC32: false) { data.append($0) } } catch {
-                throw ModelPressError.invalidModel(file: path, location: name, message: "cannot be extracted (\(error))", hint: "the archive may be damaged; re-save the model")
-            }
-            return data
-        }
-        let config = String(decoding: try entry("config.json"), as: UTF8.self)
-        let metadata = try? JSONValue.parse(String(decoding: try entry("metadata.json"), as: UTF8.self))
+        let archive = try KerasArchiveReader(path)
+        let config = String(decoding: try archive.data("config.json"), as: UTF8.self)
+        let metadata = try? JSONValue.parse(String(decoding: try archive.data("metadata.json"), as: UTF8.self))
         // libhdf5 reads files: put the weights in a private temporary file for the import.
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("modelpress-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
         let weightsPath = directory.appendingPathComponent("model.weights.h5").path
-        try entry("model.weights.h5").write(to: URL(fileURLWithPath: weightsPath))
-        let file = try HDF5File(readingFrom: weightsPath)
         do {
+            try archive.write("model.weights.h5", to: weightsPath)
+            let file = try HDF5File(readingFrom: weightsPath)
             return try KerasImporter.importModel(
                 config: config, configFile: path, weights: try KerasWeightStore.detect(in: file.root),
                 kerasVersion: metadata?["keras_version"]?.string)
@@ -121,6 +108,10 @@ extension ModelPressError {
         case .hdf5(temporary, let object, let operation, let stack): return .hdf5(file: shown, object: object, operation: operation, stack: stack)
         case .missingEntry(temporary, let p, let available): return .missingEntry(file: shown, path: p, available: available)
         case .invalidModel(temporary, let l, let m, let h): return .invalidModel(file: shown, location: l, message: m, hint: h)
+        case .invalidData(temporary, let p, let m): return .invalidData(file: shown, path: p, message: m)
+        case .unrecognizedFormat(temporary, let d): return .unrecognizedFormat(path: shown, detail: d)
+        case .libraryFailure(temporary, let l, let d): return .libraryFailure(file: shown, library: l, detail: d)
+        case .fileNotFound(temporary): return .fileNotFound(path: shown)
         default: return self
         }
     }
