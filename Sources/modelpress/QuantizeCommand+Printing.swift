@@ -22,8 +22,7 @@ extension QuantizeCommand {
         ]
         lines += outcome.excluded.map { "kept float: \($0) (--exclude)" }
         if let budget = outcome.budget, let maxDrop { lines += budget.lines(maxDrop: maxDrop) }
-        let options = request.options
-        let kind = "\(options.weightType.rawValue)/\(options.activations.rawValue)\(options.scheme == .pow2 ? " pow2" : "")"
+        let kind = "\(s.bits == 16 ? "int16" : "int8")/\(s.activations)\(s.scheme == QuantizationScheme.pow2.rawValue ? " pow2" : "")"
         lines.append(
             "wrote \(out): \(kind) \(format == .qdq ? "QDQ" : "QOperator"), \(s.layers.count) layers quantized, \(s.method) calibration on \(s.calibrationSamples) samples, \(s.bytes) bytes (\(Int(s.seconds * 1000)) ms)")
         return lines.joined(separator: "\n")

@@ -20,6 +20,15 @@ struct DatasetAccuracyTests {
         return Double(correct) / Double(labels.count)
     }
 
+    /// `y = x` on N×`width` inputs: its scores are the inputs.
+    static func identity(width: Int) throws -> Graph {
+        var g = Graph(name: "identity")
+        try g.addInput(ValueInfo(name: "x", shape: [dynamicBatch, width]))
+        try g.append(Node(name: "id", op: .identity, inputs: ["x"], output: "y"))
+        g.outputs = [ValueInfo(name: "y", shape: [dynamicBatch, width])]
+        return g
+    }
+
     @Test("the digits CNN's accuracy equals the one Keras's predictions give")
     func matchesKeras() throws {
         let graph = try ModelLoader.load(Fixtures.path("models/keras3/cnn.h5"))
@@ -36,10 +45,7 @@ struct DatasetAccuracyTests {
 
     @Test("hand-worked: an identity classifier on four samples gets 3 of 4")
     func handWorked() throws {
-        var g = Graph(name: "identity")
-        try g.addInput(ValueInfo(name: "x", shape: [dynamicBatch, 3]))
-        try g.append(Node(name: "id", op: .identity, inputs: ["x"], output: "y"))
-        g.outputs = [ValueInfo(name: "y", shape: [dynamicBatch, 3])]
+        let g = try Self.identity(width: 3)
         let path = try temporaryDirectory().appendingPathComponent("four.h5").path
         // Argmax per row: 0, 2, 1, 1; labels 0, 2, 1, 0 → 3 correct.
         try writeDataset(path: path, x: [5, 1, 0, 0, 1, 9, 0, 3, 2, 1, 4, 0], shape: [4, 3], y: [0, 2, 1, 0])
@@ -49,10 +55,7 @@ struct DatasetAccuracyTests {
 
     @Test("a model whose output is not N×classes is refused, naming the model")
     func refusesNonClassifier() throws {
-        var g = Graph(name: "scalar")
-        try g.addInput(ValueInfo(name: "x", shape: [dynamicBatch, 1]))
-        try g.append(Node(name: "id", op: .identity, inputs: ["x"], output: "y"))
-        g.outputs = [ValueInfo(name: "y", shape: [dynamicBatch, 1])]
+        let g = try Self.identity(width: 1)
         #expect(DatasetAccuracy.classes(of: g) == nil)
         let error = #expect(throws: ModelPressError.self) { try DatasetAccuracy.requireClassifier(g, model: "scalar.onnx", purpose: "eval") }
         #expect("\(error.map { "\($0)" } ?? "")".contains("scalar.onnx"))

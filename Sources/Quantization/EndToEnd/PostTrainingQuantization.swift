@@ -75,15 +75,11 @@ public enum PostTrainingQuantization {
         }
         let used = min(request.samples ?? calibration.count, calibration.count)
         let format = request.form.rawValue
-        var export = ONNXExportOptions()
-        export.opset = request.effectiveOpset
-        export.optimize = false
-        export.quantizedForm = request.form
-        export.compressionSummary = try QuantizationSummary.compressionMetadata(
+        let metadata = try QuantizationSummary.compressionMetadata(
             format: format, method: options.method.rawValue, weights: options.weights.rawValue, activations: options.activations.rawValue,
             bits: options.bits, scheme: options.scheme.rawValue, dynamic: false, samples: used, layers: reports.count,
             float: floatLayers, floatActivations: floatActivations)
-        let written = try ONNXExporter.write(quantized, to: out, options: export)
+        let written = try write(quantized, to: out, form: request.form, request: request, metadata: metadata)
         var errors: [String: LayerQuantizationError] = [:]
         if request.measureErrors {
             var meter = try QuantizationErrorMeter(float: prepared, quantized: quantized, nodes: reports.map(\.node))
@@ -114,14 +110,10 @@ public enum PostTrainingQuantization {
         let started = Date()
         let (quantized, reports) = try DynamicQuantizer.quantize(prepared, plan: plan, options: options)
         let runTime = "uint8 (run time)"
-        var export = ONNXExportOptions()
-        export.opset = request.effectiveOpset
-        export.optimize = false
-        export.quantizedForm = .dynamic
-        export.compressionSummary = try QuantizationSummary.compressionMetadata(
+        let metadata = try QuantizationSummary.compressionMetadata(
             format: "dynamic", method: "none", weights: options.weights.rawValue, activations: runTime, bits: 8,
             scheme: options.scheme.rawValue, dynamic: true, samples: 0, layers: reports.count, float: plan.excluded, floatActivations: [])
-        let written = try ONNXExporter.write(quantized, to: out, options: export)
+        let written = try write(quantized, to: out, form: .dynamic, request: request, metadata: metadata)
         let layers = reports.map { r in
             QuantizationSummary.Layer(
                 node: r.node, layer: r.layer, channels: r.channels, weightScaleMin: r.minWeightScale, weightScaleMax: r.maxWeightScale,
@@ -135,6 +127,17 @@ public enum PostTrainingQuantization {
             opset: request.effectiveOpset, calibrationSamples: 0, bytes: written.data.count,
             seconds: Date().timeIntervalSince(started), layers: layers, floatLayers: plan.excluded, budget: nil)
         return QuantizationOutcome(summary: summary, excluded: plan.excluded, budget: nil)
+    }
+
+    /// Writes the annotated `graph` as ONNX in `form` at the request's opset (no further
+    /// optimization: the graph is already prepared), with `metadata` as `modelpress.compression`.
+    static func write(_ graph: Graph, to out: String, form: ONNXExportOptions.QuantizedForm, request: QuantizationRequest, metadata: String) throws -> ONNXExportResult {
+        var export = ONNXExportOptions()
+        export.opset = request.effectiveOpset
+        export.optimize = false
+        export.quantizedForm = form
+        export.compressionSummary = metadata
+        return try ONNXExporter.write(graph, to: out, options: export)
     }
 
     /// Small models (< 1M MACs per sample, like the digits fixtures) calibrate on one BLAS
