@@ -103,7 +103,14 @@ struct ONNXImportContext {
     /// A constant from a `TensorProto`.
     func constant(_ proto: Onnx_TensorProto, location: String) throws -> ONNXConstant {
         guard proto.dataLocation != .external else {
-            throw fail(location: location, "keeps its data in an external file, which ModelPress does not read")
+            let target = proto.externalData.first { $0.key == "location" }?.value ?? ""
+            let parts = target.split(separator: "/", omittingEmptySubsequences: false)
+            if target.hasPrefix("/") || target.contains("\\") || parts.contains("..") || target.isEmpty {
+                throw ModelPressError.invalidModel(
+                    file: file, location: location, message: "names external data '\(target)' outside the model's folder; ModelPress never reads such paths",
+                    hint: "the model is malicious or damaged; external data must be a file beside the model")
+            }
+            throw fail(location: location, "keeps its data in an external file ('\(target)'), which ModelPress does not read yet")
         }
         let f = { (message: String) in self.fail(location: location, message) }
         let tensor = try ONNXTensor.floats(proto, f)

@@ -63,11 +63,17 @@ public indirect enum YAMLNode: Sendable, Equatable {
     /// Parses `text` (the contents of `file`); YAML syntax errors and duplicate keys become
     /// `invalidArgument` errors naming the file, line and column.
     public static func parse(_ text: String, file: String) throws -> YAMLNode {
+        if let found = YAMLAliasScan.first(in: text) {
+            let what = found.indicator == "&" ? "anchors (&name)" : "aliases (*name)"
+            throw ModelPressError.invalidArgument("\(file):\(found.line):\(found.column): YAML \(what) are not supported in ModelPress files; write the value out.")
+        }
         let root: Yams.Node?
         do {
             root = try Yams.compose(yaml: text)
         } catch let error as YamlError {
-            throw ModelPressError.invalidArgument("\(file): not valid YAML: \(error)")
+            // libyaml quotes the offending line; a hostile file's line can be megabytes long.
+            let message = "\(error)".split(separator: "\n", omittingEmptySubsequences: false).map { $0.count > 200 ? String($0.prefix(200)) + "…" : String($0) }
+            throw ModelPressError.invalidArgument("\(file): not valid YAML: \(message.joined(separator: "\n"))")
         }
         guard let root else {
             throw ModelPressError.invalidArgument("\(file):1:1: the file is empty.\nHINT: see docs/pipelines.md for the format.")

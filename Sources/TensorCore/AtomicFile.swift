@@ -1,5 +1,9 @@
 import Foundation
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// Writes files so that a reader never sees a partial one: data goes to a temporary file
 /// in the same directory, which is renamed over the destination only when complete.
 public enum AtomicFile {
@@ -10,21 +14,64 @@ public enum AtomicFile {
         }
     }
 
-    /// Calls `produce` with a temporary path next to `path`, then renames it into place.
-    /// If `produce` throws, the temporary file is removed and `path` is untouched.
+    /// Calls `produce` with a temporary path next to `path`, flushes it to disk, then renames
+    /// it into place. If `produce` throws (or the disk fills), the temporary file is removed,
+    /// `path` is untouched, and file-system failures become `invalidArgument` naming `path`.
+    /// Partial files of killed earlier writers (their process is gone) are removed first.
     public static func write(to path: String, _ produce: (String) throws -> Void) throws {
-        let url = URL(fileURLWithPath: path)
+        let name = URL(fileURLWithPath: path).lastPathComponent
         let directory = try requireDirectory(of: path)
-        let temporary = directory + "/." + url.lastPathComponent + ".partial-\(ProcessInfo.processInfo.processIdentifier)"
+        removeStalePartials(of: name, in: directory)
+        let temporary = directory + "/" + partialPrefix(of: name) + "\(getpid())"
         do {
             try produce(temporary)
-            guard rename(temporary, path) == 0 else {
-                throw ModelPressError.invalidArgument("\(path): cannot be written (\(String(cString: strerror(errno)))).")
-            }
+            try flush(temporary, for: path)
+            guard rename(temporary, path) == 0 else { throw failure(path, errno) }
+            flush(directory: directory)
         } catch {
-            try? FileManager.default.removeItem(atPath: temporary)
+            unlink(temporary)
+            if let posix = error as? POSIXError { throw failure(path, posix.code.rawValue) }
+            if let cocoa = error as? CocoaError, let underlying = cocoa.userInfo[NSUnderlyingErrorKey] as? NSError, underlying.domain == NSPOSIXErrorDomain {
+                throw failure(path, Int32(underlying.code))
+            }
+            if error is CocoaError { throw ModelPressError.invalidArgument("\(path): cannot be written (\(error.localizedDescription)); nothing was written.") }
             throw error
         }
+    }
+
+    /// The name prefix of `name`'s partial files (`.NAME.partial-PID`).
+    static func partialPrefix(of name: String) -> String { "." + name + ".partial-" }
+
+    /// Removes `.NAME.partial-PID` files in `directory` whose writer process no longer exists
+    /// (a SIGKILL or power loss leaves them; they are never renamed into place).
+    static func removeStalePartials(of name: String, in directory: String) {
+        let prefix = partialPrefix(of: name)
+        guard let entries = try? FileManager.default.contentsOfDirectory(atPath: directory) else { return }
+        for entry in entries where entry.hasPrefix(prefix) {
+            guard let pid = pid_t(entry.dropFirst(prefix.count)), pid != getpid(), kill(pid, 0) != 0, errno == ESRCH else { continue }
+            unlink(directory + "/" + entry)
+        }
+    }
+
+    /// fsync of the finished temporary file, so the rename never exposes unwritten blocks.
+    private static func flush(_ temporary: String, for path: String) throws {
+        let fd = open(temporary, O_RDONLY)
+        guard fd >= 0 else { throw failure(path, errno) }
+        defer { close(fd) }
+        guard fsync(fd) == 0 else { throw failure(path, errno) }
+    }
+
+    /// fsync of the directory, so the rename itself is durable (best effort).
+    private static func flush(directory: String) {
+        let fd = open(directory, O_RDONLY)
+        guard fd >= 0 else { return }
+        fsync(fd)
+        close(fd)
+    }
+
+    private static func failure(_ path: String, _ code: Int32) -> ModelPressError {
+        let hint = code == ENOSPC || code == EDQUOT ? "free some space or write elsewhere" : "check the path and its permissions"
+        return .invalidArgument("\(path): cannot be written (\(String(cString: strerror(code)))); nothing was written.\nHINT: \(hint).")
     }
 
     /// The folder `path` would be written into; `invalidArgument` when it is not an existing

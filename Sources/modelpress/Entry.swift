@@ -15,10 +15,10 @@ enum Entry {
             try command.run()
         } catch let error as ModelPressError {
             FileHandle.standardError.write(Data("error: \(error)\n".utf8))
-            exit(error.exitCode)
+            terminate(error.exitCode)
         } catch let failure as GateFailure {
             FileHandle.standardError.write(Data("\(failure.message)\n".utf8))
-            exit(1)
+            terminate(1)
         } catch {
             let code = ModelPressCommand.exitCode(for: error)
             if code == .success {
@@ -27,9 +27,16 @@ enum Entry {
             let message = ModelPressCommand.fullMessage(for: error)
             FileHandle.standardError.write(Data("\(message)\n".utf8))
             // Usage errors (ArgumentParser's 64) and validation failures are bad input: 2.
-            exit(code == .validationFailure || code.rawValue == 64 ? 2 : (error is CocoaError ? 2 : 3))
+            terminate(code == .validationFailure || code.rawValue == 64 ? 2 : (error is CocoaError ? 2 : 3))
         }
     }
+}
+
+/// Ends the process after a failure without running exit handlers: libhdf5's teardown
+/// crashes on a file whose flush failed (a full disk), and an error must never become a crash.
+private func terminate(_ code: Int32) -> Never {
+    fflush(nil)
+    _exit(code)
 }
 
 /// A verification gate that did not hold: the command exits 1 after writing its reports.

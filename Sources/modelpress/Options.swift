@@ -11,9 +11,17 @@ struct ModelOptions: ParsableArguments {
     @Option(help: "Architecture JSON (model.to_json()) for a weights-only MODEL; default: <stem>.json beside it.")
     var architecture: String?
 
+    @Flag(help: "Refuse (exit 2) a model whose weights hold NaN or Inf, instead of warning.")
+    var strict = false
+
+    @Option(help: "Largest uncompressed entry of a .keras archive, in MB (default: 100× the archive, at most 4096).")
+    var maxUncompressedMb: Int?
+
     /// Loads the model into the graph IR.
     func load() throws -> Graph {
-        try ModelLoader.load(model, architecture: architecture)
+        if strict { ModelLoader.nonFinitePolicy = .refuse }
+        if let mb = maxUncompressedMb { KerasArchiveReader.maxUncompressedOverride = mb << 20 }
+        return try ModelLoader.load(model, architecture: architecture)
     }
 }
 

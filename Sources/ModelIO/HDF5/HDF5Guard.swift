@@ -85,18 +85,3 @@ public enum HDF5Guard {
 
     private static let state = Locked(State())
 }
-
-/// A value behind a lock (the guard is used from batch and executor threads).
-final class Locked<Value>: @unchecked Sendable {
-    private var value: Value
-    private let lock = NSLock()
-
-    init(_ value: Value) { self.value = value }
-
-    /// Runs `body` with exclusive access to the value.
-    func withLock<R>(_ body: (inout Value) throws -> R) rethrows -> R {
-        lock.lock()
-        defer { lock.unlock() }
-        return try body(&value)
-    }
-}
