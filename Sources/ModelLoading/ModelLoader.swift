@@ -34,21 +34,18 @@ public enum ModelLoader {
         }
         try LoadChecks.checkSizes(graph, file: path)
         for warning in try LoadChecks.checkFinite(graph, file: path, policy: nonFinitePolicy) {
-            FileHandle.standardError.write(Data((warning + "\n").utf8))
+            FileHandle.standardError.writeBestEffort(Data((warning + "\n").utf8))
         }
         graph.metadata["source_format"] = format.rawValue
         graph.metadata["source_sha256"] = try FileDigest.sha256(ofFileAt: path)
         return graph
     }
 
-    /// NaN / Inf weights: `.refuse` under `--strict` (set by the CLI) or `MODELPRESS_STRICT=1`
-    /// (inherited by pipeline stages and batch entries), else `.warn` on standard error.
+    /// NaN / Inf weights: `.refuse` under `MODELPRESS_STRICT=1` (the CLI's `--strict` sets it;
+    /// pipeline stages and batch entries inherit it), else `.warn` on standard error.
     public static var nonFinitePolicy: NonFiniteWeightPolicy {
-        get { strict.withLock { $0 } || ProcessInfo.processInfo.environment["MODELPRESS_STRICT"] == "1" ? .refuse : .warn }
-        set { strict.withLock { $0 = newValue == .refuse } }
+        ProcessInfo.processInfo.environment["MODELPRESS_STRICT"] == "1" ? .refuse : .warn
     }
-
-    private static let strict = Locked(false)
 
     /// The format of the file at `path`, from its first bytes and (for HDF5) its contents.
     public static func detectFormat(_ path: String) throws -> ModelFormat {

@@ -46,7 +46,7 @@ public struct BatchRunner {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = ["run", entry.pipeline, "--out", outDirectory, "--quiet"] + entry.overrides.flatMap { ["--set", $0] }
-        var environment = ProcessInfo.processInfo.environment
+        var environment = ParentWatch.environment()
         if jobs > 1 { environment["OPENBLAS_NUM_THREADS"] = "1" }
         process.environment = environment
         guard FileManager.default.createFile(atPath: log(entry), contents: nil), let handle = FileHandle(forWritingAtPath: log(entry)) else {

@@ -1,4 +1,5 @@
 import Foundation
+import TensorCore
 
 /// How much a run prints on stderr.
 public enum Verbosity: Sendable {
@@ -27,13 +28,13 @@ final class RunLog {
     /// Logs `line`; shown on stderr at `level` or above.
     func write(_ line: String, level: Verbosity = .normal) {
         let stamped = Data((line + "\n").utf8)
-        file?.write(stamped)
+        file?.writeBestEffort(stamped)
         let shown =
             switch verbosity {
             case .quiet: false
             case .normal: level != .verbose
             case .verbose: true
             }
-        if shown { FileHandle.standardError.write(stamped) }
+        if shown { FileHandle.standardError.writeBestEffort(stamped) }
     }
 }

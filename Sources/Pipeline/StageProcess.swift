@@ -20,6 +20,7 @@ enum StageProcess {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
+        process.environment = ParentWatch.environment()
         process.standardOutput = output
         let pipe = Pipe()
         process.standardError = pipe
@@ -30,8 +31,8 @@ enum StageProcess {
         }
         let reader = pipe.fileHandleForReading
         while case let chunk = reader.availableData, !chunk.isEmpty {
-            errorLog.write(chunk)
-            if forward { FileHandle.standardError.write(chunk) }
+            errorLog.writeBestEffort(chunk)
+            if forward { FileHandle.standardError.writeBestEffort(chunk) }
         }
         process.waitUntilExit()
         return process.terminationReason == .uncaughtSignal ? 3 : process.terminationStatus

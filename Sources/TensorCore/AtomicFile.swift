@@ -29,7 +29,10 @@ public enum AtomicFile {
             guard rename(temporary, path) == 0 else { throw failure(path, errno) }
             flush(directory: directory)
         } catch {
+            let full = isFull(directory)
             unlink(temporary)
+            if full { throw failure(path, ENOSPC) }  // libhdf5 and others report a full disk in their own words
+            if let library = error as? ModelPressError { throw library.renamingFile(temporary, to: path) }
             if let posix = error as? POSIXError { throw failure(path, posix.code.rawValue) }
             if let cocoa = error as? CocoaError, let underlying = cocoa.userInfo[NSUnderlyingErrorKey] as? NSError, underlying.domain == NSPOSIXErrorDomain {
                 throw failure(path, Int32(underlying.code))
@@ -51,6 +54,12 @@ public enum AtomicFile {
             guard let pid = pid_t(entry.dropFirst(prefix.count)), pid != getpid(), kill(pid, 0) != 0, errno == ESRCH else { continue }
             unlink(directory + "/" + entry)
         }
+    }
+
+    /// Whether the file system holding `directory` has no block left for this user.
+    private static func isFull(_ directory: String) -> Bool {
+        var stats = statvfs()
+        return statvfs(directory, &stats) == 0 && stats.f_bavail == 0
     }
 
     /// fsync of the finished temporary file, so the rename never exposes unwritten blocks.

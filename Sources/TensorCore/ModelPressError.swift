@@ -32,6 +32,27 @@ public enum ModelPressError: Error, Equatable, Sendable {
     }
 }
 
+extension ModelPressError {
+    /// The same error with `file` renamed to `name` (a temporary file reported as the output
+    /// it stands for).
+    public func renamingFile(_ file: String, to name: String) -> ModelPressError {
+        let rename = { (path: String) in path == file ? name : path }
+        switch self {
+        case .fileNotFound(let path): return .fileNotFound(path: rename(path))
+        case .unrecognizedFormat(let path, let detail): return .unrecognizedFormat(path: rename(path), detail: detail)
+        case .hdf5(let f, let object, let operation, let stack): return .hdf5(file: rename(f), object: object, operation: operation, stack: stack)
+        case .missingEntry(let f, let path, let available): return .missingEntry(file: rename(f), path: path, available: available)
+        case .invalidModel(let f, let location, let message, let hint): return .invalidModel(file: rename(f), location: location, message: message, hint: hint)
+        case .unsupportedLayer(let f, let layer, let className, let reason): return .unsupportedLayer(file: rename(f), layer: layer, className: className, reason: reason)
+        case .shapeMismatch(let f, let location, let what, let expected, let actual):
+            return .shapeMismatch(file: rename(f), location: location, what: what, expected: expected, actual: actual)
+        case .invalidData(let f, let path, let message): return .invalidData(file: rename(f), path: path, message: message)
+        case .libraryFailure(let f, let library, let detail): return .libraryFailure(file: rename(f), library: library, detail: detail)
+        case .invalidArgument, .internalError: return self
+        }
+    }
+}
+
 extension ModelPressError: CustomStringConvertible {
     /// One message for people: what failed, where, and what to do.
     public var description: String {

@@ -31,6 +31,8 @@ struct BatchCommand: ParsableCommand {
     @Flag(help: "Print the entries this shard would run; run nothing.")
     var list = false
 
+    @OptionGroup var policy: LoadPolicyOptions
+
     @Flag(name: .shortAndLong, help: "Print only the summary.")
     var quiet = false
 
@@ -39,6 +41,7 @@ struct BatchCommand: ParsableCommand {
     }
 
     func run() throws {
+        policy.apply()
         let shard = try self.shard.map(Shard.init)
         let all = try BatchManifest.load(manifest).entries
         let entries = all.filter { shard?.contains($0.name) ?? true }
@@ -47,13 +50,13 @@ struct BatchCommand: ParsableCommand {
             return
         }
         let runner = BatchRunner(executable: try RunCommand.executablePath(), outDirectory: out, jobs: jobs)
-        if !quiet { FileHandle.standardError.write(Data("batch: \(entries.count) of \(all.count) entries, \(jobs) at a time → \(runner.outDirectory)\n".utf8)) }
+        if !quiet { FileHandle.standardError.writeBestEffort(Data("batch: \(entries.count) of \(all.count) entries, \(jobs) at a time → \(runner.outDirectory)\n".utf8)) }
         var done = 0
         let results = try runner.run(entries) { result in
             done += 1
             if !quiet {
                 let line = String(format: "[%d/%d] %@: %@ (%.1f s)\n", done, entries.count, result.entry.name, result.status, result.seconds)
-                FileHandle.standardError.write(Data(line.utf8))
+                FileHandle.standardError.writeBestEffort(Data(line.utf8))
             }
         }
         let summary = BatchSummary(results: results, shard: shard, total: all.count)

@@ -8,16 +8,17 @@ import TensorCore
 @main
 enum Entry {
     static func main() {
+        ParentWatch.start()
         // libhdf5 runs on untrusted files in a contained child of this binary first.
         HDF5Guard.probeExecutable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
         do {
             var command = try ModelPressCommand.parseAsRoot()
             try command.run()
         } catch let error as ModelPressError {
-            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+            FileHandle.standardError.writeBestEffort(Data("error: \(error)\n".utf8))
             terminate(error.exitCode)
         } catch let failure as GateFailure {
-            FileHandle.standardError.write(Data("\(failure.message)\n".utf8))
+            FileHandle.standardError.writeBestEffort(Data("\(failure.message)\n".utf8))
             terminate(1)
         } catch {
             let code = ModelPressCommand.exitCode(for: error)
@@ -25,7 +26,7 @@ enum Entry {
                 ModelPressCommand.exit(withError: error)
             }
             let message = ModelPressCommand.fullMessage(for: error)
-            FileHandle.standardError.write(Data("\(message)\n".utf8))
+            FileHandle.standardError.writeBestEffort(Data("\(message)\n".utf8))
             // Usage errors (ArgumentParser's 64) and validation failures are bad input: 2.
             terminate(code == .validationFailure || code.rawValue == 64 ? 2 : (error is CocoaError ? 2 : 3))
         }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import ModelIO
 import ModelLoading
 import TensorCore
@@ -11,17 +12,32 @@ struct ModelOptions: ParsableArguments {
     @Option(help: "Architecture JSON (model.to_json()) for a weights-only MODEL; default: <stem>.json beside it.")
     var architecture: String?
 
+    @OptionGroup var policy: LoadPolicyOptions
+
+    /// Loads the model into the graph IR.
+    func load() throws -> Graph {
+        policy.apply()
+        return try ModelLoader.load(model, architecture: architecture)
+    }
+}
+
+/// How strictly every model a command reads is checked (in this process and in the stages
+/// and entries it starts, which inherit the environment variables these set).
+struct LoadPolicyOptions: ParsableArguments {
     @Flag(help: "Refuse (exit 2) a model whose weights hold NaN or Inf, instead of warning.")
     var strict = false
 
     @Option(help: "Largest uncompressed entry of a .keras archive, in MB (default: 100× the archive, at most 4096).")
     var maxUncompressedMb: Int?
 
-    /// Loads the model into the graph IR.
-    func load() throws -> Graph {
-        if strict { ModelLoader.nonFinitePolicy = .refuse }
-        if let mb = maxUncompressedMb { KerasArchiveReader.maxUncompressedOverride = mb << 20 }
-        return try ModelLoader.load(model, architecture: architecture)
+    func validate() throws {
+        if let mb = maxUncompressedMb, mb < 1 { throw ValidationError("--max-uncompressed-mb must be ≥ 1 (got \(mb)).") }
+    }
+
+    /// Sets `MODELPRESS_STRICT` and `MODELPRESS_MAX_UNCOMPRESSED_MB`, which the loaders read.
+    func apply() {
+        if strict { setenv("MODELPRESS_STRICT", "1", 1) }
+        if let mb = maxUncompressedMb { setenv("MODELPRESS_MAX_UNCOMPRESSED_MB", String(mb), 1) }
     }
 }
 

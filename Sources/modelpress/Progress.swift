@@ -1,4 +1,5 @@
 import Foundation
+import TensorCore
 
 /// Progress for long steps on stderr: a redrawn bar on a terminal, plain log lines (every
 /// 10%) otherwise, nothing when quiet or while the step has run for less than a second.
@@ -24,13 +25,13 @@ final class ProgressReporter {
             let width = 30, filled = Int(fraction * Double(width))
             let bar = String(repeating: "█", count: filled) + String(repeating: "░", count: width - filled)
             let line = String(format: "\r%@ %@ %d/%d  %.0f/s", label, bar, done, total, rate)
-            FileHandle.standardError.write(Data((line + (done >= total ? "\n" : "")).utf8))
+            FileHandle.standardError.writeBestEffort(Data((line + (done >= total ? "\n" : "")).utf8))
         } else {
             let decile = Int(fraction * 10)
             guard decile > lastDecile else { return }
             lastDecile = decile
             let line = String(format: "%@: %d/%d (%.0f%%) %.1fs", label, done, total, fraction * 100, elapsed)
-            FileHandle.standardError.write(Data((line + "\n").utf8))
+            FileHandle.standardError.writeBestEffort(Data((line + "\n").utf8))
         }
     }
 }

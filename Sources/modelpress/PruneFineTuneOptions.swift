@@ -92,7 +92,7 @@ extension PruneFineTuneOptions {
         let validation = try self.validation.map { try DatasetFile(path: $0, xKey: xKey, yKey: yKey, requireLabels: true) }
         let job = FineTunedPruning(configuration, schedule: schedule, steps: steps, training: training(), distillFromOriginal: distillFromOriginal)
         return try job.run(loaded, modelPath: modelPath, train: train, validation: validation) { line in
-            if !quiet { FileHandle.standardError.write(Data((line + "\n").utf8)) }
+            if !quiet { FileHandle.standardError.writeBestEffort(Data((line + "\n").utf8)) }
         }
     }
 }

@@ -145,7 +145,7 @@ struct QuantizeCommand: ParsableCommand {
         let graph = try model.load()
         if dynamic, calibration != nil, !output.quiet, !json {
             // Accepted (pipelines always pass their calibration data) but not needed.
-            FileHandle.standardError.write(Data("note: --calibration is not used with --dynamic (activations are quantized at run time)\n".utf8))
+            FileHandle.standardError.writeBestEffort(Data("note: --calibration is not used with --dynamic (activations are quantized at run time)\n".utf8))
         }
         let calibrationData = try (dynamic ? nil : calibration).map { try DatasetFile(path: $0, xKey: xKey, yKey: nil) }
         let test = try data.map { try DatasetFile(path: $0, xKey: xKey, yKey: yKey, requireLabels: true) }

@@ -30,6 +30,8 @@ struct RunCommand: ParsableCommand {
     @Flag(help: "Check the pipeline and print each stage's command line; run nothing.")
     var dryRun = false
 
+    @OptionGroup var policy: LoadPolicyOptions
+
     @Flag(name: .shortAndLong, help: "Print only errors and the final verdict.")
     var quiet = false
 
@@ -37,6 +39,7 @@ struct RunCommand: ParsableCommand {
     var verbose = false
 
     func run() throws {
+        policy.apply()
         let spec = try PipelineSpec.load(pipeline, overrides: overrides)
         let runner = PipelineRunner(
             spec: spec, outDirectory: out, executable: try Self.executablePath(),

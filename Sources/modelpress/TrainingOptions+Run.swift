@@ -1,10 +1,12 @@
 import Foundation
+import TensorCore
 import Training
 
 extension TrainingOptions {
     /// Runs `command` (`train` or `distill`, with `teacher`) as a library `TrainingJob` and
     /// prints its progress (stderr) and result.
     func runJob(command: String, teacher: TeacherSettings?) throws {
+        policy.apply()
         let settings = TrainingJobSettings(
             command: command, student: student, data: data, out: out, xKey: xKey, studentXKey: studentXKey,
             yKey: yKey == "none" ? nil : yKey, validationSplit: validationSplit, validation: validation,
@@ -30,6 +32,6 @@ extension TrainingOptions {
     /// Prints a progress line to stderr unless quiet.
     func say(_ line: String) {
         guard !quiet else { return }
-        FileHandle.standardError.write(Data((line + "\n").utf8))
+        FileHandle.standardError.writeBestEffort(Data((line + "\n").utf8))
     }
 }

@@ -13,6 +13,8 @@ struct TrainingOptions: ParsableArguments {
     @Option(help: "HDF5 training data.")
     var data: String
 
+    @OptionGroup var policy: LoadPolicyOptions
+
     @Option(name: [.short, .customLong("out")], help: "Output model (.onnx), written atomically.")
     var out: String
 

@@ -23,6 +23,7 @@ struct VerifyCommand: ParsableCommand {
     var candidate: String
 
     @OptionGroup var dataset: DatasetOptions
+    @OptionGroup var policy: LoadPolicyOptions
     @OptionGroup var output: OutputOptions
 
     @Option(help: "Largest allowed top-1 accuracy drop, reference − candidate (e.g. 0.01).")
@@ -58,6 +59,7 @@ struct VerifyCommand: ParsableCommand {
 
     func run() throws {
         try validateArguments()
+        policy.apply()
         let data = try dataset.open(requireLabels: limits.needsLabels)
         let settings = VerificationSettings(
             limits: limits, bootstrapResamples: bootstrap, seed: seed,

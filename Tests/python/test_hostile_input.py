@@ -118,10 +118,21 @@ def test_zip_entry_inflating_past_its_declared_size_is_refused(tmp_path):
 
 
 def test_uncompressed_limit_flag_refuses_and_lifts(tmp_path):
-    archive = FIXTURES / "models" / "keras3" / "cnn.keras"
-    code, err, _, _ = run_measured("export", archive, "-o", tmp_path / "a.onnx", "--max-uncompressed-mb", "0")
+    bomb = tmp_path / "padded.keras"
+    zip_bomb(bomb, 3)  # a 3 MB entry in a ~3 KB archive: past the 100× ratio
+    code, err, _, _ = run_measured("export", bomb, "-o", tmp_path / "a.onnx")
+    assert code == 2 and "zip bomb" in err, err
+    code, err, _, _ = run_measured("export", bomb, "-o", tmp_path / "a.onnx", "--max-uncompressed-mb", "1")
     assert code == 2 and "--max-uncompressed-mb" in err, err
-    run_modelpress("export", archive, "-o", tmp_path / "b.onnx", "--max-uncompressed-mb", "64", "-q")
+    # 8 MB lifts the limit: the entry is inflated and read, and fails as HDF5 (it is zeros)
+    code, err, _, _ = run_measured("export", bomb, "-o", tmp_path / "a.onnx", "--max-uncompressed-mb", "8")
+    assert code == 2 and "zip bomb" not in err and "padded.keras" in err, err
+    # the commands that read models without a MODEL argument take the flag too
+    code, err, _, _ = run_measured("verify", "--reference", CNN, "--candidate", bomb, "--data", TEST, "--max-drop", "1",
+                                   "--max-uncompressed-mb", "1")
+    assert code == 2 and "--max-uncompressed-mb" in err, err
+    run_modelpress("export", FIXTURES / "models" / "keras3" / "cnn.keras", "-o", tmp_path / "b.onnx",
+                   "--max-uncompressed-mb", "64", "-q")
     assert (tmp_path / "b.onnx").is_file()
 
 
@@ -141,6 +152,14 @@ def test_nan_weights_warn_by_layer_and_strict_refuses(tmp_path):
     proc = run_modelpress("export", model, "-o", tmp_path / "b.onnx", "--strict", expect=2)
     assert "nan.h5" in proc.stderr and "layer 'dense'" in proc.stderr and "4 of" in proc.stderr
     assert not (tmp_path / "b.onnx").exists()
+    # verify, and a pipeline's stages (child processes), refuse under --strict as well
+    proc = run_modelpress("verify", "--reference", CNN, "--candidate", model, "--data", TEST, "--max-drop", "1",
+                          "--strict", expect=2)
+    assert "nan.h5" in proc.stderr and "layer 'dense'" in proc.stderr, proc.stderr
+    pipeline = ROOT / "pipelines" / "digits-cnn-int8.yaml"
+    out = tmp_path / "run"
+    run_modelpress("run", pipeline, "--set", f"model={model}", "--out", out, "--strict", "-q", expect=2)
+    assert "layer 'dense'" in next(out.rglob("01-quantize/stderr.txt")).read_text()
 
 
 # SIGKILL at random points: the output is the old file or the complete new one, a rerun succeeds
@@ -187,6 +206,80 @@ def test_sigkill_leaves_the_old_or_the_complete_new_output(command, tmp_path):
     assert not [p.name for p in tmp_path.iterdir() if ".partial" in p.name]
 
 
+# `run` and `batch` write a folder: after a SIGKILL of the parent at a random point, every
+# model and report in it is absent, the old one or the complete new one, no stage process is
+# left running, and the rerun reuses every stage that had finished (its stage.json) and ends
+# with the clean run's bytes.
+PIPELINE = ROOT / "pipelines" / "digits-cnn-int8.yaml"
+
+
+def folder_command(command: str, tmp_path: Path) -> list[str | Path]:
+    if command == "run":
+        return ["run", PIPELINE]
+    manifest = tmp_path / "batch.yaml"
+    manifest.write_text(f"""version: 1
+entries:
+  - pipeline: {PIPELINE}
+  - pipeline: {PIPELINE}
+    model: {FIXTURES / 'models' / 'keras2' / 'cnn.h5'}
+""")
+    return ["batch", manifest, "--jobs", "2"]
+
+
+def written_files(folder: Path) -> dict[str, bytes]:
+    """The models and JSON reports under `folder` (logs are appended to, not replaced)."""
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*"))
+            if p.is_file() and p.suffix in (".onnx", ".json") and ".partial" not in p.name}
+
+
+def processes_writing_to(folder: Path) -> list[int]:
+    pids = []
+    for proc in Path("/proc").iterdir():
+        try:
+            if proc.name.isdigit() and str(folder) in (proc / "cmdline").read_bytes().decode(errors="replace"):
+                pids.append(int(proc.name))
+        except OSError:
+            continue
+    return pids
+
+
+@pytest.mark.parametrize("command", ["run", "batch"])
+def test_sigkill_of_run_or_batch_leaves_complete_files_and_the_rerun_uses_the_cache(command, tmp_path):
+    base = folder_command(command, tmp_path)
+    reference_out = tmp_path / "reference"
+    start = time.monotonic()
+    run_modelpress(*base, "--out", reference_out, "-q")
+    clean_seconds = time.monotonic() - start
+    models = lambda files: {k: v for k, v in files.items() if k.endswith(".onnx")}  # JSON carries times
+    reference = models(written_files(reference_out))
+    rng = random.Random(f"kill:{command}")
+    out = tmp_path / "out"
+    for attempt in range(6):
+        proc = subprocess.Popen([BINARY, *map(str, base), "--out", str(out), "-q"],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(rng.uniform(0, clean_seconds))
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        deadline = time.monotonic() + 1  # stages check for their parent every 0.2 s
+        while processes_writing_to(out) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not processes_writing_to(out), f"attempt {attempt}: stage processes outlived their killed parent"
+        for name, data in written_files(out).items():
+            if name.endswith(".json"):
+                json.loads(data)
+            else:
+                assert data == reference[name], f"attempt {attempt}: {name} is partial or different"
+        finished = [p.parent for p in out.rglob("stage.json")]
+        run_modelpress(*base, "--out", out, "-q")
+        for stage in finished:  # run.log holds the last run's lines
+            log = (stage.parent.parent / "run.log").read_text()
+            assert f"cached ({stage.name})" in log, f"attempt {attempt}: finished stage {stage} ran again"
+        assert models(written_files(out)) == reference
+        assert not [p for p in out.rglob("*") if ".partial" in p.name]
+        if attempt % 2:
+            shutil.rmtree(out)  # half the attempts start from an empty folder
+
+
 def mount_small_tmpfs(path: Path, size: str) -> bool:
     path.mkdir()
     if os.geteuid() != 0 or shutil.which("mount") is None:
@@ -195,19 +288,34 @@ def mount_small_tmpfs(path: Path, size: str) -> bool:
                           capture_output=True).returncode == 0
 
 
-@pytest.mark.parametrize("command", ["export", "quantize", "predict"])
+# Disk sizes: too small for the one output file; for run and batch, room for the first stages
+# only (the stage's own write, the copy of the artifact or the reports then fail).
+DISK_FULL = {"export": "8k", "quantize": "8k", "prune": "8k", "distill": "8k", "predict": "8k", "run": "40k",
+             "batch": "120k"}
+
+
+@pytest.mark.parametrize("command", sorted(DISK_FULL))
 def test_disk_full_gives_exit_2_naming_the_file_and_no_partial_file(command, tmp_path):
     full = tmp_path / "full"
-    if not mount_small_tmpfs(full, "8k"):
+    if not mount_small_tmpfs(full, DISK_FULL[command]):
         pytest.skip("needs root to mount a small tmpfs")
     try:
-        suffix = ".h5" if command == "predict" else ".onnx"
-        out = full / f"model{suffix}"
-        args = [str(a).format(out=out) for a in KILLED_COMMANDS[command]]
-        proc = run_modelpress(*args, expect=2)
-        assert out.name in proc.stderr, proc.stderr
-        assert "space" in proc.stderr.lower(), proc.stderr
-        assert list(full.iterdir()) == [], list(full.iterdir())
+        if command in ("run", "batch"):
+            proc = run_modelpress(*folder_command(command, tmp_path), "--out", full / "out", "-q", expect=2)
+            for model in full.rglob("*.onnx"):
+                onnx.checker.check_model(onnx.load(model))  # what was written is complete
+        else:
+            out = full / ("model.h5" if command == "predict" else "model.onnx")
+            args = [str(a).format(out=out) for a in KILLED_COMMANDS[command]]
+            if command == "distill":
+                args[args.index("dense:16")] = "dense:256"  # 200 KB of weights
+            proc = run_modelpress(*args, expect=2)
+            assert out.name in proc.stderr, proc.stderr
+            assert list(full.iterdir()) == [], list(full.iterdir())
+        assert "no space left on device" in proc.stderr.lower(), proc.stderr
+        assert "Fatal error" not in proc.stderr and "Backtrace" not in proc.stderr
+        assert ".partial" not in proc.stderr, proc.stderr  # the message names the output, not its temporary
+        assert not [p for p in full.rglob("*") if ".partial" in p.name]
     finally:
         subprocess.run(["umount", str(full)])
 

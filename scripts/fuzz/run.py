@@ -23,7 +23,9 @@ from __future__ import annotations
 
 import argparse
 import concurrent.futures
+import functools
 import hashlib
+import itertools
 import json
 import os
 import random
@@ -127,8 +129,9 @@ def leftovers(case_dir: Path) -> list[str]:
     return found
 
 
-def run_case(binary: str, fmt: Format, data: bytes, name: str, case: str, strategy: str, args: argparse.Namespace,
-             work: Path) -> tuple[Result, bytes]:
+def run_case(binary: str, fmt: Format, make, args: argparse.Namespace, work: Path) -> tuple[Result, bytes]:
+    """Makes one input, runs it, and classifies the outcome; returns the input only for findings."""
+    name, case, strategy, data = make()
     case_dir = Path(tempfile.mkdtemp(prefix="case-", dir=work))
     (case_dir / "tmp").mkdir()
     (case_dir / "out").mkdir()
@@ -162,26 +165,32 @@ def run_case(binary: str, fmt: Format, data: bytes, name: str, case: str, strate
         outcome, message = "leftover", "left behind: " + ", ".join(left[:5])
     digest = hashlib.sha256(data).hexdigest()[:16]
     shutil.rmtree(case_dir, ignore_errors=True)
-    return Result(fmt.name, case, strategy, outcome, code, round(seconds, 3), round(rss, 1), digest, message), data
+    result = Result(fmt.name, case, strategy, outcome, code, round(seconds, 3), round(rss, 1), digest, message)
+    return result, data if outcome in FINDINGS else b""
 
 
 def mutants(fmt: Format, count: int, seed: int):
-    """`count` deterministic mutants of the format's seeds: (file name, case, strategy, bytes)."""
+    """`count` deterministic mutants of the format's seeds, each as (format, make), where
+    make() returns (file name, case, strategy, bytes). Mutants are made in the workers, one
+    at a time: the harness stays small, and a forked run's peak RSS includes the harness's."""
     seeds = [(Path(s).name, seed_bytes(ROOT / s)) for s in fmt.seeds]
-    for index in range(count):
+
+    def make(index: int):
         rng = random.Random(f"{seed}:{fmt.name}:{index}")
         seed_name, data = seeds[index % len(seeds)]
         strategy, mutant = mutate(fmt.kind, data, rng)
-        yield f"mutant{index}{fmt.suffix}", f"{seed_name}#{index}", strategy, mutant
+        return f"mutant{index}{fmt.suffix}", f"{seed_name}#{index}", strategy, mutant
+
+    for index in range(count):
+        yield fmt, functools.partial(make, index)
 
 
 def replay_cases(directory: Path):
     """The regression corpus: cases.json lists each file with its format."""
     cases = json.loads((directory / "cases.json").read_text())
     for entry in cases:
-        fmt = BY_NAME[entry["format"]]
-        data = seed_bytes(directory / entry["file"])
-        yield fmt, entry["file"], entry["file"], "regression", data
+        file = entry["file"]
+        yield BY_NAME[entry["format"]], lambda file=file: (file, file, "regression", seed_bytes(directory / file))
 
 
 def table(results: list[Result]) -> str:
@@ -216,38 +225,54 @@ def main() -> int:
 
     if args.replay:
         work_items = list(replay_cases(args.replay))
+        total = len(work_items)
     else:
         chosen = [BY_NAME[n] for n in args.formats.split(",") if n] or FORMATS
         per_format, extra = divmod(args.count, len(chosen))
-        work_items = []
-        for i, fmt in enumerate(chosen):
-            for name, case, strategy, data in mutants(fmt, per_format + (1 if i < extra else 0), args.seed):
-                work_items.append((fmt, name, case, strategy, data))
+        work_items = itertools.chain.from_iterable(
+            mutants(fmt, per_format + (1 if i < extra else 0), args.seed) for i, fmt in enumerate(chosen))
+        total = args.count
 
     results: list[Result] = []
     work = Path(tempfile.mkdtemp(prefix="modelpress-fuzz-"))
     interactive = sys.stderr.isatty()
     started = time.monotonic()
+
+    def handle(outcome: tuple[Result, bytes], done: int) -> None:
+        result, data = outcome
+        results.append(result)
+        if result.outcome in FINDINGS:
+            print(f"FINDING {result.outcome}: {result.format} {result.case} ({result.strategy}, "
+                  f"{result.digest}): {result.message.splitlines()[-1] if result.message else ''}",
+                  file=sys.stderr, flush=True)
+            if args.save:
+                args.save.mkdir(parents=True, exist_ok=True)
+                stem = f"{result.format}-{result.outcome}-{result.digest}"
+                (args.save / (stem + BY_NAME[result.format].suffix)).write_bytes(data)
+                (args.save / (stem + ".json")).write_text(json.dumps(result.__dict__, indent=2))
+        if interactive:
+            print(f"\r{done}/{total} inputs", end="", file=sys.stderr, flush=True)
+        elif done % 500 == 0 or done == total:
+            print(f"{done}/{total} inputs, {time.monotonic() - started:.0f} s", file=sys.stderr, flush=True)
+
     try:
         with concurrent.futures.ThreadPoolExecutor(max_workers=args.jobs) as pool:
-            futures = [pool.submit(run_case, binary, fmt, data, name, case, strategy, args, work)
-                       for fmt, name, case, strategy, data in work_items]
-            for done, future in enumerate(concurrent.futures.as_completed(futures), 1):
-                result, data = future.result()
-                results.append(result)
-                if result.outcome in FINDINGS:
-                    print(f"FINDING {result.outcome}: {result.format} {result.case} ({result.strategy}, "
-                          f"{result.digest}): {result.message.splitlines()[-1] if result.message else ''}",
-                          file=sys.stderr, flush=True)
-                    if args.save:
-                        args.save.mkdir(parents=True, exist_ok=True)
-                        stem = f"{result.format}-{result.outcome}-{result.digest}"
-                        (args.save / (stem + BY_NAME[result.format].suffix)).write_bytes(data)
-                        (args.save / (stem + ".json")).write_text(json.dumps(result.__dict__, indent=2))
-                if interactive:
-                    print(f"\r{done}/{len(futures)} inputs", end="", file=sys.stderr, flush=True)
-                elif done % 500 == 0 or done == len(futures):
-                    print(f"{done}/{len(futures)} inputs, {time.monotonic() - started:.0f} s", file=sys.stderr, flush=True)
+            pending = iter(work_items)
+            in_flight: set[concurrent.futures.Future] = set()
+
+            def submit(n: int) -> None:  # a few inputs per worker in flight, never all of them
+                for fmt, make in itertools.islice(pending, n):
+                    in_flight.add(pool.submit(run_case, binary, fmt, make, args, work))
+
+            submit(4 * args.jobs)
+            done = 0
+            while in_flight:
+                finished, _ = concurrent.futures.wait(in_flight, return_when=concurrent.futures.FIRST_COMPLETED)
+                in_flight.difference_update(finished)
+                submit(len(finished))
+                for future in finished:
+                    done += 1
+                    handle(future.result(), done)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     if interactive:
@@ -257,7 +282,9 @@ def main() -> int:
         args.json.write_text(json.dumps([r.__dict__ for r in results], indent=1))
     print(table(results))
     print(f"\n{len(results)} inputs in {time.monotonic() - started:.0f} s, seed {args.seed}, "
-          f"{sum(r.outcome in FINDINGS for r in results)} findings")
+          f"{sum(r.outcome in FINDINGS for r in results)} findings; the harness's own peak RSS, "
+          f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB, is an upper bound on what each "
+          f"run's peak includes from the fork")
     if args.replay:
         bad = [r for r in results if r.outcome != "refused"]
         for r in bad:

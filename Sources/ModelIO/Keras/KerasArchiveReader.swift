@@ -7,9 +7,6 @@ import ZIPFoundation
 /// `maxUncompressedBytes` or beyond `maxRatio` times the archive's own size (a zip bomb),
 /// whether its header declares so or its data actually does. Errors name the archive.
 public struct KerasArchiveReader {
-    /// Largest uncompressed entry in bytes when set explicitly (`--max-uncompressed-mb`,
-    /// `MODELPRESS_MAX_UNCOMPRESSED_MB`); setting it also lifts the ratio limit.
-    public nonisolated(unsafe) static var maxUncompressedOverride: Int?
     /// Default largest uncompressed entry: 4 GiB.
     public static let defaultMaxUncompressed = 4 << 30
     /// Default largest inflation of one entry relative to the archive (model weights compress
@@ -47,9 +44,9 @@ public struct KerasArchiveReader {
         }
     }
 
-    /// The largest size an entry may inflate to.
+    /// The largest size an entry may inflate to: `MODELPRESS_MAX_UNCOMPRESSED_MB` when set
+    /// (the CLI's `--max-uncompressed-mb` sets it; it also lifts the ratio limit).
     var limit: Int {
-        if let explicit = Self.maxUncompressedOverride { return explicit }
         if let text = ProcessInfo.processInfo.environment["MODELPRESS_MAX_UNCOMPRESSED_MB"], let mb = Int(text), mb > 0 { return mb << 20 }
         let ratioLimit = (Checked.multiply(archiveSize, Self.maxRatio) ?? Int.max / 2) + Self.ratioSlack
         return min(Self.defaultMaxUncompressed, ratioLimit)
