@@ -159,7 +159,8 @@ def run_case(binary: str, fmt: Format, make, args: argparse.Namespace, work: Pat
         outcome = "ok"
     else:
         # a weights + architecture pair may be named by either file
-        outcome = "refused" if any(n in stderr for n in [name, *fmt.companions]) else "unnamed"
+        names = [name, *fmt.companions, *(p.name for p in case_dir.glob(name.split(".")[0] + ".*"))]
+        outcome = "refused" if any(n in stderr for n in names) else "unnamed"
     left = leftovers(case_dir)
     if outcome in ("ok", "refused") and left:
         outcome, message = "leftover", "left behind: " + ", ".join(left[:5])

@@ -31,12 +31,17 @@ public enum HDF5Guard {
         return 5 + Double(size) / 50_000_000
     }
 
-    /// Address-space limit of the probe child (bytes): `MODELPRESS_HDF5_PROBE_MEMORY_MB`, or 2 GiB.
+    /// The probe's exit status when libhdf5 allocated far beyond what the file needs.
+    public static let runawayAllocationStatus: Int32 = 97
+
+    /// Data-segment limit of the probe child (RLIMIT_DATA: heap and private mappings, in
+    /// bytes): `MODELPRESS_HDF5_PROBE_MEMORY_MB`, or 384 MB. An honest walk needs under 100 MB;
+    /// the limit keeps the probe's own peak, which counts towards the command's, under 512 MB.
     public static var memoryLimit: Int {
         if let text = ProcessInfo.processInfo.environment["MODELPRESS_HDF5_PROBE_MEMORY_MB"], let mb = Int(text), mb > 0 {
             return mb << 20
         }
-        return 2 << 30
+        return 384 << 20
     }
 
     /// Probes `path` once per process (per file identity: device, inode, size, mtime);
@@ -53,6 +58,10 @@ public enum HDF5Guard {
         switch ChildProcess.run(executable, [probeSubcommand, path], timeLimit: limit) {
         case .exited(0):
             state.withLock { _ = $0.passed.insert(identity) }
+        case .exited(runawayAllocationStatus):
+            throw ModelPressError.libraryFailure(
+                file: path, library: "HDF5",
+                detail: "it tried to allocate far more memory than the file needs, from a corrupted length, in a contained reader")
         case .exited(let code):
             throw ModelPressError.libraryFailure(file: path, library: "HDF5", detail: "the contained reader stopped with status \(code)")
         case .signaled(let signal):
