@@ -9,6 +9,5 @@ per_format=${1:-10000}
 shift || true
 [ -x .test-venv/bin/python ] || { echo "run scripts/test.sh once first (it makes .test-venv)"; exit 2; }
 swift build -c release --product modelpress >/dev/null
-formats=$(.test-venv/bin/python -c 'import sys; sys.path.insert(0, "scripts/fuzz"); from formats import FORMATS; print(len(FORMATS))')
 exec .test-venv/bin/python scripts/fuzz/run.py --binary .build/release/modelpress \
-  --count $((per_format * formats)) --jobs "$(nproc)" --save .build/fuzz-findings --json .build/fuzz-results.json "$@"
+  --per-format "$per_format" --jobs "$(nproc)" --save .build/fuzz-findings --json .build/fuzz-results.json "$@"

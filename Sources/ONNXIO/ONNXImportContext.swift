@@ -18,8 +18,10 @@ struct ONNXImportContext {
     let onnx: Onnx_GraphProto
     var graph: Graph
     var constants: [String: ONNXConstant] = [:]
-    /// Shape computations evaluated at import time (see `ONNXImporter+ShapeArithmetic.swift`).
-    var shapeValues: [String: ShapeValue] = [:]
+    /// Values folded at import time with entries that depend on the batch size (see `Folding/`).
+    var partial: [String: KnownTensor] = [:]
+    /// Nodes evaluated by constant folding before patterns are matched.
+    var folded = Set<Int>()
     /// Node index → indices of nodes reading its output, and value → producing node index.
     var readers: [String: [Int]] = [:]
     var producer: [String: Int] = [:]
@@ -53,14 +55,13 @@ struct ONNXImportContext {
             guard graph.shapes[input.name] == nil else { throw fail(location: "graph input '\(input.name)'", "is declared twice") }
             try graph.addInput(ValueInfo(name: input.name, shape: try inputShape(input)))
         }
+        try foldConstantNodes()
         findPatterns()
-        for (i, node) in onnx.node.enumerated() where !absorbed.contains(i) {
+        for (i, node) in onnx.node.enumerated() where !absorbed.contains(i) && !folded.contains(i) {
             do {
                 if let replacement = fused[i] {
                     guard graph.shapes[replacement.output] == nil else { throw fail(node, "writes '\(replacement.output)', which is already defined") }
-                    for name in replacement.inputs where graph.shapes[name] == nil && constants[name] == nil {
-                        throw fail(node, "reads '\(name)', which no earlier node, initializer or graph input defines")
-                    }
+                    try requireDefined(replacement.inputs, node)
                     let resolved = try resolvedFused(replacement, node)
                     try materialize(resolved.inputs)
                     try graph.append(resolved)
@@ -135,8 +136,17 @@ struct ONNXImportContext {
         fail(location: "node '\(node.name)' (\(node.opType))", message)
     }
 
+    /// Checks that every one of `names` read by `node` is a computed value or a constant.
+    func requireDefined(_ names: [String], _ node: Onnx_NodeProto) throws {
+        for name in names where graph.shapes[name] == nil && constants[name] == nil {
+            if partial[name] != nil { throw dependsOnBatch(node, name) }
+            throw fail(node, "reads '\(name)', which no earlier node, initializer or graph input defines")
+        }
+    }
+
     /// The constant `name` read by `node`, or an error saying it must be constant.
     func constantInput(_ node: Onnx_NodeProto, _ index: Int, what: String) throws -> ONNXConstant {
+        if index < node.input.count, partial[node.input[index]] != nil { throw dependsOnBatch(node, node.input[index]) }
         guard index < node.input.count, let c = constants[node.input[index]] else {
             throw fail(node, "\(what) (input \(index)) must be a constant (initializer or Constant node)")
         }

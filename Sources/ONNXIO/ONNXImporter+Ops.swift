@@ -23,9 +23,7 @@ extension ONNXImportContext {
     /// Appends the IR node for ONNX node `index` writing `outputs`.
     mutating func emit(_ node: Onnx_NodeProto, _ index: Int, _ op: Op, _ inputs: [String], outputs: [String]) throws {
         let inputs = inputs.filter { !$0.isEmpty }
-        for name in inputs where graph.shapes[name] == nil && constants[name] == nil {
-            throw fail(node, "reads '\(name)', which no earlier node, initializer or graph input defines")
-        }
+        try requireDefined(inputs, node)
         try materialize(inputs)
         for out in outputs {
             guard !out.isEmpty else { throw fail(node, "has no output") }
@@ -37,17 +35,16 @@ extension ONNXImportContext {
     /// Converts one ONNX node (not part of a fused pattern).
     mutating func convert(_ node: Onnx_NodeProto, index i: Int) throws {
         guard node.domain.isEmpty || node.domain == "ai.onnx" else { throw unsupported(node) }
+        if try fold(node) { return }
         // Dynamic quantization has no IR form: refuse it with its own hint before the output check.
         if node.opType == "DynamicQuantizeLinear" { throw unsupported(node) }
         guard node.output.count == 1 || ["BatchNormalization", "Dropout", "MaxPool", "Split", "LayerNormalization"].contains(node.opType) else {
             throw fail(node, "has \(node.output.count) outputs; ModelPress imports single-output nodes")
         }
-        guard node.opType == "Constant" || !(node.input.first ?? "").isEmpty else { throw fail(node, "has no input") }
+        guard !(node.input.first ?? "").isEmpty else { throw fail(node, "has no input") }
         guard !(node.output.first ?? "").isEmpty else { throw fail(node, "has no output") }
-        if try importShapeArithmetic(node) { return }
         let x = node.input.first ?? ""
         switch node.opType {
-        case "Constant": try importConstant(node)
         case "Identity", "Dropout":
             if node.output.count > 1, readers[node.output[1]] != nil || outputNames.contains(node.output[1]) {
                 throw fail(node, "its mask output is used; only inference Dropout is supported")
@@ -110,6 +107,11 @@ extension ONNXImportContext {
     /// The error for an operator ModelPress does not import.
     func unsupported(_ node: Onnx_NodeProto) -> ModelPressError {
         let op = node.domain.isEmpty ? node.opType : "\(node.domain).\(node.opType)"
+        if node.domain.isEmpty, Self.foldableOps.contains(node.opType), let input = node.input.first(where: { !$0.isEmpty && known($0) == nil }) {
+            return .unsupportedLayer(
+                file: file, layer: node.name, className: "ONNX \(op)",
+                reason: "computes a shape or constant from '\(input)', a value known only at run time (it depends on the data).\nHINT: ModelPress folds such computations when they depend on constants and static sizes only; export the model with static shapes, or simplify it (e.g. onnxsim)")
+        }
         let hint =
             ["DynamicQuantizeLinear", "MatMulInteger", "ConvInteger"].contains(node.opType)
             ? "this is a dynamically quantized model (activations quantized at run time, e.g. `modelpress quantize --dynamic`); run it in onnxruntime. ModelPress does not read it back: evaluate or re-quantize the float model"

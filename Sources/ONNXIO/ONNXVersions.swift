@@ -42,5 +42,9 @@ enum ONNXDataType {
     static let int32: Int32 = 6
     static let int64: Int32 = 7
     static let bool: Int32 = 9
+    static let float16: Int32 = 10
     static let double: Int32 = 11
+    static let uint32: Int32 = 12
+    static let uint64: Int32 = 13
+    static let bfloat16: Int32 = 16
 }

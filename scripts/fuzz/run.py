@@ -16,6 +16,7 @@ The last six are findings. Same --seed and --count, same mutants (the report lis
 strategy and a digest of each finding).
 
   run.py --binary B --count N [--formats a,b] [--jobs J] [--save DIR] [--json FILE]
+  run.py --binary B --per-format N --formats a,b    # N mutants of each listed format
   run.py --binary B --replay fixtures/fuzz/regressions   # every file must be refused
 """
 
@@ -212,6 +213,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--binary", default=str(ROOT / ".build/release/modelpress"))
     parser.add_argument("--count", type=int, default=100, help="mutants in all, spread evenly over the formats")
+    parser.add_argument("--per-format", type=int, help="mutants of each chosen format (instead of --count)")
     parser.add_argument("--formats", default="", help="comma-separated format names (default: all)")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 2)
@@ -229,6 +231,8 @@ def main() -> int:
         total = len(work_items)
     else:
         chosen = [BY_NAME[n] for n in args.formats.split(",") if n] or FORMATS
+        if args.per_format is not None:
+            args.count = args.per_format * len(chosen)
         per_format, extra = divmod(args.count, len(chosen))
         work_items = itertools.chain.from_iterable(
             mutants(fmt, per_format + (1 if i < extra else 0), args.seed) for i, fmt in enumerate(chosen))

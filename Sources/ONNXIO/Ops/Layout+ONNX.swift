@@ -77,10 +77,10 @@ extension ONNXImportContext {
         try emit(node, i, .reshape(Array(target.dropFirst())), [node.input[0]])
     }
 
-    /// The constant shape input of Reshape; a batch size computed by shape arithmetic reads as 0 (copy).
+    /// The constant shape input of Reshape; a batch size computed by folding reads as 0 (copy).
     func reshapeSpec(_ node: Onnx_NodeProto) throws -> [Int]? {
-        guard node.input.count > 1, let tracked = shapeValues[node.input[1]] else { return try integers(node, 1, what: "shape") }
-        return try tracked.values.enumerated().map { axis, value in
+        guard node.input.count > 1, let tracked = partial[node.input[1]] else { return try integers(node, 1, what: "shape") }
+        return try tracked.integers.enumerated().map { axis, value in
             guard let value else {
                 guard axis == 0, node.int("allowzero", default: 0) == 0 else { throw fail(node, "uses the batch size on axis \(axis)") }
                 return 0

@@ -37,6 +37,8 @@ extension ONNXImportContext {
         var begin = [Int](repeating: 0, count: r), end = x
         for (k, a0) in axisList.enumerated() {
             let a = a0 < 0 ? a0 + r : a0
+            // tf2onnx writes the whole batch axis as [0, INT32_MAX): nothing to crop.
+            if a == 0, starts[k] == 0 || starts[k] <= -Int(Int32.max), ends[k] >= Int(Int32.max) { continue }
             guard a >= 1, a < r else { throw fail(node, "slices axis \(a0), the batch axis or out of range") }
             func clamp(_ v: Int) -> Int { min(max(v < 0 ? v + x[a] : v, 0), x[a]) }
             (begin[a], end[a]) = (clamp(starts[k]), clamp(ends[k]))

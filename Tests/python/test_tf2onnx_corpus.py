@@ -1,0 +1,68 @@
+"""ONNX that tf2onnx 1.17 writes for the Keras 3 fixture models (fixtures/make_tf2onnx_corpus.py):
+shape sub-graphs before Dense layers, Cropping as batch-axis Slices, NHWC transposes. Each file
+must import and match onnxruntime's outputs on it, export to ONNX that onnxruntime runs with the
+same outputs, and quantize to int8 that onnxruntime runs."""
+
+from __future__ import annotations
+
+import json
+
+import h5py
+import numpy as np
+import onnx
+import pytest
+
+from conftest import FIXTURES, max_abs_diff, read_predictions, run_modelpress
+from ort_helpers import run_ort
+
+MANIFEST = json.loads((FIXTURES / "onnx" / "tf2onnx" / "manifest.json").read_text())
+WRITTEN = [e for e in MANIFEST["entries"] if e["status"] == "written"]
+
+
+def _case(entry: dict) -> tuple:
+    with h5py.File(FIXTURES / entry["expected"], "r") as f:
+        y = f["y_pred"][()]
+        data, key = FIXTURES / str(f.attrs["input"]), str(f.attrs["x_key"])
+    with h5py.File(data, "r") as f:
+        x = f[key][()].astype(np.float32)
+    return FIXTURES / entry["file"], data, key, x, y
+
+
+def _ids(entries):
+    return [f"{e['model']}-opset{e['opset']}" for e in entries]
+
+
+def test_the_corpus_has_the_shape_subgraph_files():
+    """The files that carry tf2onnx's Shape -> Slice -> Concat -> Reshape chain are in the corpus."""
+    with_shape = [e for e in WRITTEN if "Shape" in e["ops"]]
+    assert {e["model"] for e in with_shape} >= {"cnn", "zoo_conv"}, with_shape
+
+
+@pytest.mark.parametrize("entry", WRITTEN, ids=_ids(WRITTEN))
+def test_tf2onnx_file_matches_onnxruntime(tmp_path, entry):
+    model, data, key, x, y = _case(entry)
+    out = tmp_path / "pred.h5"
+    run_modelpress("predict", model, "--data", data, "--x-key", key, "-o", out, "-q")
+    ours = read_predictions(out)
+    scale = max(1.0, float(np.max(np.abs(y))))
+    print(f"{entry['model']} opset {entry['opset']}: max |diff| vs onnxruntime {max_abs_diff(ours, y):.3g} (scale {scale:.3g})")
+    np.testing.assert_allclose(ours, y, rtol=0, atol=1e-5 * scale)
+
+
+@pytest.mark.parametrize("entry", WRITTEN, ids=_ids(WRITTEN))
+def test_tf2onnx_file_reexports_and_quantizes(tmp_path, entry):
+    model, data, key, x, y = _case(entry)
+    exported = tmp_path / "re.onnx"
+    run_modelpress("export", model, "-o", exported, "-q")
+    onnx.checker.check_model(onnx.load(str(exported)), full_check=True)
+    theirs = run_ort(exported, x)
+    scale = max(1.0, float(np.max(np.abs(y))))
+    np.testing.assert_allclose(theirs, y, rtol=0, atol=1e-5 * scale)
+    quantized = tmp_path / "int8.onnx"
+    run_modelpress("quantize", model, "-o", quantized, "--calibration", data, "--x-key", key, "-q")
+    q = run_ort(quantized, x)
+    signal = float(np.sum(np.square(y.astype(np.float64))))
+    noise = float(np.sum(np.square(q.astype(np.float64) - y)))
+    sqnr = 10 * np.log10(signal / max(noise, 1e-30))
+    print(f"{entry['model']} opset {entry['opset']}: int8 SQNR {sqnr:.1f} dB")
+    assert sqnr > 15, sqnr
