@@ -110,7 +110,7 @@ extension ONNXImportContext {
         if node.domain.isEmpty, Self.foldableOps.contains(node.opType), let input = node.input.first(where: { !$0.isEmpty && known($0) == nil }) {
             return .unsupportedLayer(
                 file: file, layer: node.name, className: "ONNX \(op)",
-                reason: "computes a shape or constant from '\(input)', a value known only at run time (it depends on the data).\nHINT: ModelPress folds such computations when they depend on constants and static sizes only; export the model with static shapes, or simplify it (e.g. onnxsim)")
+                reason: "is not supported on run-time values (here '\(input)', computed from the data); ModelPress evaluates it only where its inputs are constants or static sizes (constant folding).\nHINT: export the model with static shapes, or simplify it (e.g. onnxsim); if it computes the model's output, the operator is not supported yet")
         }
         let hint =
             ["DynamicQuantizeLinear", "MatMulInteger", "ConvInteger"].contains(node.opType)

@@ -69,7 +69,7 @@ extension KerasGraphBuilder {
         guard let convert = kerasLayerConverters[layer.className] else {
             let list = supportedKerasLayers.sorted().joined(separator: ", ")
             throw ModelPressError.unsupportedLayer(
-                file: file, layer: layer.name, className: layer.className,
+                file: file, layer: layer.path, className: layer.className,
                 reason: "is not supported by ModelPress.\nHINT: supported layers are: \(list). Replace the layer or open an issue with the model.")
         }
         return try convert(&self, layer, config, inputs, name)

@@ -24,24 +24,14 @@ struct KerasGraphBuilder {
         graph = Graph(name: name)
     }
 
+    /// Keras classes of models, which other models may use as layers.
+    static let modelClasses: Set<String> = ["Sequential", "Functional", "Model"]
+    /// Models nested in models read at most this deep (a hostile config could nest without end).
+    static let maxNestingDepth = 32
+
     /// Converts every layer (in dependency order) and declares the model outputs.
     mutating func build(_ spec: KerasModelSpec) throws -> Graph {
-        var pending = spec.layers
-        while !pending.isEmpty {
-            guard
-                let index = pending.firstIndex(where: { layer in
-                    layer.calls.allSatisfy { $0.allSatisfy { tensors[$0] != nil } }
-                })
-            else {
-                let names = pending.map(\.name).joined(separator: ", ")
-                throw ModelPressError.invalidModel(
-                    file: file, location: "model '\(spec.name)'",
-                    message: "layers \(names) read tensors no layer produces",
-                    hint: "the model config is inconsistent; re-save the model")
-            }
-            let layer = pending.remove(at: index)
-            try convert(layer)
-        }
+        try convertLayers(of: spec, depth: 0)
         for ref in spec.outputs {
             guard var value = tensors[ref] else {
                 throw ModelPressError.invalidModel(
@@ -57,11 +47,75 @@ struct KerasGraphBuilder {
         return graph
     }
 
-    private mutating func convert(_ layer: KerasLayerSpec) throws {
-        let config = KerasConfig(json: layer.config, file: file, layer: layer.name, className: layer.className)
+    /// Converts the layers of `spec` (whose names are already scoped) in dependency order;
+    /// `depth` counts the models around it.
+    private mutating func convertLayers(of spec: KerasModelSpec, depth: Int) throws {
+        // Keras 2 numbers the calls of a nested model from 1 (its own construction is call 0).
+        // (Sequential models chain their layers without recorded calls: no offset.)
+        let nestedCallOffset = kerasMajor < 3 && spec.className != "Sequential" ? 1 : 0
+        var pending = spec.layers
+        while !pending.isEmpty {
+            guard
+                let index = pending.firstIndex(where: { layer in
+                    layer.calls.allSatisfy { $0.allSatisfy { tensors[$0] != nil } }
+                })
+            else {
+                let names = pending.map(\.path).joined(separator: ", ")
+                throw ModelPressError.invalidModel(
+                    file: file, location: "model '\(spec.name)'",
+                    message: "layers \(names) read tensors no layer produces",
+                    hint: "the model config is inconsistent; re-save the model")
+            }
+            let layer = pending.remove(at: index)
+            if Self.modelClasses.contains(layer.className) {
+                try convertNested(layer, depth: depth + 1, callOffset: nestedCallOffset)
+            } else {
+                try convert(layer, nested: depth > 0)
+            }
+        }
+    }
+
+    /// A model used as a layer: each call converts its layers again, named `<call>/<layer>`,
+    /// with the weights of `<path>/<layer>` (a model called twice shares its weights: both calls
+    /// read the same ones), and its outputs become the call's outputs.
+    private mutating func convertNested(_ layer: KerasLayerSpec, depth: Int, callOffset: Int) throws {
+        guard depth <= Self.maxNestingDepth else {
+            throw ModelPressError.invalidModel(
+                file: file, location: "layer '\(layer.path)' (\(layer.className))", message: "nests models more than \(Self.maxNestingDepth) deep",
+                hint: "the model config is damaged or hostile; re-save the model")
+        }
+        let inner = try KerasModelSpec(className: layer.className, config: layer.config, file: file)
+        for (callIndex, call) in layer.calls.enumerated() {
+            let inputs = call.compactMap { tensors[$0] }
+            guard inputs.count == inner.inputs.count else {
+                throw ModelPressError.invalidModel(
+                    file: file, location: "layer '\(layer.path)' (\(layer.className))",
+                    message: "is called on \(inputs.count) tensor(s), and its model takes \(inner.inputs.count)",
+                    hint: "the model config is inconsistent; re-save the model")
+            }
+            let callName = callIndex == 0 ? layer.name : "\(layer.name)_call\(callIndex)"
+            let scoped = inner.scoped(name: callName, path: layer.path)
+            for (ref, value) in zip(scoped.inputs, inputs) { tensors[ref] = value }
+            try convertLayers(of: scoped, depth: depth)
+            for (k, ref) in scoped.outputs.enumerated() {
+                guard let value = tensors[ref] else {
+                    throw ModelPressError.invalidModel(
+                        file: file, location: "layer '\(layer.path)' (\(layer.className))", message: "its output layer '\(ref.layer)' produced nothing",
+                        hint: "re-save the model")
+                }
+                tensors[KerasTensorRef(layer: layer.name, nodeIndex: callIndex + callOffset, tensorIndex: k)] = value
+            }
+        }
+    }
+
+    private mutating func convert(_ layer: KerasLayerSpec, nested: Bool) throws {
+        let config = KerasConfig(json: layer.config, file: file, layer: layer.path, className: layer.className)
         try refuseUnsafe(layer)
         if layer.className == "InputLayer" {
-            tensors[KerasTensorRef(layer: layer.name, nodeIndex: 0, tensorIndex: 0)] = try input(layer, config)
+            let ref = KerasTensorRef(layer: layer.name, nodeIndex: 0, tensorIndex: 0)
+            guard tensors[ref] == nil else { return }  // a nested model's input, bound to its call's argument
+            guard !nested else { throw config.fail("is an input of a nested model that its call does not feed") }
+            tensors[ref] = try input(layer, config)
             return
         }
         guard !layer.calls.isEmpty else { return }  // defined but never called: not part of the graph
@@ -73,17 +127,13 @@ struct KerasGraphBuilder {
         }
     }
 
-    /// Refuses layers that would need code from the checkpoint, nested models and custom classes.
+    /// Refuses layers that would need code from the checkpoint, and custom classes.
     private func refuseUnsafe(_ layer: KerasLayerSpec) throws {
         switch layer.className {
         case "Lambda", "TFOpLambda", "SlicingOpLambda":
             throw ModelPressError.unsupportedLayer(
-                file: file, layer: layer.name, className: layer.className,
+                file: file, layer: layer.path, className: layer.className,
                 reason: "holds Python code, which ModelPress never executes.\nHINT: replace it with built-in Keras layers (e.g. Rescaling, Reshape, Activation) and re-save the model.")
-        case "Sequential", "Functional", "Model":
-            throw ModelPressError.unsupportedLayer(
-                file: file, layer: layer.name, className: layer.className,
-                reason: "is a nested model, which ModelPress does not read yet.\nHINT: rebuild the model flat (call the inner model's layers directly) and re-save it.")
         default:
             break
         }
@@ -92,7 +142,7 @@ struct KerasGraphBuilder {
         let foreignModule = layer.module.map { !$0.hasPrefix("keras") } ?? false
         if layer.className.contains(">") || foreignModule || (registered != layer.className && !registered.hasPrefix("keras")) {
             throw ModelPressError.unsupportedLayer(
-                file: file, layer: layer.name, className: registered,
+                file: file, layer: layer.path, className: registered,
                 reason: "is a custom class; ModelPress runs only built-in Keras layers and never imports code.\nHINT: express the layer with built-in layers and re-save the model.")
         }
     }

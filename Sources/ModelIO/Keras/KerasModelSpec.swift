@@ -11,8 +11,11 @@ struct KerasTensorRef: Hashable {
 struct KerasLayerSpec {
     /// Layer class, e.g. `Conv2D`.
     var className: String
-    /// Unique layer name.
+    /// Unique layer name (inside a nested model, prefixed by the call's path: `base/conv`, `enc_call1/conv`).
     var name: String
+    /// Path of the layer through the models that hold it (`base/conv`), the same for every call:
+    /// what its weights, IR nodes' `layer` and messages are named by.
+    var path: String
     /// The layer's `config` object.
     var config: JSONValue
     /// Keras 3 `registered_name` / `module` (custom classes are registered under other modules).
@@ -45,6 +48,12 @@ struct KerasModelSpec {
                 file: file, location: "model config", message: "has no class_name/config",
                 hint: "pass a Keras model saved with model.save() or model.to_json()")
         }
+        try self.init(className: className, config: config, file: file)
+    }
+
+    /// The model whose class is `className` and whose `config` object is `config` (a whole
+    /// model, or a model nested in another as a layer).
+    init(className: String, config: JSONValue, file: String) throws {
         self.className = className
         self.name = config["name"]?.string ?? "model"
         guard let layerList = config["layers"]?.array else {
@@ -75,7 +84,7 @@ struct KerasModelSpec {
             calls.append(try parseCall(node, layer: name, file: file))
         }
         return KerasLayerSpec(
-            className: className, name: name, config: config,
+            className: className, name: name, path: name, config: config,
             registeredName: layer["registered_name"]?.string, module: layer["module"]?.string, calls: calls)
     }
 
@@ -148,7 +157,7 @@ struct KerasModelSpec {
                     hint: "build the model with an Input layer (keras.Input(shape=…)) before saving")
             }
             let input = KerasLayerSpec(
-                className: "InputLayer", name: "input", config: .object(["batch_shape": shape]),
+                className: "InputLayer", name: "input", path: "input", config: .object(["batch_shape": shape]),
                 registeredName: nil, module: nil, calls: [])
             chained.insert(input, at: 0)
         }
@@ -162,5 +171,24 @@ struct KerasModelSpec {
             chained, [KerasTensorRef(layer: chained[0].name, nodeIndex: 0, tensorIndex: 0)],
             [KerasTensorRef(layer: last.name, nodeIndex: 0, tensorIndex: 0)]
         )
+    }
+}
+
+extension KerasModelSpec {
+    /// The same model as called inside another: every layer and tensor name prefixed with
+    /// `name/` (unique per call), every layer path with `path/` (shared by all calls).
+    func scoped(name prefix: String, path: String) -> KerasModelSpec {
+        func ref(_ r: KerasTensorRef) -> KerasTensorRef { KerasTensorRef(layer: prefix + "/" + r.layer, nodeIndex: r.nodeIndex, tensorIndex: r.tensorIndex) }
+        var copy = self
+        copy.layers = layers.map { layer in
+            var l = layer
+            l.name = prefix + "/" + layer.name
+            l.path = path + "/" + layer.path
+            l.calls = layer.calls.map { $0.map(ref) }
+            return l
+        }
+        copy.inputs = inputs.map(ref)
+        copy.outputs = outputs.map(ref)
+        return copy
     }
 }

@@ -7,7 +7,8 @@ enum KerasWeightStore {
     case legacy(HDF5Group)
     /// Keras 3 layout (`.weights.h5`, `model.weights.h5` inside `.keras`): `layers/<group>/vars/<i>`,
     /// groups named after the layer class in model order (`conv2d`, `conv2d_1`, …) with the
-    /// layer's own name in the `vars` group's `name` attribute. `groups` maps layer name → group.
+    /// layer's own name in the `vars` group's `name` attribute; a nested model's layers sit in
+    /// its group's `layers/`. `groups` maps layer path (`base/conv`) → group (`functional/layers/conv2d`).
     case keras3(HDF5Group, groups: [String: String])
 
     /// Picks the layout of an open weights file or `model_weights` group.
@@ -16,11 +17,7 @@ enum KerasWeightStore {
         if group.kind(of: "layers") == .group {
             let layers = try group.group("layers")
             var groups: [String: String] = [:]
-            for child in try layers.children() {
-                let vars = try? layers.group(child + "/vars")
-                let name = (try? vars?.stringAttribute("name")) ?? child
-                groups[name] = child
-            }
+            try collectKeras3Groups(layers, prefix: "", path: "", depth: 0, into: &groups)
             return .keras3(layers, groups: groups)
         }
         if group.kind(of: "model_weights") == .group { return try detect(in: try group.group("model_weights")) }
@@ -30,20 +27,48 @@ enum KerasWeightStore {
             hint: "pass a file written by model.save() or model.save_weights()")
     }
 
-    /// The weights of `layer`, keyed by the names in `expected` (Keras variable names such
-    /// as `kernel`, `bias`, `gamma`, in the order the layer creates them).
-    func weights(of layer: String, expected: [String]) throws -> [String: Tensor] {
-        if expected.isEmpty { return [:] }
-        switch self {
-        case .legacy(let root): return try Self.legacyWeights(root, layer: layer, expected: expected)
-        case .keras3(let layers, let groups):
-            return try Self.keras3Weights(layers, group: groups[layer] ?? layer, layer: layer, expected: expected)
+    /// Layer path → group of every layer under `layers` (`prefix`: the group holding this level,
+    /// `functional/layers/`; `path`: its layer path, `base/`), descending into nested models (at
+    /// most `KerasGraphBuilder.maxNestingDepth` deep).
+    private static func collectKeras3Groups(_ root: HDF5Group, prefix: String, path: String, depth: Int, into groups: inout [String: String]) throws {
+        guard depth <= KerasGraphBuilder.maxNestingDepth else { return }
+        let here = prefix.isEmpty ? root : try root.group(String(prefix.dropLast()))
+        for child in try here.children() {
+            let vars = try? here.group(child + "/vars")
+            let name = (try? vars?.stringAttribute("name")) ?? child
+            groups[path + name] = prefix + child
+            if here.kind(of: child + "/layers") == .group {
+                try collectKeras3Groups(root, prefix: prefix + child + "/layers/", path: path + name + "/", depth: depth + 1, into: &groups)
+            }
         }
     }
 
-    private static func legacyWeights(_ root: HDF5Group, layer: String, expected: [String]) throws -> [String: Tensor] {
-        let group = try root.group(layer)
-        let names = try group.stringsAttribute("weight_names")
+    /// The weights of the layer at `path` (`conv`, or `base/conv` inside a nested model), keyed
+    /// by the names in `expected` (Keras variable names such as `kernel`, `bias`, `gamma`, in the
+    /// order the layer creates them).
+    func weights(of path: String, expected: [String]) throws -> [String: Tensor] {
+        if expected.isEmpty { return [:] }
+        switch self {
+        case .legacy(let root): return try Self.legacyWeights(root, path: path, expected: expected)
+        case .keras3(let layers, let groups):
+            return try Self.keras3Weights(layers, group: groups[path] ?? path, layer: path, expected: expected)
+        }
+    }
+
+    /// Legacy layout: a top-level layer's group lists its weights. A layer inside a nested model
+    /// is in the outermost model's group, under `inner/…/layer/var` (Keras 3) or `layer/var:0` (tf-keras).
+    private static func legacyWeights(_ root: HDF5Group, path: String, expected: [String]) throws -> [String: Tensor] {
+        let parts = path.split(separator: "/").map(String.init)
+        let layer = path
+        let group = try root.group(parts.first ?? path)
+        var names = try group.stringsAttribute("weight_names")
+        if parts.count > 1 {
+            let inner = Array(parts.dropFirst()), leaf = parts.suffix(1)
+            names = names.filter { name in
+                let owner = name.split(separator: "/").dropLast().map(String.init)
+                return owner == inner || owner[...] == leaf
+            }
+        }
         var found: [String: Tensor] = [:]
         for path in names {
             found[canonicalName(path)] = try group.dataset(path).readTensor()

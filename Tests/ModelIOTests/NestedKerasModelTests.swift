@@ -1,0 +1,45 @@
+import Foundation
+import ModelIO
+import ModelLoading
+import TensorCore
+import Testing
+import _TestSupport
+
+/// Models used as layers (fixtures/make_nested_fixtures.py): flattened into the IR with
+/// path-like names, computing what the Keras that wrote each file computed.
+@Suite("Nested Keras models")
+struct NestedKerasModelTests {
+    static let files: [String] = [
+        "keras3/nested_seq.h5", "keras3/nested_seq.keras", "keras2/nested_seq.h5",
+        "keras3/nested_deep.h5", "keras3/nested_deep.keras", "keras2/nested_deep.h5",
+    ]
+
+    @Test("outputs within 1e-5 of Keras (relative to the output range)", arguments: files)
+    func matchesKeras(_ model: String) throws {
+        let (ours, expected) = try KerasImportTests().predictions(model)
+        #expect(ours.shape == expected.predictions.shape)
+        let diff = maxAbsDifference(ours.storage, expected.predictions.storage)
+        #expect(diff < 1e-5 * max(1, expected.predictions.storage.map(abs).max() ?? 1), "max |ours − Keras| = \(diff)")
+    }
+
+    @Test("layers are named by their path through the models; a model called twice reads one set of weights", arguments: ["keras3/nested_deep.h5", "keras3/nested_deep.keras", "keras2/nested_deep.h5"])
+    func pathNames(_ model: String) throws {
+        let graph = try ModelLoader.load(Fixtures.path("models/" + model))
+        let layers = Set(graph.nodes.compactMap(\.layer))
+        #expect(layers.isSuperset(of: ["stem", "block/inner_seq/inner_conv", "block/inner_seq/inner_bn", "block/block_add", "encoder/enc_conv", "head"]))
+        let encoderConvs = graph.nodes.filter { $0.layer == "encoder/enc_conv" }
+        #expect(encoderConvs.map(\.name) == ["encoder/enc_conv", "encoder_call1/enc_conv"])
+        let kernels = try encoderConvs.map { node -> Tensor in
+            guard let w = graph.initializers[node.inputs[1]] else { throw ModelPressError.internalError("no kernel for \(node.name)") }
+            return w
+        }
+        #expect(kernels.count == 2 && kernels[0] == kernels[1], "both calls of the shared encoder use the same weights")
+    }
+
+    @Test("a frozen base inside Sequential: every weight of the base is read (BatchNorm statistics included)")
+    func frozenBase() throws {
+        let graph = try ModelLoader.load(Fixtures.path("models/keras3/nested_seq.h5"))
+        let bn = graph.nodes.filter { $0.op.name == "BatchNormalization" }
+        #expect(bn.map(\.layer) == ["base/stem_bn", "base/dw_bn"])
+    }
+}
