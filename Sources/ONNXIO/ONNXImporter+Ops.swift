@@ -56,6 +56,9 @@ extension ONNXImportContext {
         case "Softplus": try emit(node, i, .activation(.softplus), [x])
         case "Softsign": try emit(node, i, .activation(.softsign), [x])
         case "Exp": try emit(node, i, .activation(.exponential), [x])
+        case "Neg": try emit(node, i, .activation(.negate), [x])
+        case "Sqrt": try emit(node, i, .activation(.squareRoot), [x])
+        case "Reciprocal": try emit(node, i, .activation(.reciprocal), [x])
         case "HardSwish": try emit(node, i, .activation(.hardSwish), [x])
         case "Selu":
             guard node.float("alpha", default: 1.67326319217681884765625) == 1.67326319217681884765625,
@@ -100,6 +103,8 @@ extension ONNXImportContext {
         case "Resize", "Upsample": try importResize(node, i)
         case "Split": try importSplit(node, i)
         case "LayerNormalization": try importLayerNormalization(node, i)
+        case "ReduceMean": try importReduceMean(node, i)
+        case "Tile": try importTile(node, i)
         default: throw unsupported(node)
         }
     }

@@ -43,6 +43,8 @@ struct SinkTranspose {
             break
         case .softmax(let softmax):
             node.op = .softmax(axis: perm[softmax.axis])
+        case .reduceMean(let mean) where mean.keepDims:
+            node.op = .reduceMean(ReduceMean(axes: mean.axes.map { perm[$0] }, keepDims: true))
         case .prelu:
             guard reader.inputs.count == 2, reader.inputs[0] == t.output, let slope = g.initializers[reader.inputs[1]],
                 let permuted = permuteConstant(slope, perm: perm, rank: perm.count - 1, batch: false)
@@ -56,7 +58,7 @@ struct SinkTranspose {
                 node.inputs[i] = try store(&g, permuted, like: input)
             }
         case .conv2D, .linear, .batchNormalization, .maxPool2D, .averagePool2D, .globalAveragePool, .globalMaxPool, .flatten,
-            .reshape, .transpose, .concat, .pad, .slice, .upsampleNearest, .split, .layerNormalization:
+            .reshape, .transpose, .concat, .pad, .slice, .upsampleNearest, .split, .layerNormalization, .reduceMean, .tile:
             return nil
         }
         node.inputs = node.inputs.map { $0 == t.output ? t.inputs[0] : $0 }

@@ -18,6 +18,12 @@ public enum Activation: Equatable, Hashable, Sendable {
     case hardSwish
     /// `exp(x)`
     case exponential
+    /// `−x`
+    case negate
+    /// `√x` (NaN below 0, as ONNX `Sqrt`)
+    case squareRoot
+    /// `1 / x`
+    case reciprocal
     /// `min(max(x, min), max)` (ReLU6 is `clip(0, 6)`)
     case clip(min: Float, max: Float)
     /// `x if x ≥ 0 else alpha · x`

@@ -8,7 +8,7 @@ import Testing
 @Suite("applyActivation matches each activation's formula")
 struct ActivationTests {
     static let cases: [Activation] = [
-        .relu, .sigmoid, .tanh, .softplus, .softsign, .selu, .swish, .hardSwish, .exponential,
+        .relu, .sigmoid, .tanh, .softplus, .softsign, .selu, .swish, .hardSwish, .exponential, .negate,
         .clip(min: 0, max: 6), .clip(min: -1.5, max: 2.25),
         .leakyRelu(alpha: 0.3), .elu(alpha: 1), .elu(alpha: 0.5), .hardSigmoid(alpha: 0.2, beta: 0.5),
         .gelu(approximate: false), .gelu(approximate: true),
@@ -40,6 +40,9 @@ struct ActivationTests {
         case .swish: return x / (1 + exp(-x))
         case .hardSwish: return x * min(max(x + 3, 0), 6) / 6
         case .exponential: return exp(x)
+        case .negate: return -x
+        case .squareRoot: return x.squareRoot()
+        case .reciprocal: return 1 / x
         case .clip(let lo, let hi): return min(max(x, Double(lo)), Double(hi))
         case .leakyRelu(let alpha): return x >= 0 ? x : Double(alpha) * x
         case .elu(let alpha): return x > 0 ? x : Double(alpha) * (exp(x) - 1)
@@ -65,6 +68,16 @@ struct ActivationTests {
             let expected = Self.reference(f, Double(v))
             let error = abs(Double(y.storage[i]) - expected)
             #expect(error <= 1e-6 * max(1, abs(expected)), "\(f.shortName)(\(v)) = \(y.storage[i]), formula \(expected)")
+        }
+    }
+
+    @Test("square root and reciprocal ≈ formula in Double on their domain (x > 0)", arguments: [Activation.squareRoot, .reciprocal])
+    func positiveDomain(_ f: Activation) throws {
+        let grid = Self.grid.filter { $0 >= 1e-7 }  // 1 / (0.nextUp) overflows float32
+        let y = applyActivation(f, try Tensor(shape: [1, grid.count], storage: grid))
+        for (i, v) in grid.enumerated() {
+            let expected = Self.reference(f, Double(v))
+            #expect(abs(Double(y.storage[i]) - expected) <= 1e-6 * max(1, abs(expected)), "\(f.shortName)(\(v)) = \(y.storage[i]), formula \(expected)")
         }
     }
 

@@ -7,7 +7,7 @@ import XCTest
 /// Each activation's lowering at each opset form round-trips and computes the same values.
 final class ActivationLoweringTests: XCTestCase {
     static let activations: [Activation] = [
-        .relu, .sigmoid, .tanh, .softplus, .softsign, .selu, .swish, .hardSwish, .exponential,
+        .relu, .sigmoid, .tanh, .softplus, .softsign, .selu, .swish, .hardSwish, .exponential, .negate,
         .clip(min: 0, max: 6), .clip(min: -.infinity, max: 1.5), .clip(min: -2, max: .infinity),
         .leakyRelu(alpha: 0.15), .elu(alpha: 0.7), .hardSigmoid(alpha: 0.2, beta: 0.5),
         .gelu(approximate: false), .gelu(approximate: true),
@@ -30,6 +30,20 @@ final class ActivationLoweringTests: XCTestCase {
                 XCTAssertEqual(try ONNXExporter.export(imported, options: options).data, first.data, "\(f) at opset \(opset)")
                 assertClose(try execute(imported, x), try execute(m.graph, x), "\(f) at opset \(opset)")
             }
+        }
+    }
+
+    func testSquareRootAndReciprocalAreTheStandardOps() throws {
+        for (f, opType) in [(Activation.squareRoot, "Sqrt"), (.reciprocal, "Reciprocal")] {
+            var m = try GraphMaker("act", input: [3])
+            try m.add("act", .activation(f), ["input"])
+            m.outputs("act")
+            let exported = try ONNXExporter.export(m.graph)
+            let imported = try ONNXImporter.importModel(from: exported.data, file: "act.onnx")
+            XCTAssertEqual(imported.nodes.map(\.op), [.activation(f)], opType)
+            // √4 = 2, √0.25 = 0.5, √9 = 3; 1/4, 1/0.25, 1/9.
+            let y = try execute(imported, try Tensor(shape: [1, 3], storage: [4, 0.25, 9]))
+            assertClose(y, try Tensor(shape: [1, 3], storage: f == .squareRoot ? [2, 0.5, 3] : [0.25, 4, 1.0 / 9]))
         }
     }
 

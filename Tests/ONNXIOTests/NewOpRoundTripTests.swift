@@ -42,4 +42,25 @@ final class NewOpRoundTripTests: XCTestCase {
         let text = String(decoding: exported.data, as: UTF8.self)
         XCTAssertTrue(text.contains("ReduceMean") && !text.contains("LayerNormalization"))
     }
+
+    /// ReduceMean (axes as an attribute below opset 18, as an input from 18) and Tile.
+    func testReduceMeanAndTileRoundTrip() throws {
+        var g = Graph(name: "reduce_tile")
+        try g.addInput(ValueInfo(name: "x", shape: [dynamicBatch, 3, 4, 2]))
+        try g.append(Node(name: "m", op: .reduceMean(ReduceMean(axes: [1, 3], keepDims: true)), inputs: ["x"], output: "m"))
+        try g.append(Node(name: "t", op: .tile(Tile([1, 3, 1, 2])), inputs: ["m"], output: "t"))
+        try g.append(Node(name: "y", op: .elementwise(.subtract), inputs: ["x", "t"], output: "y"))
+        g.outputs = [ValueInfo(name: "y", shape: g.shapes["y"]!)]
+        try g.verify()
+        let x = try sampleInput([3, 4, 2], batch: 2).reshaped([2, 3, 4, 2])
+        for opset in [13, 18, 21] {
+            var options = ONNXExportOptions()
+            options.opset = opset
+            let exported = try ONNXExporter.export(g, options: options)
+            let imported = try ONNXImporter.importModel(from: exported.data, file: "reduce_tile.onnx")
+            XCTAssertEqual(imported.nodes.map(\.op), g.nodes.map(\.op), "opset \(opset)")
+            XCTAssertEqual(try ONNXExporter.export(imported, options: options).data, exported.data, "opset \(opset)")
+            assertClose(try Executor(graph: imported).run(x), try Executor(graph: g).run(x), tolerance: 1e-6)
+        }
+    }
 }

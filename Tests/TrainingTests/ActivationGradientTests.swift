@@ -7,7 +7,7 @@ import _TestSupport
 @Suite struct ActivationGradientTests {
     static let cases: [(Activation, [Float])] = [
         (.relu, [0]), (.sigmoid, []), (.tanh, []), (.softplus, []), (.softsign, [0]), (.selu, [0]), (.swish, []),
-        (.hardSwish, [-3, 3]), (.exponential, []), (.clip(min: -0.5, max: 0.5), [-0.5, 0.5]), (.leakyRelu(alpha: 0.2), [0]),
+        (.hardSwish, [-3, 3]), (.exponential, []), (.negate, []), (.clip(min: -0.5, max: 0.5), [-0.5, 0.5]), (.leakyRelu(alpha: 0.2), [0]),
         (.elu(alpha: 1.3), [0]), (.hardSigmoid(alpha: 0.2, beta: 0.5), [-2.5, 2.5]), (.hardSigmoid(alpha: 1 / 6, beta: 0.5), [-3, 3]),
         (.gelu(approximate: false), []), (.gelu(approximate: true), []),
         (.thresholdedLinear(threshold: 0.5, negativeSlope: 0.1, maxValue: 2), [0, 0.5, 2]),
@@ -22,11 +22,34 @@ import _TestSupport
         try checkGradients(g, input: try awayFromKinks([4, 12], kinks: kinks, scale: 4), h: 1e-2)
     }
 
+    @Test("square root and reciprocal on x in [0.5, 4.5]", arguments: [Activation.squareRoot, .reciprocal])
+    func positiveDomain(_ f: Activation) throws {
+        let g = try singleNodeGraph(.activation(f), inputShape: [4, 12])
+        var x = random([4, 12], seed: 3)
+        x.storage = x.storage.map { abs($0) * 4 + 0.5 }
+        try checkGradients(g, input: x, h: 1e-2)
+    }
+
     @Test func softmaxOverClasses() throws {
         try checkGradients(try singleNodeGraph(.softmax(axis: 1), inputShape: [3, 7]), input: random([3, 7], seed: 1))
     }
 
     @Test func softmaxOverChannels() throws {
         try checkGradients(try singleNodeGraph(.softmax(axis: 1), inputShape: [2, 4, 2, 3]), input: random([2, 4, 2, 3], seed: 2))
+    }
+}
+
+/// Finite-difference checks of ReduceMean and Tile.
+@Suite struct ReduceMeanTileGradientTests {
+    @Test(arguments: [[1], [2, 3]])
+    func reduceMean(_ axes: [Int]) throws {
+        for keep in [true, false] {
+            let g = try singleNodeGraph(.reduceMean(ReduceMean(axes: axes, keepDims: keep)), inputShape: [2, 3, 4, 2])
+            try checkGradients(g, input: random([2, 3, 4, 2], seed: 6))
+        }
+    }
+
+    @Test func tile() throws {
+        try checkGradients(try singleNodeGraph(.tile(Tile([1, 2, 1, 3])), inputShape: [2, 3, 2, 2]), input: random([2, 3, 2, 2], seed: 7))
     }
 }

@@ -23,6 +23,9 @@ public func applyActivation(_ f: Activation, _ y: inout Tensor) {
         case .swish: for i in p.indices { p[i] = p[i] * sigmoid(p[i]) }
         case .hardSwish: for i in p.indices { p[i] = p[i] * min(max(p[i] + 3, 0), 6) / 6 }
         case .exponential: for i in p.indices { p[i] = exp(p[i]) }
+        case .negate: for i in p.indices { p[i] = -p[i] }
+        case .squareRoot: for i in p.indices { p[i] = p[i].squareRoot() }
+        case .reciprocal: for i in p.indices { p[i] = 1 / p[i] }
         case .clip(let lo, let hi): for i in p.indices { p[i] = min(max(p[i], lo), hi) }
         case .leakyRelu(let alpha): for i in p.indices where p[i] < 0 { p[i] *= alpha }
         case .elu(let alpha): for i in p.indices where p[i] <= 0 { p[i] = alpha * expm1(p[i]) }

@@ -73,6 +73,8 @@ extension Op {
         case .identity(let op): try op.run(&arguments)
         case .split(let op): try op.run(&arguments)
         case .layerNormalization(let op): try op.run(&arguments)
+        case .reduceMean(let op): try op.run(&arguments)
+        case .tile(let op): try op.run(&arguments)
         }
     }
 }

@@ -8,7 +8,7 @@ extension Activation: OpDefinition {
         switch self {
         case .relu: return .foldableClamp(upper: .infinity)
         case .clip(let lo, let hi) where lo == 0 && hi > 0: return .foldableClamp(upper: hi)
-        case .sigmoid, .tanh, .softplus, .softsign, .selu, .swish, .hardSwish, .exponential, .clip, .leakyRelu, .elu,
+        case .sigmoid, .tanh, .softplus, .softsign, .selu, .swish, .hardSwish, .exponential, .negate, .squareRoot, .reciprocal, .clip, .leakyRelu, .elu,
             .hardSigmoid, .gelu, .thresholdedLinear:
             return .float
         }
@@ -30,6 +30,9 @@ extension Activation: OpDefinition {
         case .swish: return "swish"
         case .hardSwish: return "hard_swish"
         case .exponential: return "exp"
+        case .negate: return "neg"
+        case .squareRoot: return "sqrt"
+        case .reciprocal: return "reciprocal"
         case .clip(let lo, let hi): return "clip[\(lo),\(hi)]"
         case .leakyRelu: return "leaky_relu"
         case .elu: return "elu"

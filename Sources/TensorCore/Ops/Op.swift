@@ -48,6 +48,10 @@ public enum Op: Hashable, Sendable {
     case split(Split)
     /// Layer normalization over trailing axes.
     case layerNormalization(LayerNormalization)
+    /// Mean over non-batch axes.
+    case reduceMean(ReduceMean)
+    /// Repetition along non-batch axes.
+    case tile(Tile)
 
     /// The op's definition: shapes, MACs, trainable inputs, channel and quantization rules.
     public var definition: any OpDefinition {
@@ -73,6 +77,8 @@ public enum Op: Hashable, Sendable {
         case .identity(let op): op
         case .split(let op): op
         case .layerNormalization(let op): op
+        case .reduceMean(let op): op
+        case .tile(let op): op
         }
     }
 

@@ -31,6 +31,9 @@ func activationDerivative(_ f: Activation, _ v: Float) -> Float {
     case .swish: let s = logistic(v); return s + v * s * (1 - s)
     case .hardSwish: return v <= -3 ? 0 : (v >= 3 ? 1 : (2 * v + 3) / 6)
     case .exponential: return exp(v)
+    case .negate: return -1
+    case .squareRoot: return 0.5 / v.squareRoot()
+    case .reciprocal: return -1 / (v * v)
     case .clip(let lo, let hi): return v > lo && v < hi ? 1 : 0
     case .leakyRelu(let alpha): return v < 0 ? alpha : 1
     case .elu(let alpha): return v > 0 ? 1 : alpha * exp(v)

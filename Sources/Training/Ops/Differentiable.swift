@@ -77,6 +77,8 @@ extension Op {
         case .identity(let op): op
         case .split(let op): op
         case .layerNormalization(let op): op
+        case .reduceMean(let op): op
+        case .tile(let op): op
         }
     }
 }
