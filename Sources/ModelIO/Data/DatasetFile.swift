@@ -13,7 +13,7 @@ public final class DatasetFile: LabelledBatchSource {
 
     /// Opens `path`, requiring dataset `xKey` and, if `requireLabels`, `yKey`.
     public init(path: String, xKey: String = "x", yKey: String? = "y", requireLabels: Bool = false) throws {
-        file = try HDF5File(readingFrom: path)
+        file = try HDF5File(readingFrom: path, containment: .probe)
         self.path = path
         x = try file.root.dataset(xKey)
         guard x.isNumeric else { throw ModelPressError.invalidData(file: path, path: x.name, message: "holds non-numeric data") }

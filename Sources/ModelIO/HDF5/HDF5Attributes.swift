@@ -1,4 +1,5 @@
 import CHDF5
+import Foundation
 import TensorCore
 
 /// An open HDF5 object (group or dataset) that carries attributes; owns its handle and
@@ -97,6 +98,30 @@ extension HDF5Object {
         }
     }
 
+    /// Writes a new 1-D variable-length UTF-8 string array attribute.
+    func setAttribute(_ key: String, strings values: [String]) throws {
+        let type = HDF5Handle(try check(H5Tcopy(chdf5_c_s1()), key, "copying type"), close: H5Tclose)
+        try check(H5Tset_size(type.id, chdf5_variable_length()), key, "setting string size")
+        try check(H5Tset_cset(type.id, H5T_CSET_UTF8), key, "setting character set")
+        var dims = [hsize_t(values.count)]
+        let space = HDF5Handle(try check(H5Screate_simple(1, &dims, nil), key, "creating dataspace"), close: H5Sclose)
+        let attribute = HDF5Handle(try check(H5Acreate2(handle.id, key, type.id, space.id, chdf5_p_default(), chdf5_p_default()), key, "creating attribute"), close: H5Aclose)
+        let cStrings = values.map { strdup($0) }
+        defer { cStrings.forEach { free($0) } }
+        var pointers: [UnsafePointer<CChar>?] = cStrings.map { $0.map { UnsafePointer($0) } }
+        try check(H5Awrite(attribute.id, type.id, &pointers), key, "writing attribute")
+    }
+
+    /// Writes a new 1-D float64 array attribute.
+    func setAttribute(_ key: String, doubles values: [Double]) throws {
+        var dims = [hsize_t(values.count)]
+        let space = HDF5Handle(try check(H5Screate_simple(1, &dims, nil), key, "creating dataspace"), close: H5Sclose)
+        let attribute = HDF5Handle(
+            try check(H5Acreate2(handle.id, key, chdf5_native_double(), space.id, chdf5_p_default(), chdf5_p_default()), key, "creating attribute"), close: H5Aclose)
+        var v = values
+        try check(H5Awrite(attribute.id, chdf5_native_double(), &v), key, "writing attribute")
+    }
+
     /// Writes (replacing) a scalar float64 attribute.
     public func setAttribute(_ key: String, double value: Double) throws {
         if hasAttribute(key) { try check(H5Adelete(handle.id, key), key, "replacing attribute") }
@@ -111,7 +136,7 @@ extension HDF5Object {
 
     /// Refuses an attribute whose declared element count cannot fit in the file.
     private func checkFits(count: Int, elementSize: Int, _ key: String) throws {
-        let fileSize = HDF5Limits.fileSize(filePath)
+        let fileSize = file.fileSize
         guard let bytes = Checked.multiply(count, max(1, elementSize)), bytes <= HDF5Limits.maxStoredBytes(fileSize: fileSize, compressed: false) else {
             throw ModelPressError.invalidModel(
                 file: filePath, location: "attribute '\(name)@\(key)'",

@@ -34,7 +34,7 @@ public final class HDF5Dataset: HDF5Object {
         let plist = H5Dget_create_plist(handle.id)
         let compressed = plist >= 0 && H5Pget_nfilters(plist) > 0
         if plist >= 0 { H5Pclose(plist) } else { _ = HDF5Status.takeErrorStack() }
-        let fileSize = HDF5Limits.fileSize(filePath)
+        let fileSize = file.fileSize
         let limit = HDF5Limits.maxStoredBytes(fileSize: fileSize, compressed: compressed)
         guard let elements = Checked.product(shape), let bytes = Checked.multiply(elements, max(1, elementSize)), bytes <= limit else {
             throw ModelPressError.invalidData(

@@ -5,8 +5,9 @@ import TensorCore
 /// What the contained child of `HDF5Guard` does: opens a file and makes, on every object,
 /// the libhdf5 calls ModelPress's readers make — group listings, link and object lookups,
 /// every attribute read as strings (fixed and variable length) or numbers, every numeric
-/// dataset read in row blocks. Errors from libhdf5 are skipped (the parent reports them
-/// with context); only a crash, hang or memory blow-up matters here.
+/// dataset read in row blocks — and, when asked, writes everything it read into a fresh file
+/// (`HDF5Containment.copy`). Probing skips libhdf5's errors (the parent reports them with
+/// context); copying stops at the first group or dataset it cannot read.
 public enum HDF5Probe {
     /// Objects visited at most (a corrupted file can link groups into cycles).
     static let maxObjects = 100_000
@@ -16,33 +17,69 @@ public enum HDF5Probe {
     static let blockElements = 4 << 20
 
     /// What the walk saw.
-    public enum Verdict {
-        /// libhdf5 read the file (possibly with errors, which the parent reports).
+    public enum Verdict: Equatable {
+        /// libhdf5 read the file (when probing, possibly with errors, which the parent reports).
         case fine
         /// An allocation inside libhdf5 failed at the probe's data limit (`HDF5Guard.memoryLimit`;
         /// block reads keep an honest walk under ~100 MB). A corrupted length in a global heap
         /// or a variable-length string does this; outside the probe it would take gigabytes.
         case runawayAllocation
+        /// Copying: a group or dataset could not be read (the message says which and why).
+        case damaged(String)
+        /// Copying: the copy could not be written (the message says why).
+        case cannotWrite(String)
     }
 
-    /// Walks the file at `path` (in the probe child: containment must already be off).
-    public static func walk(_ path: String) -> Verdict {
-        var walker = Walker()
-        if let file = walker.attempt({ try HDF5File(readingFrom: path) }) { walker.visit(file.root, depth: 0) }
-        return walker.allocationFailed ? .runawayAllocation : .fine
+    /// Walks the file at `path` (in the probe child: containment must already be off); with
+    /// `copy`, writes what it reads into a new HDF5 file at that path.
+    public static func walk(_ path: String, copyTo copy: String? = nil) -> Verdict {
+        var walker = Walker(copying: copy != nil)
+        guard let file = walker.attempt({ try HDF5File(readingFrom: path) }) else {
+            return walker.verdict ?? .damaged("the file cannot be opened")
+        }
+        if let copy {
+            let destination: HDF5File
+            do { destination = try HDF5File(creating: copy) } catch { return .cannotWrite(String(describing: error)) }
+            walker.visit(file.root, into: destination.root, depth: 0)
+        } else {
+            walker.visit(file.root, into: nil, depth: 0)
+        }
+        return walker.verdict ?? .fine
     }
 
-    /// The walk's state: the object budget and whether libhdf5 ran out of memory.
+    /// The walk's state: the object budget, and the first thing that went wrong.
     private struct Walker {
+        let copying: Bool
         var budget = HDF5Probe.maxObjects
-        var allocationFailed = false
+        var verdict: Verdict?
 
-        /// `body`'s value, or nil when it throws; notes libhdf5 allocation failures.
-        mutating func attempt<T>(_ body: () throws -> T) -> T? {
-            do { return try body() } catch let ModelPressError.hdf5(_, _, _, stack) {
-                if stack.contains(where: Self.isAllocationFailure) { allocationFailed = true }
+        init(copying: Bool) { self.copying = copying }
+
+        /// Whether the walk goes on (copying stops at the first failure).
+        var going: Bool { verdict == nil || (!copying && verdict != .runawayAllocation) }
+
+        /// `body`'s value, or nil when it throws; notes libhdf5 allocation failures, and when
+        /// `essential` (copying a group or dataset) the first failure.
+        mutating func attempt<T>(essential: Bool = true, _ body: () throws -> T) -> T? {
+            do { return try body() } catch let error as ModelPressError {
+                if case .hdf5(_, _, _, let stack) = error, stack.contains(where: Self.isAllocationFailure) {
+                    verdict = .runawayAllocation
+                } else if copying && essential && verdict == nil {
+                    verdict = .damaged(error.description)
+                }
                 return nil
-            } catch { return nil }
+            } catch {
+                if copying && essential && verdict == nil { verdict = .damaged(String(describing: error)) }
+                return nil
+            }
+        }
+
+        /// Runs a write into the copy; a failure there ends the walk as `cannotWrite`.
+        mutating func write<T>(_ body: () throws -> T) -> T? {
+            do { return try body() } catch {
+                if verdict == nil { verdict = .cannotWrite(String(describing: error)) }
+                return nil
+            }
         }
 
         /// libhdf5's messages for H5E_CANTALLOC / H5E_NOSPACE ("memory allocation failed for
@@ -52,47 +89,66 @@ public enum HDF5Probe {
             return text.contains("allocation failed") || text.contains("unable to allocate") || text.contains("can't allocate")
         }
 
-        mutating func visit(_ group: HDF5Group, depth: Int) {
-            readAttributes(of: group)
-            guard depth < maxDepth, let children = attempt({ try group.children() }) else { return }
-            for child in children {
+        mutating func visit(_ group: HDF5Group, into copy: HDF5Group?, depth: Int) {
+            copyAttributes(of: group, into: copy)
+            guard depth < maxDepth, going, let children = attempt({ try group.children() }) else { return }
+            for child in children where going {
                 budget -= 1
                 if budget <= 0 { return }
                 switch group.kind(of: child) {
                 case .group?:
-                    if let g = attempt({ try group.group(child) }) { visit(g, depth: depth + 1) }
+                    guard let g = attempt({ try group.group(child) }) else { continue }
+                    let target = copy.flatMap { c in write { try c.createGroup(child) } }
+                    visit(g, into: target, depth: depth + 1)
                 case .dataset?:
-                    if let d = attempt({ try group.dataset(child) }) {
-                        readAttributes(of: d)
-                        readRows(of: d)
-                    }
+                    guard let d = attempt({ try group.dataset(child) }) else { continue }
+                    let target = d.isNumeric ? copy.flatMap { c in write { try HDF5DatasetWriter(in: c, child, shape: d.shape, integer: d.isInteger) } } : nil
+                    copyRows(of: d, into: target)
+                    if let target { copyAttributes(of: d, into: target.attributes) }
                 default:
                     continue
                 }
             }
         }
 
-        mutating func readAttributes(of object: HDF5Object) {
-            for key in object.attributeNames() where attempt({ try object.stringsAttribute(key) }) == nil {
-                _ = attempt { try object.doublesAttribute(key) }
+        /// Reads every attribute (as strings, else numbers) and writes what it read into `copy`.
+        /// Attributes of other types are skipped: no reader of ModelPress reads them.
+        mutating func copyAttributes(of object: HDF5Object, into copy: HDF5Object?) {
+            for key in object.attributeNames() where going {
+                if let strings = attempt(essential: false, { try object.stringsAttribute(key) }) {
+                    if let copy { _ = write { try copy.setAttribute(key, strings: strings) } }
+                } else if let numbers = attempt(essential: false, { try object.doublesAttribute(key) }) {
+                    if let copy { _ = write { try copy.setAttribute(key, doubles: numbers) } }
+                }
             }
         }
 
-        mutating func readRows(of dataset: HDF5Dataset) {
+        /// Reads a numeric dataset in row blocks, writing each block into `copy`.
+        mutating func copyRows(of dataset: HDF5Dataset, into copy: HDF5DatasetWriter?) {
             guard dataset.isNumeric else { return }
             guard let rows = dataset.shape.first else {
-                _ = attempt { try dataset.readFloats() }
+                if dataset.isInteger {
+                    if let v = attempt({ try dataset.readInt64(rows: 0..<1) }), let copy { _ = write { try copy.write(rows: 0..<1, v) } }
+                } else if let v = attempt({ try dataset.readFloats() }), let copy {
+                    _ = write { try copy.write(rows: 0..<1, v) }
+                }
                 return
             }
             let rowSize = max(1, Checked.product(dataset.shape.dropFirst()) ?? 1)
             let step = max(1, blockElements / rowSize)
             var start = 0
-            while start < rows {
-                let end = min(rows, start + step)
-                if attempt({ try dataset.readFloats(rows: start..<end) }) == nil { return }
-                start = end
+            while start < rows && going {
+                let block = start..<min(rows, start + step)
+                if dataset.isInteger && copy != nil {
+                    guard let v = attempt({ try dataset.readInt64(rows: block) }) else { return }
+                    _ = write { try copy?.write(rows: block, v) }
+                } else {
+                    guard let v = attempt({ try dataset.readFloats(rows: block) }) else { return }
+                    _ = write { try copy?.write(rows: block, v) }
+                }
+                start = block.upperBound
             }
-            if dataset.isInteger { _ = attempt { try dataset.readInt64(rows: 0..<min(rows, step)) } }
+            if dataset.isInteger && copy == nil { _ = attempt(essential: false, { try dataset.readInt64(rows: 0..<min(rows, step)) }) }
         }
     }
 }

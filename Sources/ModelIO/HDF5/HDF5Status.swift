@@ -47,6 +47,9 @@ enum HDF5Status {
 final class HDF5Handle {
     let id: hid_t
     private let close: (hid_t) -> herr_t
+    /// For a file handle: the size in bytes of the file libhdf5 reads (sizes declared inside it
+    /// are checked against this; the file itself may already be unlinked).
+    var fileSize = 0
 
     init(_ id: hid_t, close: @escaping (hid_t) -> herr_t) {
         self.id = id
