@@ -115,7 +115,9 @@ extension ONNXImportContext {
         if node.domain.isEmpty, Self.foldableOps.contains(node.opType), let input = node.input.first(where: { !$0.isEmpty && known($0) == nil }) {
             return .unsupportedLayer(
                 file: file, layer: node.name, className: "ONNX \(op)",
-                reason: "is not supported on run-time values (here '\(input)', computed from the data); ModelPress evaluates it only where its inputs are constants or static sizes (constant folding).\nHINT: export the model with static shapes, or simplify it (e.g. onnxsim); if it computes the model's output, the operator is not supported yet")
+                reason: "is not supported on run-time values (here '\(input)', computed from the data); ModelPress evaluates it only where its inputs are "
+                    + "constants or static sizes (constant folding).\nHINT: export the model with static shapes, or simplify it (e.g. onnxsim); "
+                    + "if it computes the model's output, the operator is not supported yet")
         }
         let hint =
             ["DynamicQuantizeLinear", "MatMulInteger", "ConvInteger"].contains(node.opType)
