@@ -121,7 +121,7 @@ extension KerasGraphBuilder {
             mean = try broadcastList(config, "mean", channels)
             variance = try broadcastList(config, "variance", channels)
         } else {
-            let w = try weights.weights(of: config.layer, expected: ["mean", "variance", "count"])
+            let w = try weights(of: config.layer, expected: ["mean", "variance", "count"])
             guard let m = w["mean"], let v = w["variance"], m.count == channels, v.count == channels else {
                 throw ModelPressError.shapeMismatch(
                     file: file, location: "layer '\(config.layer)'", what: "weight 'mean'",

@@ -52,6 +52,7 @@ let kerasLayerConverters: [String: KerasLayerConverter] = [
     "Maximum": { b, l, c, x, n in try b.merge(x, l.className, c, name: n) },
     "Minimum": { b, l, c, x, n in try b.merge(x, l.className, c, name: n) },
     "Concatenate": { b, _, c, x, n in try b.concatenate(x, c, name: n) },
+    "TFOpLambda": { b, _, c, x, n in try b.tfOpLambda(x, c, name: n) },
     "ZeroPadding2D": { b, _, c, x, n in try b.zeroPadding(try single(x, c), c, name: n) },
     "Cropping2D": { b, _, c, x, n in try b.cropping(try single(x, c), c, name: n) },
     "UpSampling2D": { b, _, c, x, n in try b.upSampling(try single(x, c), c, name: n) },

@@ -17,9 +17,39 @@ extension KerasGraphBuilder {
         default: kind = .minimum
         }
         let aligned = try alignLayouts(inputs, config)
-        return try emit(
-            .elementwise(kind), aligned.map(\.name), name: name, layer: config.layer,
-            channelsFirst: aligned[0].channelsFirst)
+        let layout = aligned.first { !shape($0).isEmpty } ?? aligned[0]
+        return try emit(.elementwise(kind), aligned.map(\.name), name: name, layer: config.layer, channelsFirst: layout.channelsFirst)
+    }
+
+    /// tf-keras `TFOpLambda`: a TensorFlow function recorded by name (not code) and called on
+    /// tensors and numbers (`x + 3.0` is `__operators__.add` with `y: 3.0`). The arithmetic and
+    /// activations models use are decoded; any other function is refused by name.
+    mutating func tfOpLambda(_ inputs: [KerasValue], _ config: KerasConfig, name: String) throws -> KerasValue {
+        let function = try config.string("function", default: "")
+        let binary: [String: ElementwiseOp] = [
+            "__operators__.add": .add, "math.add": .add, "math.subtract": .subtract, "__operators__.sub": .subtract,
+            "math.multiply": .multiply, "__operators__.mul": .multiply, "math.truediv": .divide, "math.divide": .divide,
+            "math.maximum": .maximum, "math.minimum": .minimum,
+        ]
+        let unary: [String: Activation] = [
+            "nn.relu": .relu, "nn.relu6": .clip(min: 0, max: 6), "math.sigmoid": .sigmoid, "nn.sigmoid": .sigmoid, "math.tanh": .tanh,
+            "nn.silu": .swish, "nn.swish": .swish, "math.exp": .exponential, "math.negative": .negate, "math.sqrt": .squareRoot,
+            "math.reciprocal": .reciprocal,
+        ]
+        if let kind = binary[function] {
+            guard inputs.count == 2 else { throw config.fail("calls \(function) on \(inputs.count) operand(s); ModelPress reads it with two") }
+            let aligned = try alignLayouts(inputs, config)
+            let layout = aligned.first { !shape($0).isEmpty } ?? aligned[0]
+            return try emit(.elementwise(kind), aligned.map(\.name), name: name, layer: config.layer, channelsFirst: layout.channelsFirst)
+        }
+        if let f = unary[function], inputs.count == 1 {
+            return try emit(.activation(f), [inputs[0].name], name: name, layer: config.layer, channelsFirst: inputs[0].channelsFirst)
+        }
+        let known = (Array(binary.keys) + Array(unary.keys)).sorted().joined(separator: ", ")
+        throw ModelPressError.unsupportedLayer(
+            file: file, layer: config.layer, className: "TFOpLambda",
+            reason: "calls TensorFlow function '\(function)', which ModelPress does not decode (it decodes \(known)).\n"
+                + "HINT: replace the TensorFlow call with a Keras layer and re-save the model.")
     }
 
     /// Concatenate along the Keras `axis` (default −1).
@@ -35,11 +65,13 @@ extension KerasGraphBuilder {
             channelsFirst: aligned[0].channelsFirst)
     }
 
-    /// Brings merge inputs to one layout: NCHW when all are rank 4, else channels-last.
-    private mutating func alignLayouts(_ inputs: [KerasValue], _ config: KerasConfig) throws -> [KerasValue] {
-        if inputs.allSatisfy({ shape($0).count == 4 }) {
-            return try inputs.map { try channelsFirst($0, layer: config.layer) }
+    /// Brings merge inputs to one layout: NCHW when all are rank 4, else channels-last. Scalars
+    /// (numbers written into the call) fit either and stay as they are.
+    mutating func alignLayouts(_ inputs: [KerasValue], _ config: KerasConfig) throws -> [KerasValue] {
+        let tensors = inputs.filter { !shape($0).isEmpty }
+        if tensors.allSatisfy({ shape($0).count == 4 }) {
+            return try inputs.map { shape($0).isEmpty ? $0 : try channelsFirst($0, layer: config.layer) }
         }
-        return try inputs.map { try channelsLast($0, layer: config.layer) }
+        return try inputs.map { shape($0).isEmpty ? $0 : try channelsLast($0, layer: config.layer) }
     }
 }

@@ -16,6 +16,8 @@ struct KerasGraphBuilder {
     var graph: Graph
     private var tensors: [KerasTensorRef: KerasValue] = [:]
     private var layoutCache: [String: String] = [:]
+    /// Layer path (as shown, `/`-joined) → its components: the models around it, then its name.
+    private var layerPaths: [String: [String]] = [:]
 
     init(file: String, name: String, weights: KerasWeightStore, kerasMajor: Int) {
         self.file = file
@@ -57,7 +59,7 @@ struct KerasGraphBuilder {
         while !pending.isEmpty {
             guard
                 let index = pending.firstIndex(where: { layer in
-                    layer.calls.allSatisfy { $0.allSatisfy { tensors[$0] != nil } }
+                    layer.calls.allSatisfy { $0.allSatisfy { $0.tensor.map { tensors[$0] != nil } ?? true } }
                 })
             else {
                 let names = pending.map(\.path).joined(separator: ", ")
@@ -86,7 +88,7 @@ struct KerasGraphBuilder {
         }
         let inner = try KerasModelSpec(className: layer.className, config: layer.config, file: file)
         for (callIndex, call) in layer.calls.enumerated() {
-            let inputs = call.compactMap { tensors[$0] }
+            let inputs = call.compactMap { $0.tensor.flatMap { tensors[$0] } }
             guard inputs.count == inner.inputs.count else {
                 throw ModelPressError.invalidModel(
                     file: file, location: "layer '\(layer.path)' (\(layer.className))",
@@ -94,7 +96,7 @@ struct KerasGraphBuilder {
                     hint: "the model config is inconsistent; re-save the model")
             }
             let callName = callIndex == 0 ? layer.name : "\(layer.name)_call\(callIndex)"
-            let scoped = inner.scoped(name: callName, path: layer.path)
+            let scoped = inner.scoped(name: callName, path: layer.pathComponents)
             for (ref, value) in zip(scoped.inputs, inputs) { tensors[ref] = value }
             try convertLayers(of: scoped, depth: depth)
             for (k, ref) in scoped.outputs.enumerated() {
@@ -110,6 +112,7 @@ struct KerasGraphBuilder {
 
     private mutating func convert(_ layer: KerasLayerSpec, nested: Bool) throws {
         let config = KerasConfig(json: layer.config, file: file, layer: layer.path, className: layer.className)
+        layerPaths[layer.path] = layer.pathComponents
         try refuseUnsafe(layer)
         if layer.className == "InputLayer" {
             let ref = KerasTensorRef(layer: layer.name, nodeIndex: 0, tensorIndex: 0)
@@ -120,8 +123,13 @@ struct KerasGraphBuilder {
         }
         guard !layer.calls.isEmpty else { return }  // defined but never called: not part of the graph
         for (callIndex, call) in layer.calls.enumerated() {
-            let inputs = call.compactMap { tensors[$0] }
             let name = callIndex == 0 ? layer.name : "\(layer.name)_call\(callIndex)"
+            let inputs = try call.enumerated().compactMap { k, argument -> KerasValue? in
+                switch argument {
+                case .tensor(let ref): return tensors[ref]
+                case .number(let v): return KerasValue(name: try constant(Tensor(scalar: v), name: "\(name)/operand\(k)"), channelsFirst: false)
+                }
+            }
             let output = try convertCall(layer, config, inputs: inputs, name: name)
             tensors[KerasTensorRef(layer: layer.name, nodeIndex: callIndex, tensorIndex: 0)] = output
         }
@@ -130,7 +138,7 @@ struct KerasGraphBuilder {
     /// Refuses layers that would need code from the checkpoint, and custom classes.
     private func refuseUnsafe(_ layer: KerasLayerSpec) throws {
         switch layer.className {
-        case "Lambda", "TFOpLambda", "SlicingOpLambda":
+        case "Lambda", "SlicingOpLambda":
             throw ModelPressError.unsupportedLayer(
                 file: file, layer: layer.path, className: layer.className,
                 reason: "holds Python code, which ModelPress never executes.\nHINT: replace it with built-in Keras layers (e.g. Rescaling, Reshape, Activation) and re-save the model.")
@@ -202,9 +210,14 @@ struct KerasGraphBuilder {
         return out
     }
 
+    /// The stored weights named `expected` of the layer whose path is shown as `layer`.
+    func weights(of layer: String, expected: [String]) throws -> [String: Tensor] {
+        try weights.weights(of: layerPaths[layer] ?? [layer], expected: expected)
+    }
+
     /// The weights `expected` of `layer`, each checked against its expected shape.
     func loadWeights(_ layer: String, _ expected: [(String, [Int])]) throws -> [String: Tensor] {
-        let found = try weights.weights(of: layer, expected: expected.map(\.0))
+        let found = try weights(of: layer, expected: expected.map(\.0))
         for (name, shape) in expected {
             guard let t = found[name], t.shape == shape else {
                 throw ModelPressError.shapeMismatch(

@@ -7,22 +7,37 @@ struct KerasTensorRef: Hashable {
     var tensorIndex: Int
 }
 
+/// One argument of a layer call: a tensor, or a number written into the call (Keras 3 saves
+/// `x + 3.0` as an `Add` layer called on `[x, 3.0]`).
+enum KerasArgument: Hashable {
+    case tensor(KerasTensorRef)
+    case number(Float)
+
+    /// The tensor, if this argument is one.
+    var tensor: KerasTensorRef? {
+        if case .tensor(let ref) = self { return ref }
+        return nil
+    }
+}
+
 /// One layer of a Keras model config, normalised across Keras 2 and Keras 3 layouts.
 struct KerasLayerSpec {
     /// Layer class, e.g. `Conv2D`.
     var className: String
     /// Unique layer name (inside a nested model, prefixed by the call's path: `base/conv`, `enc_call1/conv`).
     var name: String
-    /// Path of the layer through the models that hold it (`base/conv`), the same for every call:
-    /// what its weights, IR nodes' `layer` and messages are named by.
-    var path: String
+    /// The models that hold the layer, then its name (`["base", "conv"]`), the same for every
+    /// call: what its weights are found by.
+    var pathComponents: [String]
+    /// The path as shown (`base/conv`): what IR nodes' `layer` and messages name.
+    var path: String { pathComponents.joined(separator: "/") }
     /// The layer's `config` object.
     var config: JSONValue
     /// Keras 3 `registered_name` / `module` (custom classes are registered under other modules).
     var registeredName: String?
     var module: String?
-    /// Each call of the layer: the tensors it was called on, in argument order.
-    var calls: [[KerasTensorRef]]
+    /// Each call of the layer: the tensors (and numbers) it was called on, in argument order.
+    var calls: [[KerasArgument]]
 }
 
 /// A Keras model config (`model_config` attribute, `config.json` or `model.to_json()`),
@@ -79,47 +94,59 @@ struct KerasModelSpec {
                 hint: "re-save the model with Keras")
         }
         let name = layer["name"]?.string ?? config["name"]?.string ?? "layer_\(index)"
-        var calls: [[KerasTensorRef]] = []
+        var calls: [[KerasArgument]] = []
         for node in layer["inbound_nodes"]?.array ?? [] {
             calls.append(try parseCall(node, layer: name, file: file))
         }
         return KerasLayerSpec(
-            className: className, name: name, path: name, config: config,
+            className: className, name: name, pathComponents: [name], config: config,
             registeredName: layer["registered_name"]?.string, module: layer["module"]?.string, calls: calls)
     }
 
-    /// One inbound node: Keras 2 `[[name, node, tensor, kwargs], …]` or Keras 3
-    /// `{"args": […__keras_tensor__…], "kwargs": {…}}`.
-    private static func parseCall(_ node: JSONValue, layer: String, file: String) throws -> [KerasTensorRef] {
+    /// One inbound node: Keras 2 `[[name, node, tensor, kwargs], …]` (tf-keras writes a
+    /// `TFOpLambda` call flat: `[name, node, tensor, kwargs]`) or Keras 3
+    /// `{"args": […__keras_tensor__…], "kwargs": {…}}`. A Keras 2 call's operand `y` in kwargs
+    /// (`x + 3.0` as `tf.__operators__.add` with `{"y": 3.0}`) follows its tensors.
+    private static func parseCall(_ node: JSONValue, layer: String, file: String) throws -> [KerasArgument] {
         if let args = node["args"] {
-            var refs: [KerasTensorRef] = []
-            collectKeras3Tensors(args, into: &refs)
-            return refs
+            var arguments: [KerasArgument] = []
+            collectKeras3Arguments(args, into: &arguments)
+            return arguments
         }
-        guard let entries = node.array else {
-            throw ModelPressError.invalidModel(
-                file: file, location: "layer '\(layer)'", message: "has an unreadable inbound node",
-                hint: "re-save the model with Keras")
-        }
-        return try entries.map { entry in
-            guard let e = entry.array, e.count >= 3, let n = e[0].string, let ni = e[1].int, let ti = e[2].int else {
-                throw ModelPressError.invalidModel(
-                    file: file, location: "layer '\(layer)'", message: "has an unreadable inbound node entry",
-                    hint: "re-save the model with Keras")
+        let unreadable = ModelPressError.invalidModel(
+            file: file, location: "layer '\(layer)'", message: "has an unreadable inbound node", hint: "re-save the model with Keras")
+        guard let list = node.array else { throw unreadable }
+        let entries = list.first?.string != nil ? [node] : list
+        var arguments: [KerasArgument] = []
+        for entry in entries {
+            guard let e = entry.array, e.count >= 3, let ref = tensorRef(entry) else { throw unreadable }
+            arguments.append(.tensor(ref))
+            switch e.count > 3 ? e[3]["y"] : nil {
+            case .number(let v)?: arguments.append(.number(Float(v)))
+            case let y? where tensorRef(y) != nil: arguments.append(.tensor(tensorRef(y)!))
+            default: break
             }
-            return KerasTensorRef(layer: n, nodeIndex: ni, tensorIndex: ti)
         }
+        return arguments
     }
 
-    private static func collectKeras3Tensors(_ value: JSONValue, into refs: inout [KerasTensorRef]) {
+    /// `[name, node, tensor, …]` as a tensor reference.
+    private static func tensorRef(_ value: JSONValue) -> KerasTensorRef? {
+        guard let e = value.array, e.count >= 3, let n = e[0].string, let ni = e[1].int, let ti = e[2].int else { return nil }
+        return KerasTensorRef(layer: n, nodeIndex: ni, tensorIndex: ti)
+    }
+
+    /// The tensors and numbers of a Keras 3 call's `args`, in order (nested lists flattened).
+    private static func collectKeras3Arguments(_ value: JSONValue, into arguments: inout [KerasArgument]) {
         switch value {
-        case .array(let items): items.forEach { collectKeras3Tensors($0, into: &refs) }
+        case .array(let items): items.forEach { collectKeras3Arguments($0, into: &arguments) }
         case .object(let o):
             if o["class_name"]?.string == "__keras_tensor__", let h = o["config"]?["keras_history"]?.array, h.count >= 3,
                 let n = h[0].string, let ni = h[1].int, let ti = h[2].int
             {
-                refs.append(KerasTensorRef(layer: n, nodeIndex: ni, tensorIndex: ti))
+                arguments.append(.tensor(KerasTensorRef(layer: n, nodeIndex: ni, tensorIndex: ti)))
             }
+        case .number(let v): arguments.append(.number(Float(v)))
         default: break
         }
     }
@@ -157,12 +184,12 @@ struct KerasModelSpec {
                     hint: "build the model with an Input layer (keras.Input(shape=…)) before saving")
             }
             let input = KerasLayerSpec(
-                className: "InputLayer", name: "input", path: "input", config: .object(["batch_shape": shape]),
+                className: "InputLayer", name: "input", pathComponents: ["input"], config: .object(["batch_shape": shape]),
                 registeredName: nil, module: nil, calls: [])
             chained.insert(input, at: 0)
         }
         for i in chained.indices {
-            chained[i].calls = i == 0 ? [] : [[KerasTensorRef(layer: chained[i - 1].name, nodeIndex: 0, tensorIndex: 0)]]
+            chained[i].calls = i == 0 ? [] : [[.tensor(KerasTensorRef(layer: chained[i - 1].name, nodeIndex: 0, tensorIndex: 0))]]
         }
         guard let last = chained.last else {
             throw ModelPressError.invalidModel(file: file, location: "Sequential model", message: "has no layers", hint: "save a built model")
@@ -176,15 +203,15 @@ struct KerasModelSpec {
 
 extension KerasModelSpec {
     /// The same model as called inside another: every layer and tensor name prefixed with
-    /// `name/` (unique per call), every layer path with `path/` (shared by all calls).
-    func scoped(name prefix: String, path: String) -> KerasModelSpec {
+    /// `name/` (unique per call), every layer path with `path` (shared by all calls).
+    func scoped(name prefix: String, path: [String]) -> KerasModelSpec {
         func ref(_ r: KerasTensorRef) -> KerasTensorRef { KerasTensorRef(layer: prefix + "/" + r.layer, nodeIndex: r.nodeIndex, tensorIndex: r.tensorIndex) }
         var copy = self
         copy.layers = layers.map { layer in
             var l = layer
             l.name = prefix + "/" + layer.name
-            l.path = path + "/" + layer.path
-            l.calls = layer.calls.map { $0.map(ref) }
+            l.pathComponents = path + layer.pathComponents
+            l.calls = layer.calls.map { call in call.map { $0.tensor.map { .tensor(ref($0)) } ?? $0 } }
             return l
         }
         copy.inputs = inputs.map(ref)

@@ -8,7 +8,8 @@ enum KerasWeightStore {
     /// Keras 3 layout (`.weights.h5`, `model.weights.h5` inside `.keras`): `layers/<group>/vars/<i>`,
     /// groups named after the layer class in model order (`conv2d`, `conv2d_1`, …) with the
     /// layer's own name in the `vars` group's `name` attribute; a nested model's layers sit in
-    /// its group's `layers/`. `groups` maps layer path (`base/conv`) → group (`functional/layers/conv2d`).
+    /// its group's `layers/`. `groups` maps layer path (`pathKey(["base", "conv"])`) → group
+    /// (`functional/layers/conv2d`).
     case keras3(HDF5Group, groups: [String: String])
 
     /// Picks the layout of an open weights file or `model_weights` group.
@@ -17,7 +18,7 @@ enum KerasWeightStore {
         if group.kind(of: "layers") == .group {
             let layers = try group.group("layers")
             var groups: [String: String] = [:]
-            try collectKeras3Groups(layers, prefix: "", path: "", depth: 0, into: &groups)
+            try collectKeras3Groups(layers, prefix: "", path: [], depth: 0, into: &groups)
             return .keras3(layers, groups: groups)
         }
         if group.kind(of: "model_weights") == .group { return try detect(in: try group.group("model_weights")) }
@@ -27,46 +28,50 @@ enum KerasWeightStore {
             hint: "pass a file written by model.save() or model.save_weights()")
     }
 
+    /// The key of a layer path in `groups` (layer names may themselves hold `/`: `Conv/BatchNorm`).
+    static func pathKey(_ path: [String]) -> String { path.joined(separator: "\u{1F}") }
+
     /// Layer path → group of every layer under `layers` (`prefix`: the group holding this level,
-    /// `functional/layers/`; `path`: its layer path, `base/`), descending into nested models (at
+    /// `functional/layers/`; `path`: the models around it), descending into nested models (at
     /// most `KerasGraphBuilder.maxNestingDepth` deep).
-    private static func collectKeras3Groups(_ root: HDF5Group, prefix: String, path: String, depth: Int, into groups: inout [String: String]) throws {
+    private static func collectKeras3Groups(_ root: HDF5Group, prefix: String, path: [String], depth: Int, into groups: inout [String: String]) throws {
         guard depth <= KerasGraphBuilder.maxNestingDepth else { return }
         let here = prefix.isEmpty ? root : try root.group(String(prefix.dropLast()))
         for child in try here.children() {
             let vars = try? here.group(child + "/vars")
             let name = (try? vars?.stringAttribute("name")) ?? child
-            groups[path + name] = prefix + child
+            groups[pathKey(path + [name])] = prefix + child
             if here.kind(of: child + "/layers") == .group {
-                try collectKeras3Groups(root, prefix: prefix + child + "/layers/", path: path + name + "/", depth: depth + 1, into: &groups)
+                try collectKeras3Groups(root, prefix: prefix + child + "/layers/", path: path + [name], depth: depth + 1, into: &groups)
             }
         }
     }
 
-    /// The weights of the layer at `path` (`conv`, or `base/conv` inside a nested model), keyed
-    /// by the names in `expected` (Keras variable names such as `kernel`, `bias`, `gamma`, in the
-    /// order the layer creates them).
-    func weights(of path: String, expected: [String]) throws -> [String: Tensor] {
+    /// The weights of the layer at `path` (`["conv"]`, or `["base", "conv"]` inside a nested
+    /// model), keyed by the names in `expected` (Keras variable names such as `kernel`, `bias`,
+    /// `gamma`, in the order the layer creates them).
+    func weights(of path: [String], expected: [String]) throws -> [String: Tensor] {
         if expected.isEmpty { return [:] }
         switch self {
         case .legacy(let root): return try Self.legacyWeights(root, path: path, expected: expected)
         case .keras3(let layers, let groups):
-            return try Self.keras3Weights(layers, group: groups[path] ?? path, layer: path, expected: expected)
+            let shown = path.joined(separator: "/")
+            return try Self.keras3Weights(layers, group: groups[Self.pathKey(path)] ?? shown, layer: shown, expected: expected)
         }
     }
 
     /// Legacy layout: a top-level layer's group lists its weights. A layer inside a nested model
     /// is in the outermost model's group, under `inner/…/layer/var` (Keras 3) or `layer/var:0` (tf-keras).
-    private static func legacyWeights(_ root: HDF5Group, path: String, expected: [String]) throws -> [String: Tensor] {
-        let parts = path.split(separator: "/").map(String.init)
-        let layer = path
-        let group = try root.group(parts.first ?? path)
+    private static func legacyWeights(_ root: HDF5Group, path: [String], expected: [String]) throws -> [String: Tensor] {
+        let layer = path.joined(separator: "/")
+        let group = try root.group(path.first ?? layer)
         var names = try group.stringsAttribute("weight_names")
-        if parts.count > 1 {
-            let inner = Array(parts.dropFirst()), leaf = parts.suffix(1)
+        if path.count > 1, let leaf = path.last {
+            let inner = path.dropFirst().joined(separator: "/")
             names = names.filter { name in
-                let owner = name.split(separator: "/").dropLast().map(String.init)
-                return owner == inner || owner[...] == leaf
+                guard let slash = name.lastIndex(of: "/") else { return false }
+                let owner = String(name[..<slash])
+                return owner == inner || owner == leaf
             }
         }
         var found: [String: Tensor] = [:]
