@@ -27,9 +27,13 @@ extension KerasGraphBuilder {
     /// DepthwiseConv2D: kernel kh×kw×C×m → (C·m)×1×kh×kw, group C.
     mutating func depthwiseConv2D(_ x: KerasValue, _ config: KerasConfig, name: String) throws -> KerasValue {
         let input = try channelsFirst(x, layer: config.layer)
-        let y = try depthwise(
-            input, config, name: name, weightName: "depthwise_kernel",
-            biasName: try config.bool("use_bias", default: true) ? "bias" : nil)
+        let (kernel, multiplier) = try depthwiseShape(config)
+        let channels = shape(input)[1]
+        var expected = [("depthwise_kernel", kernel + [channels, multiplier])]
+        if try config.bool("use_bias", default: true) { expected.append(("bias", [channels * multiplier])) }
+        let w = try loadWeights(config.layer, expected)
+        guard let k = w["depthwise_kernel"] else { throw config.fail("has no depthwise_kernel") }
+        let y = try depthwise(input, config, name: name, kernel: k, bias: w["bias"])
         return try fusedActivation(y, config, name: name)
     }
 
@@ -38,36 +42,38 @@ extension KerasGraphBuilder {
         let input = try channelsFirst(x, layer: config.layer)
         let filters = try config.int("filters", default: 0)
         guard filters > 0 else { throw config.fail("has no positive 'filters'") }
-        let dw = try depthwise(input, config, name: name + "/depthwise", weightName: "depthwise_kernel", biasName: nil)
-        let channels = shape(dw)[1]
         let useBias = try config.bool("use_bias", default: true)
-        let kernel = try config.ints("kernel_size", count: 2)
-        let multiplier = try config.int("depth_multiplier", default: 1)
+        let (kernel, multiplier) = try depthwiseShape(config)
+        let channels = shape(input)[1] * multiplier
+        // All of the layer's weights in one read: the Keras 3 layout stores them together, in this order.
         var expected = [("depthwise_kernel", kernel + [shape(input)[1], multiplier]), ("pointwise_kernel", [1, 1, channels, filters])]
         if useBias { expected.append(("bias", [filters])) }
         let w = try loadWeights(config.layer, expected)
+        guard let k = w["depthwise_kernel"] else { throw config.fail("has no depthwise_kernel") }
+        let dw = try depthwise(input, config, name: name + "/depthwise", kernel: k, bias: nil)
         var inputs = [dw.name, try constant(try hwioToOIHW(w["pointwise_kernel"]), name: name + "/pointwise_kernel")]
         if useBias, let b = w["bias"] { inputs.append(try constant(b, name: name + "/bias")) }
         let y = try emit(.conv2D(Conv2DAttributes(kernel: .one)), inputs, name: name, layer: config.layer, channelsFirst: true)
         return try fusedActivation(y, config, name: name)
     }
 
-    private mutating func depthwise(_ input: KerasValue, _ config: KerasConfig, name: String, weightName: String, biasName: String?) throws -> KerasValue {
-        let s = shape(input)
-        let kernel = try config.ints("kernel_size", count: 2)
+    /// Kernel size and depth multiplier of a depthwise layer's config.
+    private func depthwiseShape(_ config: KerasConfig) throws -> (kernel: [Int], multiplier: Int) {
         let multiplier = try config.int("depth_multiplier", default: 1)
         guard multiplier >= 1 else { throw config.fail("has depth_multiplier \(multiplier)") }
+        return (try config.ints("kernel_size", count: 2), multiplier)
+    }
+
+    /// A depthwise convolution of `input` (NCHW) by the loaded Keras kernel kh×kw×C×m.
+    private mutating func depthwise(_ input: KerasValue, _ config: KerasConfig, name: String, kernel k: Tensor, bias: Tensor?) throws -> KerasValue {
+        let s = shape(input)
+        let (kernel, multiplier) = try depthwiseShape(config)
         var attributes = try windowAttributes(config, kernel: kernel, input: s)
         attributes.group = s[1]
-        let outChannels = s[1] * multiplier
-        var expected = [(weightName, kernel + [s[1], multiplier])]
-        if let biasName { expected.append((biasName, [outChannels])) }
-        let w = try loadWeights(config.layer, expected)
-        guard let k = w[weightName] else { throw config.fail("has no \(weightName)") }
         // kh×kw×C×m → (C·m)×1×kh×kw: output channel c·m + j uses k[:, :, c, j].
-        let oihw = try k.reshaped(kernel + [outChannels, 1]).transposed([2, 3, 0, 1])
+        let oihw = try k.reshaped(kernel + [s[1] * multiplier, 1]).transposed([2, 3, 0, 1])
         var inputs = [input.name, try constant(oihw, name: name + "/kernel")]
-        if let biasName, let b = w[biasName] { inputs.append(try constant(b, name: name + "/bias")) }
+        if let bias { inputs.append(try constant(bias, name: name + "/bias")) }
         return try emit(.conv2D(attributes), inputs, name: name, layer: config.layer, channelsFirst: true)
     }
 

@@ -5,13 +5,18 @@ import TensorCore
 import Testing
 import _TestSupport
 
-/// Models used as layers (fixtures/make_nested_fixtures.py): flattened into the IR with
-/// path-like names, computing what the Keras that wrote each file computed.
-@Suite("Nested Keras models")
-struct NestedKerasModelTests {
+/// Models users bring (fixtures/make_coverage_fixtures.py, make_applications.py): models used
+/// as layers flattened into the IR with path-like names, separable convolutions, numbers and
+/// TensorFlow functions in layer calls — each computing what the Keras that wrote it computed.
+@Suite("Nested Keras models and keras.applications")
+struct KerasCoverageTests {
     static let files: [String] = [
         "keras3/nested_seq.h5", "keras3/nested_seq.keras", "keras2/nested_seq.h5",
         "keras3/nested_deep.h5", "keras3/nested_deep.keras", "keras2/nested_deep.h5",
+        // SeparableConv2D stores its three weights together (the .keras layout once failed on it).
+        "keras3/separable.h5", "keras3/separable.keras", "keras2/separable.h5",
+        // MobileNetV3: `x + 3.0` as an Add on a number (Keras 3; Keras cannot reload its own .h5) or TFOpLambda (tf-keras).
+        "keras3/apps/mobilenet_v3_small.h5", "keras3/apps/mobilenet_v3_small.keras", "keras2/apps/mobilenet_v3_small.h5",
     ]
 
     @Test("outputs within 1e-5 of Keras (relative to the output range)", arguments: files)
