@@ -32,8 +32,11 @@ public struct ReduceMean: OpDefinition {
 
     /// The shape of the mean of an input shaped `x` (axes already checked).
     public func outputShape(_ x: [Int]) -> [Int] {
-        keepDims ? x.indices.map { axes.contains($0) ? 1 : x[$0] } : x.indices.filter { !axes.contains($0) }.map { x[$0] }
+        keepDims ? keptShape(x) : x.indices.filter { !axes.contains($0) }.map { x[$0] }
     }
+
+    /// `x` with the reduced axes kept as 1 (the output shape when `keepDims`).
+    public func keptShape(_ x: [Int]) -> [Int] { x.indices.map { axes.contains($0) ? 1 : x[$0] } }
 
     /// One addition per input element.
     public func macs(inputs: [[Int]], outputs: [[Int]]) -> Int { Checked.product((inputs.first ?? []).dropFirst()) ?? 0 }

@@ -2,7 +2,7 @@ import TensorCore
 
 /// Strides that read a tensor of `shape` as if broadcast (numpy rules) to `target`:
 /// 0 on broadcast axes, right-aligned.
-func broadcastReadStrides(_ shape: [Int], to target: [Int]) -> [Int] {
+public func broadcastReadStrides(_ shape: [Int], to target: [Int]) -> [Int] {
     var strides = [Int](repeating: 0, count: target.count)
     var step = 1
     for i in stride(from: shape.count - 1, through: 0, by: -1) {
@@ -14,8 +14,8 @@ func broadcastReadStrides(_ shape: [Int], to target: [Int]) -> [Int] {
 }
 
 /// Calls `body(flatIndexInTarget, offsetInSmall)` for every element of `target`, row-major.
-@inline(__always)
-func forEachBroadcast(_ target: [Int], _ strides: [Int], _ body: (Int, Int) -> Void) {
+@inlinable
+public func forEachBroadcast(_ target: [Int], _ strides: [Int], _ body: (Int, Int) -> Void) {
     let count = target.reduce(1, *)
     guard count > 0 else { return }
     var index = [Int](repeating: 0, count: target.count)
@@ -35,7 +35,7 @@ func forEachBroadcast(_ target: [Int], _ strides: [Int], _ body: (Int, Int) -> V
 }
 
 /// `t` broadcast (numpy rules) to `shape`, materialised.
-func broadcastTo(_ t: Tensor, _ shape: [Int]) throws -> Tensor {
+public func broadcastTo(_ t: Tensor, _ shape: [Int]) throws -> Tensor {
     if t.shape == shape { return t }
     var out = try Tensor(shape: shape)
     let strides = broadcastReadStrides(t.shape, to: shape)
