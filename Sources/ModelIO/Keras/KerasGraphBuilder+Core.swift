@@ -91,6 +91,15 @@ extension KerasGraphBuilder {
         return y
     }
 
+    /// ConvNeXt's `LayerScale`: `x · γ`, one learned scale per channel (the last Keras axis).
+    mutating func layerScale(_ x: KerasValue, _ config: KerasConfig, name: String) throws -> KerasValue {
+        let channels = kerasShape(x).last ?? 0
+        guard let gamma = try loadWeights(config.layer, [("gamma", [channels])])["gamma"] else { throw config.fail("has no gamma") }
+        return try emit(
+            .elementwise(.multiply), [x.name, try constant(try perChannel(gamma.storage, for: x), name: name + "/gamma")],
+            name: name, layer: config.layer, channelsFirst: x.channelsFirst)
+    }
+
     /// A scalar or per-channel config value as a tensor broadcasting over `x`'s layout.
     private func channelConstant(_ config: KerasConfig, _ key: String, default value: Float, for x: KerasValue) throws -> Tensor {
         if let list = config.json[key]?.array {

@@ -45,6 +45,9 @@ let kerasLayerConverters: [String: KerasLayerConverter] = [
     "GaussianDropout": { _, _, c, x, _ in try single(x, c) },
     "AlphaDropout": { _, _, c, x, _ in try single(x, c) },
     "ActivityRegularization": { _, _, c, x, _ in try single(x, c) },
+    // ConvNeXt's drop-path: the identity at inference.
+    "StochasticDepth": { _, _, c, x, _ in try single(x, c) },
+    "LayerScale": { b, _, c, x, n in try b.layerScale(try single(x, c), c, name: n) },
     "Add": { b, l, c, x, n in try b.merge(x, l.className, c, name: n) },
     "Subtract": { b, l, c, x, n in try b.merge(x, l.className, c, name: n) },
     "Multiply": { b, l, c, x, n in try b.merge(x, l.className, c, name: n) },

@@ -61,7 +61,8 @@ enum KerasWeightStore {
     }
 
     /// Legacy layout: a top-level layer's group lists its weights. A layer inside a nested model
-    /// is in the outermost model's group, under `inner/…/layer/var` (Keras 3) or `layer/var:0` (tf-keras).
+    /// is in the outermost model's group, under `inner/…/layer/var` or `outer/inner/…/layer/var`
+    /// (Keras 3: a nested Functional, a nested Sequential) or `layer/var:0` (tf-keras).
     private static func legacyWeights(_ root: HDF5Group, path: [String], expected: [String]) throws -> [String: Tensor] {
         let layer = path.joined(separator: "/")
         let group = try root.group(path.first ?? layer)
@@ -71,7 +72,7 @@ enum KerasWeightStore {
             names = names.filter { name in
                 guard let slash = name.lastIndex(of: "/") else { return false }
                 let owner = String(name[..<slash])
-                return owner == inner || owner == leaf
+                return owner == inner || owner == layer || owner == leaf
             }
         }
         var found: [String: Tensor] = [:]
