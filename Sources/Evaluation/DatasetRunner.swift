@@ -39,7 +39,7 @@ public struct DatasetRunner {
         _ data: any BatchSource, progress: (Int, Int) -> Void = { _, _ in },
         _ body: (Range<Int>, Tensor) throws -> Void
     ) throws {
-        let shape = try data.feedShape(for: executor.graph.inputs[0].shape)
+        let shape = try data.feedShape(for: executor.graph.inputs[0].shape, model: executor.graph.metadata["source_path"])
         var start = 0
         while start < data.count {
             let rows = start..<min(start + batchSize, data.count)

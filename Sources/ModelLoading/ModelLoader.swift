@@ -38,6 +38,7 @@ public enum ModelLoader {
         }
         graph.metadata["source_format"] = format.rawValue
         graph.metadata["source_sha256"] = try FileDigest.sha256(ofFileAt: path)
+        graph.metadata["source_path"] = path  // for messages (not exported: only `modelpress.*` keys are)
         return graph
     }
 

@@ -71,7 +71,7 @@ public struct FineTunedPruning {
     /// Inputs shaped for `model` and labels from `file`; exit 2 on a mismatch.
     func load(_ file: any LabelledBatchSource, _ model: TrainableModel) throws -> (Tensor, [Int]) {
         let shape: [Int]
-        do { shape = try file.feedShape(for: model.graph.inputs[0].shape) } catch {
+        do { shape = try file.feedShape(for: model.graph.inputs[0].shape, model: model.graph.metadata["source_path"]) } catch {
             throw ModelPressError.invalidData(
                 file: file.path, path: file.inputName,
                 message: "has samples of shape \(file.sampleShape); the model takes \(Array(model.graph.inputs[0].shape.dropFirst())).\nHINT: pick the matching dataset with --x-key.")

@@ -11,8 +11,9 @@ public protocol BatchSource: AnyObject {
     var sampleShape: [Int] { get }
     /// Inputs of `rows` as a tensor of shape `[rows.count] + (shape ?? sampleShape)`.
     func inputs(_ rows: Range<Int>, as shape: [Int]?) throws -> Tensor
-    /// The per-sample shape the model input `modelInput` (batch first) needs from these samples.
-    func feedShape(for modelInput: [Int]) throws -> [Int]
+    /// The per-sample shape the model input `modelInput` (batch first) needs from these
+    /// samples; `model` (its file) is named in the error when they cannot feed it.
+    func feedShape(for modelInput: [Int], model: String?) throws -> [Int]
 }
 
 /// A batch source with an integer class label per sample.
@@ -26,4 +27,6 @@ public protocol LabelledBatchSource: BatchSource {
 extension BatchSource {
     /// Inputs of `rows` in the source's own per-sample shape.
     public func inputs(_ rows: Range<Int>) throws -> Tensor { try inputs(rows, as: nil) }
+    /// `feedShape(for:model:)` with no model file to name.
+    public func feedShape(for modelInput: [Int]) throws -> [Int] { try feedShape(for: modelInput, model: nil) }
 }

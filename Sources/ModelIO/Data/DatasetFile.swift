@@ -72,13 +72,15 @@ public final class DatasetFile: LabelledBatchSource {
     }
 
     /// The per-sample shape the model input needs, if the data can feed it: equal shapes, or
-    /// equal sizes (read row-major, e.g. 64-vectors for an 8×8×1 input).
-    public func feedShape(for modelInput: [Int]) throws -> [Int] {
+    /// equal sizes (read row-major, e.g. 64-vectors for an 8×8×1 input). `model` names the
+    /// model's file in the message (its graph's `source_path`).
+    public func feedShape(for modelInput: [Int], model: String?) throws -> [Int] {
         let wanted = Array(modelInput.dropFirst())
         if wanted == sampleShape { return wanted }
         if Checked.product(wanted) == Checked.product(sampleShape) { return wanted }
         throw ModelPressError.invalidData(
             file: path, path: x.name,
-            message: "has samples of shape \(sampleShape); the model expects \(wanted).\nHINT: pick the matching dataset with --x-key.")
+            message: "has samples of shape \(sampleShape); the model\(model.map { " " + $0 } ?? "") expects \(wanted).\n"
+                + "HINT: pick the matching dataset with --x-key, or check that the model is the one meant.")
     }
 }

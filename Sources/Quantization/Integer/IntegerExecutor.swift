@@ -168,7 +168,7 @@ extension IntegerExecutor {
     public func predict(_ data: any BatchSource, batchSize: Int, progress: (Int, Int) -> Void = { _, _ in }) throws -> Tensor {
         guard batchSize >= 1 else { throw ModelPressError.invalidArgument("--batch-size must be at least 1 (got \(batchSize))") }
         guard let input = graph.inputs.first else { throw ModelPressError.invalidArgument("the model has no input") }
-        let shape = try data.feedShape(for: input.shape)
+        let shape = try data.feedShape(for: input.shape, model: graph.metadata["source_path"])
         var storage: [Float] = []
         var sampleShape: [Int] = []
         var start = 0

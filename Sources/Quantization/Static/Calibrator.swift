@@ -58,7 +58,7 @@ public struct Calibrator {
         }
         let total = min(samples ?? data.count, data.count)
         guard total >= 1 else { throw ModelPressError.invalidData(file: data.path, path: data.inputName, message: "holds no calibration samples") }
-        let shape = try data.feedShape(for: graph.inputs[0].shape)
+        let shape = try data.feedShape(for: graph.inputs[0].shape, model: graph.metadata["source_path"])
         let executor = Executor(graph: graph)
         let layers = Dictionary(graph.nodes.map { ($0.output, $0.layer) }, uniquingKeysWith: { a, _ in a })
         var stats: [String: ActivationStatistics] = [:]

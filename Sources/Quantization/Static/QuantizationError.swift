@@ -87,7 +87,7 @@ public struct QuantizationErrorMeter {
     /// Streams the first `samples` (all when nil) samples of `data` in batches of `batchSize`.
     public mutating func run(_ data: any BatchSource, samples: Int?, batchSize: Int) throws {
         let total = min(samples ?? data.count, data.count)
-        let shape = try data.feedShape(for: float.inputs.first?.shape ?? [])
+        let shape = try data.feedShape(for: float.inputs.first?.shape ?? [], model: float.metadata["source_path"])
         var start = 0
         while start < total {
             let rows = start..<min(start + max(1, batchSize), total)
