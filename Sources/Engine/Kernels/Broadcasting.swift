@@ -1,18 +1,5 @@
 import TensorCore
 
-/// Strides that read a tensor of `shape` as if broadcast (numpy rules) to `target`:
-/// 0 on broadcast axes, right-aligned.
-public func broadcastReadStrides(_ shape: [Int], to target: [Int]) -> [Int] {
-    var strides = [Int](repeating: 0, count: target.count)
-    var step = 1
-    for i in stride(from: shape.count - 1, through: 0, by: -1) {
-        let t = target.count - shape.count + i
-        strides[t] = shape[i] == 1 && target[t] != 1 ? 0 : step
-        step *= shape[i]
-    }
-    return strides
-}
-
 /// Calls `body(flatIndexInTarget, offsetInSmall)` for every element of `target`, row-major.
 @inlinable
 public func forEachBroadcast(_ target: [Int], _ strides: [Int], _ body: (Int, Int) -> Void) {
@@ -38,7 +25,7 @@ public func forEachBroadcast(_ target: [Int], _ strides: [Int], _ body: (Int, In
 public func broadcastTo(_ t: Tensor, _ shape: [Int]) throws -> Tensor {
     if t.shape == shape { return t }
     var out = try Tensor(shape: shape)
-    let strides = broadcastReadStrides(t.shape, to: shape)
+    let strides = broadcastStrides(t.shape, to: shape)
     t.storage.withUnsafeBufferPointer { tp in
         out.storage.withUnsafeMutableBufferPointer { op in
             forEachBroadcast(shape, strides) { flat, offset in op[flat] = tp[offset] }
@@ -52,7 +39,7 @@ public func broadcastTo(_ t: Tensor, _ shape: [Int]) throws -> Tensor {
 public func sumToShape(_ t: Tensor, _ shape: [Int]) throws -> Tensor {
     if t.shape == shape { return t }
     var out = try Tensor(shape: shape)
-    let strides = broadcastReadStrides(shape, to: t.shape)
+    let strides = broadcastStrides(shape, to: t.shape)
     t.storage.withUnsafeBufferPointer { tp in
         out.storage.withUnsafeMutableBufferPointer { op in
             forEachBroadcast(t.shape, strides) { flat, offset in op[offset] += tp[flat] }

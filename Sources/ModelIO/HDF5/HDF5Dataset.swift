@@ -112,29 +112,17 @@ public final class HDF5Dataset: HDF5Object {
 extension HDF5Group {
     /// Writes a new float32 dataset of `shape` holding `values` (row-major).
     public func write(_ values: [Float], shape: [Int], as relative: String) throws {
-        try write(values, shape: shape, as: relative, fileType: chdf5_native_float())
+        try checkCount(values.count, shape)
+        try HDF5DatasetWriter(in: self, relative, shape: shape, integer: false).write(rows: 0..<(shape.first ?? 1), values)
     }
 
     /// Writes a new int64 dataset of `shape` holding `values` (row-major).
     public func write(_ values: [Int64], shape: [Int], as relative: String) throws {
-        try write(values, shape: shape, as: relative, fileType: chdf5_native_int64())
+        try checkCount(values.count, shape)
+        try HDF5DatasetWriter(in: self, relative, shape: shape, integer: true).write(rows: 0..<(shape.first ?? 1), values)
     }
 
-    private func write<T>(_ values: [T], shape: [Int], as relative: String, fileType: hid_t) throws {
-        let path = childPath(relative)
-        guard Checked.product(shape) == values.count else {
-            throw ModelPressError.internalError("writing \(values.count) values as shape \(shape)")
-        }
-        let dims = shape.map { hsize_t($0) }
-        let space = HDF5Handle(try HDF5Status.check(H5Screate_simple(Int32(dims.count), dims, nil), file: filePath, object: path, "creating dataspace"), close: H5Sclose)
-        let dataset = HDF5Handle(
-            try HDF5Status.check(
-                H5Dcreate2(handle.id, relative, fileType, space.id, chdf5_p_default(), chdf5_p_default(), chdf5_p_default()),
-                file: filePath, object: path, "creating dataset"), close: H5Dclose)
-        try values.withUnsafeBufferPointer { buffer in
-            try HDF5Status.check(
-                H5Dwrite(dataset.id, fileType, chdf5_s_all(), chdf5_s_all(), chdf5_p_default(), buffer.baseAddress),
-                file: filePath, object: path, "writing dataset")
-        }
+    private func checkCount(_ count: Int, _ shape: [Int]) throws {
+        guard Checked.product(shape) == count else { throw ModelPressError.internalError("writing \(count) values as shape \(shape)") }
     }
 }

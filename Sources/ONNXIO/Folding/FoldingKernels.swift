@@ -43,19 +43,10 @@ enum FoldingKernels {
 
     /// Multidirectional (numpy) broadcast of `shapes`.
     static func broadcastShape(_ shapes: [[Int]]) throws -> [Int] {
-        let rank = shapes.map(\.count).max() ?? 0
-        var out = [Int](repeating: 1, count: rank)
-        for s in shapes {
-            for (k, d) in s.enumerated() {
-                let a = rank - s.count + k
-                if out[a] == 1 {
-                    out[a] = d
-                } else if d != 1 && d != out[a] {
-                    throw FoldingFailure("cannot broadcast shapes \(shapes)")
-                }
-            }
+        try shapes.reduce([Int]()) { shape, next in
+            guard let b = ShapeInference.broadcastShape(shape, next) else { throw FoldingFailure("cannot broadcast shapes \(shapes)") }
+            return b
         }
-        return out
     }
 
     /// `f` applied elementwise to the broadcast `inputs`; nil where any operand is unknown.
@@ -63,11 +54,7 @@ enum FoldingKernels {
     static func map(_ inputs: [KnownTensor], integer: Bool, _ f: ([Double]) throws -> Double) throws -> KnownTensor {
         let shape = try broadcastShape(inputs.map(\.shape))
         var values = [Double?](repeating: nil, count: try count(shape))
-        let strides = inputs.map { t -> [Int] in
-            let s = KnownTensor.strides(t.shape)
-            let pad = shape.count - t.shape.count
-            return shape.indices.map { a in a < pad || t.shape[a - pad] == 1 ? 0 : s[a - pad] }
-        }
+        let strides = inputs.map { broadcastStrides($0.shape, to: shape) }
         var operands = [Double](repeating: 0, count: inputs.count)
         var i = 0
         try eachIndex(shape) { index in
@@ -108,8 +95,8 @@ enum FoldingKernels {
             return i < 0 ? i + extent : i
         }
         let shape = Array(data.shape[..<a]) + indices.shape + Array(data.shape[(a + 1)...])
-        let strides = KnownTensor.strides(data.shape)
-        let indexStrides = KnownTensor.strides(indices.shape)
+        let strides = contiguousStrides(data.shape)
+        let indexStrides = contiguousStrides(indices.shape)
         let q = indices.shape.count
         return try move(data, to: shape) { out in
             let pick = picks[offset(Array(out[a..<(a + q)]), indexStrides)]
@@ -135,7 +122,7 @@ enum FoldingKernels {
             step[a] = s
             shape[a] = s > 0 ? max(0, (e - b + s - 1) / s) : max(0, (b - e - s - 1) / -s)
         }
-        let strides = KnownTensor.strides(x.shape)
+        let strides = contiguousStrides(x.shape)
         return try move(x, to: shape) { out in
             var o = 0
             for a in out.indices { o += (first[a] + out[a] * step[a]) * strides[a] }
@@ -168,7 +155,7 @@ enum FoldingKernels {
     static func transpose(_ x: KnownTensor, perm: [Int]?) throws -> KnownTensor {
         let p = perm ?? Array(x.shape.indices.reversed())
         guard p.sorted() == Array(x.shape.indices) else { throw FoldingFailure("has permutation \(p) for rank \(x.shape.count)") }
-        let strides = KnownTensor.strides(x.shape)
+        let strides = contiguousStrides(x.shape)
         return try move(x, to: p.map { x.shape[$0] }) { out in
             var o = 0
             for k in out.indices { o += out[k] * strides[p[k]] }
@@ -189,7 +176,7 @@ enum FoldingKernels {
             guard let n = Checked.multiply(d, r) else { throw FoldingFailure("tiles past the size limit") }
             return n
         }
-        let strides = KnownTensor.strides(x.shape)
+        let strides = contiguousStrides(x.shape)
         return try move(x, to: shape) { out in
             var o = 0
             for a in out.indices { o += (out[a] % x.shape[a]) * strides[a] }
@@ -211,7 +198,7 @@ enum FoldingKernels {
         let reduced = Set(try (axes.isEmpty ? Array(0..<rank) : axes).map { try axis($0, rank: rank) })
         let kept = x.shape.enumerated().map { reduced.contains($0.offset) ? 1 : $0.element }
         var groups = [[Double?]](repeating: [], count: try count(kept))
-        let keptStrides = KnownTensor.strides(kept)
+        let keptStrides = contiguousStrides(kept)
         var i = 0
         eachIndex(x.shape) { index in
             var o = 0

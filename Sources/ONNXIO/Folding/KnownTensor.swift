@@ -54,15 +54,4 @@ struct KnownTensor: Equatable {
         if v <= -9.223_372_036_854_775e18 { return .min }
         return Int64(v.rounded(.towardZero))
     }
-
-    /// Row-major strides of `shape`.
-    static func strides(_ shape: [Int]) -> [Int] {
-        var strides = [Int](repeating: 1, count: shape.count)
-        var s = 1
-        for a in shape.indices.reversed() {
-            strides[a] = s
-            s *= shape[a]
-        }
-        return strides
-    }
 }
