@@ -92,3 +92,26 @@ def integer_engine_logit_steps(quantized: Path, x: np.ndarray, data: Path, tmp_p
     with h5py.File(pred, "r") as f:
         ours = np.rint(f["y_pred"][()] / scale).astype(np.int64) + zero_point
     return np.abs(ours - theirs)
+
+
+def sqnr(reference: np.ndarray, test: np.ndarray) -> float:
+    """Signal-to-quantization-noise ratio of `test` against `reference`, in dB."""
+    noise = float(np.sum(np.square(test.astype(np.float64) - reference)))
+    return 10 * np.log10(float(np.sum(np.square(reference.astype(np.float64)))) / max(noise, 1e-30))
+
+
+def ort_quantize_static(float_model, quantized, x: np.ndarray) -> None:
+    """onnxruntime's own int8 of `float_model` (QDQ, per-channel, MinMax), calibrated on the rows of `x`."""
+    from onnxruntime.quantization import CalibrationDataReader, CalibrationMethod, QuantFormat, QuantType, quantize_static
+
+    name = onnx.load(str(float_model)).graph.input[0].name
+
+    class Reader(CalibrationDataReader):
+        def __init__(self):
+            self.rows = iter([{name: x[i:i + 1]} for i in range(len(x))])
+
+        def get_next(self):
+            return next(self.rows, None)
+
+    quantize_static(str(float_model), str(quantized), Reader(), quant_format=QuantFormat.QDQ, per_channel=True,
+                    activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8, calibrate_method=CalibrationMethod.MinMax)

@@ -14,7 +14,7 @@ import onnx
 import pytest
 
 from conftest import FIXTURES, read_predictions, run_modelpress
-from ort_helpers import run_ort
+from ort_helpers import ort_quantize_static, run_ort, sqnr
 
 
 def _cases():
@@ -54,27 +54,6 @@ def _expected(root, rel):
     return data, x, y
 
 
-def _sqnr(reference: np.ndarray, test: np.ndarray) -> float:
-    noise = float(np.sum(np.square(test.astype(np.float64) - reference)))
-    return 10 * np.log10(float(np.sum(np.square(reference.astype(np.float64)))) / max(noise, 1e-30))
-
-
-def _ort_quantize_static(float_model, quantized, x: np.ndarray) -> None:
-    from onnxruntime.quantization import CalibrationDataReader, CalibrationMethod, QuantFormat, QuantType, quantize_static
-
-    name = onnx.load(str(float_model)).graph.input[0].name
-
-    class Reader(CalibrationDataReader):
-        def __init__(self):
-            self.rows = iter([{name: x[i:i + 1]} for i in range(len(x))])
-
-        def get_next(self):
-            return next(self.rows, None)
-
-    quantize_static(str(float_model), str(quantized), Reader(), quant_format=QuantFormat.QDQ, per_channel=True,
-                    activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8, calibrate_method=CalibrationMethod.MinMax)
-
-
 @pytest.mark.parametrize("root, rel", CASES)
 def test_application_matches_keras_exports_quantizes_and_prunes(tmp_path, root, rel):
     model = root / rel
@@ -104,10 +83,10 @@ def test_application_matches_keras_exports_quantizes_and_prunes(tmp_path, root, 
 
     quantized = tmp_path / "int8.onnx"
     run_modelpress("quantize", model, "-o", quantized, "--calibration", data, "-q")
-    ours_sqnr = _sqnr(float_out, run_ort(quantized, x))
+    ours_sqnr = sqnr(float_out, run_ort(quantized, x))
     theirs = tmp_path / "ort-int8.onnx"
-    _ort_quantize_static(exported, theirs, x)
-    theirs_sqnr = _sqnr(float_out, run_ort(theirs, x))
+    ort_quantize_static(exported, theirs, x)
+    theirs_sqnr = sqnr(float_out, run_ort(theirs, x))
     print(f"{rel}: load {load_error:.2g}, export {export_error:.2g}, int8 SQNR ours {ours_sqnr:.1f} dB, onnxruntime {theirs_sqnr:.1f} dB")
     if ours_sqnr < theirs_sqnr - 0.5 and rel in KNOWN_INT8_GAPS:
         pytest.xfail(KNOWN_INT8_GAPS[rel])
