@@ -15,6 +15,8 @@ struct KerasCoverageTests {
         "keras3/nested_deep.h5", "keras3/nested_deep.keras", "keras2/nested_deep.h5",
         // SeparableConv2D stores its three weights together (the .keras layout once failed on it).
         "keras3/separable.h5", "keras3/separable.keras", "keras2/separable.h5",
+        // Keras 3 operations on symbolic tensors (`keras.src.ops.*` nodes; the .h5 records no module).
+        "keras3/operations.h5", "keras3/operations.keras",
         // MobileNetV3: `x + 3.0` as an Add on a number (Keras 3; Keras cannot reload its own .h5) or TFOpLambda (tf-keras).
         "keras3/apps/mobilenet_v3_small.h5", "keras3/apps/mobilenet_v3_small.keras", "keras2/apps/mobilenet_v3_small.h5",
     ]

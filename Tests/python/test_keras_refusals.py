@@ -1,9 +1,12 @@
 """Keras layers ModelPress decodes by name are refused by name when the name is unknown:
-a tf-keras TFOpLambda calling a TensorFlow function outside the decoded list."""
+a tf-keras TFOpLambda calling a TensorFlow function outside the decoded list, and a Keras 3
+operation (`keras.src.ops.*` node) outside the decoded list, in `.keras` and `.h5`."""
 
 from __future__ import annotations
 
+import json
 import shutil
+import zipfile
 
 import h5py
 
@@ -21,3 +24,31 @@ def test_unknown_tfoplambda_function_is_refused_naming_layer_and_function(tmp_pa
     proc = run_modelpress("inspect", model, expect=2)
     assert "math.bessel_i0" in proc.stderr and "TFOpLambda" in proc.stderr and str(model) in proc.stderr, proc.stderr
     assert "tf.math.multiply" in proc.stderr, proc.stderr  # the layer's name
+
+
+def test_unknown_keras3_operation_is_refused_naming_layer_and_operation(tmp_path):
+    # .h5: no module recorded; the op is known by class name and a config without `trainable`.
+    model = tmp_path / "operations.h5"
+    shutil.copyfile(FIXTURES / "models" / "keras3" / "operations.h5", model)
+    with h5py.File(model, "r+") as f:
+        config = json.loads(f.attrs["model_config"])
+        op = next(layer for layer in config["config"]["layers"] if layer["class_name"] == "Sqrt")
+        op["class_name"] = "Cumsum"
+        f.attrs["model_config"] = json.dumps(config)
+    proc = run_modelpress("inspect", model, expect=2)
+    assert str(model) in proc.stderr and "'sqrt'" in proc.stderr and "Cumsum" in proc.stderr, proc.stderr
+
+    # .keras: the module says it is an operation, so an unknown one is refused as such.
+    archive = tmp_path / "operations.keras"
+    with zipfile.ZipFile(FIXTURES / "models" / "keras3" / "operations.keras") as source, zipfile.ZipFile(archive, "w") as target:
+        for item in source.infolist():
+            data = source.read(item)
+            if item.filename == "config.json":
+                config = json.loads(data)
+                op = next(layer for layer in config["config"]["layers"] if layer["class_name"] == "Sqrt")
+                assert op["module"] == "keras.src.ops.numpy"
+                op["class_name"] = op["registered_name"] = "Cumsum"
+                data = json.dumps(config).encode()
+            target.writestr(item, data)
+    proc = run_modelpress("inspect", archive, expect=2)
+    assert "keras.src.ops.numpy.Cumsum" in proc.stderr and "'sqrt'" in proc.stderr and "Sqrt" in proc.stderr, proc.stderr  # the list of decoded ones

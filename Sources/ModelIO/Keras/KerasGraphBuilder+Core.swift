@@ -55,19 +55,10 @@ extension KerasGraphBuilder {
 
     /// Reshape to `target_shape` (channels-last, per sample; one -1 allowed).
     mutating func reshape(_ x: KerasValue, _ config: KerasConfig, name: String) throws -> KerasValue {
-        let input = try channelsLast(x, layer: config.layer)
-        guard var target = config.json["target_shape"]?.array?.compactMap(\.int), !target.isEmpty else {
+        guard let target = config.json["target_shape"]?.array?.compactMap(\.int), !target.isEmpty else {
             throw config.fail("has no integer target_shape")
         }
-        let total = Checked.product(shape(input).dropFirst()) ?? 0
-        if let unknown = target.firstIndex(of: -1) {
-            let known = target.enumerated().filter { $0.offset != unknown }.map(\.element)
-            guard let rest = Checked.product(known), rest > 0, total % rest == 0 else {
-                throw config.fail("cannot reshape \(shape(input)) to \(target)")
-            }
-            target[unknown] = total / rest
-        }
-        return try emit(.reshape(target), [input.name], name: name, layer: config.layer, channelsFirst: false)
+        return try reshaped(x, to: target, config, name: name)
     }
 
     /// Permute: `dims` are 1-based axes after the batch axis.

@@ -70,6 +70,15 @@ extension KerasGraphBuilder {
     /// Converts one call of a layer on `inputs` to IR nodes; returns the output value.
     mutating func convertCall(_ layer: KerasLayerSpec, _ config: KerasConfig, inputs: [KerasValue], name: String) throws -> KerasValue {
         try checkChannelsLast(config)
+        if Self.isOperation(layer) {
+            guard let convert = kerasOperationConverters[layer.className] else {
+                let list = kerasOperationConverters.keys.sorted().joined(separator: ", ")
+                throw ModelPressError.unsupportedLayer(
+                    file: file, layer: layer.path, className: "\(layer.module ?? "keras.ops").\(layer.className)",
+                    reason: "is a Keras operation ModelPress does not decode (it decodes \(list)).\nHINT: express it with Keras layers or the operations above and re-save the model.")
+            }
+            return try convert(&self, layer, config, inputs, name)
+        }
         guard let convert = kerasLayerConverters[layer.className] else {
             let list = supportedKerasLayers.sorted().joined(separator: ", ")
             throw ModelPressError.unsupportedLayer(

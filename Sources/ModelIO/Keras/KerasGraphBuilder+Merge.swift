@@ -36,15 +36,8 @@ extension KerasGraphBuilder {
             "nn.silu": .swish, "nn.swish": .swish, "math.exp": .exponential, "math.negative": .negate, "math.sqrt": .squareRoot,
             "math.reciprocal": .reciprocal,
         ]
-        if let kind = binary[function] {
-            guard inputs.count == 2 else { throw config.fail("calls \(function) on \(inputs.count) operand(s); ModelPress reads it with two") }
-            let aligned = try alignLayouts(inputs, config)
-            let layout = aligned.first { !shape($0).isEmpty } ?? aligned[0]
-            return try emit(.elementwise(kind), aligned.map(\.name), name: name, layer: config.layer, channelsFirst: layout.channelsFirst)
-        }
-        if let f = unary[function], inputs.count == 1 {
-            return try emit(.activation(f), [inputs[0].name], name: name, layer: config.layer, channelsFirst: inputs[0].channelsFirst)
-        }
+        if let kind = binary[function] { return try elementwiseCall(kind, inputs, config, name: name) }
+        if let f = unary[function], inputs.count == 1 { return try unaryCall(f, inputs, config, name: name) }
         let known = (Array(binary.keys) + Array(unary.keys)).sorted().joined(separator: ", ")
         throw ModelPressError.unsupportedLayer(
             file: file, layer: config.layer, className: "TFOpLambda",
