@@ -24,7 +24,7 @@ extension ONNXGraphBuilder {
         var dynamic: [Int] = []
         var consumed = Set<String>()
         for (i, node) in original.nodes.enumerated() {
-            guard let operands = node.computeOperands, let q = original.quantization[operands.weight], q.type == .int8,
+            guard let operands = node.computeOperands, node.hasIntegerKernel, let q = original.quantization[operands.weight], q.type == .int8,
                 q.zeroPoints.allSatisfy({ $0 == 0 }), q.axis == nil || q.axis == operands.channelAxis,
                 original.initializers[node.inputs[0]] == nil
             else { continue }

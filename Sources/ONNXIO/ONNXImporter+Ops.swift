@@ -88,6 +88,7 @@ extension ONNXImportContext {
         case "Softmax": try importSoftmax(node, i)
         case "Add", "Sub", "Mul", "Div", "Max", "Min", "Sum", "Mean": try importElementwise(node, i)
         case "Conv": try importConv(node, i)
+        case "ConvTranspose": try importConvTranspose(node, i)
         case "Gemm": try importGemm(node, i)
         case "MatMul": try importMatMul(node, i)
         case "BatchNormalization": try importBatchNorm(node, i)

@@ -48,8 +48,8 @@ public struct DropIdentities: GraphPass {
                 let firstOutput = g.nodes[p].output
                 let stillRead = g.nodes.indices.contains { !removed.contains($0) && g.nodes[$0].inputs.contains(firstOutput) }
                 if !stillRead, !g.isOutput(firstOutput) { removed.insert(p) }
-            case .reshape, .conv2D, .linear, .batchNormalization, .activation, .prelu, .softmax, .maxPool2D, .averagePool2D,
-                .globalAveragePool, .globalMaxPool, .flatten, .elementwise, .concat, .pad, .slice, .upsampleNearest, .split,
+            case .reshape, .conv2D, .convTranspose2D, .linear, .batchNormalization, .activation, .prelu, .softmax, .maxPool2D, .averagePool2D,
+                .globalAveragePool, .globalMaxPool, .flatten, .elementwise, .concat, .pad, .slice, .upsampleNearest, .resizeBilinear, .split,
                 .layerNormalization, .reduceMean, .tile:
                 continue
             }

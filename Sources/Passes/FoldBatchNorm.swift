@@ -41,6 +41,7 @@ public struct FoldBatchNorm: GraphPass {
             return .failure("its input comes from \(producer.op.name) '\(producer.name)', not Conv/Linear")
         }
         if case .linear = producer.op, g.shapes[producer.output]?.count != 2 { return .failure("'\(producer.name)' output is not N×M") }
+        if case .convTranspose2D(let t) = producer.op, t.group != 1 { return .failure("'\(producer.name)' is a grouped ConvTranspose") }
         guard g.readCount(of: producer.output) == 1, !g.isOutput(producer.output) else {
             return .failure("'\(producer.name)' output has other readers")
         }
@@ -65,12 +66,12 @@ public struct FoldBatchNorm: GraphPass {
         var producer = g.nodes[p]
         guard var w = g.initializers[producer.inputs[1]] else { throw ModelPressError.internalError("weights of '\(producer.name)' vanished") }
         let channels = a.count
-        if case .conv2D = producer.op {
-            let per = w.count / max(1, channels)
-            for c in 0..<channels { for k in 0..<per { w.storage[c * per + k] *= a[c] } }
-        } else {
-            for r in 0..<(w.count / max(1, channels)) { for c in 0..<channels { w.storage[r * channels + c] *= a[c] } }
+        // Output channel c lies along the weight's channel axis: element i is in channel (i / inner) % channels.
+        guard let axis = producer.computeOperands?.channelAxis, axis < w.rank, w.shape[axis] == channels else {
+            throw ModelPressError.internalError("weights of '\(producer.name)' do not hold \(channels) output channels")
         }
+        let inner = w.shape[(axis + 1)...].reduce(1, *)
+        for i in 0..<w.count { w.storage[i] *= a[(i / inner) % channels] }
         g.initializers[producer.inputs[1]] = w
         let oldBias = producer.bias.flatMap { g.initializers[$0]?.storage }
         var bias = [Float](repeating: 0, count: channels)

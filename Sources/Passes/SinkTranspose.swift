@@ -57,8 +57,8 @@ struct SinkTranspose {
                 else { return nil }
                 node.inputs[i] = try store(&g, permuted, like: input)
             }
-        case .conv2D, .linear, .batchNormalization, .maxPool2D, .averagePool2D, .globalAveragePool, .globalMaxPool, .flatten,
-            .reshape, .transpose, .concat, .pad, .slice, .upsampleNearest, .split, .layerNormalization, .reduceMean, .tile:
+        case .conv2D, .convTranspose2D, .linear, .batchNormalization, .maxPool2D, .averagePool2D, .globalAveragePool, .globalMaxPool, .flatten,
+            .reshape, .transpose, .concat, .pad, .slice, .upsampleNearest, .resizeBilinear, .split, .layerNormalization, .reduceMean, .tile:
             return nil
         }
         node.inputs = node.inputs.map { $0 == t.output ? t.inputs[0] : $0 }

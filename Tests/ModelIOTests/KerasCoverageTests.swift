@@ -17,6 +17,8 @@ struct KerasCoverageTests {
         "keras3/separable.h5", "keras3/separable.keras", "keras2/separable.h5",
         // Keras 3 operations on symbolic tensors (`keras.src.ops.*` nodes; the .h5 records no module).
         "keras3/operations.h5", "keras3/operations.keras",
+        // Conv2DTranspose in every padding form and bilinear UpSampling2D.
+        "keras3/decoder.h5", "keras3/decoder.keras", "keras2/decoder.h5",
         // MobileNetV3: `x + 3.0` as an Add on a number (Keras 3; Keras cannot reload its own .h5) or TFOpLambda (tf-keras).
         "keras3/apps/mobilenet_v3_small.h5", "keras3/apps/mobilenet_v3_small.keras", "keras2/apps/mobilenet_v3_small.h5",
     ]

@@ -53,3 +53,26 @@ import _TestSupport
         try checkGradients(try singleNodeGraph(.tile(Tile([1, 2, 1, 3])), inputShape: [2, 3, 2, 2]), input: random([2, 3, 2, 2], seed: 7))
     }
 }
+
+/// Finite-difference checks of ConvTranspose (strides, dilation, crop, output padding, groups)
+/// and bilinear Resize (every coordinate rule).
+@Suite struct ConvTransposeResizeGradientTests {
+    static let transposes: [ConvTranspose2D] = [
+        ConvTranspose2D(kernel: Size2D(3, 3), strides: Size2D(2, 2), pads: Padding2D(top: 1, left: 1, bottom: 0, right: 1), outputPadding: Size2D(1, 0)),
+        ConvTranspose2D(kernel: Size2D(2, 3), strides: Size2D(1, 2), dilations: Size2D(2, 1), group: 2),
+    ]
+
+    @Test(arguments: transposes)
+    func convTranspose(_ op: ConvTranspose2D) throws {
+        // Weights C×(O/group)×kh×kw: 3 output channels per group.
+        let weights = [("w", random([4, 3, op.kernel.height, op.kernel.width], seed: 8)), ("b", random([3 * op.group], seed: 9))]
+        let g = try singleNodeGraph(.convTranspose2D(op), inputShape: [2, 4, 3, 3], weights: weights)
+        try checkGradients(g, input: random([2, 4, 3, 3], seed: 10))
+    }
+
+    @Test(arguments: ResizeBilinear.Coordinates.allCases)
+    func resizeBilinear(_ coordinates: ResizeBilinear.Coordinates) throws {
+        let g = try singleNodeGraph(.resizeBilinear(ResizeBilinear(size: Size2D(5, 2), coordinates: coordinates)), inputShape: [2, 2, 3, 4])
+        try checkGradients(g, input: random([2, 2, 3, 4], seed: 11))
+    }
+}

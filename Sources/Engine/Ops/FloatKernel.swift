@@ -53,6 +53,7 @@ extension Op {
     public func runFloatKernel(_ arguments: inout KernelArguments) throws -> [Tensor] {
         switch self {
         case .conv2D(let op): try op.run(&arguments)
+        case .convTranspose2D(let op): try op.run(&arguments)
         case .linear(let op): try op.run(&arguments)
         case .batchNormalization(let op): try op.run(&arguments)
         case .activation(let op): try op.run(&arguments)
@@ -70,6 +71,7 @@ extension Op {
         case .pad(let op): try op.run(&arguments)
         case .slice(let op): try op.run(&arguments)
         case .upsampleNearest(let op): try op.run(&arguments)
+        case .resizeBilinear(let op): try op.run(&arguments)
         case .identity(let op): try op.run(&arguments)
         case .split(let op): try op.run(&arguments)
         case .layerNormalization(let op): try op.run(&arguments)

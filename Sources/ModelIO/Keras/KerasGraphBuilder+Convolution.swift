@@ -24,6 +24,48 @@ extension KerasGraphBuilder {
         return try fusedActivation(y, config, name: name)
     }
 
+    /// Conv2DTranspose: kernel kh×kw×F×C → C×F×kh×kw; the output length is Keras's
+    /// (`deconv_output_length`) and TensorFlow's padding rule places it (SAME: ⌊total/2⌋ cropped first).
+    mutating func conv2DTranspose(_ x: KerasValue, _ config: KerasConfig, name: String) throws -> KerasValue {
+        let input = try channelsFirst(x, layer: config.layer)
+        let s = shape(input)
+        let filters = try config.int("filters", default: 0)
+        let kernel = try config.ints("kernel_size", count: 2)
+        let strides = try config.ints("strides", count: 2, default: [1, 1])
+        let dilations = try config.ints("dilation_rate", count: 2, default: [1, 1])
+        let padding = try config.string("padding", default: "valid")
+        let outputPadding = config.has("output_padding") ? try config.ints("output_padding", count: 2) : nil
+        guard filters > 0, try config.int("groups", default: 1) == 1, (strides + dilations + kernel).allSatisfy({ $0 >= 1 }), ["same", "valid"].contains(padding) else {
+            throw config.fail("has filters \(filters), kernel \(kernel), strides \(strides), dilation \(dilations), padding '\(padding)'; ModelPress reads positive sizes, one group and 'same' / 'valid'")
+        }
+        var pads = [0, 0, 0, 0], extra = [0, 0]
+        for a in 0..<2 {
+            let span = (kernel[a] - 1) * dilations[a] + 1, n = s[a + 2]
+            let length: Int
+            if let op = outputPadding?[a] {
+                length = (n - 1) * strides[a] + span - 2 * (padding == "same" ? span / 2 : 0) + op
+            } else {
+                length = padding == "same" ? n * strides[a] : n * strides[a] + max(span - strides[a], 0)
+            }
+            let full = (n - 1) * strides[a] + span
+            let before = padding == "same" ? max(full - length, 0) / 2 : 0
+            pads[a] = before
+            if full - before >= length { pads[a + 2] = full - before - length } else { extra[a] = length - (full - before) }
+        }
+        let useBias = try config.bool("use_bias", default: true)
+        var expected = [("kernel", kernel + [filters, s[1]])]
+        if useBias { expected.append(("bias", [filters])) }
+        let w = try loadWeights(config.layer, expected)
+        guard let k = w["kernel"], let size = Size2D(kernel), let st = Size2D(strides), let d = Size2D(dilations), let p = Padding2D(pads), let e = Size2D(extra) else {
+            throw config.fail("has no kernel")
+        }
+        var inputs = [input.name, try constant(try k.transposed([3, 2, 0, 1]), name: name + "/kernel")]
+        if useBias, let b = w["bias"] { inputs.append(try constant(b, name: name + "/bias")) }
+        let op = ConvTranspose2D(kernel: size, strides: st, dilations: d, pads: p, outputPadding: e)
+        let y = try emit(.convTranspose2D(op), inputs, name: name, layer: config.layer, channelsFirst: true)
+        return try fusedActivation(y, config, name: name)
+    }
+
     /// DepthwiseConv2D: kernel kh×kw×C×m → (C·m)×1×kh×kw, group C.
     mutating func depthwiseConv2D(_ x: KerasValue, _ config: KerasConfig, name: String) throws -> KerasValue {
         let input = try channelsFirst(x, layer: config.layer)

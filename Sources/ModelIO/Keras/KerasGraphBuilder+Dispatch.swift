@@ -14,6 +14,7 @@ private func single(_ inputs: [KerasValue], _ config: KerasConfig) throws -> Ker
 let kerasLayerConverters: [String: KerasLayerConverter] = [
     "Dense": { b, _, c, x, n in try b.dense(try single(x, c), c, name: n) },
     "Conv2D": { b, _, c, x, n in try b.conv2D(try single(x, c), c, name: n) },
+    "Conv2DTranspose": { b, _, c, x, n in try b.conv2DTranspose(try single(x, c), c, name: n) },
     "DepthwiseConv2D": { b, _, c, x, n in try b.depthwiseConv2D(try single(x, c), c, name: n) },
     "SeparableConv2D": { b, _, c, x, n in try b.separableConv2D(try single(x, c), c, name: n) },
     "BatchNormalization": { b, _, c, x, n in try b.batchNormalization(try single(x, c), c, name: n) },

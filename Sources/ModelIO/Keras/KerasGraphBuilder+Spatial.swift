@@ -38,14 +38,20 @@ extension KerasGraphBuilder {
             [input.name], name: name, layer: config.layer, channelsFirst: true)
     }
 
-    /// UpSampling2D (nearest only).
+    /// UpSampling2D: nearest, or bilinear with TensorFlow's half-pixel centres.
     mutating func upSampling(_ x: KerasValue, _ config: KerasConfig, name: String) throws -> KerasValue {
         let input = try channelsFirst(x, layer: config.layer)
         let size = try config.ints("size", count: 2, default: [2, 2])
         let interpolation = try config.string("interpolation", default: "nearest")
-        guard interpolation == "nearest" else {
-            throw config.fail("uses interpolation '\(interpolation)'", hint: "ModelPress supports nearest upsampling; re-train with interpolation='nearest'")
+        switch interpolation {
+        case "nearest":
+            return try emit(.upsampleNearest([1, 1] + size), [input.name], name: name, layer: config.layer, channelsFirst: true)
+        case "bilinear":
+            let s = shape(input)
+            let op = ResizeBilinear(size: Size2D(s[2] * size[0], s[3] * size[1]), coordinates: .halfPixel)
+            return try emit(.resizeBilinear(op), [input.name], name: name, layer: config.layer, channelsFirst: true)
+        default:
+            throw config.fail("uses interpolation '\(interpolation)'", hint: "ModelPress reads nearest and bilinear upsampling; re-train with one of them")
         }
-        return try emit(.upsampleNearest([1, 1] + size), [input.name], name: name, layer: config.layer, channelsFirst: true)
     }
 }

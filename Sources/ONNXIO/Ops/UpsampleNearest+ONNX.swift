@@ -15,22 +15,26 @@ extension UpsampleNearest: ONNXLowering {
     var lowersOnIntegers: Bool { false }
 }
 
-// Import: Resize / Upsample in nearest mode with integer scales
+// Import: Resize / Upsample in nearest mode with integer scales (linear mode: ResizeBilinear+ONNX.swift)
 extension ONNXImportContext {
-    /// Resize / Upsample in nearest mode by integer factors, with a coordinate rule that
-    /// reproduces `out[i] = x[i / s]`.
+    /// Resize / Upsample: nearest mode by integer factors, with a coordinate rule that
+    /// reproduces `out[i] = x[i / s]`; linear mode on the spatial axes of an N×C×H×W tensor.
     mutating func importResize(_ node: Onnx_NodeProto, _ i: Int) throws {
         let x = try shape(node.input[0], node)
-        guard node.string("mode", default: "nearest") == "nearest" else { throw fail(node, "is not nearest-neighbour; only nearest upsampling is supported") }
+        let mode = node.string("mode", default: "nearest")
+        guard mode == "nearest" || mode == "linear" else { throw fail(node, "uses mode '\(mode)'; ModelPress reads nearest and linear resizing") }
         var factors: [Float]
+        var sizes: [Int]?
         if node.opType == "Upsample" {
             factors = opset >= 9 ? (try constantInput(node, 1, what: "scales")).tensor.storage : (node.attribute("scales")?.floats ?? [])
-        } else if let sizes = try integers(node, 3, what: "sizes") {
-            guard sizes.count == x.count else { throw fail(node, "sizes \(sizes) do not match \(x)") }
-            factors = (0..<x.count).map { $0 == 0 ? 1 : Float(sizes[$0]) / Float(x[$0]) }
+        } else if let given = try integers(node, 3, what: "sizes") {
+            guard given.count == x.count else { throw fail(node, "sizes \(given) do not match \(x)") }
+            sizes = given
+            factors = (0..<x.count).map { $0 == 0 ? 1 : Float(given[$0]) / Float(x[$0]) }
         } else {
             factors = (try constantInput(node, opset >= 11 ? 2 : 1, what: "scales")).tensor.storage
         }
+        if mode == "linear" { return try importResizeLinear(node, i, input: x, factors: factors, sizes: sizes) }
         guard factors.allSatisfy({ $0.isFinite && $0 >= 1 && $0 <= 1024 }) else {
             throw fail(node, "scales \(factors) are not factors from 1 to 1024")
         }

@@ -8,6 +8,8 @@
 public enum Op: Hashable, Sendable {
     /// 2-D convolution.
     case conv2D(Conv2DAttributes)
+    /// Transposed 2-D convolution.
+    case convTranspose2D(ConvTranspose2D)
     /// Matrix product on the last axis.
     case linear(Linear)
     /// Inference batch normalization over axis 1.
@@ -42,6 +44,8 @@ public enum Op: Hashable, Sendable {
     case slice(Slice)
     /// Nearest-neighbour upsampling.
     case upsampleNearest(UpsampleNearest)
+    /// Bilinear resize of the spatial axes.
+    case resizeBilinear(ResizeBilinear)
     /// Copy.
     case identity(Identity)
     /// Split into several outputs.
@@ -57,6 +61,7 @@ public enum Op: Hashable, Sendable {
     public var definition: any OpDefinition {
         switch self {
         case .conv2D(let op): op
+        case .convTranspose2D(let op): op
         case .linear(let op): op
         case .batchNormalization(let op): op
         case .activation(let op): op
@@ -74,6 +79,7 @@ public enum Op: Hashable, Sendable {
         case .pad(let op): op
         case .slice(let op): op
         case .upsampleNearest(let op): op
+        case .resizeBilinear(let op): op
         case .identity(let op): op
         case .split(let op): op
         case .layerNormalization(let op): op

@@ -38,3 +38,14 @@ extension Node {
         return ComputeOperands(input: inputs[0], weight: inputs[1], channelAxis: axis, bias: bias)
     }
 }
+
+extension Node {
+    /// Whether the node is a Conv or Linear, the compute ops with integer kernels (QLinearConv,
+    /// ConvInteger, MatMulInteger, the integer executor); other compute ops (ConvTranspose)
+    /// quantize their weights in QDQ form and compute in float.
+    public var hasIntegerKernel: Bool {
+        if case .conv2D = op { return true }
+        if case .linear = op { return true }
+        return false
+    }
+}

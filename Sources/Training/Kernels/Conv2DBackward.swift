@@ -12,7 +12,7 @@ public func conv2DBackward(x: Tensor, weights w: Tensor, dy: Tensor, attributes 
     let o = w.shape[0], cg = c / a.group, og = o / a.group
     let g = ConvGeometry(height: h, width: wd, attributes: a)
     let p = g.outPlane, rows = cg * g.kernelH * g.kernelW
-    var dx = try Tensor(shape: x.shape), dw = try Tensor(shape: w.shape), db = try Tensor(shape: [o])
+    var dx = try Tensor(shape: x.shape), dw = try Tensor(shape: w.shape)
     var cols = [Float](repeating: 0, count: rows * p), dcols = [Float](repeating: 0, count: rows * p)
     x.storage.withUnsafeBufferPointer { xp in
         w.storage.withUnsafeBufferPointer { wp in
@@ -48,17 +48,24 @@ public func conv2DBackward(x: Tensor, weights w: Tensor, dy: Tensor, attributes 
             }
         }
     }
+    return (dx, dw, try channelSums(dy))
+}
+
+/// `Σ dy[n, o, …]` over every axis but 1: the bias gradient of an N×O×… output.
+func channelSums(_ dy: Tensor) throws -> Tensor {
+    let n = dy.shape[0], o = dy.shape[1], p = dy.shape.dropFirst(2).reduce(1, *)
+    var sums = try Tensor(shape: [o])
     dy.storage.withUnsafeBufferPointer { gp in
-        db.storage.withUnsafeMutableBufferPointer { dbp in
+        sums.storage.withUnsafeMutableBufferPointer { sp in
             for image in 0..<n {
                 for ch in 0..<o {
                     let plane = gp.baseAddress! + (image * o + ch) * p
                     var s: Float = 0
                     for i in 0..<p { s += plane[i] }
-                    dbp[ch] += s
+                    sp[ch] += s
                 }
             }
         }
     }
-    return (dx, dw, db)
+    return sums
 }

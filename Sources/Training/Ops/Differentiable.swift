@@ -57,6 +57,7 @@ extension Op {
     var differentiable: any Differentiable {
         switch self {
         case .conv2D(let op): op
+        case .convTranspose2D(let op): op
         case .linear(let op): op
         case .batchNormalization(let op): op
         case .activation(let op): op
@@ -74,6 +75,7 @@ extension Op {
         case .pad(let op): op
         case .slice(let op): op
         case .upsampleNearest(let op): op
+        case .resizeBilinear(let op): op
         case .identity(let op): op
         case .split(let op): op
         case .layerNormalization(let op): op

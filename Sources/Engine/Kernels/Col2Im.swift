@@ -1,9 +1,8 @@
-import Engine
 import TensorCore
 
 /// The adjoint of Engine's `im2col`: adds every entry of the (C·kh·kw)×(OH·OW) matrix `cols`
 /// back onto the C×H×W image cell it was read from (padded cells are dropped).
-func col2imAccumulate(_ cols: UnsafePointer<Float>, channels: Int, _ g: ConvGeometry, into x: UnsafeMutablePointer<Float>) {
+public func col2imAccumulate(_ cols: UnsafePointer<Float>, channels: Int, _ g: ConvGeometry, into x: UnsafeMutablePointer<Float>) {
     let plane = g.height * g.width, p = g.outPlane
     var row = 0
     for c in 0..<channels {
