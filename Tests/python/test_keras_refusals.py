@@ -52,3 +52,31 @@ def test_unknown_keras3_operation_is_refused_naming_layer_and_operation(tmp_path
             target.writestr(item, data)
     proc = run_modelpress("inspect", archive, expect=2)
     assert "keras.src.ops.numpy.Cumsum" in proc.stderr and "'sqrt'" in proc.stderr and "Sqrt" in proc.stderr, proc.stderr  # the list of decoded ones
+
+
+def _with_config(tmp_path, name: str, config: str):
+    model = tmp_path / name
+    shutil.copyfile(FIXTURES / "models" / "keras3" / "nested_seq.h5", model)
+    with h5py.File(model, "r+") as f:
+        f.attrs["model_config"] = config
+    return model
+
+
+def test_models_nested_past_the_depth_limit_are_refused_naming_the_layer(tmp_path):
+    # The fixture's Sequential wrapped in 40 more Sequentials, each holding the one before.
+    with h5py.File(FIXTURES / "models" / "keras3" / "nested_seq.h5", "r") as f:
+        config = json.loads(f.attrs["model_config"])
+    for level in range(40):
+        inner = dict(config, config=dict(config["config"], name=f"wrap{level}"))
+        config = {"class_name": "Sequential", "config": {"name": f"wrap{level + 1}", "layers": [
+            {"class_name": "InputLayer", "config": {"batch_shape": [None, 16, 16, 3], "name": f"in{level}"}},
+            inner]}}
+    model = _with_config(tmp_path, "deep.h5", json.dumps(config))
+    proc = run_modelpress("inspect", model, expect=2)
+    assert "nests models more than 32 deep" in proc.stderr and str(model) in proc.stderr and "wrap" in proc.stderr, proc.stderr
+
+
+def test_a_config_nested_a_million_deep_is_refused_without_a_crash(tmp_path):
+    model = _with_config(tmp_path, "brackets.h5", "[" * 1_000_000 + "]" * 1_000_000)
+    proc = run_modelpress("inspect", model, expect=2)
+    assert str(model) in proc.stderr and "JSON" in proc.stderr, proc.stderr

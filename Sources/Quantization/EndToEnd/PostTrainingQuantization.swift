@@ -2,6 +2,7 @@ import Engine
 import Evaluation
 import Foundation
 import ONNXIO
+import Passes
 import TensorCore
 
 /// What one post-training quantization run produced.
@@ -30,7 +31,9 @@ public enum PostTrainingQuantization {
         guard graph.quantization.isEmpty else {
             throw ModelPressError.invalidArgument("\(model) is already quantized.\nHINT: quantize the float model.")
         }
-        let prepared = try inferenceGraph(graph)
+        var prepared = try inferenceGraph(graph)
+        // Static: hard-swish gates get ranges of their own (`SplitHardSwish`).
+        if !request.dynamic { prepared = try runPasses([SplitHardSwish()], on: prepared).0 }
         let options = request.options
         let known = Set(prepared.nodes.flatMap { [$0.name, $0.layer] })
         if let unknown = options.exclude.sorted().first(where: { !known.contains($0) }) {
