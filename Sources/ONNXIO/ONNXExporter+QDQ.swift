@@ -46,7 +46,7 @@ struct QDQLayout {
         }
         for i in g.nodes.indices {
             g.nodes[i].inputs = g.nodes[i].inputs.map { read[$0] ?? $0 }
-            g.nodes[i].output = written[g.nodes[i].output] ?? g.nodes[i].output
+            g.nodes[i].outputs = g.nodes[i].outputs.map { written[$0] ?? $0 }
         }
         var constants: [String: Tensor] = [:]
         for name in original.quantization.keys {
@@ -61,7 +61,7 @@ struct QDQLayout {
 
 extension ONNXGraphBuilder {
     /// Lowers a quantized graph in QDQ form (see `QDQLayout`): weight DequantizeLinear nodes
-    /// first (sorted by name), then each IR node followed by its output's Q/DQ pair.
+    /// first (sorted by name), then each IR node followed by a Q/DQ pair per annotated output.
     mutating func lowerQDQ(_ layout: QDQLayout) throws {
         try Self.checkOpset(opset, for: layout.quantization)
         for (name, tensor) in layout.quantizedInitializers.sorted(by: { $0.key < $1.key }) {
@@ -73,7 +73,7 @@ extension ONNXGraphBuilder {
         for (value, written) in layout.written { originalOutput[written] = value }
         for node in graph.nodes {
             try lower(node)
-            if let value = originalOutput[node.output] { quantizeDequantize(value, layout) }
+            for output in node.outputs { if let value = originalOutput[output] { quantizeDequantize(value, layout) } }
         }
     }
 

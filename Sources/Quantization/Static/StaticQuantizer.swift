@@ -66,7 +66,7 @@ public enum StaticQuantizer {
         // Max pooling, flatten, reshape, transpose: the output shares the input's parameters.
         // Unfolded ReLU / ReLU6 (signed activations): the output stays on the input's grid.
         for node in g.nodes where node.op.definition.quantizationRole == .transparent || (!fold && QuantizationPlan.isRelu(node.op)) {
-            if let q = annotations[node.inputs[0]] { annotations[node.output] = q }
+            if let q = annotations[node.inputs[0]] { for output in node.outputs { annotations[output] = q } }
         }
         var reports: [QuantizedLayerReport] = []
         let computeByName = Dictionary(plan.compute.map { (graph.nodes[$0.index].name, $0) }, uniquingKeysWith: { a, _ in a })

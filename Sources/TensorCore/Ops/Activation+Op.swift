@@ -10,8 +10,8 @@ extension Activation: OpDefinition {
         case .clip(let lo, let hi) where lo == 0 && hi > 0: return .foldableClamp(upper: hi)
         // Gates in [0, 1] get their own calibrated range, as onnxruntime quantizes them: measured
         // on Keras 3 MobileNetV3Large (docs/coverage.md), leaving them float loses 4 dB at the logits.
-        case .hardSigmoid: return .requantized
-        case .sigmoid, .tanh, .softplus, .softsign, .selu, .swish, .hardSwish, .exponential, .negate, .squareRoot, .reciprocal, .clip, .leakyRelu, .elu,
+        case .hardSigmoid, .sigmoid: return .requantized
+        case .tanh, .softplus, .softsign, .selu, .swish, .hardSwish, .exponential, .negate, .squareRoot, .reciprocal, .clip, .leakyRelu, .elu,
             .gelu, .thresholdedLinear:
             return .float
         }
