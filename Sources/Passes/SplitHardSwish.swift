@@ -1,9 +1,9 @@
 import TensorCore
 
 /// Rewrites each hard swish `x · min(max(x + 3, 0), 6) / 6` as `x · hardSigmoid(x)`: the same
-/// values, with the gate as a value of its own, so that static quantization gives it a
-/// calibrated range as onnxruntime does (measured: 4 dB of output SQNR on Keras 3
-/// MobileNetV3Large, docs/coverage.md). Run before quantization planning only.
+/// values, with the gate as a value of its own. Static quantization runs it when the file it
+/// writes spells a hard swish `HardSigmoid → Mul` (below opset 14), so that the gate, a tensor
+/// of that file, gets a calibrated range as onnxruntime gives it (docs/quantization.md).
 public struct SplitHardSwish: GraphPass {
     /// `split-hard-swish`.
     public let name = "split-hard-swish"
