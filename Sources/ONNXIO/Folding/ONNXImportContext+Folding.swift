@@ -45,7 +45,7 @@ extension ONNXImportContext {
                 try importConstant(node)
                 return true
             } else if node.opType == "Shape" || node.opType == "Size" {
-                guard let x = node.input.first, let s = graph.shapes[x] ?? constants[x]?.shape else { return false }
+                guard let x = node.input.first, let s = graph.shapes[x] ?? known(x)?.shape else { return false }
                 let dims = s.map { $0 == dynamicBatch ? nil : $0 }
                 if node.opType == "Size" {
                     let n = dims.contains(nil) ? nil : Checked.product(dims.map { $0! })
