@@ -22,11 +22,7 @@ extension ONNXImportContext {
         let x = try shape(node.input[0], node)
         let w = try constantInput(node, 1, what: "weights")
         guard x.count == 4, w.shape.count == 4 else { throw fail(node, "is not a 2-D convolution (input \(x), weights \(w.shape))") }
-        let kernel = node.ints("kernel_shape") ?? Array(w.shape[2...])
-        let strides = node.ints("strides") ?? [1, 1]
-        let dilations = node.ints("dilations") ?? [1, 1]
-        guard kernel.count == 2, strides.count == 2, dilations.count == 2 else { throw fail(node, "has attributes for other than 2 spatial axes") }
-        try checkWindow(node, kernel + strides + dilations)
+        let (kernel, strides, dilations) = try convolutionWindow(node, weights: w.shape)
         let pads = try resolvePads(node, input: Array(x[2...]), kernel: kernel, strides: strides, dilations: dilations)
         let group = node.int("group", default: 1)
         guard group >= 1, group <= x[1] else { throw fail(node, "has group \(group) for \(x[1]) input channels") }
@@ -34,12 +30,28 @@ extension ONNXImportContext {
             throw fail(node, "has attributes for other than 2 spatial axes")
         }
         let attributes = Conv2DAttributes(kernel: k, strides: s, dilations: d, pads: p, group: group)
+        try emit(node, i, .conv2D(attributes), try weightInputs(node))
+    }
+
+    /// `kernel_shape` (else the weights' last two axes), `strides` and `dilations` of a 2-D
+    /// Conv / ConvTranspose, checked.
+    func convolutionWindow(_ node: Onnx_NodeProto, weights: [Int]) throws -> (kernel: [Int], strides: [Int], dilations: [Int]) {
+        let kernel = node.ints("kernel_shape") ?? Array(weights[2...])
+        let strides = node.ints("strides") ?? [1, 1]
+        let dilations = node.ints("dilations") ?? [1, 1]
+        guard kernel.count == 2, strides.count == 2, dilations.count == 2 else { throw fail(node, "has attributes for other than 2 spatial axes") }
+        try checkWindow(node, kernel + strides + dilations)
+        return (kernel, strides, dilations)
+    }
+
+    /// Data and weights, and the bias when the node has one (a constant).
+    func weightInputs(_ node: Onnx_NodeProto) throws -> [String] {
         var inputs = [node.input[0], node.input[1]]
         if node.input.count > 2, !node.input[2].isEmpty {
             _ = try constantInput(node, 2, what: "bias")
             inputs.append(node.input[2])
         }
-        try emit(node, i, .conv2D(attributes), inputs)
+        return inputs
     }
 
     /// Explicit `[top, left, bottom, right]` pads from `pads` or `auto_pad`.

@@ -22,14 +22,9 @@ extension ONNXImportContext {
         let x = try shape(node.input[0], node)
         let w = try constantInput(node, 1, what: "weights")
         guard x.count == 4, w.shape.count == 4 else { throw fail(node, "is not a 2-D transposed convolution (input \(x), weights \(w.shape))") }
-        let kernel = node.ints("kernel_shape") ?? Array(w.shape[2...])
-        let strides = node.ints("strides") ?? [1, 1]
-        let dilations = node.ints("dilations") ?? [1, 1]
+        let (kernel, strides, dilations) = try convolutionWindow(node, weights: w.shape)
         var outputPadding = node.ints("output_padding") ?? [0, 0]
-        guard kernel.count == 2, strides.count == 2, dilations.count == 2, outputPadding.count == 2 else {
-            throw fail(node, "has attributes for other than 2 spatial axes")
-        }
-        try checkWindow(node, kernel + strides + dilations)
+        guard outputPadding.count == 2 else { throw fail(node, "has output_padding for other than 2 spatial axes") }
         var pads = node.ints("pads") ?? [0, 0, 0, 0]
         let autoPad = node.string("auto_pad", default: "NOTSET")
         if let outputShape = node.ints("output_shape") ?? (autoPad.hasPrefix("SAME") ? [x[2] * strides[0], x[3] * strides[1]] : nil) {
@@ -55,11 +50,7 @@ extension ONNXImportContext {
         guard let k = Size2D(kernel), let s = Size2D(strides), let d = Size2D(dilations), let p = Padding2D(pads), let extra = Size2D(outputPadding) else {
             throw fail(node, "has attributes for other than 2 spatial axes")
         }
-        var inputs = [node.input[0], node.input[1]]
-        if node.input.count > 2, !node.input[2].isEmpty {
-            _ = try constantInput(node, 2, what: "bias")
-            inputs.append(node.input[2])
-        }
-        try emit(node, i, .convTranspose2D(ConvTranspose2D(kernel: k, strides: s, dilations: d, pads: p, outputPadding: extra, group: group)), inputs)
+        let op = ConvTranspose2D(kernel: k, strides: s, dilations: d, pads: p, outputPadding: extra, group: group)
+        try emit(node, i, .convTranspose2D(op), try weightInputs(node))
     }
 }
