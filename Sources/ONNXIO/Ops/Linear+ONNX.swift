@@ -5,7 +5,7 @@ extension Linear: ONNXLowering {
     /// Gemm for N×K input (transB = 0), else MatMul followed by Add for the bias.
     func lower(_ node: Node, _ b: inout ONNXGraphBuilder) throws {
         let shape = b.graph.shapes[node.output]
-        if b.graph.shapes[node.inputs[0]]?.count == 2 {
+        if b.shape(of: node.inputs[0])?.count == 2 {
             b.single(node, "Gemm")
         } else if let bias = node.bias {
             let product = b.fresh(node.name + "/matmul")

@@ -5,7 +5,7 @@ extension ResizeBilinear: ONNXLowering {
     /// `Resize` (linear) with float `scales`: the file's, else [1, 1, OH/H, OW/W] with a ratio
     /// that is not exact in float nudged up one ulp so that ⌊H · scale⌋ is OH.
     func lower(_ node: Node, _ b: inout ONNXGraphBuilder) throws {
-        guard let x = b.graph.shapes[node.inputs[0]], x.count == 4 else {
+        guard let x = b.shape(of: node.inputs[0]), x.count == 4 else {
             throw ModelPressError.internalError("Resize '\(node.name)' has no 4-D input shape")
         }
         let ratios = scales ?? [(size.height, x[2]), (size.width, x[3])].map { out, input -> Float in

@@ -4,7 +4,7 @@ import TensorCore
 extension Slice: ONNXLowering {
     /// `Slice` with int64 `starts`, `ends`, `axes` over the cropped non-batch axes.
     func lower(_ node: Node, _ b: inout ONNXGraphBuilder) throws {
-        let x = b.graph.shapes[node.inputs[0]] ?? []
+        let x = b.shape(of: node.inputs[0]) ?? []
         var axes = (1..<max(1, x.count)).filter { begin[$0] != 0 || end[$0] != x[$0] }
         if axes.isEmpty { axes = Array(1..<max(1, x.count)) }
         let starts = b.int64s(node.name + "/starts", axes.map { begin[$0] })
