@@ -1,6 +1,6 @@
 """int8 and channel pruning on the model-coverage fixtures (fixtures/make_coverage_fixtures.py:
 nested models, separable convolutions, transposed convolutions and bilinear upsampling, Keras 3
-operations): `modelpress quantize` runs in onnxruntime with an output SQNR at least
+operations, 1-D sequence layers): `modelpress quantize` runs in onnxruntime with an output SQNR at least
 onnxruntime's own quantize_static's on ModelPress's float export and the same calibration
 images (QDQ, per-channel, MinMax) − 0.5 dB, theirs being the lowest its file gives when its
 scales move by one float32 ulp (`ort_sqnr_floor`); channel pruning at 0.3 runs in onnxruntime."""
@@ -16,21 +16,23 @@ from ort_helpers import ort_quantize_static, ort_sqnr_floor, run_ort, sqnr
 
 MODELS = [
     f"{major}/{name}.{suffix}"
-    for name in ("nested_seq", "nested_deep", "separable", "decoder", "operations")
+    for name in ("nested_seq", "nested_deep", "separable", "decoder", "operations", "conv1d")
     for major, suffix in (("keras3", "h5"), ("keras3", "keras"), ("keras2", "h5"))
     if (FIXTURES / "models" / major / f"{name}.{suffix}").exists()
 ]
-DATA = FIXTURES / "data" / "zoo_inputs.h5"
 
 
 @pytest.mark.parametrize("rel", MODELS)
 def test_coverage_fixture_quantizes_as_well_as_onnxruntime_and_prunes(tmp_path, rel):
     model = FIXTURES / "models" / rel
-    with h5py.File(DATA, "r") as f:
+    expected = FIXTURES / "expected" / (rel if rel.endswith(".h5") else rel + ".h5")
+    with h5py.File(expected, "r") as f:
+        data = FIXTURES / str(f.attrs["input"])
+    with h5py.File(data, "r") as f:
         x = f["x"][()].astype(np.float32)
     exported, quantized, theirs_file, pruned = (tmp_path / n for n in ("float.onnx", "int8.onnx", "ort.onnx", "pruned.onnx"))
     run_modelpress("export", model, "-o", exported, "-q")
-    run_modelpress("quantize", model, "-o", quantized, "--calibration", DATA, "-q")
+    run_modelpress("quantize", model, "-o", quantized, "--calibration", data, "-q")
     float_out = run_ort(exported, x)
     ours = sqnr(float_out, run_ort(quantized, x))
     ort_quantize_static(exported, theirs_file, x)

@@ -163,8 +163,9 @@ extension KerasGraphBuilder {
         guard axisValue == -1 || axisValue == rank - 1 else {
             throw config.fail("normalizes axis \(axisValue); ModelPress supports the channel (last) axis")
         }
-        let input = rank == 4 ? try channelsFirst(x, layer: config.layer) : x
-        guard rank == 4 || rank == 2 else { throw config.fail("is applied to a rank-\(rank) tensor; ModelPress supports rank 2 and 4") }
+        // A sequence (N×L×C) is normalized as its N×C×1×L image.
+        let input = rank == 4 ? try channelsFirst(x, layer: config.layer) : rank == 3 ? try image1D(x, config) : x
+        guard rank >= 2, rank <= 4 else { throw config.fail("is applied to a rank-\(rank) tensor; ModelPress supports ranks 2 to 4") }
         let channels = shape(input)[1]
         let scale = try config.bool("scale", default: true), center = try config.bool("center", default: true)
         var expected: [(String, [Int])] = []
@@ -181,6 +182,7 @@ extension KerasGraphBuilder {
             try constant(w["moving_variance"] ?? ones, name: name + "/moving_variance"),
         ]
         let epsilon = try config.float("epsilon", default: 1e-3)
-        return try emit(.batchNormalization(epsilon: epsilon), inputs, name: name, layer: config.layer, channelsFirst: rank == 4)
+        let y = try emit(.batchNormalization(epsilon: epsilon), inputs, name: rank == 3 ? name + "/image" : name, layer: config.layer, channelsFirst: rank >= 3)
+        return rank == 3 ? try sequence(y, config, name: name) : y
     }
 }

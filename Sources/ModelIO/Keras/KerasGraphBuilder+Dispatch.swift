@@ -14,21 +14,32 @@ private func single(_ inputs: [KerasValue], _ config: KerasConfig) throws -> Ker
 let kerasLayerConverters: [String: KerasLayerConverter] = [
     "Dense": { b, _, c, x, n in try b.dense(try single(x, c), c, name: n) },
     "Conv2D": { b, _, c, x, n in try b.conv2D(try single(x, c), c, name: n) },
+    "Conv1D": { b, _, c, x, n in try b.conv1D(try single(x, c), c, name: n) },
+    "MaxPooling1D": { b, _, c, x, n in try b.pooling1D(try single(x, c), c, name: n, max: true) },
+    "AveragePooling1D": { b, _, c, x, n in try b.pooling1D(try single(x, c), c, name: n, max: false) },
+    "GlobalAveragePooling1D": { b, _, c, x, n in try b.globalPooling1D(try single(x, c), c, name: n, max: false) },
+    "GlobalMaxPooling1D": { b, _, c, x, n in try b.globalPooling1D(try single(x, c), c, name: n, max: true) },
     "Conv2DTranspose": { b, _, c, x, n in try b.conv2DTranspose(try single(x, c), c, name: n) },
     "DepthwiseConv2D": { b, _, c, x, n in try b.depthwiseConv2D(try single(x, c), c, name: n) },
     "SeparableConv2D": { b, _, c, x, n in try b.separableConv2D(try single(x, c), c, name: n) },
     "BatchNormalization": { b, _, c, x, n in try b.batchNormalization(try single(x, c), c, name: n) },
     "LayerNormalization": { b, _, c, x, n in try b.layerNormalization(try single(x, c), c, name: n) },
-    "Activation": { b, _, c, x, n in try b.activation(try single(x, c), named: try c.string("activation", default: "linear"), c, name: n) },
-    "ReLU": { b, _, c, x, n in try b.reluLayer(try single(x, c), c, name: n) },
+    "Activation": { b, _, c, x, n in
+        let named = try c.string("activation", default: "linear")
+        return try b.elementwiseLayer(try single(x, c), c, name: n) { b, x, n in try b.activation(x, named: named, c, name: n) }
+    },
+    "ReLU": { b, _, c, x, n in try b.elementwiseLayer(try single(x, c), c, name: n) { b, x, n in try b.reluLayer(x, c, name: n) } },
     "LeakyReLU": { b, _, c, x, n in
         let alpha = try c.optionalFloat("negative_slope") ?? c.optionalFloat("alpha") ?? 0.3
-        let input = try single(x, c)
-        return try b.emit(.activation(.leakyRelu(alpha: alpha)), [input.name], name: n, layer: c.layer, channelsFirst: input.channelsFirst)
+        return try b.elementwiseLayer(try single(x, c), c, name: n) { b, x, n in
+            try b.emit(.activation(.leakyRelu(alpha: alpha)), [x.name], name: n, layer: c.layer, channelsFirst: x.channelsFirst)
+        }
     },
     "ELU": { b, _, c, x, n in
-        let input = try single(x, c)
-        return try b.emit(.activation(.elu(alpha: try c.float("alpha", default: 1))), [input.name], name: n, layer: c.layer, channelsFirst: input.channelsFirst)
+        let alpha = try c.float("alpha", default: 1)
+        return try b.elementwiseLayer(try single(x, c), c, name: n) { b, x, n in
+            try b.emit(.activation(.elu(alpha: alpha)), [x.name], name: n, layer: c.layer, channelsFirst: x.channelsFirst)
+        }
     },
     "PReLU": { b, _, c, x, n in try b.prelu(try single(x, c), c, name: n) },
     "Softmax": { b, _, c, x, n in try b.softmaxLayer(try single(x, c), c, name: n) },

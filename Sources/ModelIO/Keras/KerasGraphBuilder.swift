@@ -15,7 +15,7 @@ struct KerasGraphBuilder {
     let kerasMajor: Int
     var graph: Graph
     private var tensors: [KerasTensorRef: KerasValue] = [:]
-    private var layoutCache: [String: String] = [:]
+    var layoutCache: [String: String] = [:]
     /// Layer path (as shown, `/`-joined) → its components: the models around it, then its name.
     private var layerPaths: [String: [String]] = [:]
 
@@ -46,7 +46,22 @@ struct KerasGraphBuilder {
             }
             graph.outputs.append(ValueInfo(name: value.name, shape: graph.shapes[value.name] ?? []))
         }
+        dropUnreadNodes()
         return graph
+    }
+
+    /// Removes the nodes no output depends on (layout conversions a later layer did not need).
+    private mutating func dropUnreadNodes() {
+        var needed = Set(graph.outputs.map(\.name))
+        var kept: [Node] = []
+        for node in graph.nodes.reversed() where node.outputs.contains(where: needed.contains) {
+            needed.formUnion(node.inputs)
+            kept.append(node)
+        }
+        for node in graph.nodes where !node.outputs.contains(where: needed.contains) {
+            for output in node.outputs { graph.shapes[output] = nil }
+        }
+        graph.nodes = kept.reversed()
     }
 
     /// Converts the layers of `spec` (whose names are already scoped) in dependency order;
