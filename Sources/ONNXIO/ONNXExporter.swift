@@ -104,7 +104,7 @@ public enum ONNXExporter {
         g.node = builder.nodes
         g.initializer = builder.initializers
         if options.sparseStorage { (g.initializer, g.sparseInitializer) = try ONNXSparse.split(builder.initializers, candidates: options.sparseCandidates) }
-        g.input = prepared.inputs.map { ONNXGraphBuilder.valueInfo($0.name, shape: $0.shape) }
+        g.input = prepared.inputs.map { ONNXGraphBuilder.valueInfo($0.name, shape: $0.shape, elemType: ONNXDataType.code(of: $0.elementType)) }
         g.output = prepared.outputs.map { ONNXGraphBuilder.valueInfo($0.name, shape: prepared.shapes[$0.name] ?? $0.shape) }
         g.valueInfo = builder.valueInfo
 

@@ -106,6 +106,8 @@ extension ONNXImportContext {
         case "LayerNormalization": try importLayerNormalization(node, i)
         case "ReduceMean": try importReduceMean(node, i)
         case "Tile": try importTile(node, i)
+        case "Gather": try importGather(node, i)
+        case "Cast": try importCast(node, i)
         default: throw unsupported(node)
         }
     }

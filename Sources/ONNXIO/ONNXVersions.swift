@@ -47,4 +47,13 @@ enum ONNXDataType {
     static let uint32: Int32 = 12
     static let uint64: Int32 = 13
     static let bfloat16: Int32 = 16
+
+    /// The code of a graph value's declared element type.
+    static func code(of type: ElementType) -> Int32 {
+        switch type {
+        case .float32: float
+        case .int32: int32
+        case .int64: int64
+        }
+    }
 }

@@ -7,12 +7,26 @@ public struct ValueInfo: Equatable, Sendable {
     public var name: String
     /// Its shape; `shape[0]` is the batch dimension.
     public var shape: [Int]
+    /// The element type files declare for it: token ids are integers; every engine value is
+    /// float32 (integers up to 2^24 are exact there).
+    public var elementType: ElementType
 
-    /// A value named `name` of shape `shape`.
-    public init(name: String, shape: [Int]) {
+    /// A value named `name` of shape `shape` and element type `elementType`.
+    public init(name: String, shape: [Int], elementType: ElementType = .float32) {
         self.name = name
         self.shape = shape
+        self.elementType = elementType
     }
+}
+
+/// The element type a graph input or output is declared with.
+public enum ElementType: String, Equatable, Sendable {
+    /// 32-bit float (images, features, every computed value).
+    case float32
+    /// 32-bit integers (token ids as Keras declares them).
+    case int32
+    /// 64-bit integers (token ids as ONNX exporters declare them).
+    case int64
 }
 
 /// One operation in the graph: reads named values (activations or initializers), writes one

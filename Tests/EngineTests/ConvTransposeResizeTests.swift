@@ -57,3 +57,19 @@ import _TestSupport
         }
     }
 }
+
+/// Embedding against its definition, and its refusal of ids outside the table.
+@Suite struct EmbeddingKernelTests {
+    @Test("Embedding hand-worked: ids [[2, 0]] of table [[1, 2], [3, 4], [5, 6]] are [[[5, 6], [1, 2]]]")
+    func lookup() throws {
+        let y = try embedding(try Tensor(shape: [1, 2], storage: [2, 0]), table: try Tensor(shape: [3, 2], storage: [1, 2, 3, 4, 5, 6]))
+        #expect(y.shape == [1, 2, 2] && y.storage == [5, 6, 1, 2])
+    }
+
+    @Test("ids that are not whole numbers in 0..<V are refused with their position", arguments: [Float(3), -1, 1.5, .nan])
+    func outOfRange(_ id: Float) throws {
+        #expect(throws: Embedding.IdOutOfRange.self) {
+            _ = try embedding(try Tensor(shape: [1, 2], storage: [0, id]), table: try Tensor(shape: [3, 2], storage: [1, 2, 3, 4, 5, 6]))
+        }
+    }
+}

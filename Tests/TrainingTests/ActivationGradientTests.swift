@@ -76,3 +76,12 @@ import _TestSupport
         try checkGradients(g, input: random([2, 2, 3, 4], seed: 11))
     }
 }
+
+/// Finite-difference check of the embedding table's gradient (ids have none).
+@Suite struct EmbeddingGradientTests {
+    @Test func table() throws {
+        let ids = try Tensor(shape: [2, 5], storage: [0, 3, 3, 6, 1, 2, 6, 0, 5, 3])
+        let g = try singleNodeGraph(.embedding(Embedding()), inputShape: [2, 5], weights: [("table", random([7, 3], seed: 12))])
+        try checkGradients(g, input: ids, checkInput: false)
+    }
+}

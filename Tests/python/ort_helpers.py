@@ -50,7 +50,10 @@ def run_ort(path: Path | bytes, x: np.ndarray, threads: int = 1) -> np.ndarray:
             evaluator = ReferenceEvaluator(model)
             return evaluator.run(None, {model.graph.input[0].name: x})[0]
     session = ort.InferenceSession(source, options, providers=["CPUExecutionProvider"])
-    return session.run(None, {session.get_inputs()[0].name: x})[0]
+    first = session.get_inputs()[0]
+    # Token-id inputs are declared int32 / int64; the datasets hold the ids (the engine reads them as float32).
+    dtype = {"tensor(int64)": np.int64, "tensor(int32)": np.int32}.get(first.type)
+    return session.run(None, {first.name: x.astype(dtype) if dtype else x})[0]
 
 
 def without_final_softmax(model: onnx.ModelProto) -> onnx.ModelProto:
@@ -104,11 +107,13 @@ def ort_quantize_static(float_model, quantized, x: np.ndarray) -> None:
     """onnxruntime's own int8 of `float_model` (QDQ, per-channel, MinMax), calibrated on the rows of `x`."""
     from onnxruntime.quantization import CalibrationDataReader, CalibrationMethod, QuantFormat, QuantType, quantize_static
 
-    name = onnx.load(str(float_model)).graph.input[0].name
+    first = onnx.load(str(float_model)).graph.input[0]
+    name = first.name
+    dtype = {onnx.TensorProto.INT64: np.int64, onnx.TensorProto.INT32: np.int32}.get(first.type.tensor_type.elem_type, x.dtype)
 
     class Reader(CalibrationDataReader):
         def __init__(self):
-            self.rows = iter([{name: x[i:i + 1]} for i in range(len(x))])
+            self.rows = iter([{name: x[i:i + 1].astype(dtype)} for i in range(len(x))])
 
         def get_next(self):
             return next(self.rows, None)

@@ -80,3 +80,27 @@ def test_a_config_nested_a_million_deep_is_refused_without_a_crash(tmp_path):
     model = _with_config(tmp_path, "brackets.h5", "[" * 1_000_000 + "]" * 1_000_000)
     proc = run_modelpress("inspect", model, expect=2)
     assert str(model) in proc.stderr and "JSON" in proc.stderr, proc.stderr
+
+
+def test_a_token_id_outside_the_vocabulary_is_refused_naming_the_layer(tmp_path):
+    with h5py.File(FIXTURES / "data" / "token_inputs.h5", "r") as f:
+        x = f["x"][()]
+    x[1, 3] = 50  # the tables have 50 rows
+    data = tmp_path / "tokens.h5"
+    with h5py.File(data, "w") as f:
+        f["x"] = x
+    proc = run_modelpress("predict", FIXTURES / "models" / "keras3" / "text.h5", "--data", data, "-o", tmp_path / "p.h5", expect=2)
+    assert "layer 'embed" in proc.stderr and "token id 50" in proc.stderr and "0 to 49" in proc.stderr, proc.stderr
+    assert not (tmp_path / "p.h5").exists()
+
+
+def test_an_embedding_with_mask_zero_is_refused_naming_the_layer(tmp_path):
+    model = tmp_path / "masked.h5"
+    shutil.copyfile(FIXTURES / "models" / "keras3" / "bag_of_words.h5", model)
+    with h5py.File(model, "r+") as f:
+        config = json.loads(f.attrs["model_config"])
+        embed = next(layer for layer in config["config"]["layers"] if layer["class_name"] == "Embedding")
+        embed["config"]["mask_zero"] = True
+        f.attrs["model_config"] = json.dumps(config)
+    proc = run_modelpress("inspect", model, expect=2)
+    assert "'embed'" in proc.stderr and "mask_zero" in proc.stderr and str(model) in proc.stderr, proc.stderr

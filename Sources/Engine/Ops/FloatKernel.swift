@@ -77,6 +77,7 @@ extension Op {
         case .layerNormalization(let op): try op.run(&arguments)
         case .reduceMean(let op): try op.run(&arguments)
         case .tile(let op): try op.run(&arguments)
+        case .embedding(let op): try op.run(&arguments)
         }
     }
 }

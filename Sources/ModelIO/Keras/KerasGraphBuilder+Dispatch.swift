@@ -14,6 +14,7 @@ private func single(_ inputs: [KerasValue], _ config: KerasConfig) throws -> Ker
 let kerasLayerConverters: [String: KerasLayerConverter] = [
     "Dense": { b, _, c, x, n in try b.dense(try single(x, c), c, name: n) },
     "Conv2D": { b, _, c, x, n in try b.conv2D(try single(x, c), c, name: n) },
+    "Embedding": { b, _, c, x, n in try b.embeddingLayer(try single(x, c), c, name: n) },
     "Conv1D": { b, _, c, x, n in try b.conv1D(try single(x, c), c, name: n) },
     "MaxPooling1D": { b, _, c, x, n in try b.pooling1D(try single(x, c), c, name: n, max: true) },
     "AveragePooling1D": { b, _, c, x, n in try b.pooling1D(try single(x, c), c, name: n, max: false) },

@@ -254,7 +254,10 @@ struct KerasGraphBuilder {
                 hint: "save the model with a fixed input shape, e.g. keras.Input(shape=(224, 224, 3))")
         }
         let shape = [dynamicBatch] + perSample.compactMap { $0 }
-        try graph.addInput(ValueInfo(name: layer.name, shape: shape))
+        // Token ids: Keras declares integer inputs by dtype (a string, or a DTypePolicy object in Keras 3).
+        let dtype = config.json["dtype"]?.string ?? config.json["dtype"]?["config"]?["name"]?.string ?? "float32"
+        let type: ElementType = dtype == "int64" ? .int64 : dtype.hasPrefix("int") || dtype.hasPrefix("uint") ? .int32 : .float32
+        try graph.addInput(ValueInfo(name: layer.name, shape: shape, elementType: type))
         return KerasValue(name: layer.name, channelsFirst: false)
     }
 }

@@ -56,6 +56,8 @@ public enum Op: Hashable, Sendable {
     case reduceMean(ReduceMean)
     /// Repetition along non-batch axes.
     case tile(Tile)
+    /// Table lookup by integer ids.
+    case embedding(Embedding)
 
     /// The op's definition: shapes, MACs, trainable inputs, channel and quantization rules.
     public var definition: any OpDefinition {
@@ -85,6 +87,7 @@ public enum Op: Hashable, Sendable {
         case .layerNormalization(let op): op
         case .reduceMean(let op): op
         case .tile(let op): op
+        case .embedding(let op): op
         }
     }
 

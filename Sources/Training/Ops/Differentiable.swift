@@ -81,6 +81,7 @@ extension Op {
         case .layerNormalization(let op): op
         case .reduceMean(let op): op
         case .tile(let op): op
+        case .embedding(let op): op
         }
     }
 }

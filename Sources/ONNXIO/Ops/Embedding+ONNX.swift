@@ -1,0 +1,44 @@
+import ONNXProto
+import TensorCore
+
+extension Embedding: ONNXLowering {
+    /// `Gather(table, ids, axis 0)`; ids that the file does not declare as integers (a float
+    /// graph input, a computed value) are cast to int64 first.
+    func lower(_ node: Node, _ b: inout ONNXGraphBuilder) throws {
+        var ids = node.inputs[0]
+        let declared = b.graph.inputs.first { $0.name == ids }?.elementType ?? .float32
+        if declared == .float32 {
+            let cast = b.fresh(node.name + "/ids")
+            b.add(
+                "Cast", name: cast, inputs: [ids], output: cast, attributes: [.int("to", Int(ONNXDataType.int64))], shape: b.shape(of: ids),
+                elemType: ONNXDataType.int64)
+            ids = cast
+        }
+        b.single(node, "Gather", [.int("axis", 0)], inputs: [node.inputs[1], ids])
+    }
+    var lowersOnIntegers: Bool { false }
+}
+
+// Import: Gather of rows of a constant table by run-time ids
+extension ONNXImportContext {
+    /// `Gather(table, ids, axis 0)` with a constant 2-D table and ids computed from the data (a
+    /// Gather on constants or shapes is folded before this).
+    mutating func importGather(_ node: Onnx_NodeProto, _ i: Int) throws {
+        guard node.input.count == 2, let table = constants[node.input[0]], table.shape.count == 2, node.int("axis", default: 0) == 0 else {
+            throw unsupported(node)
+        }
+        _ = try shape(node.input[1], node)
+        try emit(node, i, .embedding(Embedding()), [node.input[1], node.input[0]])
+    }
+
+    /// `Cast` of a run-time value: to float a copy; to an integer type only for ids that every
+    /// reader uses as Gather indices (ids are whole numbers in float32 here, so the cast keeps them).
+    mutating func importCast(_ node: Onnx_NodeProto, _ i: Int) throws {
+        let to = Int32(node.int("to", default: Int(ONNXDataType.float)))
+        let feedsGathersOnly = (readers[node.output[0]] ?? []).allSatisfy { r in
+            onnx.node[r].opType == "Gather" && onnx.node[r].input.count == 2 && onnx.node[r].input[1] == node.output[0]
+        }
+        guard to == ONNXDataType.float || ([ONNXDataType.int32, ONNXDataType.int64].contains(to) && feedsGathersOnly) else { throw unsupported(node) }
+        try emit(node, i, .identity, [node.input[0]])
+    }
+}
