@@ -89,7 +89,8 @@ public struct Executor: Sendable {
             outputs = try Self.execute(node.op, &args)
         } catch let bad as Embedding.IdOutOfRange {
             throw ModelPressError.invalidArgument(
-                "layer '\(node.layer)' (Embedding): token id \(bad.id) at position \(bad.position) of its input '\(node.inputs[0])' is not a row of its \(bad.vocabulary)-row table.\nHINT: token ids must be whole numbers from 0 to \(bad.vocabulary - 1); check the data's tokenizer against the model's vocabulary.")
+                "layer '\(node.layer)' (Embedding): token id \(bad.id) at position \(bad.position) of its input '\(node.inputs[0])' is not a row of its \(bad.vocabulary)-row table.\nHINT: token ids must be whole numbers from 0 to \(bad.vocabulary - 1); check the data's tokenizer against the model's vocabulary."
+            )
         }
         profile?.record(node.op, nanoseconds: DispatchTime.now().uptimeNanoseconds - start)
         for i in outputs.indices {

@@ -24,12 +24,18 @@ import _TestSupport
                 let groupIndex = ci / cg
                 for k in 0..<og {
                     let oc = groupIndex * og + k
-                    for ih in 0..<3 { for iw in 0..<3 { for i in 0..<3 { for j in 0..<2 {
-                        let r = ih * 2 - 1 + i, c = iw * 3 - 0 + j * 2
-                        guard r >= 0, r < oh, c >= 0, c < ow else { continue }
-                        naive[((n * o + oc) * oh + r) * ow + c] +=
-                            Double(w.storage[((ci * og + k) * 3 + i) * 2 + j]) * Double(x.storage[((n * 4 + ci) * 3 + ih) * 3 + iw])
-                    } } } }
+                    for ih in 0..<3 {
+                        for iw in 0..<3 {
+                            for i in 0..<3 {
+                                for j in 0..<2 {
+                                    let r = ih * 2 - 1 + i, c = iw * 3 - 0 + j * 2
+                                    guard r >= 0, r < oh, c >= 0, c < ow else { continue }
+                                    naive[((n * o + oc) * oh + r) * ow + c] +=
+                                        Double(w.storage[((ci * og + k) * 3 + i) * 2 + j]) * Double(x.storage[((n * 4 + ci) * 3 + ih) * 3 + iw])
+                                }
+                            }
+                        }
+                    }
                 }
             }
         }

@@ -8,10 +8,12 @@ extension ResizeBilinear: ONNXLowering {
         guard let x = b.shape(of: node.inputs[0]), x.count == 4 else {
             throw ModelPressError.internalError("Resize '\(node.name)' has no 4-D input shape")
         }
-        let ratios = scales ?? [(size.height, x[2]), (size.width, x[3])].map { out, input -> Float in
-            let scale = Float(out) / Float(input)
-            return Float(input) * scale >= Float(out) ? scale : scale.nextUp
-        }
+        let ratios =
+            scales
+            ?? [(size.height, x[2]), (size.width, x[3])].map { out, input -> Float in
+                let scale = Float(out) / Float(input)
+                return Float(input) * scale >= Float(out) ? scale : scale.nextUp
+            }
         let scalesName = b.constant(node.name + "/scales", try Tensor(shape: [4], storage: [1, 1] + ratios))
         b.single(
             node, "Resize", [.string("coordinate_transformation_mode", coordinates.rawValue), .string("mode", "linear")],

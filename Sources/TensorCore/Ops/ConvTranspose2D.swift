@@ -46,8 +46,10 @@ public struct ConvTranspose2D: OpDefinition {
         guard w[2] == kernel.height, w[3] == kernel.width else { throw check.fail("weights \(w) do not match kernel \(kernel)") }
         let o = w[1] * group
         if inputs.count > 2, inputs[2] != [o] { throw check.fail("bias \(inputs[2]) does not match \(o) output channels") }
-        let sizes = [(x[2], kernel.height, strides.height, dilations.height, pads.vertical, outputPadding.height),
-                     (x[3], kernel.width, strides.width, dilations.width, pads.horizontal, outputPadding.width)]
+        let sizes = [
+            (x[2], kernel.height, strides.height, dilations.height, pads.vertical, outputPadding.height),
+            (x[3], kernel.width, strides.width, dilations.width, pads.horizontal, outputPadding.width),
+        ]
         let out = try sizes.map { n, k, s, d, p, extra -> Int in
             guard n >= 1, k >= 1, s >= 1, d >= 1, p >= 0, extra >= 0, extra < max(s, d),
                 let full = Checked.add((n - 1) * s, (k - 1) * d + 1 + extra), n <= 1 << 24, s <= 1 << 16, d <= 1 << 16
