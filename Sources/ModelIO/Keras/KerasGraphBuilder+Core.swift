@@ -91,6 +91,15 @@ extension KerasGraphBuilder {
             name: name, layer: config.layer, channelsFirst: x.channelsFirst)
     }
 
+    /// InceptionResNetV2's `CustomScaleLayer` (a keras.applications class, decoded by name):
+    /// `inputs[0] + inputs[1] · scale`.
+    mutating func customScale(_ inputs: [KerasValue], _ config: KerasConfig, name: String) throws -> KerasValue {
+        guard inputs.count == 2 else { throw config.fail("adds \(inputs.count) inputs; it reads two") }
+        let scale = KerasValue(name: try constant(Tensor(scalar: try config.float("scale", default: 1)), name: name + "/scale"), channelsFirst: false)
+        let scaled = try elementwiseCall(.multiply, [inputs[1], scale], config, name: name + "/scaled")
+        return try elementwiseCall(.add, [inputs[0], scaled], config, name: name)
+    }
+
     /// A scalar or per-channel config value as a tensor broadcasting over `x`'s layout.
     private func channelConstant(_ config: KerasConfig, _ key: String, default value: Float, for x: KerasValue) throws -> Tensor {
         if let list = config.json[key]?.array {

@@ -61,6 +61,7 @@ let kerasLayerConverters: [String: KerasLayerConverter] = [
     // ConvNeXt's drop-path: the identity at inference.
     "StochasticDepth": { _, _, c, x, _ in try single(x, c) },
     "LayerScale": { b, _, c, x, n in try b.layerScale(try single(x, c), c, name: n) },
+    "CustomScaleLayer": { b, _, c, x, n in try b.customScale(x, c, name: n) },
     "Add": { b, l, c, x, n in try b.merge(x, l.className, c, name: n) },
     "Subtract": { b, l, c, x, n in try b.merge(x, l.className, c, name: n) },
     "Multiply": { b, l, c, x, n in try b.merge(x, l.className, c, name: n) },
@@ -75,6 +76,10 @@ let kerasLayerConverters: [String: KerasLayerConverter] = [
     "Rescaling": { b, _, c, x, n in try b.rescaling(try single(x, c), c, name: n) },
     "Normalization": { b, _, c, x, n in try b.normalization(try single(x, c), c, name: n) },
 ]
+
+/// Classes keras.applications defines for its own models (tf-keras saves them as
+/// `Custom>Name`): converted by name like built-in layers, never by running their code.
+let kerasApplicationClasses: Set<String> = ["CustomScaleLayer", "LayerScale", "StochasticDepth"]
 
 /// Built-in Keras layers ModelPress converts (the table's keys, plus `InputLayer`).
 let supportedKerasLayers: Set<String> = Set(kerasLayerConverters.keys).union(["InputLayer"])
@@ -92,13 +97,19 @@ extension KerasGraphBuilder {
             }
             return try convert(&self, layer, config, inputs, name)
         }
-        guard let convert = kerasLayerConverters[layer.className] else {
+        guard let convert = kerasLayerConverters[Self.applicationClassName(layer.className)] else {
             let list = supportedKerasLayers.sorted().joined(separator: ", ")
             throw ModelPressError.unsupportedLayer(
                 file: file, layer: layer.path, className: layer.className,
                 reason: "is not supported by ModelPress.\nHINT: supported layers are: \(list). Replace the layer or open an issue with the model.")
         }
         return try convert(&self, layer, config, inputs, name)
+    }
+
+    /// A keras.applications class saved by tf-keras as `Custom>Name` → `Name`; others unchanged.
+    static func applicationClassName(_ className: String) -> String {
+        let name = className.hasPrefix("Custom>") ? String(className.dropFirst("Custom>".count)) : className
+        return kerasApplicationClasses.contains(name) ? name : className
     }
 
     /// ModelPress reads channels-last models (the Keras default); refuse channels_first configs.

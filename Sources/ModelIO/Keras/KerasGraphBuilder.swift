@@ -160,7 +160,9 @@ struct KerasGraphBuilder {
         default:
             break
         }
-        // Custom classes: `Package>Class` names, or registered outside the keras modules.
+        // Custom classes: `Package>Class` names, or registered outside the keras modules
+        // (keras.applications' own classes excepted: they are decoded by name).
+        if kerasApplicationClasses.contains(Self.applicationClassName(layer.className)) { return }
         let registered = layer.registeredName ?? layer.className
         let foreignModule = layer.module.map { !$0.hasPrefix("keras") } ?? false
         if layer.className.contains(">") || foreignModule || (registered != layer.className && !registered.hasPrefix("keras")) {
