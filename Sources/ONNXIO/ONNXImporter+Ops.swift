@@ -44,6 +44,7 @@ extension ONNXImportContext {
         guard !(node.input.first ?? "").isEmpty else { throw fail(node, "has no input") }
         guard !(node.output.first ?? "").isEmpty else { throw fail(node, "has no output") }
         let x = node.input.first ?? ""
+        if Self.liftedTo2D.contains(node.opType), graph.shapes[x]?.count == 3 { return try importLifted1D(node, i) }
         switch node.opType {
         case "Identity", "Dropout":
             if node.output.count > 1, readers[node.output[1]] != nil || outputNames.contains(node.output[1]) {
