@@ -21,6 +21,7 @@ struct KerasCoverageTests {
         "keras3/decoder.h5", "keras3/decoder.keras", "keras2/decoder.h5",
         // 1-D sequence layers as height-1 images (Conv1D causal / dilated / strided / grouped, 1-D pooling, BN on sequences).
         "keras3/conv1d.h5", "keras3/conv1d.keras", "keras2/conv1d.h5",
+        "keras3/sequence_resize.h5", "keras3/sequence_resize.keras", "keras2/sequence_resize.h5",
         // Token ids into Embedding (an int32 input; a float32 input whose ONNX export casts them).
         "keras3/text.h5", "keras3/text.keras", "keras2/text.h5", "keras3/bag_of_words.h5", "keras3/bag_of_words.keras", "keras2/bag_of_words.h5",
         // MobileNetV3: `x + 3.0` as an Add on a number (Keras 3; Keras cannot reload its own .h5) or TFOpLambda (tf-keras).

@@ -16,7 +16,7 @@ from ort_helpers import ort_quantize_static, ort_sqnr_floor, run_ort, sqnr
 
 MODELS = [
     f"{major}/{name}.{suffix}"
-    for name in ("nested_seq", "nested_deep", "separable", "decoder", "operations", "conv1d", "text", "bag_of_words")
+    for name in ("nested_seq", "nested_deep", "separable", "decoder", "operations", "conv1d", "sequence_resize", "text", "bag_of_words")
     for major, suffix in (("keras3", "h5"), ("keras3", "keras"), ("keras2", "h5"))
     if (FIXTURES / "models" / major / f"{name}.{suffix}").exists()
 ]

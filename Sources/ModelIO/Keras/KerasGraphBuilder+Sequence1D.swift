@@ -62,6 +62,32 @@ extension KerasGraphBuilder {
         return try emit(.reshape(keep ? [1, channels] : [channels]), [pooled.name], name: name, layer: config.layer, channelsFirst: false)
     }
 
+    /// ZeroPadding1D `(before, after)`, Cropping1D `(before, after)`, UpSampling1D `size`: a
+    /// pad, slice or nearest upsampling of the image's last axis.
+    mutating func resize1D(_ x: KerasValue, _ config: KerasConfig, name: String) throws -> KerasValue {
+        let image = try image1D(x, config)
+        let s = shape(image)
+        let op: Op
+        switch config.className {
+        case "UpSampling1D":
+            let size = try config.int("size", default: 2)
+            guard size >= 1 else { throw config.fail("has size \(size)") }
+            op = .upsampleNearest([1, 1, 1, size])
+        default:
+            let key = config.className == "ZeroPadding1D" ? "padding" : "cropping"
+            let pair = try config.json[key]?.int.map { [$0, $0] } ?? config.ints(key, count: 2, default: [1, 1])
+            guard pair.allSatisfy({ $0 >= 0 }) else { throw config.fail("has negative \(key) \(pair)") }
+            if key == "padding" {
+                op = .pad([0, 0, 0, pair[0], 0, 0, 0, pair[1]])
+            } else {
+                guard pair[0] + pair[1] < s[3] else { throw config.fail("crops \(pair) from \(s[3]) steps") }
+                op = .slice(begin: [0, 0, 0, pair[0]], end: [s[0], s[1], 1, s[3] - pair[1]])
+            }
+        }
+        let y = try emit(op, [image.name], name: name + "/image", layer: config.layer, channelsFirst: true)
+        return try sequence(y, config, name: name)
+    }
+
     /// Embedding: row `id` of the `input_dim`×`output_dim` table per id (N×L → N×L×D).
     mutating func embeddingLayer(_ x: KerasValue, _ config: KerasConfig, name: String) throws -> KerasValue {
         let input = try channelsLast(x, layer: config.layer)
