@@ -32,9 +32,10 @@ public enum PostTrainingQuantization {
             throw ModelPressError.invalidArgument("\(model) is already quantized.\nHINT: quantize the float model.")
         }
         var prepared = try inferenceGraph(graph)
-        // Static, below opset 14 (where the file spells a hard swish HardSigmoid → Mul): the
-        // gate is a tensor of the file and gets a range of its own (`SplitHardSwish`).
-        if !request.dynamic && request.effectiveOpset < 14 { prepared = try runPasses([SplitHardSwish()], on: prepared).0 }
+        // Static: where the file spells a swish Sigmoid → Mul (always) or a hard swish
+        // HardSigmoid → Mul (below opset 14), the gate is a tensor of the file and gets a
+        // range of its own (`SplitSwishGates`).
+        if !request.dynamic { prepared = try runPasses([SplitSwishGates(hardSwish: request.effectiveOpset < 14)], on: prepared).0 }
         let options = request.options
         let known = Set(prepared.nodes.flatMap { [$0.name, $0.layer] })
         if let unknown = options.exclude.sorted().first(where: { !known.contains($0) }) {
