@@ -145,3 +145,24 @@ def ort_sqnr_floor(float_out: np.ndarray, quantized, x: np.ndarray, seeds: int =
                 init.CopyFrom(numpy_helper.from_array(a, init.name))
         lowest = min(lowest, sqnr(float_out, run_ort(model.SerializeToString(), x)))
     return lowest
+
+
+def check_against_onnxruntime(tmp_path: Path, model: onnx.ModelProto, x: np.ndarray, atol: float, reexport: bool = True) -> float:
+    """Saves `model`, and checks `modelpress predict` on it against onnxruntime on `x` (rtol 1e-5,
+    `atol`) and, when `reexport`, onnxruntime on `modelpress export`'s file too. Returns the
+    largest |ours − onnxruntime|."""
+    from conftest import read_predictions, run_modelpress, write_dataset
+
+    path = tmp_path / "m.onnx"
+    onnx.save(model, str(path))
+    theirs = run_ort(path, x)
+    out = tmp_path / "pred.h5"
+    run_modelpress("predict", path, "--data", write_dataset(tmp_path / "x.h5", x), "-o", out, "-q")
+    ours = read_predictions(out)
+    assert ours.shape == theirs.shape
+    np.testing.assert_allclose(ours, theirs, rtol=1e-5, atol=atol)
+    if reexport:
+        exported = tmp_path / "re.onnx"
+        run_modelpress("export", path, "-o", exported, "-q")
+        np.testing.assert_allclose(run_ort(exported, x), theirs, rtol=1e-5, atol=atol)
+    return float(np.max(np.abs(ours - theirs)))

@@ -9,8 +9,8 @@ import onnx
 import pytest
 from onnx import TensorProto, helper, numpy_helper
 
-from conftest import read_predictions, run_modelpress, write_dataset
-from ort_helpers import run_ort
+from conftest import run_modelpress
+from ort_helpers import check_against_onnxruntime
 
 RNG = np.random.default_rng(7)
 
@@ -27,15 +27,7 @@ def _const(name: str, value) -> onnx.NodeProto:
 
 
 def _compare(tmp_path, model: onnx.ModelProto, x: np.ndarray) -> float:
-    path = tmp_path / "m.onnx"
-    onnx.save(model, str(path))
-    theirs = run_ort(path, x)
-    out = tmp_path / "pred.h5"
-    run_modelpress("predict", path, "--data", write_dataset(tmp_path / "x.h5", x), "-o", out, "-q")
-    ours = read_predictions(out)
-    assert ours.shape == theirs.shape
-    np.testing.assert_allclose(ours, theirs, rtol=1e-5, atol=1e-6)
-    return float(np.max(np.abs(ours - theirs)))
+    return check_against_onnxruntime(tmp_path, model, x, atol=1e-6, reexport=False)
 
 
 @pytest.mark.parametrize("opset", [11, 13, 17])

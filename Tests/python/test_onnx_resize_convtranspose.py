@@ -9,8 +9,8 @@ import onnx
 import pytest
 from onnx import TensorProto, helper, numpy_helper
 
-from conftest import read_predictions, run_modelpress, write_dataset
-from ort_helpers import run_ort
+from conftest import run_modelpress
+from ort_helpers import check_against_onnxruntime
 
 RNG = np.random.default_rng(11)
 X = RNG.standard_normal((2, 4, 5, 6)).astype(np.float32)
@@ -22,18 +22,7 @@ def _check(tmp_path, node: onnx.NodeProto, initializers, opset: int = 17) -> Non
         [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["N", "C", "H", "W"])], initializer=initializers)
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)], ir_version=8)
     onnx.checker.check_model(model, full_check=True)
-    path = tmp_path / "m.onnx"
-    onnx.save(model, str(path))
-    theirs = run_ort(path, X)
-    out = tmp_path / "pred.h5"
-    data = write_dataset(tmp_path / "x.h5", X)
-    run_modelpress("predict", path, "--data", data, "-o", out, "-q")
-    ours = read_predictions(out)
-    assert ours.shape == theirs.shape
-    np.testing.assert_allclose(ours, theirs, rtol=1e-5, atol=1e-5)
-    exported = tmp_path / "re.onnx"
-    run_modelpress("export", path, "-o", exported, "-q")
-    np.testing.assert_allclose(run_ort(exported, X), theirs, rtol=1e-5, atol=1e-5)
+    check_against_onnxruntime(tmp_path, model, X, atol=1e-5)
 
 
 CONV_TRANSPOSE = {

@@ -9,8 +9,7 @@ import onnx
 import pytest
 from onnx import TensorProto, helper, numpy_helper
 
-from conftest import read_predictions, run_modelpress, write_dataset
-from ort_helpers import run_ort
+from ort_helpers import check_against_onnxruntime
 
 RNG = np.random.default_rng(21)
 
@@ -21,17 +20,7 @@ def _check(tmp_path, nodes, x: np.ndarray, input_type, input_shape, initializers
         [helper.make_tensor_value_info("y", TensorProto.FLOAT, out_shape)], initializer=initializers)
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], ir_version=8)
     onnx.checker.check_model(model, full_check=True)
-    path = tmp_path / "m.onnx"
-    onnx.save(model, str(path))
-    theirs = run_ort(path, x)
-    out = tmp_path / "pred.h5"
-    run_modelpress("predict", path, "--data", write_dataset(tmp_path / "x.h5", x), "-o", out, "-q")
-    ours = read_predictions(out)
-    assert ours.shape == theirs.shape
-    np.testing.assert_allclose(ours, theirs, rtol=1e-5, atol=1e-5)
-    exported = tmp_path / "re.onnx"
-    run_modelpress("export", path, "-o", exported, "-q")
-    np.testing.assert_allclose(run_ort(exported, x), theirs, rtol=1e-5, atol=1e-5)
+    check_against_onnxruntime(tmp_path, model, x, atol=1e-5)
 
 
 LAYERS = {
