@@ -58,7 +58,7 @@ extension ONNXGraphBuilder {
 
     /// QLinearConv for an eligible Conv / Dense; false when the node is not eligible.
     private mutating func lowerIntegerCompute(_ node: Node, _ g: Graph, _ state: inout QOperatorState) throws -> Bool {
-        guard node.computeOperands != nil, node.hasIntegerKernel else { return false }
+        guard node.hasIntegerKernel else { return false }
         var isConv = false
         if case .conv2D = node.op { isConv = true }
         guard let xInteger = state.integer[node.inputs[0]], let xq = g.quantization[node.inputs[0]], xq.axis == nil,

@@ -53,7 +53,8 @@ struct ONNXImportContext {
     mutating func run() throws -> Graph {
         for input in onnx.input where constants[input.name] == nil {
             guard graph.shapes[input.name] == nil else { throw fail(location: "graph input '\(input.name)'", "is declared twice") }
-            try graph.addInput(ValueInfo(name: input.name, shape: try inputShape(input), elementType: elementType(input)))
+            let type = try elementType(input)
+            try graph.addInput(ValueInfo(name: input.name, shape: try inputShape(input), elementType: type))
         }
         try foldConstantNodes()
         findPatterns()
@@ -82,19 +83,19 @@ struct ONNXImportContext {
         return graph
     }
 
-    /// The declared element type of a graph input (checked by `inputShape`).
-    private func elementType(_ input: Onnx_ValueInfoProto) -> ElementType {
-        guard case .tensorType(let t)? = input.type.value else { return .float32 }
-        return t.elemType == ONNXDataType.int64 ? .int64 : t.elemType == ONNXDataType.int32 ? .int32 : .float32
+    /// The declared element type of a graph input: float32, or int32 / int64 ids.
+    private func elementType(_ input: Onnx_ValueInfoProto) throws -> ElementType {
+        guard case .tensorType(let t)? = input.type.value else { throw fail(location: "graph input '\(input.name)'", "is not a tensor") }
+        guard let type = ONNXDataType.elementType(of: t.elemType) else {
+            throw fail(location: "graph input '\(input.name)'", "has element type \(t.elemType); ModelPress reads float32 inputs, and int32 / int64 ids")
+        }
+        return type
     }
 
     /// The IR shape of a graph input: the first dimension is the batch, the others must be fixed.
     private func inputShape(_ input: Onnx_ValueInfoProto) throws -> [Int] {
         guard case .tensorType(let t)? = input.type.value else {
             throw fail(location: "graph input '\(input.name)'", "is not a tensor")
-        }
-        guard [ONNXDataType.float, ONNXDataType.int32, ONNXDataType.int64].contains(t.elemType) else {
-            throw fail(location: "graph input '\(input.name)'", "has element type \(t.elemType); ModelPress reads float32 inputs, and int32 / int64 ids")
         }
         let dims = t.shape.dim
         guard !dims.isEmpty else { throw fail(location: "graph input '\(input.name)'", "has no shape") }

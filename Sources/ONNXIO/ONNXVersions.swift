@@ -56,4 +56,9 @@ enum ONNXDataType {
         case .int64: int64
         }
     }
+
+    /// The element type a graph input with `code` declares, or nil when ModelPress does not read it.
+    static func elementType(of code: Int32) -> ElementType? {
+        [ElementType.float32, .int32, .int64].first { self.code(of: $0) == code }
+    }
 }

@@ -37,11 +37,16 @@ public struct FoldBatchNorm: GraphPass {
     private func foldTarget(_ g: Graph, _ bn: Node) -> Result<Int, FoldRefusal> {
         guard let p = g.producer(of: bn.inputs[0]) else { return .failure("its input is a graph input") }
         let producer = g.nodes[p]
-        guard producer.computeOperands != nil else {
+        guard let operands = producer.computeOperands else {
             return .failure("its input comes from \(producer.op.name) '\(producer.name)', not Conv/Linear")
         }
         if case .linear = producer.op, g.shapes[producer.output]?.count != 2 { return .failure("'\(producer.name)' output is not N×M") }
-        if case .convTranspose2D(let t) = producer.op, t.group != 1 { return .failure("'\(producer.name)' is a grouped ConvTranspose") }
+        // Each output channel must be one slice of the weight along its channel axis (not so
+        // for a grouped ConvTranspose, whose axis 1 holds a group's channels).
+        let outputChannels = g.shapes[producer.output].flatMap { $0.count > 1 ? $0[1] : nil }
+        guard let w = g.initializers[operands.weight], operands.channelAxis < w.rank, w.shape[operands.channelAxis] == outputChannels else {
+            return .failure("'\(producer.name)' weights do not hold one slice per output channel")
+        }
         guard g.readCount(of: producer.output) == 1, !g.isOutput(producer.output) else {
             return .failure("'\(producer.name)' output has other readers")
         }

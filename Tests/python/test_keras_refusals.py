@@ -28,13 +28,11 @@ def test_unknown_tfoplambda_function_is_refused_naming_layer_and_function(tmp_pa
 
 def test_unknown_keras3_operation_is_refused_naming_layer_and_operation(tmp_path):
     # .h5: no module recorded; the op is known by class name and a config without `trainable`.
-    model = tmp_path / "operations.h5"
-    shutil.copyfile(FIXTURES / "models" / "keras3" / "operations.h5", model)
-    with h5py.File(model, "r+") as f:
-        config = json.loads(f.attrs["model_config"])
-        op = next(layer for layer in config["config"]["layers"] if layer["class_name"] == "Sqrt")
-        op["class_name"] = "Cumsum"
-        f.attrs["model_config"] = json.dumps(config)
+    def rename_sqrt(config):
+        next(layer for layer in config["config"]["layers"] if layer["class_name"] == "Sqrt")["class_name"] = "Cumsum"
+        return config
+
+    model = _with_config(tmp_path, "keras3/operations.h5", "operations.h5", rename_sqrt)
     proc = run_modelpress("inspect", model, expect=2)
     assert str(model) in proc.stderr and "'sqrt'" in proc.stderr and "Cumsum" in proc.stderr, proc.stderr
 
@@ -54,30 +52,34 @@ def test_unknown_keras3_operation_is_refused_naming_layer_and_operation(tmp_path
     assert "keras.src.ops.numpy.Cumsum" in proc.stderr and "'sqrt'" in proc.stderr and "Sqrt" in proc.stderr, proc.stderr  # the list of decoded ones
 
 
-def _with_config(tmp_path, name: str, config: str):
+def _with_config(tmp_path, source: str, name: str, edit):
+    """A copy of fixture model `source` (under fixtures/models) named `name`, its
+    `model_config` replaced by `edit(config)` (the parsed JSON; a string result is written as is)."""
     model = tmp_path / name
-    shutil.copyfile(FIXTURES / "models" / "keras3" / "nested_seq.h5", model)
+    shutil.copyfile(FIXTURES / "models" / source, model)
     with h5py.File(model, "r+") as f:
-        f.attrs["model_config"] = config
+        config = edit(json.loads(f.attrs["model_config"]))
+        f.attrs["model_config"] = config if isinstance(config, str) else json.dumps(config)
     return model
 
 
 def test_models_nested_past_the_depth_limit_are_refused_naming_the_layer(tmp_path):
     # The fixture's Sequential wrapped in 40 more Sequentials, each holding the one before.
-    with h5py.File(FIXTURES / "models" / "keras3" / "nested_seq.h5", "r") as f:
-        config = json.loads(f.attrs["model_config"])
-    for level in range(40):
-        inner = dict(config, config=dict(config["config"], name=f"wrap{level}"))
-        config = {"class_name": "Sequential", "config": {"name": f"wrap{level + 1}", "layers": [
-            {"class_name": "InputLayer", "config": {"batch_shape": [None, 16, 16, 3], "name": f"in{level}"}},
-            inner]}}
-    model = _with_config(tmp_path, "deep.h5", json.dumps(config))
+    def wrap(config):
+        for level in range(40):
+            inner = dict(config, config=dict(config["config"], name=f"wrap{level}"))
+            config = {"class_name": "Sequential", "config": {"name": f"wrap{level + 1}", "layers": [
+                {"class_name": "InputLayer", "config": {"batch_shape": [None, 16, 16, 3], "name": f"in{level}"}},
+                inner]}}
+        return config
+
+    model = _with_config(tmp_path, "keras3/nested_seq.h5", "deep.h5", wrap)
     proc = run_modelpress("inspect", model, expect=2)
     assert "nests models more than 32 deep" in proc.stderr and str(model) in proc.stderr and "wrap" in proc.stderr, proc.stderr
 
 
 def test_a_config_nested_a_million_deep_is_refused_without_a_crash(tmp_path):
-    model = _with_config(tmp_path, "brackets.h5", "[" * 1_000_000 + "]" * 1_000_000)
+    model = _with_config(tmp_path, "keras3/nested_seq.h5", "brackets.h5", lambda _: "[" * 1_000_000 + "]" * 1_000_000)
     proc = run_modelpress("inspect", model, expect=2)
     assert str(model) in proc.stderr and "JSON" in proc.stderr, proc.stderr
 
@@ -95,12 +97,10 @@ def test_a_token_id_outside_the_vocabulary_is_refused_naming_the_layer(tmp_path)
 
 
 def test_an_embedding_with_mask_zero_is_refused_naming_the_layer(tmp_path):
-    model = tmp_path / "masked.h5"
-    shutil.copyfile(FIXTURES / "models" / "keras3" / "bag_of_words.h5", model)
-    with h5py.File(model, "r+") as f:
-        config = json.loads(f.attrs["model_config"])
-        embed = next(layer for layer in config["config"]["layers"] if layer["class_name"] == "Embedding")
-        embed["config"]["mask_zero"] = True
-        f.attrs["model_config"] = json.dumps(config)
+    def mask(config):
+        next(layer for layer in config["config"]["layers"] if layer["class_name"] == "Embedding")["config"]["mask_zero"] = True
+        return config
+
+    model = _with_config(tmp_path, "keras3/bag_of_words.h5", "masked.h5", mask)
     proc = run_modelpress("inspect", model, expect=2)
     assert "'embed'" in proc.stderr and "mask_zero" in proc.stderr and str(model) in proc.stderr, proc.stderr

@@ -134,11 +134,8 @@ extension KerasGraphBuilder {
         case "valid": break
         case "same":
             for axis in 0..<2 {
-                let size = s[axis + 2]
-                let out = (size + strides[axis] - 1) / strides[axis]
-                let total = max((out - 1) * strides[axis] + (kernel[axis] - 1) * dilations[axis] + 1 - size, 0)
-                pads[axis] = total / 2
-                pads[axis + 2] = total - total / 2
+                (pads[axis], pads[axis + 2]) = tensorFlowSamePadding(
+                    size: s[axis + 2], span: (kernel[axis] - 1) * dilations[axis] + 1, stride: strides[axis])
             }
         default:
             throw config.fail("uses padding '\(padding)'", hint: "use 'same' or 'valid' padding")
@@ -147,6 +144,14 @@ extension KerasGraphBuilder {
             throw config.fail("has window attributes for other than 2 spatial axes")
         }
         return Conv2DAttributes(kernel: k, strides: st, dilations: d, pads: p)
+    }
+
+    /// TensorFlow's 'same' padding of a window of `span` cells (dilation included) swept with
+    /// `stride` over `size` cells: ⌈size / stride⌉ outputs, the odd padding cell after.
+    func tensorFlowSamePadding(size: Int, span: Int, stride: Int) -> (before: Int, after: Int) {
+        let out = (size + stride - 1) / stride
+        let total = max((out - 1) * stride + span - size, 0)
+        return (total / 2, total - total / 2)
     }
 
     /// HWIO (Keras) → OIHW (IR).

@@ -22,15 +22,21 @@ extension KerasGraphBuilder {
     /// layer's name (what users and ONNX consumers look for); the value before the activation
     /// is renamed `<layer>/conv` or `<layer>/linear`.
     mutating func fusedActivation(_ y: KerasValue, _ config: KerasConfig, name: String) throws -> KerasValue {
-        guard let value = config.json["activation"], !value.isNull else { return y }
+        guard let activationName = try fusedActivationName(config) else { return y }
+        let preActivation = try renameLastNode(y, suffix: config.className == "Dense" ? "linear" : "conv")
+        return try activation(preActivation, named: activationName, config, name: y.name)
+    }
+
+    /// The name of the `activation` a layer applies after itself; nil for none or `linear`.
+    /// A custom activation (an object, not a name) is refused: ModelPress never imports code.
+    func fusedActivationName(_ config: KerasConfig) throws -> String? {
+        guard let value = config.json["activation"], !value.isNull else { return nil }
         guard let activationName = value.string else {
             throw ModelPressError.unsupportedLayer(
                 file: file, layer: config.layer, className: config.className,
                 reason: "uses a custom activation function; ModelPress never imports code.\nHINT: use a built-in activation name.")
         }
-        guard activationName != "linear" else { return y }
-        let preActivation = try renameLastNode(y, suffix: config.className == "Dense" ? "linear" : "conv")
-        return try activation(preActivation, named: activationName, config, name: y.name)
+        return activationName == "linear" ? nil : activationName
     }
 
     /// Renames the value the last node wrote (which must be `value`) to `<name>/<suffix>`.

@@ -35,15 +35,11 @@ let kerasLayerConverters: [String: KerasLayerConverter] = [
     "ReLU": { b, _, c, x, n in try b.elementwiseLayer(try single(x, c), c, name: n) { b, x, n in try b.reluLayer(x, c, name: n) } },
     "LeakyReLU": { b, _, c, x, n in
         let alpha = try c.optionalFloat("negative_slope") ?? c.optionalFloat("alpha") ?? 0.3
-        return try b.elementwiseLayer(try single(x, c), c, name: n) { b, x, n in
-            try b.emit(.activation(.leakyRelu(alpha: alpha)), [x.name], name: n, layer: c.layer, channelsFirst: x.channelsFirst)
-        }
+        return try b.elementwiseLayer(try single(x, c), c, name: n) { b, x, n in try b.unaryCall(.leakyRelu(alpha: alpha), [x], c, name: n) }
     },
     "ELU": { b, _, c, x, n in
         let alpha = try c.float("alpha", default: 1)
-        return try b.elementwiseLayer(try single(x, c), c, name: n) { b, x, n in
-            try b.emit(.activation(.elu(alpha: alpha)), [x.name], name: n, layer: c.layer, channelsFirst: x.channelsFirst)
-        }
+        return try b.elementwiseLayer(try single(x, c), c, name: n) { b, x, n in try b.unaryCall(.elu(alpha: alpha), [x], c, name: n) }
     },
     "PReLU": { b, _, c, x, n in try b.prelu(try single(x, c), c, name: n) },
     "Softmax": { b, _, c, x, n in try b.softmaxLayer(try single(x, c), c, name: n) },

@@ -31,12 +31,8 @@ extension KerasGraphBuilder {
             pads: Padding2D(top: 0, left: before, bottom: 0, right: after), group: groups)
         var y = try emit(.conv2D(attributes), inputs, name: name + "/conv", layer: config.layer, channelsFirst: true)
         // The activation runs on the image, so that a following 1-D layer reads it directly.
-        if let activation = config.json["activation"]?.string, activation != "linear" {
+        if let activation = try fusedActivationName(config) {
             y = try self.activation(y, named: activation, config, name: name + "/activation")
-        } else if let value = config.json["activation"], !value.isNull, value.string == nil {
-            throw ModelPressError.unsupportedLayer(
-                file: file, layer: config.layer, className: config.className,
-                reason: "uses a custom activation function; ModelPress never imports code.\nHINT: use a built-in activation name.")
         }
         return try sequence(y, config, name: name)
     }
@@ -111,9 +107,7 @@ extension KerasGraphBuilder {
             guard length >= span else { throw config.fail("has a window of \(span) steps over a sequence of \(length)") }
             return (0, 0)
         case "same":
-            let out = (length + stride - 1) / stride
-            let total = Swift.max((out - 1) * stride + span - length, 0)
-            return (total / 2, total - total / 2)
+            return tensorFlowSamePadding(size: length, span: span, stride: stride)
         case "causal" where allowed:
             return (span - 1, 0)
         case let other:

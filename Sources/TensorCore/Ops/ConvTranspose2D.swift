@@ -36,8 +36,9 @@ public struct ConvTranspose2D: OpDefinition {
     public func channelRule(inputs: [[Int]]) -> ChannelRule {
         group == 1 ? .filters(consumes: 0, produces: 1, inputAxis: 1, outputAxis: 1) : .refuses("a grouped ConvTranspose mixes channel groups")
     }
-    /// Per-channel int8 weights along axis 1 (its output channels), as onnxruntime quantizes it.
-    public var quantizationRole: QuantizationRole { .compute(weightChannelAxis: 1) }
+    /// Per-channel int8 weights along axis 1 (its output channels), as onnxruntime quantizes it;
+    /// no integer kernel (ONNX has no QLinearConvTranspose).
+    public var quantizationRole: QuantizationRole { .compute(weightChannelAxis: 1, integerKernel: false) }
 
     public func outputShapes(_ inputs: [[Int]], _ check: ShapeCheck) throws -> [[Int]] {
         let x = try check.input(inputs, 0), w = try check.input(inputs, 1)

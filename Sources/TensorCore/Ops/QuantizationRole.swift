@@ -2,9 +2,11 @@
 /// integer executor and the QOperator / dynamic ONNX exporters (`Graph.quantizableWeight`), so
 /// they apply one eligibility rule.
 public enum QuantizationRole: Hashable, Sendable {
-    /// Runs on int8 weights (Conv, Linear): the weight is input 1, its output channels lie
-    /// along `weightChannelAxis`, the optional bias is input 2.
-    case compute(weightChannelAxis: Int)
+    /// Runs on int8 weights (Conv, Linear, ConvTranspose): the weight is input 1, its output
+    /// channels lie along `weightChannelAxis`, the optional bias is input 2. `integerKernel`:
+    /// whether integer kernels exist for it (QLinearConv / ConvInteger / MatMulInteger and the
+    /// integer executor); without, it computes in float between its Q/DQ pairs.
+    case compute(weightChannelAxis: Int, integerKernel: Bool)
     /// Moves values without computing new ones (max pooling, reshapes, transposes): its output
     /// shares its input's quantization parameters exactly.
     case transparent
@@ -34,18 +36,15 @@ public struct ComputeOperands: Hashable, Sendable {
 extension Node {
     /// The weight operands when the op runs on quantized weights (`QuantizationRole.compute`).
     public var computeOperands: ComputeOperands? {
-        guard case .compute(let axis) = op.definition.quantizationRole, inputs.count >= 2 else { return nil }
+        guard case .compute(let axis, _) = op.definition.quantizationRole, inputs.count >= 2 else { return nil }
         return ComputeOperands(input: inputs[0], weight: inputs[1], channelAxis: axis, bias: bias)
     }
 }
 
 extension Node {
-    /// Whether the node is a Conv or Linear, the compute ops with integer kernels (QLinearConv,
-    /// ConvInteger, MatMulInteger, the integer executor); other compute ops (ConvTranspose)
-    /// quantize their weights in QDQ form and compute in float.
+    /// Whether the node is a compute op with integer kernels (its role's `integerKernel`).
     public var hasIntegerKernel: Bool {
-        if case .conv2D = op { return true }
-        if case .linear = op { return true }
+        if case .compute(_, let integer) = op.definition.quantizationRole { return integer }
         return false
     }
 }
