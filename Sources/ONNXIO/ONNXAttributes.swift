@@ -30,6 +30,24 @@ enum ONNXAttribute {
         return a
     }
 
+    /// A STRINGS attribute (UTF-8).
+    static func strings(_ name: String, _ values: [String]) -> Onnx_AttributeProto {
+        var a = Onnx_AttributeProto()
+        a.name = name
+        a.type = .strings
+        a.strings = values.map { Data($0.utf8) }
+        return a
+    }
+
+    /// A FLOATS attribute.
+    static func floats(_ name: String, _ values: [Float]) -> Onnx_AttributeProto {
+        var a = Onnx_AttributeProto()
+        a.name = name
+        a.type = .floats
+        a.floats = values
+        return a
+    }
+
     /// A STRING attribute (UTF-8).
     static func string(_ name: String, _ value: String) -> Onnx_AttributeProto {
         var a = Onnx_AttributeProto()

@@ -29,6 +29,11 @@ struct ONNXImportContext {
     /// Nodes folded into a pattern anchored at a later node, and the IR nodes that replace anchors.
     var absorbed = Set<Int>()
     var fused: [Int: Node] = [:]
+    /// ONNX values that are a batch-major IR value with its first two axes swapped (the
+    /// time-major sequences around recurrent nodes), and recurrent outputs with a direction
+    /// axis (`Recurrent+ONNX.swift`); neither has an IR value of its own.
+    var timeMajor: [String: String] = [:]
+    var directional: [String: DirectionalValue] = [:]
 
     init(file: String, opset: Int, graph onnx: Onnx_GraphProto) throws {
         self.file = file
@@ -179,6 +184,9 @@ struct ONNXImportContext {
     /// The IR shape of a computed value read by `node`.
     func shape(_ name: String, _ node: Onnx_NodeProto) throws -> [Int] {
         guard let s = graph.shapes[name] else {
+            if timeMajor[name] != nil || directional[name] != nil {
+                throw fail(node, "reads '\(name)', a time-major sequence around a recurrent node; ModelPress reads it only through Squeeze, Transpose and Reshape back to batch-major")
+            }
             throw fail(node, "reads '\(name)', which no earlier node or graph input defines")
         }
         return s

@@ -38,11 +38,12 @@ extension ONNXImportContext {
         if try fold(node) { return }
         // Dynamic quantization has no IR form: refuse it with its own hint before the output check.
         if node.opType == "DynamicQuantizeLinear" { throw unsupported(node) }
-        guard node.output.count == 1 || ["BatchNormalization", "Dropout", "MaxPool", "Split", "LayerNormalization"].contains(node.opType) else {
+        guard node.output.count == 1 || ["BatchNormalization", "Dropout", "MaxPool", "Split", "LayerNormalization", "LSTM", "GRU", "RNN"].contains(node.opType) else {
             throw fail(node, "has \(node.output.count) outputs; ModelPress imports single-output nodes")
         }
         guard !(node.input.first ?? "").isEmpty else { throw fail(node, "has no input") }
         guard !(node.output.first ?? "").isEmpty else { throw fail(node, "has no output") }
+        if try importRecurrentLayout(node, i) { return }
         let x = node.input.first ?? ""
         if Self.liftedTo2D.contains(node.opType), graph.shapes[x]?.count == 3 { return try importLifted1D(node, i) }
         switch node.opType {
@@ -109,6 +110,7 @@ extension ONNXImportContext {
         case "Tile": try importTile(node, i)
         case "Gather": try importGather(node, i)
         case "Cast": try importCast(node, i)
+        case "LSTM", "GRU", "RNN": try importRecurrent(node, i)
         default: throw unsupported(node)
         }
     }

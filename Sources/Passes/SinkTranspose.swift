@@ -58,7 +58,8 @@ struct SinkTranspose {
                 node.inputs[i] = try store(&g, permuted, like: input)
             }
         case .conv2D, .convTranspose2D, .linear, .batchNormalization, .maxPool2D, .averagePool2D, .globalAveragePool, .globalMaxPool, .flatten,
-            .reshape, .transpose, .concat, .pad, .slice, .upsampleNearest, .resizeBilinear, .split, .layerNormalization, .reduceMean, .tile, .embedding:
+            .reshape, .transpose, .concat, .pad, .slice, .upsampleNearest, .resizeBilinear, .split, .layerNormalization, .reduceMean, .tile, .embedding, .recurrent,
+            .reverse:
             return nil
         }
         node.inputs = node.inputs.map { $0 == t.output ? t.inputs[0] : $0 }

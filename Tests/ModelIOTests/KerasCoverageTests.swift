@@ -24,6 +24,10 @@ struct KerasCoverageTests {
         "keras3/sequence_resize.h5", "keras3/sequence_resize.keras", "keras2/sequence_resize.h5",
         // Token ids into Embedding (an int32 input; a float32 input whose ONNX export casts them).
         "keras3/text.h5", "keras3/text.keras", "keras2/text.h5", "keras3/bag_of_words.h5", "keras3/bag_of_words.keras", "keras2/bag_of_words.h5",
+        // Recurrent layers: stacked LSTM on token ids (hard_sigmoid gates, relu, go_backwards), GRU both
+        // ways, SimpleRNN with return_state, TimeDistributed(Dense), Bidirectional in every merge mode.
+        "keras3/lstm_text.h5", "keras3/lstm_text.keras", "keras2/lstm_text.h5", "keras3/gru_rnn.h5", "keras3/gru_rnn.keras", "keras2/gru_rnn.h5",
+        "keras3/bidirectional.h5", "keras3/bidirectional.keras", "keras2/bidirectional.h5",
         // MobileNetV3: `x + 3.0` as an Add on a number (Keras 3; Keras cannot reload its own .h5) or TFOpLambda (tf-keras).
         "keras3/apps/mobilenet_v3_small.h5", "keras3/apps/mobilenet_v3_small.keras", "keras2/apps/mobilenet_v3_small.h5",
     ]

@@ -10,7 +10,12 @@ public func applyActivation(_ f: Activation, _ x: Tensor) -> Tensor {
 
 /// Applies `f` elementwise to `x` in place.
 public func applyActivation(_ f: Activation, _ y: inout Tensor) {
-    y.storage.withUnsafeMutableBufferPointer { p in
+    y.storage.withUnsafeMutableBufferPointer { applyActivation(f, $0) }
+}
+
+/// Applies `f` elementwise to the floats of `p` in place.
+public func applyActivation(_ f: Activation, _ p: UnsafeMutableBufferPointer<Float>) {
+    do {
         switch f {
         case .relu: for i in p.indices { p[i] = max(p[i], 0) }
         case .sigmoid: for i in p.indices { p[i] = sigmoid(p[i]) }

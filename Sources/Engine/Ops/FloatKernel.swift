@@ -78,6 +78,8 @@ extension Op {
         case .reduceMean(let op): try op.run(&arguments)
         case .tile(let op): try op.run(&arguments)
         case .embedding(let op): try op.run(&arguments)
+        case .recurrent(let op): try op.run(&arguments)
+        case .reverse(let op): try op.run(&arguments)
         }
     }
 }

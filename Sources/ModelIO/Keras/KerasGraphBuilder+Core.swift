@@ -1,8 +1,9 @@
 import TensorCore
 
 extension KerasGraphBuilder {
-    /// Dense: kernel K×M on the last axis (any rank), bias M, then its activation.
-    mutating func dense(_ x: KerasValue, _ config: KerasConfig, name: String) throws -> KerasValue {
+    /// Dense: kernel K×M on the last axis (any rank), bias M, then its activation (weights held
+    /// by `sublayer` when a wrapper holds the Dense).
+    mutating func dense(_ x: KerasValue, _ config: KerasConfig, name: String, within sublayer: KerasSublayer? = nil) throws -> KerasValue {
         let input = try channelsLast(x, layer: config.layer)
         let units = try config.int("units", default: 0)
         let k = shape(input).last ?? 0
@@ -10,7 +11,7 @@ extension KerasGraphBuilder {
         let useBias = try config.bool("use_bias", default: true)
         var expected = [("kernel", [k, units])]
         if useBias { expected.append(("bias", [units])) }
-        let w = try loadWeights(config.layer, expected)
+        let w = try loadWeights(config.layer, expected, within: sublayer)
         guard let kernel = w["kernel"] else { throw ModelPressError.internalError("layer '\(config.layer)': kernel missing after loading") }
         var inputs = [input.name, try constant(kernel, name: name + "/kernel")]
         if useBias, let b = w["bias"] { inputs.append(try constant(b, name: name + "/bias")) }

@@ -19,6 +19,7 @@ let kerasLayerConverters: [String: KerasLayerConverter] = [
     "Cropping1D": { b, _, c, x, n in try b.resize1D(try single(x, c), c, name: n) },
     "UpSampling1D": { b, _, c, x, n in try b.resize1D(try single(x, c), c, name: n) },
     "Conv1D": { b, _, c, x, n in try b.conv1D(try single(x, c), c, name: n) },
+    "TimeDistributed": { b, _, c, x, n in try b.timeDistributed(try single(x, c), c, name: n) },
     "MaxPooling1D": { b, _, c, x, n in try b.pooling1D(try single(x, c), c, name: n, max: true) },
     "AveragePooling1D": { b, _, c, x, n in try b.pooling1D(try single(x, c), c, name: n, max: false) },
     "GlobalAveragePooling1D": { b, _, c, x, n in try b.globalPooling1D(try single(x, c), c, name: n, max: false) },
@@ -80,12 +81,25 @@ let kerasLayerConverters: [String: KerasLayerConverter] = [
 /// `Custom>Name`): converted by name like built-in layers, never by running their code.
 let kerasApplicationClasses: Set<String> = ["CustomScaleLayer", "LayerScale", "StochasticDepth"]
 
-/// Built-in Keras layers ModelPress converts (the table's keys, plus `InputLayer`).
-let supportedKerasLayers: Set<String> = Set(kerasLayerConverters.keys).union(["InputLayer"])
+/// Converts one call of a Keras layer with several outputs: `(builder, layer, config, inputs, node name) → outputs`.
+typealias KerasMultiOutputConverter = @Sendable (inout KerasGraphBuilder, KerasLayerSpec, KerasConfig, [KerasValue], String) throws -> [KerasValue]
+
+/// Built-in Keras layers whose calls may return several tensors (recurrent layers with
+/// `return_state`), by class name.
+let kerasMultiOutputConverters: [String: KerasMultiOutputConverter] = [
+    "SimpleRNN": { b, _, c, x, n in try b.recurrentLayer(try single(x, c), c, name: n) },
+    "LSTM": { b, _, c, x, n in try b.recurrentLayer(try single(x, c), c, name: n) },
+    "GRU": { b, _, c, x, n in try b.recurrentLayer(try single(x, c), c, name: n) },
+    "Bidirectional": { b, _, c, x, n in try b.bidirectional(try single(x, c), c, name: n) },
+]
+
+/// Built-in Keras layers ModelPress converts (the tables' keys, plus `InputLayer`).
+let supportedKerasLayers: Set<String> = Set(kerasLayerConverters.keys).union(kerasMultiOutputConverters.keys).union(["InputLayer"])
 
 extension KerasGraphBuilder {
-    /// Converts one call of a layer on `inputs` to IR nodes; returns the output value.
-    mutating func convertCall(_ layer: KerasLayerSpec, _ config: KerasConfig, inputs: [KerasValue], name: String) throws -> KerasValue {
+    /// Converts one call of a layer on `inputs` to IR nodes; returns its output values (one per
+    /// Keras output: a recurrent layer with `return_state` has several).
+    mutating func convertCall(_ layer: KerasLayerSpec, _ config: KerasConfig, inputs: [KerasValue], name: String) throws -> [KerasValue] {
         try checkChannelsLast(config)
         if Self.isOperation(layer) {
             guard let convert = kerasOperationConverters[layer.className] else {
@@ -94,15 +108,16 @@ extension KerasGraphBuilder {
                     file: file, layer: layer.path, className: "\(layer.module ?? "keras.ops").\(layer.className)",
                     reason: "is a Keras operation ModelPress does not decode (it decodes \(list)).\nHINT: express it with Keras layers or the operations above and re-save the model.")
             }
-            return try convert(&self, layer, config, inputs, name)
+            return [try convert(&self, layer, config, inputs, name)]
         }
+        if let convert = kerasMultiOutputConverters[layer.className] { return try convert(&self, layer, config, inputs, name) }
         guard let convert = kerasLayerConverters[Self.applicationClassName(layer.className)] else {
             let list = supportedKerasLayers.sorted().joined(separator: ", ")
             throw ModelPressError.unsupportedLayer(
                 file: file, layer: layer.path, className: layer.className,
                 reason: "is not supported by ModelPress.\nHINT: supported layers are: \(list). Replace the layer or open an issue with the model.")
         }
-        return try convert(&self, layer, config, inputs, name)
+        return [try convert(&self, layer, config, inputs, name)]
     }
 
     /// A keras.applications class saved by tf-keras as `Custom>Name` → `Name`; others unchanged.

@@ -145,8 +145,8 @@ struct KerasGraphBuilder {
                 case .number(let v): return KerasValue(name: try constant(Tensor(scalar: v), name: "\(name)/operand\(k)"), channelsFirst: false)
                 }
             }
-            let output = try convertCall(layer, config, inputs: inputs, name: name)
-            tensors[KerasTensorRef(layer: layer.name, nodeIndex: callIndex, tensorIndex: 0)] = output
+            let outputs = try convertCall(layer, config, inputs: inputs, name: name)
+            for (k, output) in outputs.enumerated() { tensors[KerasTensorRef(layer: layer.name, nodeIndex: callIndex, tensorIndex: k)] = output }
         }
     }
 
@@ -184,6 +184,23 @@ struct KerasGraphBuilder {
             throw error.attributed(to: file)
         }
         return KerasValue(name: output, channelsFirst: channelsFirst)
+    }
+
+    /// Adds a node computing `op` on `inputs`, with one output per name in `names` (the node is
+    /// named after its first output, as single-output nodes are).
+    mutating func emit(_ op: Op, _ inputs: [String], names: [String], layer: String) throws -> [KerasValue] {
+        var outputs: [String] = []
+        for name in names {
+            var unique = graph.uniqueName(name), k = 1
+            while outputs.contains(unique) { unique = graph.uniqueName("\(name)_\(k)"); k += 1 }
+            outputs.append(unique)
+        }
+        do {
+            try graph.append(Node(name: outputs[0], op: op, inputs: inputs, outputs: outputs, layer: layer))
+        } catch let error as ModelPressError {
+            throw error.attributed(to: file)
+        }
+        return outputs.map { KerasValue(name: $0, channelsFirst: false) }
     }
 
     /// Adds a constant and returns its name.
@@ -227,14 +244,16 @@ struct KerasGraphBuilder {
         return out
     }
 
-    /// The stored weights named `expected` of the layer whose path is shown as `layer`.
-    func weights(of layer: String, expected: [String]) throws -> [String: Tensor] {
-        try weights.weights(of: layerPaths[layer] ?? [layer], expected: expected)
+    /// The stored weights named `expected` of the layer whose path is shown as `layer` (held by
+    /// `sublayer` inside it, if given).
+    func weights(of layer: String, expected: [String], within sublayer: KerasSublayer? = nil) throws -> [String: Tensor] {
+        try weights.weights(of: layerPaths[layer] ?? [layer], expected: expected, within: sublayer)
     }
 
-    /// The weights `expected` of `layer`, each checked against its expected shape.
-    func loadWeights(_ layer: String, _ expected: [(String, [Int])]) throws -> [String: Tensor] {
-        let found = try weights(of: layer, expected: expected.map(\.0))
+    /// The weights `expected` of `layer` (held by `sublayer` inside it, if given), each checked
+    /// against its expected shape.
+    func loadWeights(_ layer: String, _ expected: [(String, [Int])], within sublayer: KerasSublayer? = nil) throws -> [String: Tensor] {
+        let found = try weights(of: layer, expected: expected.map(\.0), within: sublayer)
         for (name, shape) in expected {
             guard let t = found[name], t.shape == shape else {
                 throw ModelPressError.shapeMismatch(

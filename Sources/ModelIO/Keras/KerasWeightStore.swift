@@ -1,5 +1,15 @@
 import TensorCore
 
+/// A layer whose weights belong to a layer inside it: a recurrent layer's cell, a wrapper's
+/// layer, a Bidirectional's forward or backward layer.
+struct KerasSublayer {
+    /// The group path under the layer's group in the Keras 3 layout (`cell`, `layer`,
+    /// `forward_layer/cell`).
+    var keras3Path: String
+    /// The component the weight names carry in the legacy layout (`forward_lstm`), if any.
+    var legacyOwner: String?
+}
+
 /// Where a Keras model's weights live in an HDF5 file.
 enum KerasWeightStore {
     /// Keras 2 / legacy layout (`model.save("m.h5")` in any Keras, `save_weights` in tf-keras):
@@ -50,23 +60,25 @@ enum KerasWeightStore {
     /// The weights of the layer at `path` (`["conv"]`, or `["base", "conv"]` inside a nested
     /// model), keyed by the names in `expected` (Keras variable names such as `kernel`, `bias`,
     /// `gamma`, in the order the layer creates them).
-    func weights(of path: [String], expected: [String]) throws -> [String: Tensor] {
+    func weights(of path: [String], expected: [String], within sublayer: KerasSublayer? = nil) throws -> [String: Tensor] {
         if expected.isEmpty { return [:] }
         switch self {
-        case .legacy(let root): return try Self.legacyWeights(root, path: path, expected: expected)
+        case .legacy(let root): return try Self.legacyWeights(root, path: path, expected: expected, owner: sublayer?.legacyOwner)
         case .keras3(let layers, let groups):
             let shown = path.joined(separator: "/")
-            return try Self.keras3Weights(layers, group: groups[Self.pathKey(path)] ?? shown, layer: shown, expected: expected)
+            let group = groups[Self.pathKey(path)] ?? shown
+            return try Self.keras3Weights(layers, group: sublayer.map { group + "/" + $0.keras3Path } ?? group, layer: shown, expected: expected)
         }
     }
 
     /// Legacy layout: a top-level layer's group lists its weights. A layer inside a nested model
     /// is in the outermost model's group, under `inner/…/layer/var` or `outer/inner/…/layer/var`
     /// (Keras 3: a nested Functional, a nested Sequential) or `layer/var:0` (tf-keras).
-    private static func legacyWeights(_ root: HDF5Group, path: [String], expected: [String]) throws -> [String: Tensor] {
+    private static func legacyWeights(_ root: HDF5Group, path: [String], expected: [String], owner: String?) throws -> [String: Tensor] {
         let layer = path.joined(separator: "/")
         let group = try root.group(path.first ?? layer)
         var names = try group.stringsAttribute("weight_names")
+        if let owner { names = names.filter { $0.split(separator: "/").contains { $0 == owner } } }
         if path.count > 1, let leaf = path.last {
             let inner = path.dropFirst().joined(separator: "/")
             names = names.filter { name in

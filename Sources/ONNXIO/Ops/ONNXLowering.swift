@@ -47,6 +47,8 @@ extension Op {
         case .reduceMean(let op): op
         case .tile(let op): op
         case .embedding(let op): op
+        case .recurrent(let op): op
+        case .reverse(let op): op
         }
     }
 }

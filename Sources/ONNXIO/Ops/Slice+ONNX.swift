@@ -31,6 +31,14 @@ extension ONNXImportContext {
             (starts, ends, axes, steps) = (node.ints("starts") ?? [], node.ints("ends") ?? [], node.ints("axes"), nil)
         }
         let axisList = axes ?? Array(0..<starts.count)
+        if let steps, steps == [-1], axisList.count == 1, starts.count == 1, ends.count == 1 {
+            // The whole axis backwards (start at or past its end, end before its beginning): a reversal.
+            let a = axisList[0] < 0 ? axisList[0] + r : axisList[0]
+            guard a >= 1, a < r, starts[0] == -1 || starts[0] >= x[a] - 1, ends[0] < -x[a] else {
+                throw fail(node, "steps backwards over part of an axis; ModelPress reverses whole axes only")
+            }
+            return try emit(node, i, .reverse(Reverse(axis: a)), [node.input[0]])
+        }
         guard starts.count == ends.count, axisList.count == starts.count, (steps ?? []).allSatisfy({ $0 == 1 }) else {
             throw fail(node, "has mismatched starts/ends/axes or steps other than 1")
         }

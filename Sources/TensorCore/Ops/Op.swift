@@ -58,6 +58,10 @@ public enum Op: Hashable, Sendable {
     case tile(Tile)
     /// Table lookup by integer ids.
     case embedding(Embedding)
+    /// A recurrent layer (SimpleRNN, LSTM, GRU) in one direction.
+    case recurrent(Recurrent)
+    /// Reversal along one axis.
+    case reverse(Reverse)
 
     /// The op's definition: shapes, MACs, trainable inputs, channel and quantization rules.
     public var definition: any OpDefinition {
@@ -88,6 +92,8 @@ public enum Op: Hashable, Sendable {
         case .reduceMean(let op): op
         case .tile(let op): op
         case .embedding(let op): op
+        case .recurrent(let op): op
+        case .reverse(let op): op
         }
     }
 

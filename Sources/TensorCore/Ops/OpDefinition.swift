@@ -40,6 +40,10 @@ public enum InputRole: String, Hashable, Sendable {
     case variance
     /// The negative slope of PRelu.
     case slope
+    /// The recurrent weight matrix of a recurrent layer (applied to its state).
+    case recurrentWeight
+    /// The bias added to the recurrent product (a GRU that resets after it).
+    case recurrentBias
 }
 
 /// The inputs of an op: a fixed list of roles, optional ones last, or any number of data inputs.

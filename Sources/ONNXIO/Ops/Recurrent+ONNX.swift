@@ -1,0 +1,317 @@
+import ONNXProto
+import TensorCore
+
+extension Recurrent: ONNXLowering {
+    /// `RNN` / `LSTM` / `GRU` in ONNX's time-major layout (layout 0, which every runtime
+    /// implements): `Transpose` of `x` to L×N×C, the op with weights in ONNX's gate order (LSTM
+    /// i, o, f, c) and `[W_b, R_b]` as `B`, then `Squeeze` + `Transpose` of `Y` back to N×L×H
+    /// and `Squeeze` of `Y_h` / `Y_c`.
+    func lower(_ node: Node, _ b: inout ONNXGraphBuilder) throws {
+        guard let x = b.shape(of: node.inputs[0]), let w = b.graph.initializers[node.inputs[1]], let r = b.graph.initializers[node.inputs[2]] else {
+            throw ModelPressError.internalError("recurrent node '\(node.name)' without constant weights")
+        }
+        let h = units, width = cell.gates * units
+        let (onnxActivations, alphas, betas) = try onnxActivationAttributes(node)
+        let timeMajor = b.fresh(node.name + "/time_major")
+        b.add("Transpose", name: timeMajor, inputs: [node.inputs[0]], output: timeMajor, attributes: [.ints("perm", [1, 0, 2])], shape: [x[1], x[0], x[2]])
+        let onnxW = try Self.permuteGateRows(w.transposed([1, 0]), blocks: cell.gates, order: onnxGateOrder).reshaped([1, width, x[2]])
+        let onnxR = try Self.permuteGateRows(r.transposed([1, 0]), blocks: cell.gates, order: onnxGateOrder).reshaped([1, width, h])
+        var inputs = [timeMajor, b.constant(node.name + "/W", onnxW), b.constant(node.name + "/R", onnxR)]
+        if let bias = node.input(.bias).flatMap({ b.graph.initializers[$0] }) {
+            let recurrentBias = try node.input(.recurrentBias).flatMap { b.graph.initializers[$0] } ?? Tensor(shape: [width])
+            let joined =
+                try Self.permuteGateRows(bias.reshaped([width, 1]), blocks: cell.gates, order: onnxGateOrder).storage
+                + Self.permuteGateRows(recurrentBias.reshaped([width, 1]), blocks: cell.gates, order: onnxGateOrder).storage
+            inputs.append(b.constant(node.name + "/B", try Tensor(shape: [1, 2 * width], storage: joined)))
+        }
+        var attributes: [Onnx_AttributeProto] = [
+            .int("hidden_size", h), .string("direction", reverse ? "reverse" : "forward"), ONNXAttribute.strings("activations", onnxActivations),
+        ]
+        if !alphas.isEmpty { attributes.append(ONNXAttribute.floats("activation_alpha", alphas)) }
+        if !betas.isEmpty { attributes.append(ONNXAttribute.floats("activation_beta", betas)) }
+        if case .gru(let resetAfter) = cell { attributes.append(.int("linear_before_reset", resetAfter ? 1 : 0)) }
+        let stateShape = [1, x[0], h]
+        let rawOutputs = [b.fresh(node.name + "/Y"), b.fresh(node.name + "/Y_h")] + (cell == .lstm ? [b.fresh(node.name + "/Y_c")] : [])
+        b.add(
+            name, name: node.name, inputs: inputs, outputs: rawOutputs, attributes: attributes,
+            shapes: [[x[1], 1, x[0], h], stateShape, stateShape], docString: b.layerDoc(node))
+        let squeezed = b.fresh(node.name + "/Y_squeezed")
+        b.add("Squeeze", name: squeezed, inputs: [rawOutputs[0], b.int64s(node.name + "/direction_axis", [1])], output: squeezed, shape: [x[1], x[0], h])
+        b.add("Transpose", name: b.fresh(node.name + "/batch_major"), inputs: [squeezed], output: node.outputs[0], attributes: [.ints("perm", [1, 0, 2])], shape: b.graph.shapes[node.outputs[0]])
+        let stateAxis = b.int64s(node.name + "/state_axis", [0])
+        for (raw, output) in zip(rawOutputs.dropFirst(), node.outputs.dropFirst()) {
+            b.add("Squeeze", name: b.fresh(output + "/squeeze"), inputs: [raw, stateAxis], output: output, shape: b.graph.shapes[output])
+        }
+    }
+    var lowersOnIntegers: Bool { false }
+
+    /// ONNX's gate order as positions in Keras's: LSTM i, o, f, c; GRU z, r, h (the same).
+    var onnxGateOrder: [Int] { cell == .lstm ? [0, 3, 1, 2] : Array(0..<cell.gates) }
+
+    /// The op's activations as ONNX lists them (RNN: the candidate; LSTM: f, g, h; GRU: f, g),
+    /// with the alpha / beta values of those that take them, in order.
+    func onnxActivationAttributes(_ node: Node) throws -> ([String], [Float], [Float]) {
+        let functions: [Activation]
+        switch cell {
+        case .simple: functions = [candidate]
+        case .lstm: functions = [gate, candidate, output]
+        case .gru: functions = [gate, candidate]
+        }
+        var names: [String] = [], alphas: [Float] = [], betas: [Float] = []
+        for f in functions {
+            switch f {
+            case .sigmoid: names.append("Sigmoid")
+            case .tanh: names.append("Tanh")
+            case .relu: names.append("Relu")
+            case .softsign: names.append("Softsign")
+            case .softplus: names.append("Softplus")
+            case .hardSigmoid(let alpha, let beta):
+                names.append("HardSigmoid")
+                alphas.append(alpha)
+                betas.append(beta)
+            case .leakyRelu(let alpha):
+                names.append("LeakyRelu")
+                alphas.append(alpha)
+            case .elu(let alpha):
+                names.append("Elu")
+                alphas.append(alpha)
+            default:
+                throw ModelPressError.unsupportedLayer(
+                    file: "", layer: node.layer, className: name,
+                    reason: "uses activation \(f), which ONNX recurrent operators do not offer.\nHINT: use sigmoid, tanh, relu, hard_sigmoid, leaky_relu, elu, softsign or softplus in recurrent layers.")
+            }
+        }
+        return (names, alphas, betas)
+    }
+
+    /// `m` (G·B rows in G blocks, any columns) with output block `j` = input block `order[j]`.
+    static func permuteGateRows(_ m: Tensor, blocks: Int, order: [Int]) throws -> Tensor {
+        let rows = m.shape[0] / blocks, columns = m.count / m.shape[0]
+        var storage: [Float] = []
+        storage.reserveCapacity(m.count)
+        for block in order { storage += m.storage[(block * rows * columns)..<((block + 1) * rows * columns)] }
+        return try Tensor(shape: m.shape, storage: storage)
+    }
+}
+
+/// An output of an ONNX recurrent node that has a direction axis, held as one IR value per
+/// direction: `Y` (per direction N×L×H) in its time-major layout (L×D×N×H, or L×N×D×H after
+/// `Transpose(0, 2, 1, 3)`), or a final state (D×N×H, per direction N×H).
+struct DirectionalValue {
+    /// The layout of the ONNX value.
+    enum Layout { case sequence, sequenceDirectionLast, state }
+    var parts: [String]
+    var layout: Layout
+}
+
+// Import: RNN / LSTM / GRU, and the time-major values around them
+extension ONNXImportContext {
+    /// `RNN` / `LSTM` / `GRU`: one IR node per direction. Layout 0 reads `X` as a time-major view
+    /// (`Transpose(1, 0, 2)` of a batch-major value) and leaves `Y`, `Y_h`, `Y_c` as directional
+    /// values that `Squeeze` / `Transpose` / `Reshape` bring back; layout 1 is batch-major
+    /// throughout. Initial states and `sequence_lens` must be absent or say nothing (zeros,
+    /// the full length); peepholes, `clip` and `input_forget` are refused.
+    mutating func importRecurrent(_ node: Onnx_NodeProto, _ i: Int) throws {
+        let cell: Recurrent.Cell
+        switch node.opType {
+        case "LSTM": cell = .lstm
+        case "GRU": cell = .gru(resetAfter: node.int("linear_before_reset", default: 0) != 0)
+        default: cell = .simple
+        }
+        let layout = node.int("layout", default: 0)
+        let x: String
+        if layout == 0 {
+            guard let source = timeMajor[node.input[0]] else {
+                throw fail(node, "reads '\(node.input[0])' time-major, and ModelPress reads a recurrent input only as Transpose(perm 1, 0, 2) of a batch-major sequence")
+            }
+            x = source
+        } else {
+            x = node.input[0]
+        }
+        let xs = try shape(x, node)
+        guard xs.count == 3, layout == 0 || layout == 1 else { throw fail(node, "expects a 3-D sequence, got \(xs) with layout \(layout)") }
+        let (n, steps, features) = (xs[0], xs[1], xs[2])
+        let units = node.int("hidden_size", default: 0)
+        let directions = node.string("direction", default: "forward") == "bidirectional" ? 2 : 1
+        let width = cell.gates * units
+        guard units >= 1 else { throw fail(node, "has no hidden_size") }
+        let w = try constantInput(node, 1, what: "W").tensor, r = try constantInput(node, 2, what: "R").tensor
+        guard w.shape == [directions, width, features], r.shape == [directions, width, units] else {
+            throw fail(node, "has W \(w.shape) and R \(r.shape) for \(directions) direction(s), \(units) units and \(features) features")
+        }
+        let b = node.input.count > 3 && !node.input[3].isEmpty ? try constantInput(node, 3, what: "B").tensor : nil
+        guard b == nil || b!.shape == [directions, 2 * width] else { throw fail(node, "has B \(b!.shape), expected [\(directions), \(2 * width)]") }
+        try refuseRecurrentExtras(node, steps: steps, directions: directions)
+        let activations = try recurrentActivations(node, cell: cell, directions: directions)
+        let probe = Recurrent(cell: cell, units: units, reverse: false)
+        var outputs: [[String]] = []
+        for d in 0..<directions {
+            let reverse = node.string("direction", default: "forward") == "reverse" || d == 1
+            let perDirection = activations[d]
+            let op = Recurrent(cell: cell, units: units, reverse: reverse, gate: perDirection.gate, candidate: perDirection.candidate, output: perDirection.output)
+            let base = nodeName(node, i) + (directions == 2 ? (d == 0 ? "/forward" : "/backward") : "")
+            let wd = try Recurrent.permuteGateRows(try slice(w, d), blocks: cell.gates, order: inverse(probe, cell)).transposed([1, 0])
+            let rd = try Recurrent.permuteGateRows(try slice(r, d), blocks: cell.gates, order: inverse(probe, cell)).transposed([1, 0])
+            var inputs = [x, try addConstant(wd, base + "/W"), try addConstant(rd, base + "/R")]
+            if let b {
+                let both = try slice(b, d).storage
+                let wb = try Recurrent.permuteGateRows(try Tensor(shape: [width, 1], storage: Array(both[0..<width])), blocks: cell.gates, order: inverse(probe, cell))
+                let rb = try Recurrent.permuteGateRows(try Tensor(shape: [width, 1], storage: Array(both[width...])), blocks: cell.gates, order: inverse(probe, cell))
+                if case .gru(true) = cell {
+                    inputs += [try addConstant(wb.reshaped([width]), base + "/bias"), try addConstant(rb.reshaped([width]), base + "/recurrent_bias")]
+                } else {
+                    // Input and recurrent biases add up, except a reset-before GRU's candidate's recurrent bias, which ModelPress
+                    // cannot place (it sits inside r⊙(h·R_h + rb_h)); refused unless zero.
+                    if case .gru(false) = cell, rb.storage[(2 * units)...].contains(where: { $0 != 0 }) {
+                        throw fail(node, "has a recurrent candidate bias with linear_before_reset 0, which ModelPress does not model")
+                    }
+                    let sum = zip(wb.storage, rb.storage).map { $0 + $1 }
+                    inputs.append(try addConstant(try Tensor(shape: [width], storage: sum), base + "/bias"))
+                }
+            }
+            let names = [base + "/y", base + "/h"] + (cell == .lstm ? [base + "/c"] : [])
+            let unique = names.map { graph.uniqueName($0) }
+            try materialize(inputs)
+            try graph.append(Node(name: graph.uniqueName(base), op: .recurrent(op), inputs: inputs, outputs: unique, layer: layer(node)))
+            outputs.append(unique)
+        }
+        for (k, out) in node.output.enumerated() where !out.isEmpty && k < outputs[0].count {
+            let parts = outputs.map { $0[k] }
+            if layout == 0 {
+                directional[out] = DirectionalValue(parts: parts, layout: k == 0 ? .sequence : .state)
+            } else {
+                // Batch-major: Y N×L×D×H, Y_h / Y_c N×D×H.
+                let expanded = try parts.map { part -> String in
+                    let s = try shape(part, node)
+                    return try appendIR(node, .reshape(k == 0 ? [steps, 1, units] : [1, units]), [part], named: part + "/expanded", shapeCheck: s)
+                }
+                try emit(node, i, expanded.count == 1 ? .identity : .concat(axis: k == 0 ? 2 : 1), expanded, output: out)
+            }
+        }
+        _ = n
+    }
+
+    /// Refuses initial states other than zeros, `sequence_lens` other than the full length,
+    /// peepholes, `clip` and `input_forget`.
+    private func refuseRecurrentExtras(_ node: Onnx_NodeProto, steps: Int, directions: Int) throws {
+        if node.input.count > 4, !node.input[4].isEmpty {
+            guard let lengths = constants[node.input[4]], lengths.tensor.storage.allSatisfy({ $0 == Float(steps) }) else {
+                throw fail(node, "has sequence_lens other than the full length; ModelPress runs every sequence to its end")
+            }
+        }
+        for k in 5..<max(5, min(node.input.count, 8)) where !node.input[k].isEmpty {
+            let what = k == 7 ? "peephole weights" : "an initial state"
+            guard let c = constants[node.input[k]], c.tensor.storage.allSatisfy({ $0 == 0 }) else {
+                throw fail(node, "has \(what) that is not zero; ModelPress starts from zero states")
+            }
+        }
+        if node.attribute("clip") != nil { throw fail(node, "clips its cell state (clip), which ModelPress does not model") }
+        if node.int("input_forget", default: 0) != 0 { throw fail(node, "couples its input and forget gates (input_forget), which ModelPress does not model") }
+    }
+
+    /// The activations of each direction, from `activations` / `activation_alpha` /
+    /// `activation_beta` (ONNX's defaults where absent).
+    private func recurrentActivations(_ node: Onnx_NodeProto, cell: Recurrent.Cell, directions: Int) throws -> [(gate: Activation, candidate: Activation, output: Activation)] {
+        let perDirection = cell == .simple ? 1 : (cell == .lstm ? 3 : 2)
+        let defaults = cell == .simple ? ["Tanh"] : (cell == .lstm ? ["Sigmoid", "Tanh", "Tanh"] : ["Sigmoid", "Tanh"])
+        let names = node.attribute("activations").map { $0.strings.map { String(decoding: $0, as: UTF8.self) } } ?? Array(repeating: defaults, count: directions).flatMap { $0 }
+        guard names.count == perDirection * directions else { throw fail(node, "lists \(names.count) activations for \(directions) direction(s)") }
+        var alphas = node.attribute("activation_alpha")?.floats[...] ?? [], betas = node.attribute("activation_beta")?.floats[...] ?? []
+        var functions: [Activation] = []
+        for name in names {
+            switch name.lowercased() {
+            case "sigmoid": functions.append(.sigmoid)
+            case "tanh": functions.append(.tanh)
+            case "relu": functions.append(.relu)
+            case "softsign": functions.append(.softsign)
+            case "softplus": functions.append(.softplus)
+            case "hardsigmoid": functions.append(.hardSigmoid(alpha: alphas.popFirst() ?? 0.2, beta: betas.popFirst() ?? 0.5))
+            case "leakyrelu": functions.append(.leakyRelu(alpha: alphas.popFirst() ?? 0.01))
+            case "elu": functions.append(.elu(alpha: alphas.popFirst() ?? 1))
+            default: throw fail(node, "uses activation '\(name)', which ModelPress does not run in recurrent layers")
+            }
+        }
+        return (0..<directions).map { d in
+            let f = Array(functions[(d * perDirection)..<((d + 1) * perDirection)])
+            switch cell {
+            case .simple: return (.sigmoid, f[0], .tanh)
+            case .lstm: return (f[0], f[1], f[2])
+            case .gru: return (f[0], f[1], .tanh)
+            }
+        }
+    }
+
+    /// Keras's gate order as positions in ONNX's (the inverse of `Recurrent.onnxGateOrder`).
+    private func inverse(_ probe: Recurrent, _ cell: Recurrent.Cell) -> [Int] {
+        let forward = Recurrent(cell: cell, units: probe.units, reverse: false).onnxGateOrder
+        return (0..<forward.count).map { k in forward.firstIndex(of: k)! }
+    }
+
+    /// Direction `d` of a D×… tensor.
+    private func slice(_ t: Tensor, _ d: Int) throws -> Tensor {
+        let size = t.count / t.shape[0]
+        return try Tensor(shape: Array(t.shape.dropFirst()), storage: Array(t.storage[(d * size)..<((d + 1) * size)]))
+    }
+
+    /// A new IR initializer named after `base`.
+    private mutating func addConstant(_ t: Tensor, _ base: String) throws -> String {
+        let name = graph.uniqueName(base)
+        try graph.addInitializer(name, t)
+        return name
+    }
+
+    /// Appends an IR node of its own (not one ONNX node's), named and writing `named` made unique.
+    private mutating func appendIR(_ node: Onnx_NodeProto, _ op: Op, _ inputs: [String], named: String, shapeCheck: [Int]) throws -> String {
+        let name = graph.uniqueName(named)
+        try graph.append(Node(name: name, op: op, inputs: inputs, output: name, layer: layer(node)))
+        return name
+    }
+
+    /// The time-major and directional values around recurrent nodes: `Transpose(1, 0, 2)` of a
+    /// batch-major sequence (a view, no IR node) or back; `Squeeze` of a one-direction `Y` or
+    /// state; `Transpose(0, 2, 1, 3)` + `Reshape` to L×N×D·H of a two-direction `Y` (a
+    /// concatenation along the features). Returns false for any other node.
+    mutating func importRecurrentLayout(_ node: Onnx_NodeProto, _ i: Int) throws -> Bool {
+        let input = node.input.first ?? "", out = node.output.first ?? ""
+        switch node.opType {
+        case "Transpose":
+            let perm = node.ints("perm")
+            if let source = timeMajor[input], perm == [1, 0, 2] {
+                try emit(node, i, .identity, [source])
+                return true
+            }
+            if let value = directional[input], value.layout == .sequence, perm == [0, 2, 1, 3] {
+                directional[out] = DirectionalValue(parts: value.parts, layout: .sequenceDirectionLast)
+                return true
+            }
+            if let s = graph.shapes[input], s.count == 3, perm == [1, 0, 2], readers[out]?.isEmpty == false, !outputNames.contains(out) {
+                timeMajor[out] = input
+                return true
+            }
+        case "Squeeze":
+            guard let value = directional[input], value.parts.count == 1 else { return false }
+            let axes = try (opset >= 13 ? integers(node, 1, what: "axes") : node.ints("axes"))
+            switch value.layout {
+            case .sequence where axes == [1]: timeMajor[out] = value.parts[0]
+            case .sequenceDirectionLast where axes == [2]: timeMajor[out] = value.parts[0]
+            case .state where axes == [0]: try emit(node, i, .identity, [value.parts[0]])
+            default: throw fail(node, "squeezes axes \(axes.map(String.init(describing:)) ?? "none") of a recurrent output; ModelPress reads only its direction axis")
+            }
+            return true
+        case "Reshape":
+            guard let value = directional[input] else { return false }
+            guard value.layout == .sequenceDirectionLast || (value.layout == .sequence && value.parts.count == 1),
+                let spec = try reshapeSpec(node), spec.count == 3, spec.last.map({ $0 == -1 || $0 == value.parts.count * (graph.shapes[value.parts[0]]?.last ?? 0) }) == true
+            else { throw fail(node, "reshapes a recurrent output other than to steps × batch × directions·units") }
+            let joined = value.parts.count == 1 ? value.parts[0] : try appendIR(node, .concat(axis: 2), value.parts, named: out + "/batch_major", shapeCheck: [])
+            timeMajor[out] = joined
+            return true
+        default:
+            break
+        }
+        if let value = directional[input] ?? nil, value.parts.isEmpty == false {
+            throw fail(node, "reads the output '\(input)' of a recurrent node in its time-major layout; ModelPress reads it only through Squeeze, Transpose and Reshape back to batch-major")
+        }
+        return false
+    }
+}

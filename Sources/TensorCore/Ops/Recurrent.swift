@@ -1,0 +1,83 @@
+/// A recurrent layer over a batch-major sequence (Keras SimpleRNN / LSTM / GRU, ONNX RNN / LSTM /
+/// GRU in one direction): `[x N×L×C, W C×G·H, R H×G·H, b G·H?, rb G·H?]` → `[y N×L×H, h N×H]`
+/// (plus `c N×H` for an LSTM), `y[:, t]` the hidden state after step `t`, `h` (and `c`) the
+/// state after the last step processed. `G` gates in Keras's order (LSTM i, f, c, o; GRU z, r, h),
+/// each a block of `H` columns of `W`, `R`, `b` and `rb`. A reverse layer processes `t = L−1 … 0`
+/// and still writes `y[:, t]` at step `t`'s position (ONNX `direction="reverse"`).
+public struct Recurrent: OpDefinition {
+    /// The cell that updates the state at each step.
+    public enum Cell: Hashable, Sendable {
+        /// `h = act(x·W + b + h·R)`: one gate.
+        case simple
+        /// Keras LSTM: `i, f, o = gate(·)`, `g = act(·)`, `c = f⊙c + i⊙g`, `h = o⊙output(c)`.
+        case lstm
+        /// Keras GRU: `z, r = gate(·)`, `n = act(x·W_h + b_h + r⊙(h·R_h + rb_h))` when
+        /// `resetAfter` (ONNX `linear_before_reset`), else `act(x·W_h + b_h + (r⊙h)·R_h)`;
+        /// `h = z⊙h + (1 − z)⊙n`.
+        case gru(resetAfter: Bool)
+
+        /// Gates per step (blocks of `H` columns).
+        public var gates: Int {
+            switch self {
+            case .simple: 1
+            case .lstm: 4
+            case .gru: 3
+            }
+        }
+    }
+
+    /// The cell.
+    public var cell: Cell
+    /// Hidden units `H`.
+    public var units: Int
+    /// Whether steps run from the last to the first.
+    public var reverse: Bool
+    /// The gate activation (Keras `recurrent_activation`; unused by a simple cell).
+    public var gate: Activation
+    /// The candidate activation (Keras `activation`).
+    public var candidate: Activation
+    /// The activation of an LSTM's cell state in its output (Keras applies `activation`).
+    public var output: Activation
+
+    /// A recurrent layer of `units` hidden units.
+    public init(cell: Cell, units: Int, reverse: Bool, gate: Activation = .sigmoid, candidate: Activation = .tanh, output: Activation = .tanh) {
+        self.cell = cell
+        self.units = units
+        self.reverse = reverse
+        self.gate = gate
+        self.candidate = candidate
+        self.output = output
+    }
+
+    public var name: String {
+        switch cell {
+        case .simple: "RNN"
+        case .lstm: "LSTM"
+        case .gru: "GRU"
+        }
+    }
+    public var signature: OpSignature { OpSignature([.data, .weight, .recurrentWeight], optional: [.bias, .recurrentBias]) }
+    public var trainableInputs: [Int] { [1, 2, 3, 4] }
+    public func channelRule(inputs: [[Int]]) -> ChannelRule { .refuses("a recurrent layer's units feed back into every gate") }
+    /// Stays float (its state feeds back through every step).
+    public var quantizationRole: QuantizationRole { .float }
+
+    public func outputShapes(_ inputs: [[Int]], _ check: ShapeCheck) throws -> [[Int]] {
+        let x = try check.input(inputs, 0), w = try check.input(inputs, 1), r = try check.input(inputs, 2)
+        let width = cell.gates * units
+        guard units >= 1, x.count == 3, x[1] >= 1, w == [x[2], width], r == [units, width] else {
+            throw check.fail("expects x N×L×C, W C×\(width) and R \(units)×\(width) for \(units) units, got \(x), \(w) and \(r)")
+        }
+        for i in 3..<inputs.count where inputs[i] != [width] {
+            throw check.fail("expects biases of \(width), got \(inputs[i])")
+        }
+        if case .gru(false) = cell, inputs.count > 4 { throw check.fail("a GRU that resets before its product has no recurrent bias") }
+        let state = [x[0], units]
+        return [[x[0], x[1], units], state] + (cell == .lstm ? [state] : [])
+    }
+
+    public func macs(inputs: [[Int]], outputs: [[Int]]) -> Int {
+        guard inputs.count >= 3, inputs[0].count == 3 else { return 0 }
+        return inputs[0][1] * (inputs[1].reduce(1, *) + inputs[2].reduce(1, *))
+    }
+}
