@@ -34,6 +34,9 @@ struct ONNXImportContext {
     /// axis (`Recurrent+ONNX.swift`); neither has an IR value of its own.
     var timeMajor: [String: String] = [:]
     var directional: [String: DirectionalValue] = [:]
+    /// Values filled with one number whose shape depends on the batch size (`ConstantOfShape`
+    /// of a shape computation, and data movement of it): PyTorch's zero initial states.
+    var filled: [String: Double] = [:]
 
     init(file: String, opset: Int, graph onnx: Onnx_GraphProto) throws {
         self.file = file
@@ -60,6 +63,12 @@ struct ONNXImportContext {
             guard graph.shapes[input.name] == nil else { throw fail(location: "graph input '\(input.name)'", "is declared twice") }
             let type = try elementType(input)
             try graph.addInput(ValueInfo(name: input.name, shape: try inputShape(input), elementType: type))
+        }
+        if let (i, loop) = onnx.node.enumerated().first(where: { ["Loop", "Scan", "If"].contains($0.element.opType) }) {
+            throw ModelPressError.invalidModel(
+                file: file, location: "node '\(loop.name)' (\(loop.opType), node \(i))",
+                message: "is control flow, which ModelPress does not import (tf2onnx writes recurrent layers it cannot map to LSTM / GRU / RNN as a Loop: Keras 3 layers, SimpleRNN)",
+                hint: "give ModelPress the Keras file itself, or export with torch.onnx.export or tf2onnx from tf-keras, which write LSTM / GRU as ONNX operators")
         }
         try foldConstantNodes()
         findPatterns()
@@ -184,6 +193,9 @@ struct ONNXImportContext {
     /// The IR shape of a computed value read by `node`.
     func shape(_ name: String, _ node: Onnx_NodeProto) throws -> [Int] {
         guard let s = graph.shapes[name] else {
+            if let fill = filled[name] {
+                throw fail(node, "reads '\(name)', a tensor filled with \(fill) whose shape depends on the batch size; ModelPress reads such tensors only as a recurrent layer's zero initial state")
+            }
             if timeMajor[name] != nil || directional[name] != nil {
                 throw fail(node, "reads '\(name)', a time-major sequence around a recurrent node; ModelPress reads it only through Squeeze, Transpose and Reshape back to batch-major")
             }

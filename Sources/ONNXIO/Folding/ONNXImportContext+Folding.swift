@@ -45,7 +45,7 @@ extension ONNXImportContext {
                 try importConstant(node)
                 return true
             } else if node.opType == "Shape" || node.opType == "Size" {
-                guard let x = node.input.first, let s = graph.shapes[x] ?? known(x)?.shape else { return false }
+                guard let x = node.input.first, let s = graph.shapes[x] ?? known(x)?.shape ?? timeMajorShape(x) else { return false }
                 let dims = s.map { $0 == dynamicBatch ? nil : $0 }
                 if node.opType == "Size" {
                     let n = dims.contains(nil) ? nil : Checked.product(dims.map { $0! })
@@ -56,6 +56,9 @@ extension ONNXImportContext {
                     let end = min(max(endAttr < 0 ? endAttr + dims.count : endAttr, 0), dims.count)
                     result = KnownTensor(integers: start < end ? Array(dims[start..<end]) : [])
                 }
+            } else if let fill = try batchSizedFill(node) {
+                filled[out] = fill
+                return true
             } else {
                 var inputs: [KnownTensor?] = []
                 for name in node.input {
@@ -78,6 +81,26 @@ extension ONNXImportContext {
             partial[out] = result
         }
         return true
+    }
+
+    /// The fill value of `node`'s output when it is a tensor of one number whose shape depends on
+    /// the batch size: `ConstantOfShape` of a partly known shape, or a reshape, slice, transpose,
+    /// expand or copy of such a tensor (the other inputs known). Nil otherwise.
+    private func batchSizedFill(_ node: Onnx_NodeProto) throws -> Double? {
+        if node.opType == "ConstantOfShape", let shape = node.input.first.flatMap(known), !shape.isFullyKnown {
+            let value = try node.attribute("value").map { try KnownTensor(constant($0.t, location: "node '\(node.name)' value")) }
+            return (value?.values.first ?? 0) ?? 0
+        }
+        if node.opType == "Expand", node.input.count == 2, let value = known(node.input[0]), value.isFullyKnown, let first = value.values.first ?? nil,
+            value.values.allSatisfy({ $0 == first }), let shape = known(node.input[1]), !shape.isFullyKnown
+        {
+            return first
+        }
+        let moves: Set<String> = ["Identity", "Slice", "Reshape", "Unsqueeze", "Squeeze", "Transpose", "Expand", "Tile", "Flatten", "Gather"]
+        guard moves.contains(node.opType) || (node.opType == "Cast" && node.input.first.flatMap { filled[$0] } == 0),
+            let source = node.input.first, let fill = filled[source], node.input.dropFirst().allSatisfy({ $0.isEmpty || known($0) != nil })
+        else { return nil }
+        return fill
     }
 
     /// The error for a node that reads a value depending on the batch size where ModelPress needs it known.

@@ -24,11 +24,35 @@ extension ONNXImportContext {
     /// `Gather(table, ids, axis 0)` with a constant 2-D table and ids computed from the data (a
     /// Gather on constants or shapes is folded before this).
     mutating func importGather(_ node: Onnx_NodeProto, _ i: Int) throws {
+        if node.input.count == 2, constants[node.input[0]] == nil, let index = constants[node.input[1]], index.tensor.count == 1 {
+            return try importGatherOneIndex(node, i, index: Int(index.tensor.storage[0]), scalar: index.shape.isEmpty)
+        }
         guard node.input.count == 2, let table = constants[node.input[0]], table.shape.count == 2, node.int("axis", default: 0) == 0 else {
             throw unsupported(node)
         }
         _ = try shape(node.input[1], node)
         try emit(node, i, .embedding(Embedding()), [node.input[1], node.input[0]])
+    }
+
+    /// `Gather` of one constant index along a non-batch axis of a run-time value (PyTorch's
+    /// `y[:, -1]`): a one-wide crop, and a reshape dropping the axis when the index is a scalar.
+    private mutating func importGatherOneIndex(_ node: Onnx_NodeProto, _ i: Int, index: Int, scalar: Bool) throws {
+        let x = try shape(node.input[0], node)
+        var axis = node.int("axis", default: 0)
+        if axis < 0 { axis += x.count }
+        guard axis >= 1, axis < x.count, (-x[axis]..<x[axis]).contains(index) else {
+            throw fail(node, "gathers index \(index) along axis \(axis) of \(x); ModelPress gathers one index along a non-batch axis")
+        }
+        let at = index < 0 ? index + x[axis] : index
+        var begin = [Int](repeating: 0, count: x.count), end = x
+        (begin[axis], end[axis]) = (at, at + 1)
+        end[0] = dynamicBatch
+        guard scalar else { return try emit(node, i, .slice(begin: begin, end: end), [node.input[0]]) }
+        let cropped = graph.uniqueName(node.output[0] + "/crop")
+        try graph.append(Node(name: cropped, op: .slice(begin: begin, end: end), inputs: [node.input[0]], output: cropped, layer: layer(node)))
+        var kept = x
+        kept.remove(at: axis)
+        try emit(node, i, .reshape(Array(kept.dropFirst())), [cropped])
     }
 
     /// `Cast` of a run-time value: to float a copy; to an integer type only for ids that every

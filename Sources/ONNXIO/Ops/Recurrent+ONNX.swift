@@ -152,7 +152,7 @@ extension ONNXImportContext {
             let base = nodeName(node, i) + (directions == 2 ? (d == 0 ? "/forward" : "/backward") : "")
             let wd = try Recurrent.permuteGateRows(try slice(w, d), blocks: cell.gates, order: inverse(probe, cell)).transposed([1, 0])
             let rd = try Recurrent.permuteGateRows(try slice(r, d), blocks: cell.gates, order: inverse(probe, cell)).transposed([1, 0])
-            var inputs = [x, try addConstant(wd, base + "/W"), try addConstant(rd, base + "/R")]
+            var inputs = [x, try addConstant(wd, base + "/kernel"), try addConstant(rd, base + "/recurrent_kernel")]
             if let b {
                 let both = try slice(b, d).storage
                 let wb = try Recurrent.permuteGateRows(try Tensor(shape: [width, 1], storage: Array(both[0..<width])), blocks: cell.gates, order: inverse(probe, cell))
@@ -170,12 +170,22 @@ extension ONNXImportContext {
                 }
             }
             let names = [base + "/y", base + "/h"] + (cell == .lstm ? [base + "/c"] : [])
-            let unique = names.map { graph.uniqueName($0) }
+            var unique = names.map { graph.uniqueName($0) }
+            if layout == 0, directions == 1 {
+                // The batch-major form of each output when the next nodes only restore it (as the exporter writes them): IR
+                // outputs under those nodes' names, the nodes absorbed (export → import → export keeps the bytes).
+                for k in unique.indices where k < node.output.count {
+                    if let restored = batchMajorReaders(of: node.output[k], sequence: k == 0) {
+                        unique[k] = restored.value
+                        absorbed.formUnion(restored.nodes)
+                    }
+                }
+            }
             try materialize(inputs)
             try graph.append(Node(name: graph.uniqueName(base), op: .recurrent(op), inputs: inputs, outputs: unique, layer: layer(node)))
             outputs.append(unique)
         }
-        for (k, out) in node.output.enumerated() where !out.isEmpty && k < outputs[0].count {
+        for (k, out) in node.output.enumerated() where !out.isEmpty && k < outputs[0].count && graph.shapes[outputs[0][k]] != nil {
             let parts = outputs.map { $0[k] }
             if layout == 0 {
                 directional[out] = DirectionalValue(parts: parts, layout: k == 0 ? .sequence : .state)
@@ -191,6 +201,24 @@ extension ONNXImportContext {
         _ = n
     }
 
+    /// The nodes that only bring a one-direction recurrent output back to batch-major:
+    /// `Squeeze(axes 1)` + `Transpose(1, 0, 2)` of `Y`, `Squeeze(axes 0)` of a state — each
+    /// the only reader of what it reads. Returns the batch-major value and the nodes.
+    private func batchMajorReaders(of value: String, sequence: Bool) -> (value: String, nodes: [Int])? {
+        func onlyReader(_ v: String, _ opType: String) -> (Int, Onnx_NodeProto)? {
+            guard let r = readers[v], r.count == 1, !outputNames.contains(v), !absorbed.contains(r[0]) else { return nil }
+            let reader = onnx.node[r[0]]
+            guard reader.opType == opType, reader.domain.isEmpty, reader.output.count == 1, reader.input.first == v else { return nil }
+            return (r[0], reader)
+        }
+        guard let (s, squeeze) = onlyReader(value, "Squeeze") else { return nil }
+        let axes = opset >= 13 ? (try? integers(squeeze, 1, what: "axes")) ?? nil : squeeze.ints("axes")
+        guard axes == [sequence ? 1 : 0] else { return nil }
+        guard sequence else { return (squeeze.output[0], [s]) }
+        guard let (t, transpose) = onlyReader(squeeze.output[0], "Transpose"), transpose.ints("perm") == [1, 0, 2] else { return nil }
+        return (transpose.output[0], [s, t])
+    }
+
     /// Refuses initial states other than zeros, `sequence_lens` other than the full length,
     /// peepholes, `clip` and `input_forget`.
     private func refuseRecurrentExtras(_ node: Onnx_NodeProto, steps: Int, directions: Int) throws {
@@ -201,7 +229,8 @@ extension ONNXImportContext {
         }
         for k in 5..<max(5, min(node.input.count, 8)) where !node.input[k].isEmpty {
             let what = k == 7 ? "peephole weights" : "an initial state"
-            guard let c = constants[node.input[k]], c.tensor.storage.allSatisfy({ $0 == 0 }) else {
+            let zero = filled[node.input[k]] == 0 || constants[node.input[k]].map { $0.tensor.storage.allSatisfy { $0 == 0 } } == true
+            guard zero else {
                 throw fail(node, "has \(what) that is not zero; ModelPress starts from zero states")
             }
         }
@@ -267,6 +296,13 @@ extension ONNXImportContext {
         return name
     }
 
+    /// The shape of a time-major view: its batch-major source's with the first two axes swapped.
+    func timeMajorShape(_ name: String) -> [Int]? {
+        guard let source = timeMajor[name], var s = graph.shapes[source], s.count >= 2 else { return nil }
+        s.swapAt(0, 1)
+        return s
+    }
+
     /// The time-major and directional values around recurrent nodes: `Transpose(1, 0, 2)` of a
     /// batch-major sequence (a view, no IR node) or back; `Squeeze` of a one-direction `Y` or
     /// state; `Transpose(0, 2, 1, 3)` + `Reshape` to L×N×D·H of a two-direction `Y` (a
@@ -288,6 +324,40 @@ extension ONNXImportContext {
                 timeMajor[out] = input
                 return true
             }
+        case "Squeeze" where timeMajor[input] != nil:
+            // The time axis of a one-step sequence (`y[-1:]` squeezed): batch-major N×….
+            let source = timeMajor[input]!, s = try shape(source, node)
+            let axes = try (opset >= 13 ? integers(node, 1, what: "axes") : node.ints("axes"))
+            guard axes == [0], s.count >= 2, s[1] == 1 else { throw fail(node, "squeezes axes other than the single time step of a time-major sequence") }
+            try emit(node, i, .reshape(Array(s.dropFirst(2))), [source])
+            return true
+        case "Slice" where timeMajor[input] != nil:
+            // A crop of the time axis (and others) of a time-major sequence: the crop of its batch-major source.
+            let source = timeMajor[input]!, s = try shape(source, node)
+            guard let starts = try integers(node, 1, what: "starts"), let ends = try integers(node, 2, what: "ends"),
+                let axes = try integers(node, 3, what: "axes") ?? Optional(Array(0..<starts.count)), (try integers(node, 4, what: "steps") ?? []).allSatisfy({ $0 == 1 }),
+                starts.count == ends.count, axes.count == starts.count
+            else { throw fail(node, "slices a time-major sequence with steps other than 1") }
+            var begin = [Int](repeating: 0, count: s.count), end = s
+            for (k, a0) in axes.enumerated() {
+                let a = a0 < 0 ? a0 + s.count : a0
+                guard a != 1, a >= 0, a < s.count else { throw fail(node, "slices the batch axis of a time-major sequence") }
+                let axis = a == 0 ? 1 : a
+                func clamp(_ v: Int) -> Int { min(max(v < 0 ? v + s[axis] : v, 0), s[axis]) }
+                (begin[axis], end[axis]) = (clamp(starts[k]), clamp(ends[k]))
+            }
+            end[0] = dynamicBatch
+            timeMajor[out] = try appendIR(node, .slice(begin: begin, end: end), [source], named: out + "/batch_major", shapeCheck: [])
+            return true
+        case "ReverseSequence" where timeMajor[input] != nil:
+            // tf2onnx's go_backwards: every sequence reversed whole (lengths all the step count).
+            let source = timeMajor[input]!, s = try shape(source, node)
+            let lengths = node.input.count > 1 ? (filled[node.input[1]] ?? constants[node.input[1]].flatMap { c in c.tensor.storage.allSatisfy { $0 == c.tensor.storage.first } ? c.tensor.storage.first.map(Double.init) : nil }) : nil
+            guard node.int("time_axis", default: 0) == 0, node.int("batch_axis", default: 1) == 1, lengths == Double(s[1]) else {
+                throw fail(node, "reverses sequences by other lengths than their full \(s[1]) steps")
+            }
+            timeMajor[out] = try appendIR(node, .reverse(Reverse(axis: 1)), [source], named: out + "/batch_major", shapeCheck: [])
+            return true
         case "Squeeze":
             guard let value = directional[input], value.parts.count == 1 else { return false }
             let axes = try (opset >= 13 ? integers(node, 1, what: "axes") : node.ints("axes"))
@@ -297,6 +367,14 @@ extension ONNXImportContext {
             case .state where axes == [0]: try emit(node, i, .identity, [value.parts[0]])
             default: throw fail(node, "squeezes axes \(axes.map(String.init(describing:)) ?? "none") of a recurrent output; ModelPress reads only its direction axis")
             }
+            return true
+        case "Gather":
+            // PyTorch's `h[d]`: one direction (or layer) of a final state.
+            guard let value = directional[input], value.layout == .state else { return false }
+            guard node.int("axis", default: 0) == 0, let index = try integers(node, 1, what: "indices"), index.count == 1,
+                constants[node.input[1]]?.shape.isEmpty == true, (-value.parts.count..<value.parts.count).contains(index[0])
+            else { throw fail(node, "gathers from a recurrent state other than one direction by a constant scalar index") }
+            try emit(node, i, .identity, [value.parts[(index[0] + value.parts.count) % value.parts.count]])
             return true
         case "Reshape":
             guard let value = directional[input] else { return false }
