@@ -106,10 +106,10 @@ struct DirectionalValue {
 
 // Import: RNN / LSTM / GRU, and the time-major values around them
 extension ONNXImportContext {
-    /// `RNN` / `LSTM` / `GRU`: one IR node per direction. Layout 0 reads `X` as a time-major view
-    /// (`Transpose(1, 0, 2)` of a batch-major value) and leaves `Y`, `Y_h`, `Y_c` as directional
-    /// values that `Squeeze` / `Transpose` / `Reshape` bring back; layout 1 is batch-major
-    /// throughout. Initial states and `sequence_lens` must be absent or say nothing (zeros,
+    /// `RNN` / `LSTM` / `GRU` (layout 0): one IR node per direction, reading `X` as a time-major
+    /// view (`Transpose(1, 0, 2)` of a batch-major value) and leaving `Y`, `Y_h`, `Y_c` as
+    /// directional values that `Squeeze` / `Transpose` / `Reshape` / `Gather` bring back (or, as
+    /// the exporter writes them, IR values named after the nodes that do). Initial states and `sequence_lens` must be absent or say nothing (zeros,
     /// the full length); peepholes, `clip` and `input_forget` are refused.
     mutating func importRecurrent(_ node: Onnx_NodeProto, _ i: Int) throws {
         let cell: Recurrent.Cell
@@ -118,19 +118,15 @@ extension ONNXImportContext {
         case "GRU": cell = .gru(resetAfter: node.int("linear_before_reset", default: 0) != 0)
         default: cell = .simple
         }
-        let layout = node.int("layout", default: 0)
-        let x: String
-        if layout == 0 {
-            guard let source = timeMajor[node.input[0]] else {
-                throw fail(node, "reads '\(node.input[0])' time-major, and ModelPress reads a recurrent input only as Transpose(perm 1, 0, 2) of a batch-major sequence")
-            }
-            x = source
-        } else {
-            x = node.input[0]
+        guard node.int("layout", default: 0) == 0 else {
+            throw fail(node, "uses the batch-major layout 1, which onnxruntime does not run either; ModelPress reads the time-major layout 0")
+        }
+        guard let x = timeMajor[node.input[0]] else {
+            throw fail(node, "reads '\(node.input[0])' time-major, and ModelPress reads a recurrent input only as Transpose(perm 1, 0, 2) of a batch-major sequence")
         }
         let xs = try shape(x, node)
-        guard xs.count == 3, layout == 0 || layout == 1 else { throw fail(node, "expects a 3-D sequence, got \(xs) with layout \(layout)") }
-        let (n, steps, features) = (xs[0], xs[1], xs[2])
+        guard xs.count == 3 else { throw fail(node, "expects a 3-D sequence, got \(xs)") }
+        let (steps, features) = (xs[1], xs[2])
         let units = node.int("hidden_size", default: 0)
         let directions = node.string("direction", default: "forward") == "bidirectional" ? 2 : 1
         let width = cell.gates * units
@@ -171,7 +167,7 @@ extension ONNXImportContext {
             }
             let names = [base + "/y", base + "/h"] + (cell == .lstm ? [base + "/c"] : [])
             var unique = names.map { graph.uniqueName($0) }
-            if layout == 0, directions == 1 {
+            if directions == 1 {
                 // The batch-major form of each output when the next nodes only restore it (as the exporter writes them): IR
                 // outputs under those nodes' names, the nodes absorbed (export → import → export keeps the bytes).
                 for k in unique.indices where k < node.output.count {
@@ -186,19 +182,8 @@ extension ONNXImportContext {
             outputs.append(unique)
         }
         for (k, out) in node.output.enumerated() where !out.isEmpty && k < outputs[0].count && graph.shapes[outputs[0][k]] != nil {
-            let parts = outputs.map { $0[k] }
-            if layout == 0 {
-                directional[out] = DirectionalValue(parts: parts, layout: k == 0 ? .sequence : .state)
-            } else {
-                // Batch-major: Y N×L×D×H, Y_h / Y_c N×D×H.
-                let expanded = try parts.map { part -> String in
-                    let s = try shape(part, node)
-                    return try appendIR(node, .reshape(k == 0 ? [steps, 1, units] : [1, units]), [part], named: part + "/expanded", shapeCheck: s)
-                }
-                try emit(node, i, expanded.count == 1 ? .identity : .concat(axis: k == 0 ? 2 : 1), expanded, output: out)
-            }
+            directional[out] = DirectionalValue(parts: outputs.map { $0[k] }, layout: k == 0 ? .sequence : .state)
         }
-        _ = n
     }
 
     /// The nodes that only bring a one-direction recurrent output back to batch-major:
@@ -229,8 +214,7 @@ extension ONNXImportContext {
         }
         for k in 5..<max(5, min(node.input.count, 8)) where !node.input[k].isEmpty {
             let what = k == 7 ? "peephole weights" : "an initial state"
-            let zero = filled[node.input[k]] == 0 || constants[node.input[k]].map { $0.tensor.storage.allSatisfy { $0 == 0 } } == true
-            guard zero else {
+            guard uniformValue(node.input[k]) == 0 else {
                 throw fail(node, "has \(what) that is not zero; ModelPress starts from zero states")
             }
         }
@@ -290,10 +274,18 @@ extension ONNXImportContext {
     }
 
     /// Appends an IR node of its own (not one ONNX node's), named and writing `named` made unique.
-    private mutating func appendIR(_ node: Onnx_NodeProto, _ op: Op, _ inputs: [String], named: String, shapeCheck: [Int]) throws -> String {
+    private mutating func appendIR(_ node: Onnx_NodeProto, _ op: Op, _ inputs: [String], named: String) throws -> String {
         let name = graph.uniqueName(named)
         try graph.append(Node(name: name, op: op, inputs: inputs, output: name, layer: layer(node)))
         return name
+    }
+
+    /// The one number every element of `name` holds, when known: a constant, or a fill whose
+    /// shape depends on the batch size.
+    func uniformValue(_ name: String) -> Double? {
+        if let fill = filled[name] { return fill }
+        guard let c = constants[name], let first = c.tensor.storage.first, c.tensor.storage.allSatisfy({ $0 == first }) else { return nil }
+        return Double(first)
     }
 
     /// The shape of a time-major view: its batch-major source's with the first two axes swapped.
@@ -347,16 +339,15 @@ extension ONNXImportContext {
                 (begin[axis], end[axis]) = (clamp(starts[k]), clamp(ends[k]))
             }
             end[0] = dynamicBatch
-            timeMajor[out] = try appendIR(node, .slice(begin: begin, end: end), [source], named: out + "/batch_major", shapeCheck: [])
+            timeMajor[out] = try appendIR(node, .slice(begin: begin, end: end), [source], named: out + "/batch_major")
             return true
         case "ReverseSequence" where timeMajor[input] != nil:
             // tf2onnx's go_backwards: every sequence reversed whole (lengths all the step count).
             let source = timeMajor[input]!, s = try shape(source, node)
-            let lengths = node.input.count > 1 ? (filled[node.input[1]] ?? constants[node.input[1]].flatMap { c in c.tensor.storage.allSatisfy { $0 == c.tensor.storage.first } ? c.tensor.storage.first.map(Double.init) : nil }) : nil
-            guard node.int("time_axis", default: 0) == 0, node.int("batch_axis", default: 1) == 1, lengths == Double(s[1]) else {
+            guard node.int("time_axis", default: 0) == 0, node.int("batch_axis", default: 1) == 1, node.input.count > 1, uniformValue(node.input[1]) == Double(s[1]) else {
                 throw fail(node, "reverses sequences by other lengths than their full \(s[1]) steps")
             }
-            timeMajor[out] = try appendIR(node, .reverse(Reverse(axis: 1)), [source], named: out + "/batch_major", shapeCheck: [])
+            timeMajor[out] = try appendIR(node, .reverse(Reverse(axis: 1)), [source], named: out + "/batch_major")
             return true
         case "Squeeze":
             guard let value = directional[input], value.parts.count == 1 else { return false }
@@ -381,7 +372,7 @@ extension ONNXImportContext {
             guard value.layout == .sequenceDirectionLast || (value.layout == .sequence && value.parts.count == 1),
                 let spec = try reshapeSpec(node), spec.count == 3, spec.last.map({ $0 == -1 || $0 == value.parts.count * (graph.shapes[value.parts[0]]?.last ?? 0) }) == true
             else { throw fail(node, "reshapes a recurrent output other than to steps × batch × directions·units") }
-            let joined = value.parts.count == 1 ? value.parts[0] : try appendIR(node, .concat(axis: 2), value.parts, named: out + "/batch_major", shapeCheck: [])
+            let joined = value.parts.count == 1 ? value.parts[0] : try appendIR(node, .concat(axis: 2), value.parts, named: out + "/batch_major")
             timeMajor[out] = joined
             return true
         default:
