@@ -28,6 +28,8 @@ struct KerasCoverageTests {
         // ways, SimpleRNN with return_state, TimeDistributed(Dense), Bidirectional in every merge mode.
         "keras3/lstm_text.h5", "keras3/lstm_text.keras", "keras2/lstm_text.h5", "keras3/gru_rnn.h5", "keras3/gru_rnn.keras", "keras2/gru_rnn.h5",
         "keras3/bidirectional.h5", "keras3/bidirectional.keras", "keras2/bidirectional.h5",
+        // MultiHeadAttention: self, cross (value_dim ≠ key_dim, no biases) and causal, in a Transformer encoder block.
+        "keras3/transformer.h5", "keras3/transformer.keras", "keras2/transformer.h5",
         // MobileNetV3: `x + 3.0` as an Add on a number (Keras 3; Keras cannot reload its own .h5) or TFOpLambda (tf-keras).
         "keras3/apps/mobilenet_v3_small.h5", "keras3/apps/mobilenet_v3_small.keras", "keras2/apps/mobilenet_v3_small.h5",
     ]

@@ -3,7 +3,8 @@ import Testing
 import Training
 import _TestSupport
 
-/// Backpropagation through time of `recurrent` (every cell, both directions) and of `reverse`,
+/// Backpropagation through time of `recurrent` (every cell, both directions), of `reverse` and of
+/// the attention product `matMul`,
 /// against central differences: gradients of every output (the sequence, the last hidden state,
 /// an LSTM's cell state) reach the input, both weight matrices and both biases.
 @Suite struct RecurrentGradientTests {
@@ -35,6 +36,18 @@ import _TestSupport
         try g.append(Node(name: "join", op: .concat(axis: 1), inputs: ["flat"] + outputs.dropFirst(), output: "out"))
         g.outputs = [ValueInfo(name: "out", shape: g.shapes["out"]!)]
         try checkGradients(g, input: randomTensor([3, steps, features], in: -1.5...1.5, &generator), h: 1e-2, tolerance: 2e-3)
+    }
+
+    @Test func matMulOfTwoActivations() throws {
+        // x N×2×3×4 times its own transposed tanh N×2×4×3 (both operands carry gradient).
+        var generator = SeededGenerator(seed: 6)
+        var g = Graph(name: "matmul")
+        try g.addInput(ValueInfo(name: "x", shape: [dynamicBatch, 2, 3, 4]))
+        try g.append(Node(name: "t", op: .activation(.tanh), inputs: ["x"], output: "t"))
+        try g.append(Node(name: "tt", op: .transpose([0, 1, 3, 2]), inputs: ["t"], output: "tt"))
+        try g.append(Node(name: "mm", op: .matMul(MatMul()), inputs: ["x", "tt"], output: "out"))
+        g.outputs = [ValueInfo(name: "out", shape: g.shapes["out"]!)]
+        try checkGradients(g, input: randomTensor([2, 2, 3, 4], &generator))
     }
 
     @Test func reverseSendsGradientsBack() throws {

@@ -1,6 +1,6 @@
 """int8 and channel pruning on the model-coverage fixtures (fixtures/make_coverage_fixtures.py:
 nested models, separable convolutions, transposed convolutions and bilinear upsampling, Keras 3
-operations, 1-D sequence layers, token ids into Embedding, recurrent layers — which stay float): `modelpress quantize` runs in onnxruntime with an output SQNR at least
+operations, 1-D sequence layers, token ids into Embedding, recurrent layers and attention products — which stay float): `modelpress quantize` runs in onnxruntime with an output SQNR at least
 onnxruntime's own quantize_static's on ModelPress's float export and the same calibration
 images (QDQ, per-channel, MinMax) − 0.5 dB, theirs being the lowest its file gives when its
 scales move by one float32 ulp (`ort_sqnr_floor`); channel pruning at 0.3 runs in onnxruntime."""
@@ -18,7 +18,7 @@ MODELS = [
     f"{major}/{name}.{suffix}"
     for name in (
         "nested_seq", "nested_deep", "separable", "decoder", "operations", "conv1d", "sequence_resize", "text", "bag_of_words",
-        "lstm_text", "gru_rnn", "bidirectional",
+        "lstm_text", "gru_rnn", "bidirectional", "transformer",
     )
     for major, suffix in (("keras3", "h5"), ("keras3", "keras"), ("keras2", "h5"))
     if (FIXTURES / "models" / major / f"{name}.{suffix}").exists()

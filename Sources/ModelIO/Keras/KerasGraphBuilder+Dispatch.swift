@@ -29,6 +29,7 @@ let kerasLayerConverters: [String: KerasLayerConverter] = [
     "SeparableConv2D": { b, _, c, x, n in try b.separableConv2D(try single(x, c), c, name: n) },
     "BatchNormalization": { b, _, c, x, n in try b.batchNormalization(try single(x, c), c, name: n) },
     "LayerNormalization": { b, _, c, x, n in try b.layerNormalization(try single(x, c), c, name: n) },
+    "MultiHeadAttention": { b, _, c, x, n in try b.multiHeadAttention(x, c, name: n) },
     "Activation": { b, _, c, x, n in
         let named = try c.string("activation", default: "linear")
         return try b.elementwiseLayer(try single(x, c), c, name: n) { b, x, n in try b.activation(x, named: named, c, name: n) }

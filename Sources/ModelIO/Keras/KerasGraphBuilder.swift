@@ -16,6 +16,9 @@ struct KerasGraphBuilder {
     var graph: Graph
     private var tensors: [KerasTensorRef: KerasValue] = [:]
     var layoutCache: [String: String] = [:]
+    /// The tensors and booleans the layer call being converted received by keyword.
+    var callKeywords: [String: KerasValue] = [:]
+    var callOptions: [String: Bool] = [:]
     /// Layer path (as shown, `/`-joined) → its components: the models around it, then its name.
     private var layerPaths: [String: [String]] = [:]
 
@@ -103,7 +106,7 @@ struct KerasGraphBuilder {
         }
         let inner = try KerasModelSpec(className: layer.className, config: layer.config, file: file)
         for (callIndex, call) in layer.calls.enumerated() {
-            let inputs = call.compactMap { $0.tensor.flatMap { tensors[$0] } }
+            let inputs = call.compactMap { $0.positional.flatMap { tensors[$0] } }
             guard inputs.count == inner.inputs.count else {
                 throw ModelPressError.invalidModel(
                     file: file, location: "layer '\(layer.path)' (\(layer.className))",
@@ -143,7 +146,14 @@ struct KerasGraphBuilder {
                 switch argument {
                 case .tensor(let ref): return tensors[ref]
                 case .number(let v): return KerasValue(name: try constant(Tensor(scalar: v), name: "\(name)/operand\(k)"), channelsFirst: false)
+                case .keyword, .option: return nil
                 }
+            }
+            callKeywords = [:]
+            callOptions = [:]
+            for argument in call {
+                if case .keyword(let key, let ref) = argument { callKeywords[key] = tensors[ref] }
+                if case .option(let key, let flag) = argument { callOptions[key] = flag }
             }
             let outputs = try convertCall(layer, config, inputs: inputs, name: name)
             for (k, output) in outputs.enumerated() { tensors[KerasTensorRef(layer: layer.name, nodeIndex: callIndex, tensorIndex: k)] = output }

@@ -12,11 +12,32 @@ struct KerasTensorRef: Hashable {
 enum KerasArgument: Hashable {
     case tensor(KerasTensorRef)
     case number(Float)
+    /// A tensor passed by keyword (`value=`, `attention_mask=`).
+    case keyword(String, KerasTensorRef)
+    /// A boolean passed by keyword (`use_causal_mask=True`).
+    case option(String, Bool)
 
-    /// The tensor, if this argument is one.
+    /// The tensor the argument reads (positional or keyword), if any: what the call depends on.
     var tensor: KerasTensorRef? {
+        switch self {
+        case .tensor(let ref), .keyword(_, let ref): ref
+        case .number, .option: nil
+        }
+    }
+
+    /// The tensor, if this is a positional tensor argument.
+    var positional: KerasTensorRef? {
         if case .tensor(let ref) = self { return ref }
         return nil
+    }
+
+    /// The argument with its tensor reference (if any) rewritten by `f`.
+    func mapTensor(_ f: (KerasTensorRef) -> KerasTensorRef) -> KerasArgument {
+        switch self {
+        case .tensor(let ref): .tensor(f(ref))
+        case .keyword(let key, let ref): .keyword(key, f(ref))
+        case .number, .option: self
+        }
     }
 }
 
@@ -111,6 +132,12 @@ struct KerasModelSpec {
         if let args = node["args"] {
             var arguments: [KerasArgument] = []
             collectKeras3Arguments(args, into: &arguments)
+            for (key, value) in (node["kwargs"]?.object ?? [:]).sorted(by: { $0.key < $1.key }) {
+                var keyword: [KerasArgument] = []
+                collectKeras3Arguments(value, into: &keyword)
+                if keyword.count == 1, let ref = keyword[0].positional { arguments.append(.keyword(key, ref)) }
+                if let flag = value.bool { arguments.append(.option(key, flag)) }
+            }
             return arguments
         }
         let unreadable = ModelPressError.invalidModel(
@@ -125,6 +152,10 @@ struct KerasModelSpec {
             case .number(let v)?: arguments.append(.number(Float(v)))
             case let y? where tensorRef(y) != nil: arguments.append(.tensor(tensorRef(y)!))
             default: break
+            }
+            for (key, value) in (e.count > 3 ? e[3].object ?? [:] : [:]).sorted(by: { $0.key < $1.key }) where key != "y" {
+                if let ref = tensorRef(value) { arguments.append(.keyword(key, ref)) }
+                if let flag = value.bool { arguments.append(.option(key, flag)) }
             }
         }
         return arguments
@@ -211,7 +242,7 @@ extension KerasModelSpec {
             var l = layer
             l.name = prefix + "/" + layer.name
             l.pathComponents = path + layer.pathComponents
-            l.calls = layer.calls.map { call in call.map { $0.tensor.map { .tensor(ref($0)) } ?? $0 } }
+            l.calls = layer.calls.map { call in call.map { $0.mapTensor(ref) } }
             return l
         }
         copy.inputs = inputs.map(ref)

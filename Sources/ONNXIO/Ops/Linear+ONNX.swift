@@ -56,6 +56,9 @@ extension ONNXImportContext {
 
     /// MatMul of activations by a constant K×M matrix, as a Linear without bias.
     mutating func importMatMul(_ node: Onnx_NodeProto, _ i: Int) throws {
+        if node.input.count == 2, constants[node.input[0]] == nil, constants[node.input[1]] == nil {
+            return try emit(node, i, .matMul(MatMul()), [node.input[0], node.input[1]])
+        }
         let w = try constantInput(node, 1, what: "the right-hand matrix (weights)")
         guard w.shape.count == 2 else { throw fail(node, "multiplies by a \(w.shape.count)-D tensor; only 2-D weights are supported") }
         try emit(node, i, .linear, [node.input[0], node.input[1]])

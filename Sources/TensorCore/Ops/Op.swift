@@ -62,6 +62,8 @@ public enum Op: Hashable, Sendable {
     case recurrent(Recurrent)
     /// Reversal along one axis.
     case reverse(Reverse)
+    /// Product of two activations over their last two axes.
+    case matMul(MatMul)
 
     /// The op's definition: shapes, MACs, trainable inputs, channel and quantization rules.
     public var definition: any OpDefinition {
@@ -94,6 +96,7 @@ public enum Op: Hashable, Sendable {
         case .embedding(let op): op
         case .recurrent(let op): op
         case .reverse(let op): op
+        case .matMul(let op): op
         }
     }
 

@@ -1,0 +1,84 @@
+import TensorCore
+
+/// Keras MultiHeadAttention as IR ops: per-head projections (`linear`), `matMul` of queries and
+/// keys, the masks as an additive −1e9, `softmax`, `matMul` with the values, the output
+/// projection — the same computation Keras's einsums make, in the form ONNX writes attention.
+extension KerasGraphBuilder {
+    /// MultiHeadAttention on `[query, value, key?]` (positional or keyword `value=` / `key=`),
+    /// with `use_causal_mask` and an `attention_mask` tensor (N×T×S, 1 = attend). The
+    /// 1/√key_dim scale is folded into the query projection.
+    mutating func multiHeadAttention(_ inputs: [KerasValue], _ config: KerasConfig, name: String) throws -> KerasValue {
+        guard let queryInput = inputs.first, let valueInput = inputs.count > 1 ? inputs[1] : callKeywords["value"] else {
+            throw config.fail("is called without query and value")
+        }
+        let keyInput = inputs.count > 2 ? inputs[2] : callKeywords["key"] ?? valueInput
+        let heads = try config.int("num_heads", default: 0), keyDim = try config.int("key_dim", default: 0)
+        let valueDim = try config.int("value_dim", default: keyDim)
+        guard heads > 0, keyDim > 0, valueDim > 0 else { throw config.fail("has num_heads \(heads), key_dim \(keyDim), value_dim \(valueDim)") }
+        guard config.json["output_shape"]?.isNull ?? true else { throw config.fail("sets output_shape", hint: "re-save the model without output_shape") }
+        guard try !config.bool("use_gate", default: false) else { throw config.fail("uses a gate (use_gate)", hint: "re-save the model with use_gate=False") }
+        if let axes = config.json["attention_axes"], !axes.isNull, axes.array?.compactMap(\.int) != [1] {
+            throw config.fail("attends over axes \(axes), not the sequence", hint: "ModelPress runs attention over the steps of N×steps×features inputs")
+        }
+        guard callOptions["return_attention_scores"] != true else {
+            throw config.fail("returns its attention scores", hint: "re-save the model without return_attention_scores")
+        }
+        let query = try channelsLast(queryInput, layer: config.layer), key = try channelsLast(keyInput, layer: config.layer)
+        let value = try channelsLast(valueInput, layer: config.layer)
+        for v in [query, key, value] where shape(v).count != 3 {
+            throw config.fail("expects sequences N×steps×features, got \(kerasShape(v))")
+        }
+        let (targetSteps, sourceSteps, width) = (shape(query)[1], shape(key)[1], shape(query)[2])
+        let useBias = try config.bool("use_bias", default: true)
+        let scale = 1 / Float(keyDim).squareRoot()
+        let q = try headProjection(query, config, "query", heads: heads, size: keyDim, useBias: useBias, scale: scale, perm: [0, 2, 1, 3], name: name)
+        let kT = try headProjection(key, config, "key", heads: heads, size: keyDim, useBias: useBias, scale: 1, perm: [0, 2, 3, 1], name: name)
+        let v = try headProjection(value, config, "value", heads: heads, size: valueDim, useBias: useBias, scale: 1, perm: [0, 2, 1, 3], name: name)
+        var scores = try emit(.matMul(MatMul()), [q.name, kT.name], name: name + "/scores", layer: config.layer, channelsFirst: false)
+        if callOptions["use_causal_mask"] == true {
+            // Step t attends to steps ≤ t (Keras's lower-triangular T×S mask).
+            var adder = try Tensor(shape: [1, 1, targetSteps, sourceSteps])
+            for t in 0..<targetSteps { for s in (t + 1)..<max(t + 1, sourceSteps) { adder.storage[t * sourceSteps + s] = -1e9 } }
+            scores = try emit(.elementwise(.add), [scores.name, try constant(adder, name: name + "/causal_mask")], name: name + "/causal", layer: config.layer, channelsFirst: false)
+        }
+        if let mask = callKeywords["attention_mask"] {
+            // (mask − 1)·1e9: 0 where attended, −1e9 where not, broadcast over the heads.
+            let m = try channelsLast(mask, layer: config.layer)
+            guard shape(m).count == 3, shape(m)[1] == targetSteps, shape(m)[2] == sourceSteps else {
+                throw config.fail("has an attention mask of \(kerasShape(m)), expected N×\(targetSteps)×\(sourceSteps)")
+            }
+            let shifted = try emit(.elementwise(.subtract), [m.name, try constant(Tensor(scalar: 1), name: name + "/one")], name: name + "/mask_shift", layer: config.layer, channelsFirst: false)
+            let adder = try emit(.elementwise(.multiply), [shifted.name, try constant(Tensor(scalar: 1e9), name: name + "/large")], name: name + "/mask_adder", layer: config.layer, channelsFirst: false)
+            let perHead = try emit(.reshape([1, targetSteps, sourceSteps]), [adder.name], name: name + "/mask_heads", layer: config.layer, channelsFirst: false)
+            scores = try emit(.elementwise(.add), [scores.name, perHead.name], name: name + "/masked", layer: config.layer, channelsFirst: false)
+        }
+        let weights = try emit(.softmax(axis: 3), [scores.name], name: name + "/weights", layer: config.layer, channelsFirst: false)
+        let context = try emit(.matMul(MatMul()), [weights.name, v.name], name: name + "/context", layer: config.layer, channelsFirst: false)
+        let steps = try emit(.transpose([0, 2, 1, 3]), [context.name], name: name + "/context_steps", layer: config.layer, channelsFirst: false)
+        let joined = try emit(.reshape([targetSteps, heads * valueDim]), [steps.name], name: name + "/heads", layer: config.layer, channelsFirst: false)
+        var expected = [("kernel", [heads, valueDim, width])]
+        if useBias { expected.append(("bias", [width])) }
+        let w = try loadWeights(config.layer, expected, within: KerasSublayer(keras3Path: "output_dense", legacyOwner: "attention_output"))
+        guard let kernel = w["kernel"] else { throw config.fail("has no attention_output kernel") }
+        var projection = [joined.name, try constant(try kernel.reshaped([heads * valueDim, width]), name: name + "/output_kernel")]
+        if let bias = w["bias"] { projection.append(try constant(bias, name: name + "/output_bias")) }
+        return try emit(.linear, projection, name: name, layer: config.layer, channelsFirst: false)
+    }
+
+    /// One of the query / key / value projections: N×L×C → linear to N×L×heads·size (kernel
+    /// C×heads×size, times `scale`) → N×L×heads×size → transposed by `perm`.
+    private mutating func headProjection(
+        _ x: KerasValue, _ config: KerasConfig, _ role: String, heads: Int, size: Int, useBias: Bool, scale: Float, perm: [Int], name: String
+    ) throws -> KerasValue {
+        let (steps, features) = (shape(x)[1], shape(x)[2])
+        var expected = [("kernel", [features, heads, size])]
+        if useBias { expected.append(("bias", [heads, size])) }
+        let w = try loadWeights(config.layer, expected, within: KerasSublayer(keras3Path: role + "_dense", legacyOwner: role))
+        guard let kernel = w["kernel"] else { throw config.fail("has no \(role) kernel") }
+        var inputs = [x.name, try constant(try Tensor(shape: [features, heads * size], storage: kernel.storage.map { $0 * scale }), name: name + "/" + role + "_kernel")]
+        if let bias = w["bias"] { inputs.append(try constant(try Tensor(shape: [heads * size], storage: bias.storage.map { $0 * scale }), name: name + "/" + role + "_bias")) }
+        let projected = try emit(.linear, inputs, name: name + "/" + role, layer: config.layer, channelsFirst: false)
+        let split = try emit(.reshape([steps, heads, size]), [projected.name], name: name + "/" + role + "_heads", layer: config.layer, channelsFirst: false)
+        return try emit(.transpose(perm), [split.name], name: name + "/" + role + "_by_head", layer: config.layer, channelsFirst: false)
+    }
+}
