@@ -10,6 +10,12 @@ struct ONNXConstant {
     var shape: [Int] { tensor.shape }
 }
 
+/// A tensor of one number whose shape depends on the batch size; its rank where known.
+struct Fill {
+    var value: Double
+    var rank: Int?
+}
+
 /// The state of one import: the ONNX graph, its constants, which nodes fused patterns absorbed,
 /// and the IR graph being built.
 struct ONNXImportContext {
@@ -35,8 +41,9 @@ struct ONNXImportContext {
     var timeMajor: [String: String] = [:]
     var directional: [String: DirectionalValue] = [:]
     /// Values filled with one number whose shape depends on the batch size (`ConstantOfShape`
-    /// of a shape computation, and data movement of it): PyTorch's zero initial states.
-    var filled: [String: Double] = [:]
+    /// of a shape computation, and data movement of it): PyTorch's zero initial states, BERT's
+    /// token types.
+    var filled: [String: Fill] = [:]
 
     init(file: String, opset: Int, graph onnx: Onnx_GraphProto) throws {
         self.file = file
@@ -161,6 +168,7 @@ struct ONNXImportContext {
     func requireDefined(_ names: [String], _ node: Onnx_NodeProto) throws {
         for name in names where graph.shapes[name] == nil && constants[name] == nil {
             if partial[name] != nil { throw dependsOnBatch(node, name) }
+            _ = try shape(name, node)  // names a time-major view or a batch-sized fill
             throw fail(node, "reads '\(name)', which no earlier node, initializer or graph input defines")
         }
     }
@@ -194,10 +202,13 @@ struct ONNXImportContext {
     func shape(_ name: String, _ node: Onnx_NodeProto) throws -> [Int] {
         guard let s = graph.shapes[name] else {
             if let fill = filled[name] {
-                throw fail(node, "reads '\(name)', a tensor filled with \(fill) whose shape depends on the batch size; ModelPress reads such tensors only as a recurrent layer's zero initial state")
+                throw fail(node, "reads '\(name)', a tensor filled with \(fill.value) whose shape depends on the batch size; ModelPress reads such tensors only as a recurrent layer's zero initial state")
             }
             if timeMajor[name] != nil || directional[name] != nil {
-                throw fail(node, "reads '\(name)', a time-major sequence around a recurrent node; ModelPress reads it only through Squeeze, Transpose and Reshape back to batch-major")
+                throw fail(
+                    node,
+                    "reads '\(name)', a time-major view of a batch-first sequence (its batch axis moved); ModelPress reads such values only as the input of LSTM / GRU / RNN or through Squeeze, Slice, Transpose and Reshape back to batch-first"
+                )
             }
             throw fail(node, "reads '\(name)', which no earlier node or graph input defines")
         }

@@ -111,6 +111,7 @@ extension ONNXImportContext {
         case "Gather": try importGather(node, i)
         case "Cast": try importCast(node, i)
         case "LSTM", "GRU", "RNN": try importRecurrent(node, i)
+        case "Expand": try importExpand(node, i)
         default: throw unsupported(node)
         }
     }

@@ -52,10 +52,11 @@ CASES = _cases()
 # Files ModelPress refuses, as measured (docs/coverage.md): the test checks that the refusal
 # names the node, and passes outright once the file is read.
 KNOWN_REFUSALS = {
+    "vit": "torchvision's ViT runs nn.MultiheadAttention time-major and folds the batch into the heads axis "
+    "(Reshape to steps × batch·heads × head size), which the IR's batch-first values cannot hold; the Hugging Face "
+    "ViT (fixtures/onnx/transformers) imports",
     "convnext": "the dynamo exporter writes the classifier's flatten (`as_strided`) as Reshape to [-1] over the "
     "batch axis and a Gather with indices computed from the batch size: the batch is mixed into the data",
-    "vit": "a Vision Transformer needs attention (MatMul of two activations) and the batch-sized class token "
-    "(`Expand` to the batch): issue 14's sequence-model work",
 }
 
 

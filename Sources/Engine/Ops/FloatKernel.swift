@@ -81,6 +81,7 @@ extension Op {
         case .recurrent(let op): try op.run(&arguments)
         case .reverse(let op): try op.run(&arguments)
         case .matMul(let op): try op.run(&arguments)
+        case .expandBatch(let op): try op.run(&arguments)
         }
     }
 }

@@ -104,6 +104,25 @@ enum FoldingKernels {
         }
     }
 
+    /// ONNX `GatherElements`: `out[i…] = data[i…]` with axis `axis`'s index taken from `indices[i…]`
+    /// (`indices` and the output share a shape; the other axes no larger than `data`'s).
+    static func gatherElements(_ data: KnownTensor, _ indices: KnownTensor, axis: Int) throws -> KnownTensor {
+        let a = try self.axis(axis, rank: data.shape.count)
+        guard indices.shape.count == data.shape.count, zip(indices.shape, data.shape).enumerated().allSatisfy({ $0.offset == a || $0.element.0 <= $0.element.1 }) else {
+            throw FoldingFailure("gathers elements of \(data.shape) by indices of \(indices.shape)")
+        }
+        let extent = data.shape[a], strides = contiguousStrides(data.shape), indexStrides = contiguousStrides(indices.shape)
+        let picks = indices.integers
+        return try move(data, to: indices.shape) { out in
+            guard let pick = picks[offset(out, indexStrides)], pick >= -extent, pick < extent else {
+                throw FoldingFailure("gathers an element outside 0..<\(extent) (or one that depends on the batch size)")
+            }
+            var at = out
+            at[a] = pick < 0 ? pick + extent : pick
+            return offset(at, strides)
+        }
+    }
+
     /// ONNX `Slice` (any steps; starts and ends clamped as the operator defines).
     static func slice(_ x: KnownTensor, starts: [Int], ends: [Int], axes: [Int]?, steps: [Int]?) throws -> KnownTensor {
         let rank = x.shape.count

@@ -15,7 +15,7 @@ extension ONNXImportContext {
         "Neg", "Abs", "Sqrt", "Reciprocal", "Floor", "Ceil", "Round", "Exp", "Log", "Not", "Sign", "Relu",
         "Add", "Sub", "Mul", "Div", "Mod", "Pow", "Equal", "Less", "LessOrEqual", "Greater", "GreaterOrEqual", "And", "Or", "Xor",
         "Sum", "Max", "Min", "Mean", "Where", "Clip",
-        "Gather", "Slice", "Concat", "Unsqueeze", "Squeeze", "Reshape", "Flatten", "Transpose", "Expand", "Tile",
+        "Gather", "GatherElements", "Slice", "Concat", "Unsqueeze", "Squeeze", "Reshape", "Flatten", "Transpose", "Expand", "Tile",
         "ConstantOfShape", "Range", "ReduceProd", "ReduceSum", "ReduceMin", "ReduceMax", "ReduceMean",
     ]
 
@@ -59,6 +59,19 @@ extension ONNXImportContext {
             } else if let fill = try batchSizedFill(node) {
                 filled[out] = fill
                 return true
+            } else if node.opType == "Expand", node.input.count == 2, constants[node.input[0]] != nil, known(node.input[1])?.isFullyKnown == false {
+                return false  // a constant repeated over the batch: `importExpand`
+            } else if node.opType == "Gather", let fill = node.input.count == 2 ? filled[node.input[1]] : nil, let rank = fill.rank,
+                let table = node.input.first.flatMap(known), table.isFullyKnown, table.shape.count == 2, node.int("axis", default: 0) == 0
+            {
+                // Rows of a constant table by ids that are all one number (BERT's token types): that row,
+                // broadcast over the ids' axes.
+                let row = Int(fill.value), width = table.shape[1]
+                guard row >= 0, row < table.shape[0] else { throw fail(node, "gathers row \(row) of a table of \(table.shape[0])") }
+                constants[out] = try KnownTensor(
+                    isInteger: table.isInteger, shape: [Int](repeating: 1, count: rank) + [width], values: Array(table.values[(row * width)..<((row + 1) * width)])
+                ).constant()
+                return true
             } else {
                 var inputs: [KnownTensor?] = []
                 for name in node.input {
@@ -83,24 +96,25 @@ extension ONNXImportContext {
         return true
     }
 
-    /// The fill value of `node`'s output when it is a tensor of one number whose shape depends on
-    /// the batch size: `ConstantOfShape` of a partly known shape, or a reshape, slice, transpose,
-    /// expand or copy of such a tensor (the other inputs known). Nil otherwise.
-    private func batchSizedFill(_ node: Onnx_NodeProto) throws -> Double? {
+    /// The fill of `node`'s output when it is a tensor of one number whose shape depends on the
+    /// batch size: `ConstantOfShape` of a partly known shape, `Expand` of a uniform constant to
+    /// one, or a reshape, slice, transpose, expand or copy of such a tensor (the other inputs
+    /// known; the rank is kept where it is known). Nil otherwise.
+    private func batchSizedFill(_ node: Onnx_NodeProto) throws -> Fill? {
         if node.opType == "ConstantOfShape", let shape = node.input.first.flatMap(known), !shape.isFullyKnown {
             let value = try node.attribute("value").map { try KnownTensor(constant($0.t, location: "node '\(node.name)' value")) }
-            return (value?.values.first ?? 0) ?? 0
+            return Fill(value: (value?.values.first ?? 0) ?? 0, rank: shape.values.count)
         }
         if node.opType == "Expand", node.input.count == 2, let value = known(node.input[0]), value.isFullyKnown, let first = value.values.first ?? nil,
             value.values.allSatisfy({ $0 == first }), let shape = known(node.input[1]), !shape.isFullyKnown
         {
-            return first
+            return Fill(value: first, rank: max(value.shape.count, shape.values.count))
         }
         let moves: Set<String> = ["Identity", "Slice", "Reshape", "Unsqueeze", "Squeeze", "Transpose", "Expand", "Tile", "Flatten", "Gather"]
-        guard moves.contains(node.opType) || (node.opType == "Cast" && node.input.first.flatMap { filled[$0] } == 0),
+        guard moves.contains(node.opType) || (node.opType == "Cast" && node.input.first.flatMap { filled[$0]?.value } == 0),
             let source = node.input.first, let fill = filled[source], node.input.dropFirst().allSatisfy({ $0.isEmpty || known($0) != nil })
         else { return nil }
-        return fill
+        return Fill(value: fill.value, rank: ["Identity", "Cast"].contains(node.opType) ? fill.rank : nil)
     }
 
     /// The error for a node that reads a value depending on the batch size where ModelPress needs it known.
@@ -197,6 +211,8 @@ extension ONNXImportContext {
             return try FoldingKernels.map([t], integer: t.isInteger) { min(max($0[0], lo), hi) }
         case "Gather":
             return try FoldingKernels.gather(try input(0), try input(1), axis: node.int("axis", default: 0))
+        case "GatherElements":
+            return try FoldingKernels.gatherElements(try input(0), try input(1), axis: node.int("axis", default: 0))
         case "Slice":
             let t = try input(0)
             if opset >= 10 {

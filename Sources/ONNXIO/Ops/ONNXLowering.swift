@@ -50,6 +50,7 @@ extension Op {
         case .recurrent(let op): op
         case .reverse(let op): op
         case .matMul(let op): op
+        case .expandBatch(let op): op
         }
     }
 }

@@ -283,7 +283,7 @@ extension ONNXImportContext {
     /// The one number every element of `name` holds, when known: a constant, or a fill whose
     /// shape depends on the batch size.
     func uniformValue(_ name: String) -> Double? {
-        if let fill = filled[name] { return fill }
+        if let fill = filled[name] { return fill.value }
         guard let c = constants[name], let first = c.tensor.storage.first, c.tensor.storage.allSatisfy({ $0 == first }) else { return nil }
         return Double(first)
     }

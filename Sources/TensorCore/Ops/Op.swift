@@ -64,6 +64,8 @@ public enum Op: Hashable, Sendable {
     case reverse(Reverse)
     /// Product of two activations over their last two axes.
     case matMul(MatMul)
+    /// A constant repeated over the batch.
+    case expandBatch(ExpandBatch)
 
     /// The op's definition: shapes, MACs, trainable inputs, channel and quantization rules.
     public var definition: any OpDefinition {
@@ -97,6 +99,7 @@ public enum Op: Hashable, Sendable {
         case .recurrent(let op): op
         case .reverse(let op): op
         case .matMul(let op): op
+        case .expandBatch(let op): op
         }
     }
 
