@@ -15,8 +15,8 @@ public struct DatasetRunner {
     /// A runner for `graph` with batches of `batchSize` samples.
     public init(graph: Graph, batchSize: Int) throws {
         guard batchSize >= 1 else { throw ModelPressError.invalidArgument("--batch-size must be at least 1 (got \(batchSize))") }
-        guard graph.inputs.count == 1, graph.outputs.count >= 1 else {
-            throw ModelPressError.invalidArgument("the model has \(graph.inputs.count) inputs; dataset commands need a single-input model")
+        guard graph.inputs.count >= 1, graph.outputs.count >= 1 else {
+            throw ModelPressError.invalidArgument("the model has \(graph.inputs.count) inputs and \(graph.outputs.count) outputs; dataset commands need at least one of each")
         }
         try self.init(prepared: try inferenceGraph(graph), batchSize: batchSize)
     }
@@ -25,8 +25,8 @@ public struct DatasetRunner {
     /// fake quantization: the export passes are not run again).
     public init(prepared graph: Graph, batchSize: Int) throws {
         guard batchSize >= 1 else { throw ModelPressError.invalidArgument("--batch-size must be at least 1 (got \(batchSize))") }
-        guard graph.inputs.count == 1, graph.outputs.count >= 1 else {
-            throw ModelPressError.invalidArgument("the model has \(graph.inputs.count) inputs; dataset commands need a single-input model")
+        guard graph.inputs.count >= 1, graph.outputs.count >= 1 else {
+            throw ModelPressError.invalidArgument("the model has \(graph.inputs.count) inputs and \(graph.outputs.count) outputs; dataset commands need at least one of each")
         }
         executor = Executor(graph: graph)
         self.batchSize = batchSize
@@ -39,11 +39,11 @@ public struct DatasetRunner {
         _ data: any BatchSource, progress: (Int, Int) -> Void = { _, _ in },
         _ body: (Range<Int>, Tensor) throws -> Void
     ) throws {
-        let shape = try data.feedShape(for: executor.graph.inputs[0].shape, model: executor.graph.metadata["source_path"])
+        let model = executor.graph.metadata["source_path"]
         var start = 0
         while start < data.count {
             let rows = start..<min(start + batchSize, data.count)
-            let output = try executor.run(try data.inputs(rows, as: shape), threads: threads)
+            let output = try executor.run(feeds: try data.feeds(rows, for: executor.graph.inputs, model: model), threads: threads)
             try body(rows, output)
             start = rows.upperBound
             progress(start, data.count)

@@ -14,6 +14,9 @@ public protocol BatchSource: AnyObject {
     /// The per-sample shape the model input `modelInput` (batch first) needs from these
     /// samples; `model` (its file) is named in the error when they cannot feed it.
     func feedShape(for modelInput: [Int], model: String?) throws -> [Int]
+    /// The samples of `rows` for every one of a model's `inputs`, by input name, each in the
+    /// shape it needs (a source of one array feeds a single-input model).
+    func feeds(_ rows: Range<Int>, for inputs: [ValueInfo], model: String?) throws -> [String: Tensor]
 }
 
 /// A batch source with an integer class label per sample.
@@ -29,4 +32,14 @@ extension BatchSource {
     public func inputs(_ rows: Range<Int>) throws -> Tensor { try inputs(rows, as: nil) }
     /// `feedShape(for:model:)` with no model file to name.
     public func feedShape(for modelInput: [Int]) throws -> [Int] { try feedShape(for: modelInput, model: nil) }
+
+    /// One array feeds a single-input model.
+    public func feeds(_ rows: Range<Int>, for inputs: [ValueInfo], model: String?) throws -> [String: Tensor] {
+        guard inputs.count == 1, let input = inputs.first else {
+            throw ModelPressError.invalidArgument(
+                "the model\(model.map { " " + $0 } ?? "") has \(inputs.count) inputs (\(inputs.map(\.name).joined(separator: ", "))) and '\(path)' gives one array ('\(inputName)'); name one dataset per input: --x-key \(inputs.map(\.name).joined(separator: ","))"
+            )
+        }
+        return [input.name: try self.inputs(rows, as: try feedShape(for: input.shape, model: model))]
+    }
 }

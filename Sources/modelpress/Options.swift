@@ -46,7 +46,7 @@ struct DatasetOptions: ParsableArguments {
     @Option(help: "HDF5 dataset file.")
     var data: String
 
-    @Option(help: "Name of the input dataset (N×…, channels-last images).")
+    @Option(help: "Name of the input dataset (N×…, channels-last images); for a model with several inputs, one per input, comma-separated (matched by name, else in order).")
     var xKey = "x"
 
     @Option(help: "Name of the integer label dataset.")

@@ -36,7 +36,7 @@ struct QuantizeCommand: ParsableCommand {
     @Option(help: "HDF5 calibration dataset (inputs only; labels are not needed). Required unless --dynamic (which does not use it).")
     var calibration: String?
 
-    @Option(help: "Name of the calibration input dataset.")
+    @Option(help: "Name of the calibration input dataset; one per model input, comma-separated, for several inputs.")
     var xKey = "x"
 
     @Option(help: "Calibrate on the first N samples (default: all).")

@@ -16,7 +16,7 @@ struct BadInputTests {
         Case(arguments: ["inspect", "fixtures/models/bad/missing.h5"], mentions: ["missing.h5", "no such file"]),
         Case(arguments: ["inspect", "fixtures/models/bad/not_hdf5.h5"], mentions: ["not_hdf5.h5", "not a Keras HDF5"]),
         Case(arguments: ["inspect", "fixtures/models/bad/truncated.h5"], mentions: ["truncated.h5", "truncated"]),
-        Case(arguments: ["inspect", "fixtures/models/bad/unsupported_lstm.h5"], mentions: ["'lstm'", "LSTM", "not supported"]),
+        Case(arguments: ["inspect", "fixtures/models/bad/unsupported_conv3d.h5"], mentions: ["'conv3d'", "Conv3D", "not supported"]),
         Case(arguments: ["inspect", "fixtures/models/bad/lambda.h5"], mentions: ["'lambda'", "Lambda", "never executes"]),
         Case(arguments: ["inspect", "fixtures/models/bad/custom_layer.h5"], mentions: ["ScaleByVector", "custom class"]),
         Case(arguments: ["inspect", "fixtures/models/bad/bad_shape.h5"], mentions: ["'dense_2'", "[64, 128]", "[128, 64]"]),

@@ -30,6 +30,8 @@ struct KerasCoverageTests {
         "keras3/bidirectional.h5", "keras3/bidirectional.keras", "keras2/bidirectional.h5",
         // MultiHeadAttention: self, cross (value_dim ≠ key_dim, no biases) and causal, in a Transformer encoder block.
         "keras3/transformer.h5", "keras3/transformer.keras", "keras2/transformer.h5",
+        // Three inputs (ids, an attention mask passed by keyword, features), fed from three datasets.
+        "keras3/multi_input.h5", "keras3/multi_input.keras", "keras2/multi_input.h5",
         // MobileNetV3: `x + 3.0` as an Add on a number (Keras 3; Keras cannot reload its own .h5) or TFOpLambda (tf-keras).
         "keras3/apps/mobilenet_v3_small.h5", "keras3/apps/mobilenet_v3_small.keras", "keras2/apps/mobilenet_v3_small.h5",
     ]

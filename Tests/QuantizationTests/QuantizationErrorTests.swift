@@ -30,8 +30,8 @@ struct QuantizationErrorTests {
         let (g, q) = try Self.unitDense()
         var meter = try QuantizationErrorMeter(float: g, quantized: q, nodes: ["dense"])
         // Split over two batches: the sums must not depend on batching.
-        try meter.add(try Tensor(shape: [2, 1], storage: [0.004, 0.016]))
-        try meter.add(try Tensor(shape: [2, 1], storage: [1, 2]))
+        try meter.add(["x": try Tensor(shape: [2, 1], storage: [0.004, 0.016])])
+        try meter.add(["x": try Tensor(shape: [2, 1], storage: [1, 2])])
         let e = try #require(meter.byNode["dense"])
         // x rounds onto the 0.01 grid: 0.004 → 0, 0.016 → 0.02, 1 and 2 exact; the weight 1 is
         // exact in int8 (127 · 1/127), so y's error is x's: Σe² = 2 · 0.004² = 3.2e-5,
@@ -46,7 +46,7 @@ struct QuantizationErrorTests {
     func exact() throws {
         let (g, q) = try Self.unitDense()
         var meter = try QuantizationErrorMeter(float: g, quantized: q, nodes: ["dense"])
-        try meter.add(try Tensor(shape: [3, 1], storage: [0, 0.5, 2.55]))
+        try meter.add(["x": try Tensor(shape: [3, 1], storage: [0, 0.5, 2.55])])
         let e = try #require(meter.byNode["dense"])
         #expect(e.sqnrDB == nil && e.mse == 0 && e.elements == 3)
     }

@@ -32,8 +32,12 @@ class Case:
     data: Path         # the input file named by its `input` attribute
     x_key: str
 
-    def inputs(self) -> np.ndarray:
+    def inputs(self):
+        """The inputs: one float32 array, or input name → array for a model with several
+        (`x_key` names one dataset per input, the input's own name)."""
         with h5py.File(self.data, "r") as f:
+            if "," in self.x_key:
+                return {k: f[k][()].astype(np.float32) for k in self.x_key.split(",")}
             return f[self.x_key][()].astype(np.float32)
 
     def y_pred(self) -> np.ndarray:
@@ -73,10 +77,17 @@ def max_abs_diff(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.max(np.abs(np.asarray(a, np.float64) - np.asarray(b, np.float64)))) if a.size else 0.0
 
 
-def write_dataset(path: Path, x: np.ndarray) -> Path:
+def write_dataset(path: Path, x) -> Path:
+    """`x` as dataset `x`, or each array of a dict (input name → array) under its name."""
     with h5py.File(path, "w") as f:
-        f.create_dataset("x", data=x)
+        for key, value in (x.items() if isinstance(x, dict) else [("x", x)]):
+            f.create_dataset(key, data=value)
     return path
+
+
+def x_key_args(x) -> list[str]:
+    """`--x-key a,b` for inputs given as a dict (input name → array), nothing for one array."""
+    return ["--x-key", ",".join(x)] if isinstance(x, dict) else []
 
 
 def read_predictions(path: Path) -> np.ndarray:

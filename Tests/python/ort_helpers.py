@@ -28,8 +28,19 @@ def _has_vnni() -> bool:
 ORT_FUSES_EXACTLY = _has_vnni()
 
 
-def run_ort(path: Path | bytes, x: np.ndarray, threads: int = 1) -> np.ndarray:
-    """The first output of the model for input `x`, in onnxruntime's CPU provider."""
+_ORT_TYPES = {"tensor(int64)": np.int64, "tensor(int32)": np.int32, "tensor(float)": np.float32}
+
+
+def _feeds(inputs, x, rows=slice(None)) -> dict:
+    """onnxruntime feeds for `x` (one array for the first input, or input name → array), rows
+    `rows`; token ids cast to the integer type the file declares (datasets hold them as numbers)."""
+    arrays = x if isinstance(x, dict) else {inputs[0].name: x}
+    return {i.name: arrays[i.name][rows].astype(_ORT_TYPES.get(i.type, arrays[i.name].dtype)) for i in inputs if i.name in arrays}
+
+
+def run_ort(path: Path | bytes, x, threads: int = 1) -> np.ndarray:
+    """The first output of the model for input `x` (an array, or input name → array for several
+    inputs), in onnxruntime's CPU provider."""
     options = ort.SessionOptions()
     if not ORT_FUSES_EXACTLY:
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
@@ -50,10 +61,7 @@ def run_ort(path: Path | bytes, x: np.ndarray, threads: int = 1) -> np.ndarray:
             evaluator = ReferenceEvaluator(model)
             return evaluator.run(None, {model.graph.input[0].name: x})[0]
     session = ort.InferenceSession(source, options, providers=["CPUExecutionProvider"])
-    first = session.get_inputs()[0]
-    # Token-id inputs are declared int32 / int64; the datasets hold the ids (the engine reads them as float32).
-    dtype = {"tensor(int64)": np.int64, "tensor(int32)": np.int32}.get(first.type)
-    return session.run(None, {first.name: x.astype(dtype) if dtype else x})[0]
+    return session.run(None, _feeds(session.get_inputs(), x))[0]
 
 
 def without_final_softmax(model: onnx.ModelProto) -> onnx.ModelProto:
@@ -103,17 +111,17 @@ def sqnr(reference: np.ndarray, test: np.ndarray) -> float:
     return 10 * np.log10(float(np.sum(np.square(reference.astype(np.float64)))) / max(noise, 1e-30))
 
 
-def ort_quantize_static(float_model, quantized, x: np.ndarray) -> None:
-    """onnxruntime's own int8 of `float_model` (QDQ, per-channel, MinMax), calibrated on the rows of `x`."""
+def ort_quantize_static(float_model, quantized, x) -> None:
+    """onnxruntime's own int8 of `float_model` (QDQ, per-channel, MinMax), calibrated on the rows
+    of `x` (an array, or input name → array)."""
     from onnxruntime.quantization import CalibrationDataReader, CalibrationMethod, QuantFormat, QuantType, quantize_static
 
-    first = onnx.load(str(float_model)).graph.input[0]
-    name = first.name
-    dtype = {onnx.TensorProto.INT64: np.int64, onnx.TensorProto.INT32: np.int32}.get(first.type.tensor_type.elem_type, x.dtype)
+    inputs = ort.InferenceSession(str(float_model), providers=["CPUExecutionProvider"]).get_inputs()
+    count = len(next(iter(x.values())) if isinstance(x, dict) else x)
 
     class Reader(CalibrationDataReader):
         def __init__(self):
-            self.rows = iter([{name: x[i:i + 1].astype(dtype)} for i in range(len(x))])
+            self.rows = iter([_feeds(inputs, x, slice(i, i + 1)) for i in range(count)])
 
         def get_next(self):
             return next(self.rows, None)

@@ -18,7 +18,7 @@ MODELS = [
     f"{major}/{name}.{suffix}"
     for name in (
         "nested_seq", "nested_deep", "separable", "decoder", "operations", "conv1d", "sequence_resize", "text", "bag_of_words",
-        "lstm_text", "gru_rnn", "bidirectional", "transformer",
+        "lstm_text", "gru_rnn", "bidirectional", "transformer", "multi_input",
     )
     for major, suffix in (("keras3", "h5"), ("keras3", "keras"), ("keras2", "h5"))
     if (FIXTURES / "models" / major / f"{name}.{suffix}").exists()
@@ -30,12 +30,13 @@ def test_coverage_fixture_quantizes_as_well_as_onnxruntime_and_prunes(tmp_path, 
     model = FIXTURES / "models" / rel
     expected = FIXTURES / "expected" / (rel if rel.endswith(".h5") else rel + ".h5")
     with h5py.File(expected, "r") as f:
-        data = FIXTURES / str(f.attrs["input"])
+        data, x_key = FIXTURES / str(f.attrs["input"]), str(f.attrs["x_key"])
     with h5py.File(data, "r") as f:
-        x = f["x"][()].astype(np.float32)
+        # A multi-input model reads one dataset per input, named after it (`--x-key a,b,c`).
+        x = {k: f[k][()].astype(np.float32) for k in x_key.split(",")} if "," in x_key else f[x_key][()].astype(np.float32)
     exported, quantized, theirs_file, pruned = (tmp_path / n for n in ("float.onnx", "int8.onnx", "ort.onnx", "pruned.onnx"))
     run_modelpress("export", model, "-o", exported, "-q")
-    run_modelpress("quantize", model, "-o", quantized, "--calibration", data, "-q")
+    run_modelpress("quantize", model, "-o", quantized, "--calibration", data, "--x-key", x_key, "-q")
     float_out = run_ort(exported, x)
     ours = sqnr(float_out, run_ort(quantized, x))
     ort_quantize_static(exported, theirs_file, x)

@@ -10,7 +10,7 @@ import onnx
 import pytest
 
 from conftest import (Case, fixture_cases, max_abs_diff, read_predictions, run_modelpress, sha256,
-                      write_dataset)
+                      write_dataset, x_key_args)
 from ort_helpers import run_ort
 
 CASES = fixture_cases()
@@ -97,7 +97,7 @@ def test_modelpress_predict_on_onnx_matches_onnxruntime(exports, case, layout, t
     x = layout_inputs(case, layout)
     data = write_dataset(tmp_path / "x.h5", x)
     out = tmp_path / "pred.h5"
-    run_modelpress("predict", path, "--data", data, "-o", out, "-q")
+    run_modelpress("predict", path, "--data", data, *x_key_args(x), "-o", out, "-q")
     ours, theirs = read_predictions(out), run_ort(path, x)
     print(f"{case.id} {layout}: modelpress (re-imported ONNX) vs onnxruntime max |diff| = {max_abs_diff(ours, theirs):.3g}")
     np.testing.assert_allclose(ours, theirs, **TOLERANCE)

@@ -53,12 +53,8 @@ public struct Calibrator {
         _ data: any BatchSource, samples: Int? = nil, histograms: Bool,
         progress: (Int, Int) -> Void = { _, _ in }
     ) throws -> [String: ActivationStatistics] {
-        guard graph.inputs.count == 1 else {
-            throw ModelPressError.invalidArgument("the model has \(graph.inputs.count) inputs; calibration needs a single-input model")
-        }
         let total = min(samples ?? data.count, data.count)
         guard total >= 1 else { throw ModelPressError.invalidData(file: data.path, path: data.inputName, message: "holds no calibration samples") }
-        let shape = try data.feedShape(for: graph.inputs[0].shape, model: graph.metadata["source_path"])
         let executor = Executor(graph: graph)
         let layers = Dictionary(graph.nodes.map { ($0.output, $0.layer) }, uniquingKeysWith: { a, _ in a })
         var stats: [String: ActivationStatistics] = [:]
@@ -66,7 +62,7 @@ public struct Calibrator {
         var start = 0
         while start < total {
             let rows = start..<min(start + batchSize, total)
-            _ = try executor.run(try data.inputs(rows, as: shape)) { name, value in
+            _ = try executor.run(try data.feeds(rows, for: graph.inputs, model: graph.metadata["source_path"])) { name, value in
                 guard var s = stats[name] else { return }
                 let finite = value.storage.withUnsafeBufferPointer { p in s.minMax.observe(p) }
                 guard finite else {

@@ -70,8 +70,8 @@ public struct QuantizationErrorMeter {
         quantizedExecutor = Executor(graph: quantized)
     }
 
-    /// Runs one input batch through both graphs and accumulates the errors.
-    public mutating func add(_ batch: Tensor) throws {
+    /// Runs one input batch (input name → N×…) through both graphs and accumulates the errors.
+    public mutating func add(_ batch: [String: Tensor]) throws {
         var reference: [String: Tensor] = [:]
         let wanted = layers
         _ = try floatExecutor.run(batch) { name, value in if wanted[name] != nil { reference[name] = value } }
@@ -87,11 +87,10 @@ public struct QuantizationErrorMeter {
     /// Streams the first `samples` (all when nil) samples of `data` in batches of `batchSize`.
     public mutating func run(_ data: any BatchSource, samples: Int?, batchSize: Int) throws {
         let total = min(samples ?? data.count, data.count)
-        let shape = try data.feedShape(for: float.inputs.first?.shape ?? [], model: float.metadata["source_path"])
         var start = 0
         while start < total {
             let rows = start..<min(start + max(1, batchSize), total)
-            try add(try data.inputs(rows, as: shape))
+            try add(try data.feeds(rows, for: float.inputs, model: float.metadata["source_path"]))
             start = rows.upperBound
         }
     }
