@@ -63,6 +63,9 @@ struct QuantizeCommand: ParsableCommand {
     @Flag(help: "Dynamic quantization: int8 weights, activations quantized at run time (no --calibration).")
     var dynamic = false
 
+    @Flag(help: "7-bit int8 weights (−63…63), like onnxruntime's reduce_range: for x86 CPUs without VNNI, whose uint8×int8 kernels saturate on full-range weights.")
+    var reduceRange = false
+
     @Option(parsing: .upToNextOption, help: "Layers (or IR nodes) to keep in float.")
     var exclude: [String] = []
 
@@ -128,6 +131,7 @@ struct QuantizeCommand: ParsableCommand {
         r.options.weights = weights
         r.options.activations = QuantizationRequest.activationType(activations, bits: bits)
         r.options.scheme = scheme
+        r.options.reduceRange = reduceRange
         r.options.exclude = Set(exclude)
         r.dynamic = dynamic
         r.form = format

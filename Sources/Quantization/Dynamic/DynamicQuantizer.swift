@@ -23,7 +23,8 @@ public enum DynamicQuantizer {
         for c in plan.compute {
             let node = graph.nodes[c.index]
             guard let w = graph.initializers[c.weight] else { continue }
-            let q = WeightQuantizer.symmetric(w, axis: options.weights == .perChannel ? c.channelAxis : nil, type: .int8, scheme: options.scheme)
+            let q = WeightQuantizer.symmetric(
+                w, axis: options.weights == .perChannel ? c.channelAxis : nil, type: .int8, scheme: options.scheme, levels: options.weightLevels)
             try q.validate(for: w.shape) { ModelPressError.internalError("quantization of '\(c.weight)' \($0)") }
             g.quantization[c.weight] = q
             var dense = false

@@ -74,7 +74,7 @@ public enum StaticQuantizer {
             guard let c = computeByName[node.name], let w = g.initializers[c.weight], let input = annotations[node.inputs[0]], let output = annotations[node.output] else { continue }
             let wq = WeightQuantizer.symmetric(
                 w, axis: options.weights == .perChannel ? c.channelAxis : nil,
-                type: options.weightType, scheme: options.scheme)
+                type: options.weightType, scheme: options.scheme, levels: options.weightLevels)
             annotations[c.weight] = wq
             if let b = c.bias {
                 // On the accumulator's grid s_x·s_w, coarser by a power of two where that would

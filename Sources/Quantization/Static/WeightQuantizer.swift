@@ -9,15 +9,16 @@ public enum WeightQuantizer {
         symmetric(weights, axis: axis, type: .int8, scheme: .affine)
     }
 
-    /// Symmetric parameters of `type` (int8: `max|w| / 127`, int16: `max|w| / 32767`) per index
-    /// of `axis` or per tensor; with `.pow2` each scale is rounded up to a power of two.
-    public static func symmetric(_ weights: Tensor, axis: Int?, type: QuantizedElementType, scheme: QuantizationScheme) -> TensorQuantization {
-        let q = affine(weights, axis: axis, type: type)
+    /// Symmetric parameters of `type` (`max|w| / levels`; levels default to the type's maximum:
+    /// int8 127, int16 32767) per index of `axis` or per tensor; with `.pow2` each scale is
+    /// rounded up to a power of two.
+    public static func symmetric(_ weights: Tensor, axis: Int?, type: QuantizedElementType, scheme: QuantizationScheme, levels: Int? = nil) -> TensorQuantization {
+        let q = affine(weights, axis: axis, type: type, levels: Float(levels ?? Int(type.max)))
         return scheme == .pow2 ? q.powerOfTwo() : q
     }
 
-    private static func affine(_ weights: Tensor, axis: Int?, type: QuantizedElementType) -> TensorQuantization {
-        let scale = { (bound: Float) -> Float in bound > 0 ? bound / Float(type.max) : 1 }
+    private static func affine(_ weights: Tensor, axis: Int?, type: QuantizedElementType, levels: Float) -> TensorQuantization {
+        let scale = { (bound: Float) -> Float in bound > 0 ? bound / levels : 1 }
         guard let axis, axis < weights.rank else {
             let bound = weights.storage.reduce(Float(0)) { max($0, abs($1)) }
             return TensorQuantization(scales: [scale(bound)], zeroPoints: [0], axis: nil, type: type)
