@@ -103,6 +103,7 @@ struct QuantizeCommand: ParsableCommand {
                 throw ValidationError("--bits 16 needs --opset 21: int16 QuantizeLinear / DequantizeLinear exist from opset 21 only (got --opset \(opset)).")
             }
             guard format == .qdq else { throw ValidationError("--bits 16 is written as --format qdq only (QLinearConv takes 8-bit operands).") }
+            guard !reduceRange else { throw ValidationError("--reduce-range is for int8 weights (uint8×int8 kernels); leave it out with --bits 16.") }
         }
         if dynamic {
             guard bits == 8 else { throw ValidationError("--dynamic writes int8 weights; leave out --bits 16.") }
