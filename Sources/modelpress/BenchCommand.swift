@@ -46,14 +46,13 @@ struct BenchCommand: ParsableCommand {
         }
         let threadCount = threads ?? BLAS.threads
         if profile { BLAS.setThreads(threadCount) }
-        let graph = try model.load()
-        guard graph.inputs.count == 1 else { throw ModelPressError.invalidArgument("bench supports single-input models") }
-        let executor = Executor(graph: try inferenceGraph(graph))
-        let x = try seededInput(shape: [batchSize] + graph.inputs[0].shape.dropFirst())
+        let graph = try inferenceGraph(try model.load())
+        let executor = Executor(graph: graph)
+        let feeds = try Dictionary(uniqueKeysWithValues: graph.inputs.map { ($0.name, try seededInput($0, batch: batchSize, in: graph)) })
         // With --profile, batches run whole so op times add up; otherwise as `eval` runs them.
         let opTimes = profile ? ExecutionProfile() : nil
         let forward = { () throws -> Void in
-            if let opTimes { _ = try executor.run(x, profile: opTimes) } else { _ = try executor.run(x, threads: threadCount) }
+            if let opTimes { _ = try executor.run(feeds, profile: opTimes) } else { _ = try executor.run(feeds: feeds, threads: threadCount) }
         }
         for _ in 0..<warmup { try forward() }
         opTimes?.reset()
@@ -84,13 +83,22 @@ struct BenchCommand: ParsableCommand {
                 model.model, batchSize, result.threads, result.blasCore, result.samplesPerSecond, result.millisecondsPerBatch, batches))
     }
 
-    /// Uniform values in [−1, 1) from a fixed LCG seed: the same input every run.
-    private func seededInput(shape: [Int]) throws -> Tensor {
+    /// A batch for `input` from a fixed LCG seed (the same every run): uniform values in
+    /// [−1, 1), or for token ids whole numbers below the smallest table an Embedding reads
+    /// them from.
+    private func seededInput(_ input: ValueInfo, batch: Int, in graph: Graph) throws -> Tensor {
         var state: UInt64 = 42
+        let shape = [batch] + input.shape.dropFirst()
         let count = shape.reduce(1, *)
+        let tables = graph.nodes.compactMap { node -> Int? in
+            guard case .embedding = node.op, node.inputs.first == input.name else { return nil }
+            return graph.shapes[node.inputs[1]]?.first
+        }
+        let ids = input.elementType == .float32 ? nil : Float(max(1, tables.min() ?? 1))
         let values = (0..<count).map { _ -> Float in
             state = state &* 6364136223846793005 &+ 1442695040888963407
-            return Float(state >> 40) / Float(1 << 24) * 2 - 1
+            let unit = Float(state >> 40) / Float(1 << 24)
+            return ids.map { min(($0 * unit).rounded(.down), $0 - 1) } ?? unit * 2 - 1
         }
         return try Tensor(shape: shape, storage: values)
     }
