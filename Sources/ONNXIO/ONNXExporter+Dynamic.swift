@@ -10,8 +10,10 @@ import TensorCore
 ///
 /// where `s_x · s_w` is a per-column [M] (per-channel weights) or scalar product computed in
 /// the graph. A Conv likewise becomes DynamicQuantizeLinear → ConvInteger → Cast → Mul(s_x ·
-/// s_w [O×1×1]) → Add(bias [O×1×1]) on int8 weights (zero point omitted: 0). Any other
-/// annotated initializer is stored as integers behind a DequantizeLinear.
+/// s_w [O×1×1]) → Add(bias [O×1×1]) on int8 weights (zero point omitted: 0). A recurrent
+/// layer's W and R are stored as int8 in ONNX's layout behind a DequantizeLinear (standard
+/// ops; onnxruntime's DynamicQuantizeLSTM is a contrib op). Any other annotated initializer is
+/// stored as integers behind a DequantizeLinear.
 extension ONNXGraphBuilder {
     /// Lowers `original` (annotations on weights only) in the dynamic form.
     mutating func lowerDynamic(original: Graph) throws {
@@ -30,6 +32,15 @@ extension ONNXGraphBuilder {
             else { continue }
             dynamic.append(i)
             consumed.insert(node.inputs[1])
+        }
+        // Recurrent weights are re-laid out by their lowering (ONNX's gate order), as int8 behind a DequantizeLinear.
+        for node in original.nodes {
+            guard case .recurrent = node.op else { continue }
+            for name in node.inputs[1...2] {
+                guard let tensor = original.initializers[name], let q = original.quantization[name] else { continue }
+                relaidWeights[name] = (tensor, q)
+                consumed.insert(name)
+            }
         }
         for name in original.quantization.keys.sorted() where !consumed.contains(name) {
             guard let tensor = original.initializers[name], let q = original.quantization[name] else { continue }

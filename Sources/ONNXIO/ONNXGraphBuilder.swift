@@ -12,6 +12,9 @@ struct ONNXGraphBuilder {
     let graph: Graph
     /// Values the exporter renamed (dequantized or requantized copies) → the IR value they hold.
     private var aliases: [String: String] = [:]
+    /// Quantized weights a lowering re-lays out itself (a recurrent layer's, into ONNX's gate
+    /// order), by IR name: the float values and their int8 parameters (`relaidWeight`).
+    var relaidWeights: [String: (tensor: Tensor, quantization: TensorQuantization)] = [:]
     private(set) var nodes: [Onnx_NodeProto] = []
     private(set) var initializers: [Onnx_TensorProto] = []
     private(set) var valueInfo: [Onnx_ValueInfoProto] = []

@@ -15,6 +15,9 @@ struct KerasImportTests {
         "keras3/mlp.h5", "keras3/cnn.h5", "keras3/functional.h5", "keras3/cnn.keras", "keras3/functional.weights.h5",
         "keras2/mlp.h5", "keras2/cnn.h5", "keras2/functional.h5", "keras2/functional_weights.h5",
         "legacy/cnn_fixedlen.h5",
+        // Sequence models trained on the digits rows (8 steps × 8): LSTM, Bidirectional GRU, Transformer encoder.
+        "keras3/digits_lstm.h5", "keras3/digits_lstm.keras", "keras2/digits_lstm.h5", "keras3/digits_gru.h5", "keras3/digits_gru.keras",
+        "keras2/digits_gru.h5", "keras3/digits_transformer.h5", "keras3/digits_transformer.keras", "keras2/digits_transformer.h5",
     ]
     static let zoo: [String] = [
         "keras3/zoo_conv.h5", "keras3/zoo_act.h5", "keras3/zoo_misc.h5",

@@ -75,9 +75,7 @@ public func recurrent(_ op: Recurrent, x: Tensor, w: Tensor, r: Tensor, bias: Te
 
 /// `x` N×L×C reordered time-major and projected: `(L·N)×G·H` rows `t·N + n` = `x[n, t]·W + b`.
 func timeMajorProjection(_ x: Tensor, w: Tensor, bias: Tensor?) throws -> [Float] {
-    let (n, steps, inputs) = (x.shape[0], x.shape[1], x.shape[2])
-    let timeMajor = try x.reshaped([n, steps, inputs]).transposed([1, 0, 2])
-    return try linear(timeMajor, weights: w, bias: bias).storage
+    try linear(try x.transposed([1, 0, 2]), weights: w, bias: bias).storage
 }
 
 /// The state update of one step on raw buffers: `pre` N×G·H holds `x·W + b` on entry and the

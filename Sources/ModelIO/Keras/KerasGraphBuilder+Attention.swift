@@ -14,7 +14,9 @@ extension KerasGraphBuilder {
         let keyInput = inputs.count > 2 ? inputs[2] : callKeywords["key"] ?? valueInput
         let heads = try config.int("num_heads", default: 0), keyDim = try config.int("key_dim", default: 0)
         let valueDim = try config.int("value_dim", default: keyDim)
-        guard heads > 0, keyDim > 0, valueDim > 0 else { throw config.fail("has num_heads \(heads), key_dim \(keyDim), value_dim \(valueDim)") }
+        guard heads > 0, keyDim > 0, valueDim > 0, Checked.multiply(heads, max(keyDim, valueDim)) != nil else {
+            throw config.fail("has num_heads \(heads), key_dim \(keyDim), value_dim \(valueDim)")
+        }
         guard config.json["output_shape"]?.isNull ?? true else { throw config.fail("sets output_shape", hint: "re-save the model without output_shape") }
         guard try !config.bool("use_gate", default: false) else { throw config.fail("uses a gate (use_gate)", hint: "re-save the model with use_gate=False") }
         if let axes = config.json["attention_axes"], !axes.isNull, axes.array?.compactMap(\.int) != [1] {
@@ -35,6 +37,9 @@ extension KerasGraphBuilder {
         let kT = try headProjection(key, config, "key", heads: heads, size: keyDim, useBias: useBias, scale: 1, perm: [0, 2, 3, 1], name: name)
         let v = try headProjection(value, config, "value", heads: heads, size: valueDim, useBias: useBias, scale: 1, perm: [0, 2, 1, 3], name: name)
         var scores = try emit(.matMul(MatMul()), [q.name, kT.name], name: name + "/scores", layer: config.layer, channelsFirst: false)
+        guard let pairs = Checked.multiply(targetSteps, sourceSteps), pairs <= 1 << 26 else {
+            throw config.fail("attends over \(targetSteps) × \(sourceSteps) steps, more than ModelPress builds attention for (2^26 pairs)")
+        }
         if callOptions["use_causal_mask"] == true {
             // Step t attends to steps ≤ t (Keras's lower-triangular T×S mask).
             var adder = try Tensor(shape: [1, 1, targetSteps, sourceSteps])

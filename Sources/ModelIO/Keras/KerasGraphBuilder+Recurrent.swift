@@ -53,7 +53,8 @@ extension KerasGraphBuilder {
         }
         let states = forwardSpec.returnState ? Array(forward.dropFirst()) + Array(backward.dropFirst()) : []
         let pair = [forwardOutput.name, backwardOutput.name]
-        let mode = config.json["merge_mode"].flatMap { $0.isNull ? nil : $0.string }
+        // Keras's default is concat; an explicit null returns both outputs.
+        let mode = config.json["merge_mode"].map { $0.isNull ? nil : $0.string } ?? "concat"
         let merged: KerasValue
         switch mode {
         case nil: return [forwardOutput, backwardOutput] + states
@@ -146,7 +147,7 @@ struct RecurrentSpec {
         default: cell = .gru(resetAfter: try config.bool("reset_after", default: true))
         }
         let units = try config.int("units", default: 0)
-        guard units > 0 else { throw config.fail("has no positive 'units'") }
+        guard (1...Recurrent.maxUnits).contains(units) else { throw config.fail("has units \(units)") }
         guard try !config.bool("stateful", default: false) else {
             throw config.fail("is stateful (it carries its state from one batch to the next)", hint: "re-save the model with stateful=False")
         }

@@ -66,8 +66,10 @@ extension ONNXImportContext {
             {
                 // Rows of a constant table by ids that are all one number (BERT's token types): that row,
                 // broadcast over the ids' axes.
-                let row = Int(fill.value), width = table.shape[1]
-                guard row >= 0, row < table.shape[0] else { throw fail(node, "gathers row \(row) of a table of \(table.shape[0])") }
+                let width = table.shape[1]
+                guard let row = Int(exactly: fill.value), row >= 0, row < table.shape[0] else {
+                    throw fail(node, "gathers row \(fill.value) of a table of \(table.shape[0])")
+                }
                 constants[out] = try KnownTensor(
                     isInteger: table.isInteger, shape: [Int](repeating: 1, count: rank) + [width], values: Array(table.values[(row * width)..<((row + 1) * width)])
                 ).constant()

@@ -25,7 +25,10 @@ extension ONNXImportContext {
     /// Gather on constants or shapes is folded before this).
     mutating func importGather(_ node: Onnx_NodeProto, _ i: Int) throws {
         if node.input.count == 2, constants[node.input[0]] == nil, let index = constants[node.input[1]], index.tensor.count == 1 {
-            return try importGatherOneIndex(node, i, index: Int(index.tensor.storage[0]), scalar: index.shape.isEmpty)
+            guard let at = index.integers?.first.map(Int.init) ?? Int(exactly: index.tensor.storage[0]) else {
+                throw fail(node, "gathers by index \(index.tensor.storage[0]), which is not a whole number")
+            }
+            return try importGatherOneIndex(node, i, index: at, scalar: index.shape.isEmpty)
         }
         guard node.input.count == 2, let table = constants[node.input[0]], table.shape.count == 2, node.int("axis", default: 0) == 0 else {
             throw unsupported(node)

@@ -7,7 +7,8 @@ extension Recurrent: ONNXLowering {
     /// i, o, f, c) and `[W_b, R_b]` as `B`, then `Squeeze` + `Transpose` of `Y` back to N×L×H
     /// and `Squeeze` of `Y_h` / `Y_c`.
     func lower(_ node: Node, _ b: inout ONNXGraphBuilder) throws {
-        guard let x = b.shape(of: node.inputs[0]), let w = b.graph.initializers[node.inputs[1]], let r = b.graph.initializers[node.inputs[2]] else {
+        func weight(_ name: String) -> Tensor? { b.graph.initializers[name] ?? b.relaidWeights[name]?.tensor }
+        guard let x = b.shape(of: node.inputs[0]), let w = weight(node.inputs[1]), let r = weight(node.inputs[2]) else {
             throw ModelPressError.internalError("recurrent node '\(node.name)' without constant weights")
         }
         let h = units, width = cell.gates * units
@@ -16,7 +17,10 @@ extension Recurrent: ONNXLowering {
         b.add("Transpose", name: timeMajor, inputs: [node.inputs[0]], output: timeMajor, attributes: [.ints("perm", [1, 0, 2])], shape: [x[1], x[0], x[2]])
         let onnxW = try Self.permuteGateRows(w.transposed([1, 0]), blocks: cell.gates, order: onnxGateOrder).reshaped([1, width, x[2]])
         let onnxR = try Self.permuteGateRows(r.transposed([1, 0]), blocks: cell.gates, order: onnxGateOrder).reshaped([1, width, h])
-        var inputs = [timeMajor, b.constant(node.name + "/W", onnxW), b.constant(node.name + "/R", onnxR)]
+        var inputs = [
+            try onnxWeight(node.inputs[1], onnxW, name: node.name + "/W", &b), try onnxWeight(node.inputs[2], onnxR, name: node.name + "/R", &b),
+        ]
+        inputs.insert(timeMajor, at: 0)
         if let bias = node.input(.bias).flatMap({ b.graph.initializers[$0] }) {
             let recurrentBias = try node.input(.recurrentBias).flatMap { b.graph.initializers[$0] } ?? Tensor(shape: [width])
             let joined =
@@ -45,8 +49,27 @@ extension Recurrent: ONNXLowering {
     }
     var lowersOnIntegers: Bool { false }
 
+    /// `tensor` (W or R in ONNX's layout 1×G·H×K) as a constant named after `name`; when the IR
+    /// weight `irName` is quantized (dynamic int8), as int8 behind a DequantizeLinear whose
+    /// per-channel scales follow the rows into ONNX's gate order.
+    private func onnxWeight(_ irName: String, _ tensor: Tensor, name: String, _ b: inout ONNXGraphBuilder) throws -> String {
+        guard var q = b.relaidWeights[irName]?.quantization else { return b.constant(name, tensor) }
+        if q.scales.count > 1 {
+            // IR channels are the G·H columns (axis 1 of K×G·H): the rows of ONNX's G·H×K, reordered.
+            q.scales = try Self.permuteGateRows(try Tensor(shape: [q.scales.count, 1], storage: q.scales), blocks: cell.gates, order: onnxGateOrder).storage
+            q.zeroPoints = [Int32](repeating: 0, count: q.scales.count)
+            q.axis = 1
+        }
+        let value = b.fresh(name)
+        try b.dequantizeConstant(value, tensor, q)
+        return value
+    }
+
     /// ONNX's gate order as positions in Keras's: LSTM i, o, f, c; GRU z, r, h (the same).
     var onnxGateOrder: [Int] { cell == .lstm ? [0, 3, 1, 2] : Array(0..<cell.gates) }
+
+    /// Keras's gate order as positions in ONNX's (the inverse permutation).
+    var kerasGateOrderFromONNX: [Int] { (0..<cell.gates).map { k in onnxGateOrder.firstIndex(of: k) ?? k } }
 
     /// The op's activations as ONNX lists them (RNN: the candidate; LSTM: f, g, h; GRU: f, g),
     /// with the alpha / beta values of those that take them, in order.
@@ -129,30 +152,30 @@ extension ONNXImportContext {
         let (steps, features) = (xs[1], xs[2])
         let units = node.int("hidden_size", default: 0)
         let directions = node.string("direction", default: "forward") == "bidirectional" ? 2 : 1
+        guard (1...Recurrent.maxUnits).contains(units) else { throw fail(node, "has hidden_size \(units)") }
         let width = cell.gates * units
-        guard units >= 1 else { throw fail(node, "has no hidden_size") }
         let w = try constantInput(node, 1, what: "W").tensor, r = try constantInput(node, 2, what: "R").tensor
         guard w.shape == [directions, width, features], r.shape == [directions, width, units] else {
             throw fail(node, "has W \(w.shape) and R \(r.shape) for \(directions) direction(s), \(units) units and \(features) features")
         }
         let b = node.input.count > 3 && !node.input[3].isEmpty ? try constantInput(node, 3, what: "B").tensor : nil
         guard b == nil || b!.shape == [directions, 2 * width] else { throw fail(node, "has B \(b!.shape), expected [\(directions), \(2 * width)]") }
-        try refuseRecurrentExtras(node, steps: steps, directions: directions)
+        try refuseRecurrentExtras(node, steps: steps)
         let activations = try recurrentActivations(node, cell: cell, directions: directions)
-        let probe = Recurrent(cell: cell, units: units, reverse: false)
+        let order = Recurrent(cell: cell, units: units, reverse: false).kerasGateOrderFromONNX
         var outputs: [[String]] = []
         for d in 0..<directions {
             let reverse = node.string("direction", default: "forward") == "reverse" || d == 1
             let perDirection = activations[d]
             let op = Recurrent(cell: cell, units: units, reverse: reverse, gate: perDirection.gate, candidate: perDirection.candidate, output: perDirection.output)
             let base = nodeName(node, i) + (directions == 2 ? (d == 0 ? "/forward" : "/backward") : "")
-            let wd = try Recurrent.permuteGateRows(try slice(w, d), blocks: cell.gates, order: inverse(probe, cell)).transposed([1, 0])
-            let rd = try Recurrent.permuteGateRows(try slice(r, d), blocks: cell.gates, order: inverse(probe, cell)).transposed([1, 0])
+            let wd = try Recurrent.permuteGateRows(try slice(w, d), blocks: cell.gates, order: order).transposed([1, 0])
+            let rd = try Recurrent.permuteGateRows(try slice(r, d), blocks: cell.gates, order: order).transposed([1, 0])
             var inputs = [x, try addConstant(wd, base + "/kernel"), try addConstant(rd, base + "/recurrent_kernel")]
             if let b {
                 let both = try slice(b, d).storage
-                let wb = try Recurrent.permuteGateRows(try Tensor(shape: [width, 1], storage: Array(both[0..<width])), blocks: cell.gates, order: inverse(probe, cell))
-                let rb = try Recurrent.permuteGateRows(try Tensor(shape: [width, 1], storage: Array(both[width...])), blocks: cell.gates, order: inverse(probe, cell))
+                let wb = try Recurrent.permuteGateRows(try Tensor(shape: [width, 1], storage: Array(both[0..<width])), blocks: cell.gates, order: order)
+                let rb = try Recurrent.permuteGateRows(try Tensor(shape: [width, 1], storage: Array(both[width...])), blocks: cell.gates, order: order)
                 if case .gru(true) = cell {
                     inputs += [try addConstant(wb.reshaped([width]), base + "/bias"), try addConstant(rb.reshaped([width]), base + "/recurrent_bias")]
                 } else {
@@ -206,9 +229,9 @@ extension ONNXImportContext {
 
     /// Refuses initial states other than zeros, `sequence_lens` other than the full length,
     /// peepholes, `clip` and `input_forget`.
-    private func refuseRecurrentExtras(_ node: Onnx_NodeProto, steps: Int, directions: Int) throws {
+    private func refuseRecurrentExtras(_ node: Onnx_NodeProto, steps: Int) throws {
         if node.input.count > 4, !node.input[4].isEmpty {
-            guard let lengths = constants[node.input[4]], lengths.tensor.storage.allSatisfy({ $0 == Float(steps) }) else {
+            guard uniformValue(node.input[4]) == Double(steps) else {
                 throw fail(node, "has sequence_lens other than the full length; ModelPress runs every sequence to its end")
             }
         }
@@ -252,12 +275,6 @@ extension ONNXImportContext {
             case .gru: return (f[0], f[1], .tanh)
             }
         }
-    }
-
-    /// Keras's gate order as positions in ONNX's (the inverse of `Recurrent.onnxGateOrder`).
-    private func inverse(_ probe: Recurrent, _ cell: Recurrent.Cell) -> [Int] {
-        let forward = Recurrent(cell: cell, units: probe.units, reverse: false).onnxGateOrder
-        return (0..<forward.count).map { k in forward.firstIndex(of: k)! }
     }
 
     /// Direction `d` of a D×… tensor.

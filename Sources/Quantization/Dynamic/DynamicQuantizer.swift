@@ -12,7 +12,8 @@ public struct DynamicLayerReport: Sendable, Equatable {
 }
 
 /// Dynamic quantization (`--dynamic`, like onnxruntime's `quantize_dynamic`): no calibration.
-/// Every planned Conv / Dense weight becomes symmetric int8 (per output channel by default);
+/// Every planned Conv / Dense weight, and every recurrent layer's W and R, becomes symmetric
+/// int8 (per output channel by default);
 /// biases and activations stay float in the IR. The exporter's `.dynamic` form then quantizes
 /// Dense and Conv inputs at run time (DynamicQuantizeLinear → MatMulInteger / ConvInteger).
 public enum DynamicQuantizer {
@@ -35,6 +36,23 @@ public enum DynamicQuantizer {
                     node: node.name, layer: node.layer, channels: q.scales.count,
                     minWeightScale: q.scales.min() ?? 0, maxWeightScale: q.scales.max() ?? 0,
                     runtimeActivations: dense))
+        }
+        // Recurrent layers: W and R int8 per output column (stored as integers, computed in float).
+        for node in graph.nodes {
+            guard case .recurrent = node.op, !options.exclude.contains(node.name), !options.exclude.contains(node.layer) else { continue }
+            var scales: [Float] = []
+            for name in node.inputs[1...2] {
+                guard let w = graph.initializers[name] else { continue }
+                let q = WeightQuantizer.symmetric(
+                    w, axis: options.weights == .perChannel ? 1 : nil, type: .int8, scheme: options.scheme, levels: options.weightLevels)
+                try q.validate(for: w.shape) { ModelPressError.internalError("quantization of '\(name)' \($0)") }
+                g.quantization[name] = q
+                scales += q.scales
+            }
+            reports.append(
+                DynamicLayerReport(
+                    node: node.name, layer: node.layer, channels: scales.count / 2, minWeightScale: scales.min() ?? 0, maxWeightScale: scales.max() ?? 0,
+                    runtimeActivations: false))
         }
         return (g, reports)
     }

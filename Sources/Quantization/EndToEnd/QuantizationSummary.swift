@@ -67,12 +67,12 @@ public struct QuantizationSummary: Encodable, Sendable {
     /// Bytes the quantized layer `node` stores in `graph`: int8 / int16 weights (1 / 2 bytes
     /// each), bias (4 each, int32 or float), and per weight channel one float32 scale and one zero point.
     static func storedBytes(of node: String, in graph: Graph) -> Int {
-        guard let n = graph.nodes.first(where: { $0.name == node }), n.inputs.count >= 2,
-            let w = graph.initializers[n.inputs[1]]
-        else { return 0 }
-        let q = graph.quantization[n.inputs[1]]
-        let channels = q?.scales.count ?? 1, width = (q?.bits ?? 32) / 8
-        let bias = n.inputs.count > 2 ? graph.initializers[n.inputs[2]]?.count ?? 0 : 0
-        return width * w.count + 4 * bias + (4 + width) * channels
+        guard let n = graph.nodes.first(where: { $0.name == node }) else { return 0 }
+        // Every constant input: quantized ones as integers plus a scale and zero point per channel, the rest float32.
+        return n.inputs.reduce(0) { total, input in
+            guard let t = graph.initializers[input] else { return total }
+            guard let q = graph.quantization[input] else { return total + 4 * t.count }
+            return total + q.bits / 8 * t.count + (4 + q.bits / 8) * q.scales.count
+        }
     }
 }

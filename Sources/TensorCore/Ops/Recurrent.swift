@@ -26,6 +26,9 @@ public struct Recurrent: OpDefinition {
         }
     }
 
+    /// The most hidden units an importer accepts (a bound against hostile files, far above any model).
+    public static let maxUnits = 1 << 24
+
     /// The cell.
     public var cell: Cell
     /// Hidden units `H`.
@@ -64,8 +67,8 @@ public struct Recurrent: OpDefinition {
 
     public func outputShapes(_ inputs: [[Int]], _ check: ShapeCheck) throws -> [[Int]] {
         let x = try check.input(inputs, 0), w = try check.input(inputs, 1), r = try check.input(inputs, 2)
-        let width = cell.gates * units
-        guard units >= 1, x.count == 3, x[1] >= 1, w == [x[2], width], r == [units, width] else {
+        guard units >= 1, let width = Checked.multiply(cell.gates, units) else { throw check.fail("has \(units) units") }
+        guard x.count == 3, x[1] >= 1, w == [x[2], width], r == [units, width] else {
             throw check.fail("expects x N×L×C, W C×\(width) and R \(units)×\(width) for \(units) units, got \(x), \(w) and \(r)")
         }
         for i in 3..<inputs.count where inputs[i] != [width] {
