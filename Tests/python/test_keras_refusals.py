@@ -1,6 +1,8 @@
 """Keras layers ModelPress decodes by name are refused by name when the name is unknown:
 a tf-keras TFOpLambda calling a TensorFlow function outside the decoded list, and a Keras 3
-operation (`keras.src.ops.*` node) outside the decoded list, in `.keras` and `.h5`."""
+operation (`keras.src.ops.*` node) outside the decoded list, in `.keras` and `.h5`; and what
+ModelPress does not run — deep nesting, out-of-vocabulary ids, masks, a keras-hub block, a
+stateful LSTM, a dataset of the wrong shape for one of several inputs — with exit 2 naming it."""
 
 from __future__ import annotations
 
@@ -104,3 +106,36 @@ def test_an_embedding_with_mask_zero_is_refused_naming_the_layer(tmp_path):
     model = _with_config(tmp_path, "keras3/bag_of_words.h5", "masked.h5", mask)
     proc = run_modelpress("inspect", model, expect=2)
     assert "'embed'" in proc.stderr and "mask_zero" in proc.stderr and str(model) in proc.stderr, proc.stderr
+
+
+def test_a_keras_hub_block_is_refused_as_a_custom_class(tmp_path):
+    """keras-hub's TransformerEncoder (registered `keras_hub>TransformerEncoder`, module
+    `keras_hub.src.layers…`) in place of the fixture's MultiHeadAttention: refused naming the
+    layer and the class, never imported."""
+    def hub(config):
+        layer = next(layer for layer in config["config"]["layers"] if layer["class_name"] == "MultiHeadAttention")
+        layer.update(class_name="TransformerEncoder", registered_name="keras_hub>TransformerEncoder",
+                     module="keras_hub.src.layers.modeling.transformer_encoder")
+        return config
+
+    model = _with_config(tmp_path, "keras3/transformer.h5", "hub.h5", hub)
+    proc = run_modelpress("inspect", model, expect=2)
+    assert "TransformerEncoder" in proc.stderr and "'self_attention'" in proc.stderr and str(model) in proc.stderr, proc.stderr
+
+
+def test_a_stateful_lstm_and_an_attention_mask_of_the_wrong_shape_are_refused(tmp_path):
+    def stateful(config):
+        next(layer for layer in config["config"]["layers"] if layer["class_name"] == "LSTM")["config"]["stateful"] = True
+        return config
+
+    model = _with_config(tmp_path, "keras3/lstm_text.h5", "stateful.h5", stateful)
+    proc = run_modelpress("inspect", model, expect=2)
+    assert "'lstm_seq'" in proc.stderr and "stateful" in proc.stderr, proc.stderr
+
+    # The multi-input model fed the features where its mask goes (names not the inputs', so in
+    # order): the shape check names the dataset.
+    data = FIXTURES / "data" / "multi_inputs.h5"
+    proc = run_modelpress("predict", FIXTURES / "models" / "keras3" / "multi_input.h5", "--data", data,
+                          "--x-key", "tokens,features,features", "-o", tmp_path / "p.h5", expect=2)
+    assert "features" in proc.stderr and "expects" in proc.stderr, proc.stderr
+    assert not (tmp_path / "p.h5").exists()
