@@ -32,4 +32,5 @@ swift test --skip-build 2>&1 | tee .build/swift-test.log | grep -vE '^(◇|↳) 
 grep -qE 'Test run with [0-9]+ tests? (in [0-9]+ suites? )?passed' .build/swift-test.log
 
 echo "== onnxruntime cross-checks (pytest)"
-MODELPRESS="$root/.build/debug/modelpress" MODELPRESS_ROOT="$root" "$venv/bin/pytest" -q Tests/python
+# Two workers, one test file each at a time (a file's session caches stay in one process).
+MODELPRESS="$root/.build/debug/modelpress" MODELPRESS_ROOT="$root" "$venv/bin/pytest" -q -n 2 --dist loadfile Tests/python
