@@ -10,9 +10,9 @@ import TensorCore
 ///
 /// where `s_x · s_w` is a per-column [M] (per-channel weights) or scalar product computed in
 /// the graph. A Conv likewise becomes DynamicQuantizeLinear → ConvInteger → Cast → Mul(s_x ·
-/// s_w [O×1×1]) → Add(bias [O×1×1]) on int8 weights (zero point omitted: 0). A recurrent
-/// layer's W and R are stored as int8 in ONNX's layout behind a DequantizeLinear (standard
-/// ops; onnxruntime's DynamicQuantizeLSTM is a contrib op). Any other annotated initializer is
+/// s_w [O×1×1]) → Add(bias [O×1×1]) on int8 weights (zero point omitted: 0). An LSTM's W and
+/// R are stored as int8 in ONNX's layout behind a DequantizeLinear (standard ops;
+/// onnxruntime's DynamicQuantizeLSTM is a contrib op). Any other annotated initializer is
 /// stored as integers behind a DequantizeLinear.
 extension ONNXGraphBuilder {
     /// Lowers `original` (annotations on weights only) in the dynamic form.

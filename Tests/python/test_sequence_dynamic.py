@@ -2,9 +2,9 @@
 LSTM / GRU / SimpleRNN, the Transformer encoder — against onnxruntime's `quantize_dynamic` on the
 same float export, both with 7-bit weights (`--reduce-range` / `reduce_range=True`), which no
 x86 uint8×int8 kernel saturates (with or without VNNI), so the comparison holds on any CPU:
-ModelPress's output SQNR at least onnxruntime's − 0.5 dB, every stored weight in −63…63.
-Recurrent weights stay float (standard ONNX has no integer LSTM / GRU / RNN; onnxruntime's own
-DynamicQuantizeLSTM is a contrib op), so onnxruntime's file can be smaller on LSTM-heavy models."""
+ModelPress's output SQNR at least onnxruntime's − 0.5 dB, every stored weight in −63…63. LSTM
+weights are int8 behind a DequantizeLinear (onnxruntime: its contrib DynamicQuantizeLSTM); GRU
+and SimpleRNN weights stay float on both sides."""
 
 from __future__ import annotations
 

@@ -68,10 +68,11 @@ public struct QuantizationSummary: Encodable, Sendable {
     /// each), bias (4 each, int32 or float), and per weight channel one float32 scale and one zero point.
     static func storedBytes(of node: String, in graph: Graph) -> Int {
         guard let n = graph.nodes.first(where: { $0.name == node }) else { return 0 }
-        // Every constant input: quantized ones as integers plus a scale and zero point per channel, the rest float32.
+        // Every constant input: quantized weights as integers plus a scale and zero point per
+        // channel; biases (int32 or float) and everything else 4 bytes an element.
         return n.inputs.reduce(0) { total, input in
             guard let t = graph.initializers[input] else { return total }
-            guard let q = graph.quantization[input] else { return total + 4 * t.count }
+            guard let q = graph.quantization[input], q.type != .int32 else { return total + 4 * t.count }
             return total + q.bits / 8 * t.count + (4 + q.bits / 8) * q.scales.count
         }
     }
