@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Engine speed on sequence models: `modelpress bench` against onnxruntime on the same ONNX file
 (the one `modelpress export` writes for Keras models; the PyTorch files as they are), one
-thread each, batch 1 and 16, interleaved, median of 3 repetitions. Prints a Markdown table.
+thread each, batch 1 and 32, interleaved, median of 3 repetitions. Prints a Markdown table.
 
     OPENBLAS_NUM_THREADS=1 .test-venv/bin/python scripts/bench/sequence_vs_ort.py [--binary .build/release/modelpress]
 """
@@ -67,7 +67,7 @@ def main():
             onnx_file = model if model.suffix == ".onnx" else Path(tmp) / (model.stem + ".onnx")
             if onnx_file != model:
                 subprocess.run([args.binary, "export", str(model), "-o", str(onnx_file), "-q"], check=True)
-            for batch in (1, 16):
+            for batch in (1, 32):
                 mp, rt = [], []
                 for rep in range(args.repetitions):
                     order = [("mp", lambda: mp.append(mp_rate(args.binary, str(onnx_file), batch, args.seconds))),
