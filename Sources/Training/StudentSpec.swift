@@ -6,6 +6,8 @@ import TensorCore
 /// adds Dropout(0.2) (training only) after the layer before it. `conv:16,32` (NHWC image
 /// input) is, per width, Conv2D(3×3, same, no bias) → BatchNormalization → ReLU →
 /// MaxPooling2D(2) (while the image is at least 2×2), then GlobalAveragePooling2D → Dense(classes).
+/// `lstm:32,16` (sequence input N×steps×features) is stacked LSTMs (all but the last returning
+/// their sequences) → Dense(classes) on the last one's final state.
 public struct StudentSpec: Sendable, Equatable {
     /// One hidden layer.
     public enum Layer: Sendable, Equatable {
@@ -15,26 +17,29 @@ public struct StudentSpec: Sendable, Equatable {
         case dropout(Float)
         /// Conv2D(filters, 3×3, same) → BN → ReLU → MaxPool(2).
         case conv(Int)
+        /// LSTM(units) (tanh, sigmoid gates).
+        case lstm(Int)
     }
 
     /// Hidden layers in order (the classifier layer is implied).
     public var layers: [Layer]
 
-    /// Parses `dense:U1,U2,…` or `conv:F1,F2,…`; `nil` when `text` is not a spec (then it
-    /// names a checkpoint).
+    /// Parses `dense:U1,U2,…`, `conv:F1,F2,…` or `lstm:U1,U2,…`; `nil` when `text` is not a
+    /// spec (then it names a checkpoint).
     public static func parse(_ text: String) throws -> StudentSpec? {
-        let conv = text.hasPrefix("conv:")
-        guard conv || text.hasPrefix("dense:") else { return nil }
+        let conv = text.hasPrefix("conv:"), lstm = text.hasPrefix("lstm:")
+        guard conv || lstm || text.hasPrefix("dense:") else { return nil }
         let items = text.drop(while: { $0 != ":" }).dropFirst().split(separator: ",", omittingEmptySubsequences: false)
         var layers: [Layer] = []
         for item in items {
             let token = item.trimmingCharacters(in: .whitespaces)
-            if !conv, token.hasPrefix("dropout"), let rate = Float(token.dropFirst("dropout".count)), rate >= 0, rate < 1, !layers.isEmpty {
+            if !conv && !lstm, token.hasPrefix("dropout"), let rate = Float(token.dropFirst("dropout".count)), rate >= 0, rate < 1, !layers.isEmpty {
                 layers.append(.dropout(rate))
             } else if let units = Int(token), units >= 1, units <= 1 << 16 {
-                layers.append(conv ? .conv(units) : .dense(units))
+                layers.append(conv ? .conv(units) : lstm ? .lstm(units) : .dense(units))
             } else {
-                throw ModelPressError.invalidArgument("student spec '\(text)': '\(token)' is not a layer width\(conv ? "" : " or dropoutRATE").\nHINT: write e.g. dense:64,32, dense:128,dropout0.2,64 or conv:16,32.")
+                throw ModelPressError.invalidArgument(
+                    "student spec '\(text)': '\(token)' is not a layer width\(conv || lstm ? "" : " or dropoutRATE").\nHINT: write e.g. dense:64,32, dense:128,dropout0.2,64, conv:16,32 or lstm:32.")
             }
         }
         return StudentSpec(layers: layers)
@@ -53,6 +58,9 @@ public struct StudentSpec: Sendable, Equatable {
         try graph.addInput(ValueInfo(name: "input", shape: [dynamicBatch] + sampleShape))
         if layers.contains(where: { if case .conv = $0 { return true } else { return false } }) {
             return try buildConvolutional(sampleShape: sampleShape, classes: classes, graph: &graph, random: &random)
+        }
+        if layers.contains(where: { if case .lstm = $0 { return true } else { return false } }) {
+            return try buildRecurrent(sampleShape: sampleShape, classes: classes, graph: &graph, random: &random)
         }
         try graph.append(Node(name: "flatten", op: .flatten, inputs: ["input"], output: "flatten"))
         var current = "flatten", width = features, index = 0
@@ -76,7 +84,7 @@ public struct StudentSpec: Sendable, Equatable {
                 index += 1
                 try dense("dense_\(index)", units: units, relu: true)
             case .dropout(let rate): dropout[current] = rate
-            case .conv: break
+            case .conv, .lstm: break
             }
         }
         try dense("logits", units: classes, relu: false)
@@ -129,6 +137,41 @@ extension StudentSpec {
         try graph.addInitializer("logits/kernel", try uniform([channels, classes], fanIn: channels, fanOut: classes))
         try graph.addInitializer("logits/bias", try Tensor(shape: [classes]))
         try graph.append(Node(name: "logits", op: .linear, inputs: ["gap", "logits/kernel", "logits/bias"], output: "logits"))
+        graph.outputs = [ValueInfo(name: "logits", shape: [dynamicBatch, classes])]
+        return try TrainableModel(graph: graph, source: "student spec")
+    }
+}
+
+extension StudentSpec {
+    /// The `lstm:` student: stacked LSTMs on the N×steps×features input, then Dense(classes) on
+    /// the last state. Kernels Glorot-uniform, biases zero but the forget gate's one (Keras's
+    /// `unit_forget_bias`); the recurrent kernel Glorot-uniform too (Keras draws it orthogonal).
+    func buildRecurrent(sampleShape: [Int], classes: Int, graph: inout Graph, random: inout TrainingRandom) throws -> TrainableModel {
+        guard sampleShape.count == 2 else {
+            throw ModelPressError.invalidArgument("student spec lstm: needs sequence samples steps × features, not \(sampleShape).\nHINT: use --student-x-key with an N×steps×features dataset, or a dense: student.")
+        }
+        func uniform(_ shape: [Int], fanIn: Int, fanOut: Int) throws -> Tensor {
+            let limit = (6 / Float(fanIn + fanOut)).squareRoot()
+            return try Tensor(shape: shape, storage: (0..<shape.reduce(1, *)).map { _ in random.uniform(-limit, limit) })
+        }
+        let widths = layers.compactMap { layer -> Int? in if case .lstm(let units) = layer { return units } else { return nil } }
+        var current = "input", features = sampleShape[1]
+        for (i, units) in widths.enumerated() {
+            let name = "lstm_\(i + 1)", last = i == widths.count - 1
+            try graph.addInitializer(name + "/kernel", try uniform([features, 4 * units], fanIn: features, fanOut: 4 * units))
+            try graph.addInitializer(name + "/recurrent_kernel", try uniform([units, 4 * units], fanIn: units, fanOut: 4 * units))
+            try graph.addInitializer(name + "/bias", try Tensor(shape: [4 * units], storage: (0..<(4 * units)).map { $0 / units == 1 ? 1 : 0 }))
+            let outputs = [name + "/sequence", name + "/state_h", name + "/state_c"]
+            try graph.append(
+                Node(
+                    name: name, op: .recurrent(Recurrent(cell: .lstm, units: units, reverse: false)),
+                    inputs: [current, name + "/kernel", name + "/recurrent_kernel", name + "/bias"], outputs: outputs, layer: name))
+            current = last ? outputs[1] : outputs[0]
+            features = units
+        }
+        try graph.addInitializer("logits/kernel", try uniform([features, classes], fanIn: features, fanOut: classes))
+        try graph.addInitializer("logits/bias", try Tensor(shape: [classes]))
+        try graph.append(Node(name: "logits", op: .linear, inputs: [current, "logits/kernel", "logits/bias"], output: "logits"))
         graph.outputs = [ValueInfo(name: "logits", shape: [dynamicBatch, classes])]
         return try TrainableModel(graph: graph, source: "student spec")
     }

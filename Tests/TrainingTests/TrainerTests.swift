@@ -62,6 +62,30 @@ import _TestSupport
         #expect(throws: ModelPressError.self) { try spec.build(sampleShape: [64], classes: 3, seed: 1) }
     }
 
+    @Test func lstmSpecStacksRecurrentLayersAndTrains() throws {
+        let spec = try #require(try StudentSpec.parse("lstm:5,4"))
+        let model = try spec.build(sampleShape: [3, 2], classes: 3, seed: 1)
+        #expect(
+            model.parameters == [
+                "lstm_1/kernel", "lstm_1/recurrent_kernel", "lstm_1/bias", "lstm_2/kernel", "lstm_2/recurrent_kernel", "lstm_2/bias", "logits/kernel", "logits/bias",
+            ])
+        // Keras's unit_forget_bias: the forget block (second of i, f, c, o) starts at one.
+        let bias = try #require(model.graph.initializers["lstm_2/bias"])
+        #expect(bias.storage == [0, 0, 0, 0, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0])
+        let limit = (6.0 / Float(2 + 20)).squareRoot()
+        #expect(model.graph.initializers["lstm_1/kernel"]?.storage.allSatisfy { abs($0) <= limit } == true)
+        // The first LSTM hands its sequence to the second, whose last state feeds the classifier.
+        #expect(model.graph.nodes.first { $0.name == "lstm_2" }?.inputs.first == "lstm_1/sequence")
+        #expect(model.graph.nodes.last?.inputs.first == "lstm_2/state_h")
+        var data = try Self.blobs(90, seed: 7)
+        data.inputs = try data.inputs.reshaped([90, 3, 2])
+        var c = Self.configuration()
+        c.epochs = 8
+        let result = try Trainer(c).fit(model, train: data, validation: nil)
+        #expect(result.history.last!.loss < result.history.first!.loss * 0.8, "losses \(result.history.map(\.loss))")
+        #expect(throws: ModelPressError.self) { try spec.build(sampleShape: [6], classes: 3, seed: 1) }
+    }
+
     @Test func trainingReducesTheLossAndIsBitReproducible() throws {
         let data = try Self.blobs(90, seed: 1)
         for optimizer in OptimizerKind.allCases {
