@@ -6,6 +6,7 @@ move by one float32 ulp, `ort_sqnr_floor`), at the file's opset."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import h5py
@@ -14,6 +15,13 @@ import onnx
 
 from conftest import FIXTURES, max_abs_diff, read_predictions, run_modelpress
 from ort_helpers import ort_quantize_static, ort_sqnr_floor, run_ort, sqnr
+
+
+def written(corpus: str) -> tuple[list[dict], list[str]]:
+    """The entries of `fixtures/onnx/<corpus>/manifest.json` whose file was written, and test ids."""
+    manifest = json.loads((FIXTURES / "onnx" / corpus / "manifest.json").read_text())
+    entries = [e for e in manifest["entries"] if e["status"] == "written"]
+    return entries, [f"{e['model']}-opset{e['opset']}" for e in entries]
 
 
 def case(entry: dict) -> tuple:

@@ -6,16 +6,11 @@ computes, re-exports and quantizes (checks in imported_files.py)."""
 
 from __future__ import annotations
 
-import json
-
 import pytest
 
-from conftest import FIXTURES
-from imported_files import check_predicts_like_onnxruntime, check_reexports_and_quantizes
+from imported_files import check_predicts_like_onnxruntime, check_reexports_and_quantizes, written
 
-MANIFEST = json.loads((FIXTURES / "onnx" / "torch_sequence" / "manifest.json").read_text())
-WRITTEN = [e for e in MANIFEST["entries"] if e["status"] == "written"]
-IDS = [f"{e['model']}-opset{e['opset']}" for e in WRITTEN]
+WRITTEN, IDS = written("torch_sequence")
 
 
 def test_the_corpus_has_every_recurrent_operator():

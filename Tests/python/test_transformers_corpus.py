@@ -7,16 +7,11 @@ predicts what onnxruntime computes, re-exports and quantizes (checks in imported
 
 from __future__ import annotations
 
-import json
-
 import pytest
 
-from conftest import FIXTURES
-from imported_files import check_predicts_like_onnxruntime, check_reexports_and_quantizes
+from imported_files import check_predicts_like_onnxruntime, check_reexports_and_quantizes, written
 
-MANIFEST = json.loads((FIXTURES / "onnx" / "transformers" / "manifest.json").read_text())
-WRITTEN = [e for e in MANIFEST["entries"] if e["status"] == "written"]
-IDS = [f"{e['model']}-opset{e['opset']}" for e in WRITTEN]
+WRITTEN, IDS = written("transformers")
 
 
 def test_the_corpus_has_bert_distilbert_and_vit():

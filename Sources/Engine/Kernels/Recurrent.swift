@@ -113,7 +113,7 @@ struct RecurrentStep {
             applyActivation(op.candidate, UnsafeMutableBufferPointer(start: product, count: n * width))
         case .lstm:
             BLAS.sgemm(m: n, n: width, k: units, a: h, lda: ldh, b: r, ldb: width, beta: 1, c: pre, ldc: width)
-            activate(blocks: [(0, op.gate), (1, op.gate), (2, op.candidate), (3, op.gate)])
+            activate(blocks: 0..<4)
             for row in 0..<n {
                 let a = activated + row * width, c = cell + row * units, out = product + row * width
                 for j in 0..<units {
@@ -132,14 +132,14 @@ struct RecurrentStep {
                     if let rb = recurrentBias { for j in 0..<width { q[j] += rb[j] } }
                     for j in 0..<(2 * units) { p[j] += q[j] }
                 }
-                activate(blocks: [(0, op.gate), (1, op.gate)])
+                activate(blocks: 0..<2)
                 for row in 0..<n {
                     let q = product + row * width, p = pre + row * width, a = activated + row * width
                     for j in 0..<units { p[2 * units + j] += a[units + j] * q[2 * units + j] }
                 }
             } else {
                 BLAS.sgemm(m: n, n: 2 * units, k: units, a: h, lda: ldh, b: r, ldb: width, beta: 1, c: pre, ldc: width)
-                activate(blocks: [(0, op.gate), (1, op.gate)])
+                activate(blocks: 0..<2)
                 // product's candidate block = r⊙h, then pre's candidate block += (r⊙h)·R_h.
                 for row in 0..<n {
                     let a = activated + row * width, q = product + row * width + 2 * units, hp = h + row * ldh
@@ -147,7 +147,7 @@ struct RecurrentStep {
                 }
                 BLAS.sgemm(m: n, n: units, k: units, a: product + 2 * units, lda: width, b: r + 2 * units, ldb: width, beta: 1, c: pre + 2 * units, ldc: width)
             }
-            activate(blocks: [(2, op.candidate)])
+            activate(blocks: 2..<3)
             // The candidate's recurrent part (h·R_h + rb_h, or r⊙h) moves to block 1 of
             // `product` (kept by the trace), the new state to block 0.
             for row in 0..<n {
@@ -161,9 +161,11 @@ struct RecurrentStep {
         }
     }
 
-    /// `activated[:, block] = f(pre[:, block])` for each `(block, f)`.
-    private func activate(blocks: [(Int, Activation)]) {
-        for (block, f) in blocks {
+    /// `activated[:, block] = f(pre[:, block])` for each block, `f` its gate activation.
+    private func activate(blocks: Range<Int>) {
+        let functions = op.gateActivations
+        for block in blocks {
+            let f = functions[block]
             for row in 0..<n {
                 let offset = row * width + block * units
                 (activated + offset).update(from: pre + offset, count: units)

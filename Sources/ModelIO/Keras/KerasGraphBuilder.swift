@@ -187,24 +187,13 @@ struct KerasGraphBuilder {
     /// Adds a node computing `op` on `inputs`; its output is named `name`.
     @discardableResult
     mutating func emit(_ op: Op, _ inputs: [String], name: String, layer: String, channelsFirst: Bool) throws -> KerasValue {
-        let output = graph.uniqueName(name)
-        do {
-            try graph.append(Node(name: output, op: op, inputs: inputs, output: output, layer: layer))
-        } catch let error as ModelPressError {
-            throw error.attributed(to: file)
-        }
-        return KerasValue(name: output, channelsFirst: channelsFirst)
+        KerasValue(name: try emit(op, inputs, names: [name], layer: layer)[0].name, channelsFirst: channelsFirst)
     }
 
-    /// Adds a node computing `op` on `inputs`, with one output per name in `names` (the node is
-    /// named after its first output, as single-output nodes are).
+    /// Adds a node computing `op` on `inputs`, with one output per name in `names` (distinct
+    /// bases; the node is named after its first output). Outputs are channels-last values.
     mutating func emit(_ op: Op, _ inputs: [String], names: [String], layer: String) throws -> [KerasValue] {
-        var outputs: [String] = []
-        for name in names {
-            var unique = graph.uniqueName(name), k = 1
-            while outputs.contains(unique) { unique = graph.uniqueName("\(name)_\(k)"); k += 1 }
-            outputs.append(unique)
-        }
+        let outputs = names.map { graph.uniqueName($0) }
         do {
             try graph.append(Node(name: outputs[0], op: op, inputs: inputs, outputs: outputs, layer: layer))
         } catch let error as ModelPressError {

@@ -51,8 +51,7 @@ extension ONNXImportContext {
         (begin[axis], end[axis]) = (at, at + 1)
         end[0] = dynamicBatch
         guard scalar else { return try emit(node, i, .slice(begin: begin, end: end), [node.input[0]]) }
-        let cropped = graph.uniqueName(node.output[0] + "/crop")
-        try graph.append(Node(name: cropped, op: .slice(begin: begin, end: end), inputs: [node.input[0]], output: cropped, layer: layer(node)))
+        let cropped = try appendIntermediate(node, .slice(begin: begin, end: end), [node.input[0]], named: node.output[0] + "/crop")
         var kept = x
         kept.remove(at: axis)
         try emit(node, i, .reshape(Array(kept.dropFirst())), [cropped])

@@ -36,8 +36,7 @@ extension ONNXImportContext {
             throw fail(node, "expands \(c.tensor.shape) to N×\(sample)")
         }
         let broadcast = try FoldingKernels.expand(KnownTensor(c), to: [1] + zip(source.dropFirst(), sample).map { max($0, $1) })
-        let name = graph.uniqueName(node.output[0] + "/constant")
-        try graph.addInitializer(name, try broadcast.constant().tensor)
-        try emit(node, i, .expandBatch(ExpandBatch()), [reference, name])
+        let constant = try addInitializer(try broadcast.constant().tensor, named: node.output[0] + "/constant")
+        try emit(node, i, .expandBatch(ExpandBatch()), [reference, constant])
     }
 }

@@ -171,13 +171,13 @@ extension ONNXImportContext {
             let base = nodeName(node, i) + (directions == 2 ? (d == 0 ? "/forward" : "/backward") : "")
             let wd = try Recurrent.permuteGateRows(try slice(w, d), blocks: cell.gates, order: order).transposed([1, 0])
             let rd = try Recurrent.permuteGateRows(try slice(r, d), blocks: cell.gates, order: order).transposed([1, 0])
-            var inputs = [x, try addConstant(wd, base + "/kernel"), try addConstant(rd, base + "/recurrent_kernel")]
+            var inputs = [x, try addInitializer(wd, named: base + "/kernel"), try addInitializer(rd, named: base + "/recurrent_kernel")]
             if let b {
                 let both = try slice(b, d).storage
                 let wb = try Recurrent.permuteGateRows(try Tensor(shape: [width, 1], storage: Array(both[0..<width])), blocks: cell.gates, order: order)
                 let rb = try Recurrent.permuteGateRows(try Tensor(shape: [width, 1], storage: Array(both[width...])), blocks: cell.gates, order: order)
                 if case .gru(true) = cell {
-                    inputs += [try addConstant(wb.reshaped([width]), base + "/bias"), try addConstant(rb.reshaped([width]), base + "/recurrent_bias")]
+                    inputs += [try addInitializer(wb.reshaped([width]), named: base + "/bias"), try addInitializer(rb.reshaped([width]), named: base + "/recurrent_bias")]
                 } else {
                     // Input and recurrent biases add up, except a reset-before GRU's candidate's recurrent bias, which ModelPress
                     // cannot place (it sits inside r⊙(h·R_h + rb_h)); refused unless zero.
@@ -185,11 +185,11 @@ extension ONNXImportContext {
                         throw fail(node, "has a recurrent candidate bias with linear_before_reset 0, which ModelPress does not model")
                     }
                     let sum = zip(wb.storage, rb.storage).map { $0 + $1 }
-                    inputs.append(try addConstant(try Tensor(shape: [width], storage: sum), base + "/bias"))
+                    inputs.append(try addInitializer(try Tensor(shape: [width], storage: sum), named: base + "/bias"))
                 }
             }
             let names = [base + "/y", base + "/h"] + (cell == .lstm ? [base + "/c"] : [])
-            var unique = names.map { graph.uniqueName($0) }
+            var unique = names.map { uniqueConstantName($0) }
             if directions == 1 {
                 // The batch-major form of each output when the next nodes only restore it (as the exporter writes them): IR
                 // outputs under those nodes' names, the nodes absorbed (export → import → export keeps the bytes).
@@ -201,7 +201,7 @@ extension ONNXImportContext {
                 }
             }
             try materialize(inputs)
-            try graph.append(Node(name: graph.uniqueName(base), op: .recurrent(op), inputs: inputs, outputs: unique, layer: layer(node)))
+            try graph.append(Node(name: base, op: .recurrent(op), inputs: inputs, outputs: unique, layer: layer(node)))
             outputs.append(unique)
         }
         for (k, out) in node.output.enumerated() where !out.isEmpty && k < outputs[0].count && graph.shapes[outputs[0][k]] != nil {
@@ -283,20 +283,6 @@ extension ONNXImportContext {
         return try Tensor(shape: Array(t.shape.dropFirst()), storage: Array(t.storage[(d * size)..<((d + 1) * size)]))
     }
 
-    /// A new IR initializer named after `base`.
-    private mutating func addConstant(_ t: Tensor, _ base: String) throws -> String {
-        let name = graph.uniqueName(base)
-        try graph.addInitializer(name, t)
-        return name
-    }
-
-    /// Appends an IR node of its own (not one ONNX node's), named and writing `named` made unique.
-    private mutating func appendIR(_ node: Onnx_NodeProto, _ op: Op, _ inputs: [String], named: String) throws -> String {
-        let name = graph.uniqueName(named)
-        try graph.append(Node(name: name, op: op, inputs: inputs, output: name, layer: layer(node)))
-        return name
-    }
-
     /// The one number every element of `name` holds, when known: a constant, or a fill whose
     /// shape depends on the batch size.
     func uniformValue(_ name: String) -> Double? {
@@ -356,7 +342,7 @@ extension ONNXImportContext {
                 (begin[axis], end[axis]) = (clamp(starts[k]), clamp(ends[k]))
             }
             end[0] = dynamicBatch
-            timeMajor[out] = try appendIR(node, .slice(begin: begin, end: end), [source], named: out + "/batch_major")
+            timeMajor[out] = try appendIntermediate(node, .slice(begin: begin, end: end), [source], named: out + "/batch_major")
             return true
         case "ReverseSequence" where timeMajor[input] != nil:
             // tf2onnx's go_backwards: every sequence reversed whole (lengths all the step count).
@@ -364,7 +350,7 @@ extension ONNXImportContext {
             guard node.int("time_axis", default: 0) == 0, node.int("batch_axis", default: 1) == 1, node.input.count > 1, uniformValue(node.input[1]) == Double(s[1]) else {
                 throw fail(node, "reverses sequences by other lengths than their full \(s[1]) steps")
             }
-            timeMajor[out] = try appendIR(node, .reverse(Reverse(axis: 1)), [source], named: out + "/batch_major")
+            timeMajor[out] = try appendIntermediate(node, .reverse(Reverse(axis: 1)), [source], named: out + "/batch_major")
             return true
         case "Squeeze":
             guard let value = directional[input], value.parts.count == 1 else { return false }
@@ -389,7 +375,7 @@ extension ONNXImportContext {
             guard value.layout == .sequenceDirectionLast || (value.layout == .sequence && value.parts.count == 1),
                 let spec = try reshapeSpec(node), spec.count == 3, spec.last.map({ $0 == -1 || $0 == value.parts.count * (graph.shapes[value.parts[0]]?.last ?? 0) }) == true
             else { throw fail(node, "reshapes a recurrent output other than to steps × batch × directions·units") }
-            let joined = value.parts.count == 1 ? value.parts[0] : try appendIR(node, .concat(axis: 2), value.parts, named: out + "/batch_major")
+            let joined = value.parts.count == 1 ? value.parts[0] : try appendIntermediate(node, .concat(axis: 2), value.parts, named: out + "/batch_major")
             timeMajor[out] = joined
             return true
         default:

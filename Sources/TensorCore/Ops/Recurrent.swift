@@ -42,6 +42,15 @@ public struct Recurrent: OpDefinition {
     /// The activation of an LSTM's cell state in its output (Keras applies `activation`).
     public var output: Activation
 
+    /// The activation of each gate block, in Keras's gate order (the candidate's is `candidate`).
+    public var gateActivations: [Activation] {
+        switch cell {
+        case .simple: [candidate]
+        case .lstm: [gate, gate, candidate, gate]
+        case .gru: [gate, gate, candidate]
+        }
+    }
+
     /// A recurrent layer of `units` hidden units.
     public init(cell: Cell, units: Int, reverse: Bool, gate: Activation = .sigmoid, candidate: Activation = .tanh, output: Activation = .tanh) {
         self.cell = cell

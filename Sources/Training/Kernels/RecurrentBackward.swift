@@ -25,12 +25,12 @@ func recurrentBackward(
         let previous = s == 0 ? nil : (op.reverse ? t + 1 : t - 1)
         // h_prev[row] = y[row, previous] or 0; c_prev from the trace.
         func hPrev(_ row: Int, _ j: Int) -> Float { previous.map { y[(row * steps + $0) * units + j] } ?? 0 }
-        let gates = Array(trace.gates[(t * n * width)..<((t + 1) * n * width)])
-        activated = gates
+        // This step's pre-activations (rows `da = (t·N + row)·G·H` of `trace.gates`), activated below.
+        activated.replaceSubrange(0..<(n * width), with: trace.gates[(t * n * width)..<((t + 1) * n * width)])
         if let dy { for row in 0..<n { for j in 0..<units { carried[row * units + j] += dy.storage[(row * steps + t) * units + j] } } }
         activated.withUnsafeMutableBufferPointer { ap in
             for row in 0..<n {
-                for (block, f) in blockActivations(op).enumerated() {
+                for (block, f) in op.gateActivations.enumerated() {
                     applyActivation(f, UnsafeMutableBufferPointer(start: ap.baseAddress! + row * width + block * units, count: units))
                 }
             }
@@ -44,17 +44,17 @@ func recurrentBackward(
             let da = (t * n + row) * width
             switch op.cell {
             case .simple:
-                for j in 0..<units { dxw[da + j] = carried[u + j] * activationDerivative(op.candidate, gates[g + j]) }
+                for j in 0..<units { dxw[da + j] = carried[u + j] * activationDerivative(op.candidate, trace.gates[da + j]) }
             case .lstm:
                 for j in 0..<units {
                     let cj = trace.extra[(t * n + row) * units + j]
                     let cPrev = previous.map { trace.extra[($0 * n + row) * units + j] } ?? 0
                     let (i, f, cand, o) = (activated[g + j], activated[g + units + j], activated[g + 2 * units + j], activated[g + 3 * units + j])
                     let dcj = carriedCell[u + j] + carried[u + j] * o * activationDerivative(op.output, cj)
-                    dxw[da + j] = dcj * cand * activationDerivative(op.gate, gates[g + j])
-                    dxw[da + units + j] = dcj * cPrev * activationDerivative(op.gate, gates[g + units + j])
-                    dxw[da + 2 * units + j] = dcj * i * activationDerivative(op.candidate, gates[g + 2 * units + j])
-                    dxw[da + 3 * units + j] = carried[u + j] * cellOutput[u + j] * activationDerivative(op.gate, gates[g + 3 * units + j])
+                    dxw[da + j] = dcj * cand * activationDerivative(op.gate, trace.gates[da + j])
+                    dxw[da + units + j] = dcj * cPrev * activationDerivative(op.gate, trace.gates[da + units + j])
+                    dxw[da + 2 * units + j] = dcj * i * activationDerivative(op.candidate, trace.gates[da + 2 * units + j])
+                    dxw[da + 3 * units + j] = carried[u + j] * cellOutput[u + j] * activationDerivative(op.gate, trace.gates[da + 3 * units + j])
                     carriedCell[u + j] = dcj * f
                 }
             case .gru(let resetAfter):
@@ -62,12 +62,12 @@ func recurrentBackward(
                 for j in 0..<units {
                     let (z, reset, cand) = (activated[g + j], activated[g + units + j], activated[g + 2 * units + j])
                     let dhj = carried[u + j]
-                    let dn = dhj * (1 - z) * activationDerivative(op.candidate, gates[g + 2 * units + j])
+                    let dn = dhj * (1 - z) * activationDerivative(op.candidate, trace.gates[da + 2 * units + j])
                     // reset after: the candidate reads r⊙(h·R_h + rb_h); before: (r⊙h)·R_h, whose
                     // gradient with respect to r⊙h needs R_h (below).
                     let dReset = resetAfter ? dn * trace.extra[kept + j] : 0
-                    dxw[da + j] = dhj * (hPrev(row, j) - cand) * activationDerivative(op.gate, gates[g + j])
-                    dxw[da + units + j] = dReset * activationDerivative(op.gate, gates[g + units + j])
+                    dxw[da + j] = dhj * (hPrev(row, j) - cand) * activationDerivative(op.gate, trace.gates[da + j])
+                    dxw[da + units + j] = dReset * activationDerivative(op.gate, trace.gates[da + units + j])
                     dxw[da + 2 * units + j] = dn
                     carried[u + j] = dhj * z
                     recurrentSide[g + 2 * units + j] = resetAfter ? dn * reset : 0
@@ -149,13 +149,4 @@ func recurrentBackward(
         for row in 0..<(steps * n) { for j in 0..<width { db.storage[j] += dp[row * width + j] } }
     }
     return (try dxTimeMajor.transposed([1, 0, 2]), dw, dr, db, drb)
-}
-
-/// The activation of each gate block, in Keras's gate order.
-private func blockActivations(_ op: Recurrent) -> [Activation] {
-    switch op.cell {
-    case .simple: [op.candidate]
-    case .lstm: [op.gate, op.gate, op.candidate, op.gate]
-    case .gru: [op.gate, op.gate, op.candidate]
-    }
 }
