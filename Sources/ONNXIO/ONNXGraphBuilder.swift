@@ -61,10 +61,11 @@ struct ONNXGraphBuilder {
         add(opType, name: name, inputs: inputs, outputs: [output], attributes: attributes, shapes: [shape], elemType: elemType, docString: docString)
     }
 
-    /// Appends a node with several outputs (`shapes` aligned with `outputs`); see the single-output form.
+    /// Appends a node with several outputs (`shapes` aligned with `outputs`, `elemTypes` too when
+    /// they differ); see the single-output form.
     mutating func add(
         _ opType: String, name: String, inputs: [String], outputs: [String],
-        attributes: [Onnx_AttributeProto] = [], shapes: [[Int]?], elemType: Int32 = ONNXDataType.float,
+        attributes: [Onnx_AttributeProto] = [], shapes: [[Int]?], elemType: Int32 = ONNXDataType.float, elemTypes: [Int32]? = nil,
         docString: String = ""
     ) {
         var node = Onnx_NodeProto()
@@ -83,8 +84,8 @@ struct ONNXGraphBuilder {
             }
         }
         nodes.append(node)
-        for (output, shape) in zip(outputs, shapes) {
-            if let shape, !outputNames.contains(output) { valueInfo.append(Self.valueInfo(output, shape: shape, elemType: elemType)) }
+        for (k, (output, shape)) in zip(outputs, shapes).enumerated() {
+            if let shape, !outputNames.contains(output) { valueInfo.append(Self.valueInfo(output, shape: shape, elemType: elemTypes?[k] ?? elemType)) }
         }
     }
 

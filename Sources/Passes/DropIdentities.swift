@@ -50,7 +50,7 @@ public struct DropIdentities: GraphPass {
                 if !stillRead, !g.isOutput(firstOutput) { removed.insert(p) }
             case .reshape, .conv2D, .convTranspose2D, .linear, .batchNormalization, .activation, .prelu, .softmax, .maxPool2D, .averagePool2D,
                 .globalAveragePool, .globalMaxPool, .flatten, .elementwise, .concat, .pad, .slice, .upsampleNearest, .resizeBilinear, .split,
-                .layerNormalization, .reduceMean, .tile, .embedding, .recurrent, .reverse, .matMul, .expandBatch:
+                .layerNormalization, .reduceMean, .tile, .embedding, .recurrent, .reverse, .matMul, .expandBatch, .stepMask:
                 continue
             }
         }

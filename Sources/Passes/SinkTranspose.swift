@@ -59,7 +59,7 @@ struct SinkTranspose {
             }
         case .conv2D, .convTranspose2D, .linear, .batchNormalization, .maxPool2D, .averagePool2D, .globalAveragePool, .globalMaxPool, .flatten,
             .reshape, .transpose, .concat, .pad, .slice, .upsampleNearest, .resizeBilinear, .split, .layerNormalization, .reduceMean, .tile, .embedding, .recurrent,
-            .reverse, .matMul, .expandBatch:
+            .reverse, .matMul, .expandBatch, .stepMask:
             return nil
         }
         node.inputs = node.inputs.map { $0 == t.output ? t.inputs[0] : $0 }

@@ -32,6 +32,10 @@ struct KerasCoverageTests {
         "keras3/transformer.h5", "keras3/transformer.keras", "keras2/transformer.h5",
         // Three inputs (ids, an attention mask passed by keyword, features), fed from three datasets.
         "keras3/multi_input.h5", "keras3/multi_input.keras", "keras2/multi_input.h5",
+        // Keras masks (Embedding mask_zero on ids padded in front, behind and inside; Masking) through LSTM / GRU /
+        // SimpleRNN / Bidirectional, masked means and attention with query / value masks.
+        "keras3/masked_text.h5", "keras3/masked_text.keras", "keras2/masked_text.h5",
+        "keras3/masked_sequence.h5", "keras3/masked_sequence.keras", "keras2/masked_sequence.h5",
         // MobileNetV3: `x + 3.0` as an Add on a number (Keras 3; Keras cannot reload its own .h5) or TFOpLambda (tf-keras).
         "keras3/apps/mobilenet_v3_small.h5", "keras3/apps/mobilenet_v3_small.keras", "keras2/apps/mobilenet_v3_small.h5",
     ]

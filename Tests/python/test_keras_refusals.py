@@ -98,14 +98,30 @@ def test_a_token_id_outside_the_vocabulary_is_refused_naming_the_layer(tmp_path)
     assert not (tmp_path / "p.h5").exists()
 
 
-def test_an_embedding_with_mask_zero_is_refused_naming_the_layer(tmp_path):
-    def mask(config):
-        next(layer for layer in config["config"]["layers"] if layer["class_name"] == "Embedding")["config"]["mask_zero"] = True
+def test_a_mask_reaching_a_layer_that_would_read_it_differently_is_refused(tmp_path):
+    """The per-step Dense after the masked GRU replaced by a Softmax, which reads the mask in Keras
+    (ModelPress does not model how): refused naming the layer and the mask's source."""
+    def softmax(config):
+        layer = next(layer for layer in config["config"]["layers"] if layer["config"]["name"] == "per_step")
+        layer.update(class_name="Softmax", config={"name": "per_step", "trainable": True, "dtype": "float32", "axis": -1})
         return config
 
-    model = _with_config(tmp_path, "keras3/bag_of_words.h5", "masked.h5", mask)
+    model = _with_config(tmp_path, "keras2/masked_text.h5", "softmax.h5", softmax)
     proc = run_modelpress("inspect", model, expect=2)
-    assert "'embed'" in proc.stderr and "mask_zero" in proc.stderr and str(model) in proc.stderr, proc.stderr
+    assert "'per_step'" in proc.stderr and "receives a mask" in proc.stderr and str(model) in proc.stderr, proc.stderr
+
+
+def test_a_mask_of_the_wrong_shape_is_refused_naming_the_layer(tmp_path):
+    """Keras 3 records the mask it passes to a recurrent layer (`mask=`); pointed at the N×12×4
+    input instead of the N×12 step mask, the GRU is refused with both shapes."""
+    def wrong_mask(config):
+        layer = next(layer for layer in config["config"]["layers"] if layer["config"]["name"] == "gru_before")
+        layer["inbound_nodes"][0]["kwargs"]["mask"]["config"]["keras_history"] = ["sequence", 0, 0]
+        return config
+
+    model = _with_config(tmp_path, "keras3/masked_sequence.h5", "wrong_mask.h5", wrong_mask)
+    proc = run_modelpress("inspect", model, expect=2)
+    assert "'gru_before'" in proc.stderr and "mask of 12×4" in proc.stderr and str(model) in proc.stderr, proc.stderr
 
 
 def test_a_keras_hub_block_is_refused_as_a_custom_class(tmp_path):

@@ -24,21 +24,25 @@ public struct RecurrentResult {
 }
 
 /// One direction of a recurrent layer (formulas on `Recurrent.Cell`): `x` N×L×C, `w` C×G·H,
-/// `r` H×G·H, `bias` / `recurrentBias` G·H or nil, gates in Keras's order. One sgemm computes
-/// `x·W + b` for every step (time-major); each step adds `h·R` with one sgemm reading the
-/// previous step's row of `y` in place (leading dimension L·H).
-public func recurrent(_ op: Recurrent, x: Tensor, w: Tensor, r: Tensor, bias: Tensor?, recurrentBias: Tensor?, record: Bool = false) throws -> RecurrentResult {
+/// `r` H×G·H, `mask` N×L or nil, `bias` / `recurrentBias` G·H or nil, gates in Keras's order.
+/// One sgemm computes `x·W + b` for every step (time-major); each step adds `h·R` with one
+/// sgemm reading the previous step's row of `y` in place (leading dimension L·H). A row whose
+/// mask is 0 at a step keeps its state (`y` there repeats it; the cell state is restored).
+public func recurrent(
+    _ op: Recurrent, x: Tensor, w: Tensor, r: Tensor, mask: Tensor? = nil, bias: Tensor?, recurrentBias: Tensor?, record: Bool = false
+) throws -> RecurrentResult {
     let (n, steps) = (x.shape[0], x.shape[1])
     let units = op.units, width = op.cell.gates * units
     var y = try Tensor(shape: [n, steps, units])
     var gates = [Float](repeating: 0, count: record ? steps * n * width : 0)
     var extra = [Float](repeating: 0, count: record && op.cell != .simple ? steps * n * units : 0)
     let xw = try timeMajorProjection(x, w: w, bias: bias)
-    let scratch = UnsafeMutablePointer<Float>.allocate(capacity: 3 * n * width + 2 * n * units)
+    let scratch = UnsafeMutablePointer<Float>.allocate(capacity: 3 * n * width + 3 * n * units)
     defer { scratch.deallocate() }
-    scratch.initialize(repeating: 0, count: 3 * n * width + 2 * n * units)
+    scratch.initialize(repeating: 0, count: 3 * n * width + 3 * n * units)
     let (pre, activated, product) = (scratch, scratch + n * width, scratch + 2 * n * width)
-    let cell = scratch + 3 * n * width, zero = cell + n * units
+    let cell = scratch + 3 * n * width, zero = cell + n * units, keptCell = zero + n * units
+    let skips = mask.map { m in { (row: Int, t: Int) in m.storage[row * steps + t] == 0 } } ?? { _, _ in false }
     xw.withUnsafeBufferPointer { xp in
         r.storage.withUnsafeBufferPointer { rp in
             y.storage.withUnsafeMutableBufferPointer { yp in
@@ -51,8 +55,14 @@ public func recurrent(_ op: Recurrent, x: Tensor, w: Tensor, r: Tensor, bias: Te
                         h: previous.map { UnsafePointer(yp.baseAddress! + $0 * units) } ?? UnsafePointer(zero),
                         ldh: previous == nil ? units : steps * units, r: rp.baseAddress!, recurrentBias: recurrentBias?.storage,
                         pre: pre, activated: activated, product: product, cell: cell)
+                    if op.cell == .lstm { for row in 0..<n where skips(row, t) { (keptCell + row * units).update(from: cell + row * units, count: units) } }
                     step.run()
-                    for row in 0..<n { (yp.baseAddress! + (row * steps + t) * units).update(from: step.hidden(row), count: units) }
+                    for row in 0..<n {
+                        let skipped = skips(row, t)
+                        if skipped, op.cell == .lstm { (cell + row * units).update(from: keptCell + row * units, count: units) }
+                        let state = skipped ? previous.map { UnsafePointer(yp.baseAddress! + (row * steps + $0) * units) } ?? UnsafePointer(zero) : step.hidden(row)
+                        (yp.baseAddress! + (row * steps + t) * units).update(from: state, count: units)
+                    }
                     guard record else { continue }
                     gates.withUnsafeMutableBufferPointer { ($0.baseAddress! + t * n * width).update(from: pre, count: n * width) }
                     extra.withUnsafeMutableBufferPointer { e in

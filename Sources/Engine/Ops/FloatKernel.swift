@@ -80,6 +80,7 @@ extension Op {
         case .embedding(let op): try op.run(&arguments)
         case .recurrent(let op): try op.run(&arguments)
         case .reverse(let op): try op.run(&arguments)
+        case .stepMask(let op): try op.run(&arguments)
         case .matMul(let op): try op.run(&arguments)
         case .expandBatch(let op): try op.run(&arguments)
         }

@@ -5,8 +5,9 @@ import TensorCore
 /// projection — the same computation Keras's einsums make, in the form ONNX writes attention.
 extension KerasGraphBuilder {
     /// MultiHeadAttention on `[query, value, key?]` (positional or keyword `value=` / `key=`),
-    /// with `use_causal_mask` and an `attention_mask` tensor (N×T×S, 1 = attend). The
-    /// 1/√key_dim scale is folded into the query projection.
+    /// with `use_causal_mask`, an `attention_mask` tensor (N×T×S, 1 = attend) and the inputs'
+    /// Keras masks; the output carries the query's mask. The 1/√key_dim scale is folded into
+    /// the query projection.
     mutating func multiHeadAttention(_ inputs: [KerasValue], _ config: KerasConfig, name: String) throws -> KerasValue {
         guard let queryInput = inputs.first, let valueInput = inputs.count > 1 ? inputs[1] : callKeywords["value"] else {
             throw config.fail("is called without query and value")
@@ -40,23 +41,8 @@ extension KerasGraphBuilder {
         guard let pairs = Checked.multiply(targetSteps, sourceSteps), pairs <= 1 << 26 else {
             throw config.fail("attends over \(targetSteps) × \(sourceSteps) steps, more than ModelPress builds attention for (2^26 pairs)")
         }
-        if callOptions["use_causal_mask"] == true {
-            // Step t attends to steps ≤ t (Keras's lower-triangular T×S mask).
-            var adder = try Tensor(shape: [1, 1, targetSteps, sourceSteps])
-            for t in 0..<targetSteps { for s in (t + 1)..<max(t + 1, sourceSteps) { adder.storage[t * sourceSteps + s] = -1e9 } }
-            scores = try emit(.elementwise(.add), [scores.name, try constant(adder, name: name + "/causal_mask")], name: name + "/causal", layer: config.layer, channelsFirst: false)
-        }
-        if let mask = callKeywords["attention_mask"] {
-            // (mask − 1)·1e9: 0 where attended, −1e9 where not, broadcast over the heads.
-            let m = try channelsLast(mask, layer: config.layer)
-            guard shape(m).count == 3, shape(m)[1] == targetSteps, shape(m)[2] == sourceSteps else {
-                throw config.fail("has an attention mask of \(kerasShape(m)), expected N×\(targetSteps)×\(sourceSteps)")
-            }
-            let shifted = try emit(.elementwise(.subtract), [m.name, try constant(Tensor(scalar: 1), name: name + "/one")], name: name + "/mask_shift", layer: config.layer, channelsFirst: false)
-            let adder = try emit(.elementwise(.multiply), [shifted.name, try constant(Tensor(scalar: 1e9), name: name + "/large")], name: name + "/mask_adder", layer: config.layer, channelsFirst: false)
-            let perHead = try emit(.reshape([1, targetSteps, sourceSteps]), [adder.name], name: name + "/mask_heads", layer: config.layer, channelsFirst: false)
-            scores = try emit(.elementwise(.add), [scores.name, perHead.name], name: name + "/masked", layer: config.layer, channelsFirst: false)
-        }
+        scores = try maskScores(
+            scores, config, query: queryInput, value: valueInput, key: keyInput, targetSteps: targetSteps, sourceSteps: sourceSteps, name: name)
         let weights = try emit(.softmax(axis: 3), [scores.name], name: name + "/weights", layer: config.layer, channelsFirst: false)
         let context = try emit(.matMul(MatMul()), [weights.name, v.name], name: name + "/context", layer: config.layer, channelsFirst: false)
         let steps = try emit(.transpose([0, 2, 1, 3]), [context.name], name: name + "/context_steps", layer: config.layer, channelsFirst: false)
@@ -67,7 +53,58 @@ extension KerasGraphBuilder {
         guard let kernel = w["kernel"] else { throw config.fail("has no attention_output kernel") }
         var projection = [joined.name, try constant(try kernel.reshaped([heads * valueDim, width]), name: name + "/output_kernel")]
         if let bias = w["bias"] { projection.append(try constant(bias, name: name + "/output_bias")) }
-        return try emit(.linear, projection, name: name, layer: config.layer, channelsFirst: false)
+        let output = try emit(.linear, projection, name: name, layer: config.layer, channelsFirst: false)
+        if let queryMask = mask(of: queryInput) { masks[output.name] = queryMask }
+        if kerasMajor >= 3 {
+            // Keras 3 removes the masks of the tensors it attended over, for every layer that reads them after it.
+            for input in [queryInput, valueInput, keyInput] { masks[input.name] = nil }
+        }
+        return output
+    }
+
+    /// The scores N×heads×T×S with Keras's masks applied: the causal mask (`use_causal_mask`),
+    /// an `attention_mask` tensor N×T×S (1 = attend), and the Keras masks of the query (N×T×1)
+    /// and value / a separate key (N×1×S, or those passed as `value_mask` / `key_mask`), ANDed
+    /// into one 0/1 mask m; then m − 1 times 1e9 is
+    /// added (0 where attended, −1e9 where not; a row with nothing attended becomes uniform, as
+    /// in Keras). Without Keras masks, the causal mask stays a constant of its own.
+    private mutating func maskScores(
+        _ scores: KerasValue, _ config: KerasConfig, query: KerasValue, value: KerasValue, key: KerasValue, targetSteps: Int, sourceSteps: Int, name: String
+    ) throws -> KerasValue {
+        var scores = scores
+        var factors: [String] = []
+        if let m = mask(of: query) { factors.append(try emit(.reshape([targetSteps, 1]), [m], name: name + "/query_mask", layer: config.layer, channelsFirst: false).name) }
+        for (input, role) in [(value, "value"), (key, "key")] where role == "value" || key.name != value.name {
+            guard let m = callKeywords[role + "_mask"]?.name ?? mask(of: input) else { continue }
+            factors.append(try emit(.reshape([1, sourceSteps]), [m], name: name + "/" + role + "_mask", layer: config.layer, channelsFirst: false).name)
+        }
+        if callOptions["use_causal_mask"] == true {
+            // Step t attends to steps ≤ t (Keras's lower-triangular T×S mask).
+            var allowed = try Tensor(shape: [1, targetSteps, sourceSteps])
+            for t in 0..<targetSteps { for s in 0..<min(t + 1, sourceSteps) { allowed.storage[t * sourceSteps + s] = 1 } }
+            if factors.isEmpty {
+                let adder = try Tensor(shape: [1, 1, targetSteps, sourceSteps], storage: allowed.storage.map { $0 == 1 ? 0 : -1e9 })
+                scores = try emit(.elementwise(.add), [scores.name, try constant(adder, name: name + "/causal_mask")], name: name + "/causal", layer: config.layer, channelsFirst: false)
+            } else {
+                factors.append(try constant(allowed, name: name + "/causal_allowed"))
+            }
+        }
+        if let given = callKeywords["attention_mask"] {
+            let m = try channelsLast(given, layer: config.layer)
+            guard shape(m).count == 3, shape(m)[1] == targetSteps, shape(m)[2] == sourceSteps else {
+                throw config.fail("has an attention mask of \(kerasShape(m)), expected N×\(targetSteps)×\(sourceSteps)")
+            }
+            factors.append(m.name)
+        }
+        guard var combined = factors.first else { return scores }
+        if factors.count > 1 {
+            combined = try emit(.elementwise(.multiply), factors, name: name + "/attended", layer: config.layer, channelsFirst: false).name
+        }
+        // (m − 1)·1e9: 0 where attended, −1e9 where not, broadcast over the heads.
+        let shifted = try emit(.elementwise(.subtract), [combined, try constant(Tensor(scalar: 1), name: name + "/one")], name: name + "/mask_shift", layer: config.layer, channelsFirst: false)
+        let adder = try emit(.elementwise(.multiply), [shifted.name, try constant(Tensor(scalar: 1e9), name: name + "/large")], name: name + "/mask_adder", layer: config.layer, channelsFirst: false)
+        let perHead = try emit(.reshape([1] + shape(adder).dropFirst()), [adder.name], name: name + "/mask_heads", layer: config.layer, channelsFirst: false)
+        return try emit(.elementwise(.add), [scores.name, perHead.name], name: name + "/masked", layer: config.layer, channelsFirst: false)
     }
 
     /// One of the query / key / value projections: N×L×C → linear to N×L×heads·size (kernel

@@ -22,7 +22,12 @@ let kerasLayerConverters: [String: KerasLayerConverter] = [
     "TimeDistributed": { b, _, c, x, n in try b.timeDistributed(try single(x, c), c, name: n) },
     "MaxPooling1D": { b, _, c, x, n in try b.pooling1D(try single(x, c), c, name: n, max: true) },
     "AveragePooling1D": { b, _, c, x, n in try b.pooling1D(try single(x, c), c, name: n, max: false) },
-    "GlobalAveragePooling1D": { b, _, c, x, n in try b.globalPooling1D(try single(x, c), c, name: n, max: false) },
+    "GlobalAveragePooling1D": { b, _, c, x, n in
+        let input = try single(x, c)
+        if let mask = try b.stepMask(for: input, c) { return try b.maskedAveragePooling1D(input, mask: mask, c, name: n) }
+        return try b.globalPooling1D(input, c, name: n, max: false)
+    },
+    "Masking": { b, _, c, x, n in try b.masking(try single(x, c), c, name: n) },
     "GlobalMaxPooling1D": { b, _, c, x, n in try b.globalPooling1D(try single(x, c), c, name: n, max: true) },
     "Conv2DTranspose": { b, _, c, x, n in try b.conv2DTranspose(try single(x, c), c, name: n) },
     "DepthwiseConv2D": { b, _, c, x, n in try b.depthwiseConv2D(try single(x, c), c, name: n) },

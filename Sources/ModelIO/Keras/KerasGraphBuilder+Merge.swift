@@ -18,7 +18,9 @@ extension KerasGraphBuilder {
         }
         let aligned = try alignLayouts(inputs, config)
         let layout = aligned.first { !shape($0).isEmpty } ?? aligned[0]
-        return try emit(.elementwise(kind), aligned.map(\.name), name: name, layer: config.layer, channelsFirst: layout.channelsFirst)
+        let output = try emit(.elementwise(kind), aligned.map(\.name), name: name, layer: config.layer, channelsFirst: layout.channelsFirst)
+        try mergeMasks(inputs, into: output, and: false, config)
+        return output
     }
 
     /// tf-keras `TFOpLambda`: a TensorFlow function recorded by name (not code) and called on
@@ -53,9 +55,14 @@ extension KerasGraphBuilder {
         var axis = try config.int("axis", default: -1)
         if axis < 0 { axis += rank }
         guard axis >= 1, axis < rank else { throw config.fail("has axis out of range for rank \(rank)") }
-        return try emit(
+        if inputs.contains(where: { mask(of: $0) != nil }), axis != rank - 1 {
+            throw config.fail("joins masked sequences along axis \(axis)", hint: "ModelPress joins masked sequences along their features (axis -1)")
+        }
+        let output = try emit(
             .concat(axis: irAxis(axis, of: aligned[0])), aligned.map(\.name), name: name, layer: config.layer,
             channelsFirst: aligned[0].channelsFirst)
+        try mergeMasks(inputs, into: output, and: true, config)
+        return output
     }
 
     /// Brings merge inputs to one layout: NCHW when all are rank 4, else channels-last. Scalars

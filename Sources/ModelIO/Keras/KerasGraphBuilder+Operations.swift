@@ -6,6 +6,11 @@ import TensorCore
 /// by name (they are never executed).
 let kerasOperationConverters: [String: KerasLayerConverter] = [
     "Add": { b, _, c, x, n in try b.elementwiseCall(.add, x, c, name: n) },
+    // The masks Keras 3 records for layers that take `mask=` (KerasGraphBuilder+Masks.swift).
+    "NotEqual": { b, _, c, x, n in try b.notEqualCall(x, c, name: n) },
+    "Any": { b, _, c, x, n in try b.anyCall(try operand(x, c), c) },
+    "LogicalOr": { b, _, c, x, n in try b.elementwiseCall(.maximum, x, c, name: n) },
+    "LogicalAnd": { b, _, c, x, n in try b.elementwiseCall(.multiply, x, c, name: n) },
     "Subtract": { b, _, c, x, n in try b.elementwiseCall(.subtract, x, c, name: n) },
     "Multiply": { b, _, c, x, n in try b.elementwiseCall(.multiply, x, c, name: n) },
     "Divide": { b, _, c, x, n in try b.elementwiseCall(.divide, x, c, name: n) },

@@ -7,12 +7,16 @@ extension KerasGraphBuilder {
     /// `return_state`; a `go_backwards` sequence comes out in processing order, as in Keras).
     mutating func recurrentLayer(_ x: KerasValue, _ config: KerasConfig, name: String) throws -> [KerasValue] {
         let sequence = try recurrentInput(x, config)
-        let spec = try RecurrentSpec(config, kerasMajor: kerasMajor)
+        var spec = try RecurrentSpec(config, kerasMajor: kerasMajor)
+        let stepMask = try self.stepMask(for: sequence, config)
+        if stepMask != nil { spec.op.masked = try config.bool("zero_output_for_mask", default: false) ? .zero : .state }
         // The sequence keeps the layer's name when it is the layer's output as it stands.
         let direct = spec.returnSequences && !spec.goBackwards
         let outputs = try recurrentDirection(
-            sequence, config, spec, within: KerasSublayer(keras3Path: "cell", legacyOwner: nil), name: name, sequenceName: direct ? name : nil)
+            sequence, config, spec, mask: stepMask, within: KerasSublayer(keras3Path: "cell", legacyOwner: nil), name: name, sequenceName: direct ? name : nil)
         let output = spec.returnSequences ? try kerasSequence(outputs[0], goBackwards: spec.goBackwards, config, name: name) : outputs[1]
+        // Keras passes the input's mask on with the sequence (unreversed, even going backwards).
+        if spec.returnSequences, let stepMask { masks[output.name] = stepMask }
         return [output] + (spec.returnState ? Array(outputs.dropFirst()) : [])
     }
 
@@ -34,17 +38,23 @@ extension KerasGraphBuilder {
         let backwardClass = config.json["backward_layer"]?["class_name"]?.string ?? className
         let forwardConfig = KerasConfig(json: innerJSON, file: file, layer: config.layer, className: className)
         let backwardConfig = KerasConfig(json: backwardJSON, file: file, layer: config.layer, className: backwardClass)
-        let forwardSpec = try RecurrentSpec(forwardConfig, kerasMajor: kerasMajor)
+        var forwardSpec = try RecurrentSpec(forwardConfig, kerasMajor: kerasMajor)
         var backwardSpec = try RecurrentSpec(backwardConfig, kerasMajor: kerasMajor)
         if config.json["backward_layer"]?.isNull ?? true { backwardSpec.goBackwards = !forwardSpec.goBackwards }
+        // Keras zeroes masked steps of both directions' sequences (zero_output_for_mask = return_sequences).
+        let stepMask = try self.stepMask(for: sequence, config)
+        if stepMask != nil {
+            forwardSpec.op.masked = forwardSpec.returnSequences ? .zero : .state
+            backwardSpec.op.masked = forwardSpec.op.masked
+        }
         // Legacy weight names carry `forward_<name>` / `backward_<name>` (Keras 3 saves the
         // wrapped layer already named so, with an explicit backward layer).
         let forwardOwner = innerName.hasPrefix("forward_") ? innerName : "forward_" + innerName
         let backwardOwner = config.json["backward_layer"]?["config"]?["name"]?.string ?? "backward_" + innerName
         let forward = try recurrentDirection(
-            sequence, forwardConfig, forwardSpec, within: KerasSublayer(keras3Path: "forward_layer/cell", legacyOwner: forwardOwner), name: name + "/forward")
+            sequence, forwardConfig, forwardSpec, mask: stepMask, within: KerasSublayer(keras3Path: "forward_layer/cell", legacyOwner: forwardOwner), name: name + "/forward")
         let backward = try recurrentDirection(
-            sequence, backwardConfig, backwardSpec, within: KerasSublayer(keras3Path: "backward_layer/cell", legacyOwner: backwardOwner), name: name + "/backward")
+            sequence, backwardConfig, backwardSpec, mask: stepMask, within: KerasSublayer(keras3Path: "backward_layer/cell", legacyOwner: backwardOwner), name: name + "/backward")
         var forwardOutput = forward[1], backwardOutput = backward[1]
         if forwardSpec.returnSequences {
             forwardOutput = try kerasSequence(forward[0], goBackwards: forwardSpec.goBackwards, config, name: name + "/forward_sequence")
@@ -57,13 +67,16 @@ extension KerasGraphBuilder {
         let mode = config.json["merge_mode"].map { $0.isNull ? nil : $0.string } ?? "concat"
         let merged: KerasValue
         switch mode {
-        case nil: return [forwardOutput, backwardOutput] + states
+        case nil:
+            if forwardSpec.returnSequences, let stepMask { for output in [forwardOutput, backwardOutput] { masks[output.name] = stepMask } }
+            return [forwardOutput, backwardOutput] + states
         case "concat": merged = try emit(.concat(axis: shape(forwardOutput).count - 1), pair, name: name, layer: config.layer, channelsFirst: false)
         case "sum": merged = try emit(.elementwise(.add), pair, name: name, layer: config.layer, channelsFirst: false)
         case "mul": merged = try emit(.elementwise(.multiply), pair, name: name, layer: config.layer, channelsFirst: false)
         case "ave": merged = try emit(.elementwise(.mean), pair, name: name, layer: config.layer, channelsFirst: false)
         case let other?: throw config.fail("has merge_mode '\(other)'", hint: "use concat, sum, mul, ave or None")
         }
+        if forwardSpec.returnSequences, let stepMask { masks[merged.name] = stepMask }
         return [merged] + states
     }
 
@@ -97,9 +110,10 @@ extension KerasGraphBuilder {
     }
 
     /// One `recurrent` node for one direction of a layer: outputs `[y N×L×H, h, c?]` (`y` in
-    /// input order, named `sequenceName` or `<name>/sequence`), weights read from `sublayer` (the cell).
+    /// input order, named `sequenceName` or `<name>/sequence`), weights read from `sublayer` (the
+    /// cell), reading the step `mask` when the spec's op is masked.
     private mutating func recurrentDirection(
-        _ x: KerasValue, _ config: KerasConfig, _ spec: RecurrentSpec, within sublayer: KerasSublayer, name: String, sequenceName: String? = nil
+        _ x: KerasValue, _ config: KerasConfig, _ spec: RecurrentSpec, mask: String?, within sublayer: KerasSublayer, name: String, sequenceName: String? = nil
     ) throws -> [KerasValue] {
         let features = shape(x)[2], width = spec.op.cell.gates * spec.op.units
         var expected = [("kernel", [features, width]), ("recurrent_kernel", [spec.op.units, width])]
@@ -107,7 +121,7 @@ extension KerasGraphBuilder {
         if spec.useBias { expected.append(("bias", splitBias ? [2, width] : [width])) }
         let w = try loadWeights(config.layer, expected, within: sublayer)
         guard let kernel = w["kernel"], let recurrentKernel = w["recurrent_kernel"] else { throw config.fail("has no kernel") }
-        var inputs = [x.name, try constant(kernel, name: name + "/kernel"), try constant(recurrentKernel, name: name + "/recurrent_kernel")]
+        var inputs = [x.name, try constant(kernel, name: name + "/kernel"), try constant(recurrentKernel, name: name + "/recurrent_kernel")] + (mask.map { [$0] } ?? [])
         if let bias = w["bias"] {
             if splitBias {
                 inputs.append(try constant(try Tensor(shape: [width], storage: Array(bias.storage[0..<width])), name: name + "/bias"))

@@ -84,19 +84,20 @@ extension KerasGraphBuilder {
         return try sequence(y, config, name: name)
     }
 
-    /// Embedding: row `id` of the `input_dim`×`output_dim` table per id (N×L → N×L×D).
+    /// Embedding: row `id` of the `input_dim`×`output_dim` table per id (N×L → N×L×D); with
+    /// `mask_zero`, the ids' mask (id ≠ 0) travels with the output.
     mutating func embeddingLayer(_ x: KerasValue, _ config: KerasConfig, name: String) throws -> KerasValue {
         let input = try channelsLast(x, layer: config.layer)
         let vocabulary = try config.int("input_dim", default: 0), width = try config.int("output_dim", default: 0)
         guard vocabulary > 0, width > 0 else { throw config.fail("has input_dim \(vocabulary) and output_dim \(width)") }
-        guard try !config.bool("mask_zero", default: false) else {
-            throw config.fail(
-                "sets mask_zero, and ModelPress does not carry masks to the layers after it yet",
-                hint: "re-save the model with mask_zero=False if the layers after it do not depend on the mask")
-        }
         let w = try loadWeights(config.layer, [("embeddings", [vocabulary, width])])
         guard let table = w["embeddings"] else { throw config.fail("has no embeddings") }
-        return try emit(.embedding(Embedding()), [input.name, try constant(table, name: name + "/embeddings")], name: name, layer: config.layer, channelsFirst: false)
+        let output = try emit(.embedding(Embedding()), [input.name, try constant(table, name: name + "/embeddings")], name: name, layer: config.layer, channelsFirst: false)
+        if try config.bool("mask_zero", default: false) {
+            guard shape(input).count == 2 else { throw config.fail("masks ids of \(kerasShape(input)); ModelPress masks ids N×steps") }
+            masks[output.name] = try stepMask(of: input.name, value: 0, config, name: name + "/mask")
+        }
+        return output
     }
 
     /// `(before, after)` zero padding of a 1-D window sweep: 'valid' none, 'same' TensorFlow's

@@ -19,6 +19,12 @@ struct KerasGraphBuilder {
     /// The tensors and booleans the layer call being converted received by keyword.
     var callKeywords: [String: KerasValue] = [:]
     var callOptions: [String: Bool] = [:]
+    /// Keras masks: IR value → the N×L mask that travels with it (`KerasGraphBuilder+Masks.swift`).
+    var masks: [String: String] = [:]
+    /// Step masks already built, by `input|value` (Keras 3 records the one Embedding makes again).
+    var stepMasks: [String: String] = [:]
+    /// Keras 3 `NotEqual` of a sequence N×L×F, built reduced over the features for the `Any` that reads it.
+    var featureReducedMasks: Set<String> = []
     /// Layer path (as shown, `/`-joined) → its components: the models around it, then its name.
     private var layerPaths: [String: [String]] = [:]
 
@@ -156,6 +162,7 @@ struct KerasGraphBuilder {
                 if case .option(let key, let flag) = argument { callOptions[key] = flag }
             }
             let outputs = try convertCall(layer, config, inputs: inputs, name: name)
+            try passMasks(layer, config, inputs: inputs, outputs: outputs)
             for (k, output) in outputs.enumerated() { tensors[KerasTensorRef(layer: layer.name, nodeIndex: callIndex, tensorIndex: k)] = output }
         }
     }

@@ -62,6 +62,8 @@ public enum Op: Hashable, Sendable {
     case recurrent(Recurrent)
     /// Reversal along one axis.
     case reverse(Reverse)
+    /// The Keras mask of a sequence's steps (Embedding `mask_zero`, Masking).
+    case stepMask(StepMask)
     /// Product of two activations over their last two axes.
     case matMul(MatMul)
     /// A constant repeated over the batch.
@@ -98,6 +100,7 @@ public enum Op: Hashable, Sendable {
         case .embedding(let op): op
         case .recurrent(let op): op
         case .reverse(let op): op
+        case .stepMask(let op): op
         case .matMul(let op): op
         case .expandBatch(let op): op
         }

@@ -44,6 +44,8 @@ public enum InputRole: String, Hashable, Sendable {
     case recurrentWeight
     /// The bias added to the recurrent product (a GRU that resets after it).
     case recurrentBias
+    /// A step mask N×L (1 runs the step, 0 skips it), from `stepMask`.
+    case mask
 }
 
 /// The inputs of an op: a fixed list of roles, optional ones last, or any number of data inputs.

@@ -2,11 +2,12 @@ import Engine
 import TensorCore
 
 /// Gradients of one recurrent layer (`Engine.recurrent`) by backpropagation through time: `x`
-/// N×L×C, `w` C×G·H, `r` H×G·H; `forward` the forward pass with its trace; `dy` N×L×H, `dh` /
-/// `dc` N×H the gradients of the outputs (nil: none). Returns `dx`, `dW`, `dR`, `db` (G·H,
-/// the input bias) and `drb` (G·H, the recurrent bias of a reset-after GRU).
+/// N×L×C, `w` C×G·H, `r` H×G·H, `mask` N×L or nil; `forward` the forward pass with its trace;
+/// `dy` N×L×H (of the state sequence), `dh` / `dc` N×H the gradients of the outputs (nil:
+/// none). A skipped step passes its row's state gradient through unchanged. Returns `dx`, `dW`,
+/// `dR`, `db` (G·H, the input bias) and `drb` (G·H, the recurrent bias of a reset-after GRU).
 func recurrentBackward(
-    _ op: Recurrent, x: Tensor, w: Tensor, r: Tensor, forward: RecurrentResult, dy: Tensor?, dh: Tensor?, dc: Tensor?
+    _ op: Recurrent, x: Tensor, w: Tensor, r: Tensor, mask: Tensor? = nil, forward: RecurrentResult, dy: Tensor?, dh: Tensor?, dc: Tensor?
 ) throws -> (dx: Tensor, dw: Tensor, dr: Tensor, db: Tensor, drb: Tensor) {
     guard let trace = forward.trace else { throw ModelPressError.internalError("recurrent backward without a recorded forward pass") }
     let (n, steps, inputs) = (x.shape[0], x.shape[1], x.shape[2])
@@ -20,6 +21,8 @@ func recurrentBackward(
     var resetGradient = [Float](repeating: 0, count: n * units), cellOutput = resetGradient
     let zero = [Float](repeating: 0, count: n * units)
     let y = forward.y.storage
+    func skipped(_ row: Int, _ t: Int) -> Bool { mask.map { $0.storage[row * steps + t] == 0 } ?? false }
+    var keptCarried = zero
     for s in stride(from: steps - 1, through: 0, by: -1) {
         let t = op.reverse ? steps - 1 - s : s
         let previous = s == 0 ? nil : (op.reverse ? t + 1 : t - 1)
@@ -42,6 +45,12 @@ func recurrentBackward(
         for row in 0..<n {
             let g = row * width, u = row * units
             let da = (t * n + row) * width
+            if skipped(row, t) {
+                // The state passed through: no gate gradient, the carried gradients kept as they are.
+                for j in 0..<width { recurrentSide[g + j] = 0 }
+                for j in 0..<units { keptCarried[u + j] = carried[u + j] }
+                continue
+            }
             switch op.cell {
             case .simple:
                 for j in 0..<units { dxw[da + j] = carried[u + j] * activationDerivative(op.candidate, trace.gates[da + j]) }
@@ -111,6 +120,7 @@ func recurrentBackward(
             }
         }
         if case .gru = op.cell {} else { carried = zero }
+        for row in 0..<n where skipped(row, t) { for j in 0..<units { carried[row * units + j] = keptCarried[row * units + j] } }
         // dR += h_prevᵀ·side; drb += Σ side; dh_prev += side·Rᵀ.
         for row in 0..<n { for j in 0..<width { drb.storage[j] += recurrentSide[row * width + j] } }
         guard let previous else { continue }

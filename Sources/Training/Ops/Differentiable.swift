@@ -84,6 +84,7 @@ extension Op {
         case .embedding(let op): op
         case .recurrent(let op): op
         case .reverse(let op): op
+        case .stepMask(let op): op
         case .matMul(let op): op
         case .expandBatch(let op): op
         }
