@@ -18,19 +18,22 @@ public enum ModelFormat: String, Sendable {
 /// Loads any supported model file into the graph IR.
 public enum ModelLoader {
     /// Reads the model at `path`. A weights-only file needs its architecture JSON
-    /// (`model.to_json()`): `architecture`, or else `<stem>.json` beside the weights.
-    public static func load(_ path: String, architecture: String? = nil) throws -> Graph {
+    /// (`model.to_json()`): `architecture`, or else `<stem>.json` beside the weights. Input axes
+    /// of unknown size are fixed by `--dim` (`MODELPRESS_DIMS`), else from `samples`: the sample
+    /// shapes of the datasets the model will read, by name (`DatasetFile.sampleShapes`).
+    public static func load(_ path: String, architecture: String? = nil, samples: [(name: String, shape: [Int])] = []) throws -> Graph {
         let (format, hdf5) = try classify(path)
+        let dimensions = InputDimensions(named: InputDimensions.fromEnvironment, samples: samples)
         var graph: Graph
         switch format {
         case .kerasH5, .kerasWeights:
             guard let file = hdf5 else { throw ModelPressError.internalError("\(path): HDF5 file not kept open") }
-            graph = try KerasModelFile.load(hdf5: file, weightsOnly: format == .kerasWeights, architecture: architecture)
+            graph = try KerasModelFile.load(hdf5: file, weightsOnly: format == .kerasWeights, architecture: architecture, dimensions: dimensions)
         case .kerasArchive:
-            graph = try KerasModelFile.loadArchive(path)
+            graph = try KerasModelFile.loadArchive(path, dimensions: dimensions)
         case .onnx:
             guard let data = FileManager.default.contents(atPath: path) else { throw ModelPressError.fileNotFound(path: path) }
-            graph = try ONNXImporter.importModel(from: data, file: path)
+            graph = try ONNXImporter.importModel(from: data, file: path, dimensions: dimensions)
         }
         try LoadChecks.checkSizes(graph, file: path)
         for warning in try LoadChecks.checkFinite(graph, file: path, policy: nonFinitePolicy) {

@@ -21,6 +21,10 @@ struct Fill {
 struct ONNXImportContext {
     let file: String
     let opset: Int
+    /// Sizes for symbolic input axes (`--dim`, or the data's).
+    let dimensions: InputDimensions
+    /// The sizes given to symbolic input axes, by name (one name is one size across inputs).
+    var boundSymbols: [String: Int] = [:]
     let onnx: Onnx_GraphProto
     var graph: Graph
     var constants: [String: ONNXConstant] = [:]
@@ -45,9 +49,10 @@ struct ONNXImportContext {
     /// token types.
     var filled: [String: Fill] = [:]
 
-    init(file: String, opset: Int, graph onnx: Onnx_GraphProto) throws {
+    init(file: String, opset: Int, graph onnx: Onnx_GraphProto, dimensions: InputDimensions = .none) throws {
         self.file = file
         self.opset = opset
+        self.dimensions = dimensions
         self.onnx = onnx
         self.graph = Graph(name: onnx.name.isEmpty ? "model" : onnx.name)
         self.outputNames = Set(onnx.output.map(\.name))
@@ -66,10 +71,11 @@ struct ONNXImportContext {
 
     /// Builds the IR: inputs, fused patterns, one conversion per remaining node, outputs.
     mutating func run() throws -> Graph {
-        for input in onnx.input where constants[input.name] == nil {
+        let inputs = onnx.input.filter { constants[$0.name] == nil }
+        for (position, input) in inputs.enumerated() {
             guard graph.shapes[input.name] == nil else { throw fail(location: "graph input '\(input.name)'", "is declared twice") }
             let type = try elementType(input)
-            try graph.addInput(ValueInfo(name: input.name, shape: try inputShape(input), elementType: type))
+            try graph.addInput(ValueInfo(name: input.name, shape: try inputShape(input, position: position, of: inputs.count), elementType: type))
         }
         if let (i, loop) = onnx.node.enumerated().first(where: { ["Loop", "Scan", "If"].contains($0.element.opType) }) {
             throw ModelPressError.invalidModel(
@@ -113,20 +119,40 @@ struct ONNXImportContext {
         return type
     }
 
-    /// The IR shape of a graph input: the first dimension is the batch, the others must be fixed.
-    private func inputShape(_ input: Onnx_ValueInfoProto) throws -> [Int] {
+    /// The IR shape of a graph input: the first dimension is the batch; a symbolic or unknown
+    /// size elsewhere is fixed from `dimensions` (by its name, else from the data), one size per
+    /// name across the inputs.
+    private mutating func inputShape(_ input: Onnx_ValueInfoProto, position: Int, of count: Int) throws -> [Int] {
         guard case .tensorType(let t)? = input.type.value else {
             throw fail(location: "graph input '\(input.name)'", "is not a tensor")
         }
         let dims = t.shape.dim
         guard !dims.isEmpty else { throw fail(location: "graph input '\(input.name)'", "has no shape") }
-        return try dims.enumerated().map { axis, dim in
-            if axis == 0 { return dynamicBatch }
-            guard case .dimValue(let v)? = dim.value, v > 0 else {
-                throw fail(location: "graph input '\(input.name)'", "has a symbolic or unknown size on axis \(axis); ModelPress needs fixed sizes except the batch axis")
+        var shape = [dynamicBatch]
+        for (axis, dim) in dims.enumerated().dropFirst() {
+            if case .dimValue(let v)? = dim.value, v > 0 {
+                shape.append(Int(v))
+                continue
             }
-            return Int(v)
+            let symbol = dim.dimParam
+            guard let size = dimensions.size(symbol: symbol, input: input.name, position: position, inputCount: count, axis: axis, rank: dims.count) else {
+                let named = symbol.isEmpty ? "an unknown size" : "the symbolic size '\(symbol)'"
+                throw ModelPressError.invalidModel(
+                    file: file, location: "graph input '\(input.name)'", message: "has \(named) on axis \(axis); ModelPress fixes every size but the batch when it loads a model",
+                    hint: symbol.isEmpty
+                        ? "give the data it runs on (--data), or re-export the model with a fixed size on that axis"
+                        : "pass --dim \(symbol)=SIZE, or give the data it runs on (--data): the size is read from it")
+            }
+            guard size >= 1, size <= 1 << 24 else { throw fail(location: "graph input '\(input.name)'", "gets size \(size) on axis \(axis)") }
+            if !symbol.isEmpty {
+                if let bound = boundSymbols[symbol], bound != size {
+                    throw fail(location: "graph input '\(input.name)'", "gets size \(size) on axis \(axis) ('\(symbol)'), which another input fixed to \(bound); the data's inputs must agree")
+                }
+                boundSymbols[symbol] = size
+            }
+            shape.append(size)
         }
+        return shape
     }
 
     /// A constant from a `TensorProto`.

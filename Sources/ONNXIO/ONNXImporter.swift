@@ -5,7 +5,7 @@ import TensorCore
 /// Reads ONNX models into the graph IR.
 public enum ONNXImporter {
     /// Parses serialized ONNX `data` (from `file`, named in errors) into a graph.
-    public static func importModel(from data: Data, file: String) throws -> Graph {
+    public static func importModel(from data: Data, file: String, dimensions: InputDimensions = .none) throws -> Graph {
         let model: Onnx_ModelProto
         do {
             model = try Onnx_ModelProto(serializedBytes: data)
@@ -26,7 +26,7 @@ public enum ONNXImporter {
                 hint: "export the model with a standard ONNX opset (13 or later recommended)")
         }
         let folding = try QDQFolding(try QOperatorExpansion.expand(model.graph, file: file), file: file)
-        var context = try ONNXImportContext(file: file, opset: opset, graph: folding.graph)
+        var context = try ONNXImportContext(file: file, opset: opset, graph: folding.graph, dimensions: dimensions)
         var graph = try context.run()
         for (name, q) in folding.quantization.sorted(by: { $0.key < $1.key }) {
             guard let shape = graph.shapes[name] else { continue }

@@ -26,7 +26,7 @@ struct EvalCommand: ParsableCommand {
     }
 
     func run() throws {
-        let graph = try model.load()
+        let graph = try model.load(feeding: dataset)
         let data = try dataset.open(requireLabels: true)
         let progress = ProgressReporter("eval", quiet: output.quiet || json)
         let evaluation = try DatasetEvaluation.run(graph, model: model.model, on: data, batchSize: dataset.batchSize, progress: progress.update)

@@ -14,10 +14,15 @@ struct ModelOptions: ParsableArguments {
 
     @OptionGroup var policy: LoadPolicyOptions
 
-    /// Loads the model into the graph IR.
-    func load() throws -> Graph {
+    /// Loads the model into the graph IR; input axes of unknown size take `--dim`, else the
+    /// sizes of the datasets in `data` (when the command reads data).
+    func load(feeding data: DatasetOptions) throws -> Graph { try load(samples: try data.sampleShapes()) }
+
+    /// Loads the model, input axes of unknown size fixed by `--dim`, else by `samples` (the
+    /// per-sample shapes of the datasets it will read).
+    func load(samples: [(name: String, shape: [Int])] = []) throws -> Graph {
         policy.apply()
-        return try ModelLoader.load(model, architecture: architecture)
+        return try ModelLoader.load(model, architecture: architecture, samples: samples)
     }
 }
 
@@ -30,14 +35,25 @@ struct LoadPolicyOptions: ParsableArguments {
     @Option(help: "Largest uncompressed entry of a .keras archive, in MB (default: 100× the archive, at most 4096).")
     var maxUncompressedMb: Int?
 
+    @Option(
+        name: .customLong("dim"),
+        help: """
+            Size of an input axis the model leaves open, NAME=SIZE: its symbolic name (ONNX, e.g. sequence=128) \
+            or <input>.<axis> (e.g. tokens.1=128); repeatable. Without it, commands with --data read the sizes \
+            of sequences and ids from the data.
+            """)
+    var dims: [String] = []
+
     func validate() throws {
         if let mb = maxUncompressedMb, mb < 1 { throw ValidationError("--max-uncompressed-mb must be ≥ 1 (got \(mb)).") }
+        if case .failure(let error) = InputDimensions.parse(dims) { throw ValidationError("--dim '\(error.text)' is not NAME=SIZE with a size ≥ 1.") }
     }
 
-    /// Sets `MODELPRESS_STRICT` and `MODELPRESS_MAX_UNCOMPRESSED_MB`, which the loaders read.
+    /// Sets `MODELPRESS_STRICT`, `MODELPRESS_MAX_UNCOMPRESSED_MB` and `MODELPRESS_DIMS`, which the loaders read.
     func apply() {
         if strict { setenv("MODELPRESS_STRICT", "1", 1) }
         if let mb = maxUncompressedMb { setenv("MODELPRESS_MAX_UNCOMPRESSED_MB", String(mb), 1) }
+        if !dims.isEmpty { setenv(InputDimensions.environmentKey, dims.joined(separator: ","), 1) }
     }
 }
 
@@ -54,6 +70,9 @@ struct DatasetOptions: ParsableArguments {
 
     @Option(help: "Samples per batch.")
     var batchSize = 64
+
+    /// The per-sample shape of each input dataset, by name.
+    func sampleShapes() throws -> [(name: String, shape: [Int])] { try open(requireLabels: false).sampleShapes }
 
     /// Opens the dataset file.
     func open(requireLabels: Bool) throws -> DatasetFile {

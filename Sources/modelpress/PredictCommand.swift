@@ -24,7 +24,7 @@ struct PredictCommand: ParsableCommand {
     var rounding = RequantizationRounding.singleRounding
 
     func run() throws {
-        let graph = try model.load()
+        let graph = try model.load(feeding: dataset)
         let data = try dataset.open(requireLabels: false)
         let progress = ProgressReporter("predict", quiet: output.quiet)
         let predictions =

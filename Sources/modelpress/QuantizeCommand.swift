@@ -147,7 +147,7 @@ struct QuantizeCommand: ParsableCommand {
     }
 
     func run() throws {
-        let graph = try model.load()
+        let graph = try model.load(samples: try calibration.map { try DatasetFile(path: $0, xKey: xKey, yKey: nil).sampleShapes } ?? [])
         if dynamic, calibration != nil, !output.quiet, !json {
             // Accepted (pipelines always pass their calibration data) but not needed.
             FileHandle.standardError.writeBestEffort(Data("note: --calibration is not used with --dynamic (activations are quantized at run time)\n".utf8))

@@ -79,7 +79,7 @@ struct SensitivityCommand: ParsableCommand {
 
     func run() throws {
         for path in [svg, markdown].compactMap({ $0 }) { try AtomicFile.requireDirectory(of: path) }
-        let graph = try model.load()
+        let graph = try model.load(feeding: dataset)
         let data = try dataset.open(requireLabels: true)
         let progress = ProgressReporter("sensitivity", quiet: output.quiet || json)
         let result = try PruningSensitivity.run(graph, model: model.model, data: data, dataName: dataset.data, options: try options(), progress: progress.update)

@@ -66,8 +66,8 @@ struct VerifyCommand: ParsableCommand {
             producer: "modelpress \(ModelPressVersion.string)")
         var bars: [String: ProgressReporter] = [:]
         let result = try VerificationReport.run(
-            reference: VerifiedModel(try ModelLoader.load(reference), path: reference),
-            candidate: VerifiedModel(try ModelLoader.load(candidate), path: candidate),
+            reference: VerifiedModel(try ModelLoader.load(reference, samples: data.sampleShapes), path: reference),
+            candidate: VerifiedModel(try ModelLoader.load(candidate, samples: data.sampleShapes), path: candidate),
             data: data, dataPath: dataset.data, xKey: dataset.xKey, yKey: dataset.yKey, batchSize: dataset.batchSize,
             settings: settings
         ) { label, done, total in

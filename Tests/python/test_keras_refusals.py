@@ -11,6 +11,7 @@ import shutil
 import zipfile
 
 import h5py
+import numpy as np
 
 from conftest import FIXTURES, run_modelpress
 
@@ -155,3 +156,24 @@ def test_a_stateful_lstm_and_an_attention_mask_of_the_wrong_shape_are_refused(tm
                           "--x-key", "tokens,features,features", "-o", tmp_path / "p.h5", expect=2)
     assert "features" in proc.stderr and "expects" in proc.stderr, proc.stderr
     assert not (tmp_path / "p.h5").exists()
+
+
+def test_a_variable_length_keras_input_is_refused_without_data_and_sized_by_it(tmp_path):
+    """`Input(shape=(None,))` (variable-length text): refused by `inspect` with the way out, sized
+    by the data otherwise — the model with its input opened predicts what the fixed one does."""
+    def open_length(config):
+        layer = next(layer for layer in config["config"]["layers"] if layer["class_name"] == "InputLayer")
+        layer["config"]["batch_input_shape"] = [None, None]
+        return config
+
+    model = _with_config(tmp_path, "keras2/masked_text.h5", "open.h5", open_length)
+    proc = run_modelpress("inspect", model, expect=2)
+    assert "'tokens'" in proc.stderr and "--dim tokens.1=SIZE" in proc.stderr and str(model) in proc.stderr, proc.stderr
+    data = FIXTURES / "data" / "padded_tokens.h5"
+    fixed, opened = tmp_path / "fixed.h5", tmp_path / "opened.h5"
+    run_modelpress("predict", FIXTURES / "models" / "keras2" / "masked_text.h5", "--data", data, "-o", fixed, "-q")
+    run_modelpress("predict", model, "--data", data, "-o", opened, "-q")
+    with h5py.File(fixed, "r") as a, h5py.File(opened, "r") as b:
+        assert np.array_equal(a["y_pred"][()], b["y_pred"][()])
+    proc = run_modelpress("inspect", model, "--dim", "tokens.1=8", "--json")
+    assert json.loads(proc.stdout)["inputs"][0]["shape"][1:] == [8], proc.stdout

@@ -9,13 +9,19 @@ from __future__ import annotations
 
 import pytest
 
+import h5py
+import numpy as np
+
+from conftest import FIXTURES, read_predictions, run_modelpress
 from imported_files import check_predicts_like_onnxruntime, check_reexports_and_quantizes, written
+from ort_helpers import run_ort
 
 WRITTEN, IDS = written("transformers")
+DYNAMIC = FIXTURES / "onnx" / "transformers" / "bert_dynamic_sequence_opset17.onnx"
 
 
 def test_the_corpus_has_bert_distilbert_and_vit():
-    assert {e["model"] for e in WRITTEN} == {"bert", "distilbert", "vit"}, WRITTEN
+    assert {e["model"] for e in WRITTEN} == {"bert", "bert_dynamic_sequence", "distilbert", "vit"}, WRITTEN
     assert all("MatMul" in e["ops"] and "Softmax" in e["ops"] for e in WRITTEN)
 
 
@@ -27,3 +33,31 @@ def test_transformers_file_matches_onnxruntime(tmp_path, entry):
 @pytest.mark.parametrize("entry", WRITTEN, ids=IDS)
 def test_transformers_file_reexports_and_quantizes(tmp_path, entry):
     check_reexports_and_quantizes(tmp_path, entry)
+
+
+@pytest.mark.skipif(not DYNAMIC.exists(), reason="BERT with an open sequence axis not made")
+@pytest.mark.parametrize("length", [16, 8, 5])
+def test_an_open_sequence_axis_takes_the_datas_length(tmp_path, length):
+    """BERT exported with input dims batch × sequence: each dataset's length fixes the axis when
+    the file is read, and one file predicts like onnxruntime at each length; `--dim` does the
+    same without data (export), and the fixed-length export runs in onnxruntime."""
+    with h5py.File(FIXTURES / "data" / "bert_ids.h5", "r") as f:
+        x = f["x"][()][:, :length]
+    data = tmp_path / "ids.h5"
+    with h5py.File(data, "w") as f:
+        f["x"] = x
+    theirs = run_ort(DYNAMIC, x)
+    out = tmp_path / "pred.h5"
+    run_modelpress("predict", DYNAMIC, "--data", data, "-o", out, "-q")
+    np.testing.assert_allclose(read_predictions(out), theirs, rtol=0, atol=1e-5)
+    fixed = tmp_path / "fixed.onnx"
+    run_modelpress("export", DYNAMIC, "--dim", f"sequence={length}", "-o", fixed, "-q")
+    np.testing.assert_allclose(run_ort(fixed, x), theirs, rtol=0, atol=1e-5)
+
+
+@pytest.mark.skipif(not DYNAMIC.exists(), reason="BERT with an open sequence axis not made")
+def test_an_open_sequence_axis_without_data_or_dim_is_refused_with_the_way_out(tmp_path):
+    proc = run_modelpress("inspect", DYNAMIC, expect=2)
+    assert "'sequence'" in proc.stderr and "--dim sequence=SIZE" in proc.stderr and str(DYNAMIC) in proc.stderr, proc.stderr
+    proc = run_modelpress("inspect", DYNAMIC, "--dim", "sequence=0", expect=2)
+    assert "--dim 'sequence=0' is not NAME=SIZE" in proc.stderr, proc.stderr

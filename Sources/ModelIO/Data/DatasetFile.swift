@@ -62,6 +62,10 @@ public final class DatasetFile: LabelledBatchSource {
     /// Per-sample input shape.
     public var sampleShape: [Int] { Array(x.shape.dropFirst()) }
 
+    /// The per-sample shape of each input dataset, by name (what fixes a model's input axes of
+    /// unknown size: `ModelLoader.load(_:samples:)`).
+    public var sampleShapes: [(name: String, shape: [Int])] { arrays.map { (Self.baseName($0.name), Array($0.shape.dropFirst())) } }
+
     /// Inputs of `rows` as a tensor of shape `[rows.count] + sampleShape` (or `shape` when given,
     /// a row-major reshape of equal size). Non-finite values are refused.
     public func inputs(_ rows: Range<Int>, as shape: [Int]? = nil) throws -> Tensor { try read(x, rows, as: shape) }

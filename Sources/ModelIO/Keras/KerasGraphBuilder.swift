@@ -28,10 +28,16 @@ struct KerasGraphBuilder {
     /// Layer path (as shown, `/`-joined) → its components: the models around it, then its name.
     private var layerPaths: [String: [String]] = [:]
 
-    init(file: String, name: String, weights: KerasWeightStore, kerasMajor: Int) {
+    /// Sizes for unknown input axes (`None` in Keras), from `--dim` or the data.
+    let dimensions: InputDimensions
+    /// The model's input layers in order (their positions match datasets given in order).
+    private var inputOrder: [String] = []
+
+    init(file: String, name: String, weights: KerasWeightStore, kerasMajor: Int, dimensions: InputDimensions = .none) {
         self.file = file
         self.weights = weights
         self.kerasMajor = kerasMajor
+        self.dimensions = dimensions
         graph = Graph(name: name)
     }
 
@@ -42,6 +48,7 @@ struct KerasGraphBuilder {
 
     /// Converts every layer (in dependency order) and declares the model outputs.
     mutating func build(_ spec: KerasModelSpec) throws -> Graph {
+        inputOrder = spec.inputs.map(\.layer)
         try convertLayers(of: spec, depth: 0)
         for ref in spec.outputs {
             guard var value = tensors[ref] else {
@@ -274,13 +281,22 @@ struct KerasGraphBuilder {
         guard let dims = config.shape("batch_shape") ?? config.shape("batch_input_shape") else {
             throw config.fail("has no batch_shape / batch_input_shape")
         }
-        let perSample = dims.dropFirst()
-        guard !perSample.isEmpty, perSample.allSatisfy({ ($0 ?? 0) > 0 }) else {
-            throw config.fail(
-                "has input shape \(dims.map { $0.map(String.init) ?? "None" }) with unknown dimensions",
-                hint: "save the model with a fixed input shape, e.g. keras.Input(shape=(224, 224, 3))")
+        guard dims.count >= 2 else { throw config.fail("has input shape \(dims.map { $0.map(String.init) ?? "None" }) without per-sample axes") }
+        // Unknown sizes (`None`: variable-length sequences) come from `--dim <input>.<axis>=SIZE` or the data.
+        let position = inputOrder.firstIndex(of: layer.name) ?? 0
+        var shape = [dynamicBatch]
+        for (axis, dim) in dims.enumerated().dropFirst() {
+            if let dim, dim > 0 {
+                shape.append(dim)
+                continue
+            }
+            guard let size = dimensions.size(symbol: "", input: layer.name, position: position, inputCount: inputOrder.count, axis: axis, rank: dims.count), (1...(1 << 24)).contains(size) else {
+                throw config.fail(
+                    "has input shape \(dims.map { $0.map(String.init) ?? "None" }) with an unknown size on axis \(axis)",
+                    hint: "give the data it runs on (--data) or --dim \(layer.name).\(axis)=SIZE, or save the model with a fixed input shape")
+            }
+            shape.append(size)
         }
-        let shape = [dynamicBatch] + perSample.compactMap { $0 }
         // Token ids: Keras declares integer inputs by dtype (a string, or a DTypePolicy object in Keras 3).
         let dtype = config.json["dtype"]?.string ?? config.json["dtype"]?["config"]?["name"]?.string ?? "float32"
         let type: ElementType = dtype == "int64" ? .int64 : dtype.hasPrefix("int") || dtype.hasPrefix("uint") ? .int32 : .float32

@@ -24,18 +24,18 @@ public enum KerasModelFile {
 
     /// Reads the Keras HDF5 model `file`. A weights-only file needs its architecture JSON
     /// (`model.to_json()`): `architecture`, or else `<stem>.json` beside the weights.
-    public static func load(hdf5 file: HDF5File, weightsOnly: Bool, architecture: String?) throws -> Graph {
+    public static func load(hdf5 file: HDF5File, weightsOnly: Bool, architecture: String?, dimensions: InputDimensions = .none) throws -> Graph {
         let path = file.path, root = file.root
         let configFile = weightsOnly ? try architecture ?? defaultArchitecturePath(for: path) : path
         let config = weightsOnly ? try readText(configFile) : try root.stringAttribute("model_config")
         return try KerasImporter.importModel(
             config: config, configFile: configFile, weights: try KerasWeightStore.detect(in: root),
-            kerasVersion: try? root.stringAttribute("keras_version"))
+            kerasVersion: try? root.stringAttribute("keras_version"), dimensions: dimensions)
     }
 
     /// Reads a Keras 3 `.keras` archive.
-    public static func loadArchive(_ path: String) throws -> Graph {
-        try KerasArchive.load(path)
+    public static func loadArchive(_ path: String, dimensions: InputDimensions = .none) throws -> Graph {
+        try KerasArchive.load(path, dimensions: dimensions)
     }
 
     /// `m.weights.h5` / `m_weights.h5` / `m.h5` → `m.json` beside it, if it exists.
@@ -63,10 +63,12 @@ public enum KerasModelFile {
 
 /// Converts a Keras model config plus weights into the IR.
 enum KerasImporter {
-    static func importModel(config: String, configFile: String, weights: KerasWeightStore, kerasVersion: String?) throws -> Graph {
+    static func importModel(
+        config: String, configFile: String, weights: KerasWeightStore, kerasVersion: String?, dimensions: InputDimensions = .none
+    ) throws -> Graph {
         let spec = try KerasModelSpec(json: config, file: configFile)
         let major = kerasVersion.flatMap { Int($0.prefix { $0.isNumber }) } ?? (spec.isKeras3Layout ? 3 : 2)
-        var builder = KerasGraphBuilder(file: configFile, name: spec.name, weights: weights, kerasMajor: major)
+        var builder = KerasGraphBuilder(file: configFile, name: spec.name, weights: weights, kerasMajor: major, dimensions: dimensions)
         var graph = try builder.build(spec)
         graph.metadata["keras_version"] = kerasVersion ?? "\(major).x"
         return graph
@@ -75,7 +77,7 @@ enum KerasImporter {
 
 /// Keras 3 `.keras` archives: `config.json` + `model.weights.h5` in a zip.
 enum KerasArchive {
-    static func load(_ path: String) throws -> Graph {
+    static func load(_ path: String, dimensions: InputDimensions = .none) throws -> Graph {
         let archive = try KerasArchiveReader(path)
         let config = String(decoding: try archive.data("config.json"), as: UTF8.self)
         let metadata = try? JSONValue.parse(String(decoding: try archive.data("metadata.json"), as: UTF8.self))
@@ -89,7 +91,7 @@ enum KerasArchive {
             let file = try HDF5File(readingFrom: weightsPath)
             return try KerasImporter.importModel(
                 config: config, configFile: path, weights: try KerasWeightStore.detect(in: file.root),
-                kerasVersion: metadata?["keras_version"]?.string)
+                kerasVersion: metadata?["keras_version"]?.string, dimensions: dimensions)
         } catch let error as ModelPressError {
             throw error.replacingFile(weightsPath, with: "\(path)!model.weights.h5")
         }
