@@ -26,13 +26,15 @@ public enum PruningGranularity: String, Sendable, CaseIterable, Encodable {
     case twoOfFour = "2:4"
     /// Whole output channels, with the layers tied to them (residual Adds); see `ChannelPruning`.
     case channel
+    /// Whole attention heads; see `HeadPruning`.
+    case heads
 
-    /// The weight-level structure, or nil for channel pruning.
+    /// The weight-level structure, or nil for channel and head pruning.
     public var weightStructure: PruningStructure? {
         switch self {
         case .unstructured: return .unstructured
         case .twoOfFour: return .twoOfFour
-        case .channel: return nil
+        case .channel, .heads: return nil
         }
     }
 }

@@ -46,7 +46,7 @@ struct PruneCommand: ParsableCommand {
     @Option(help: "Ranking scope: layer (each kernel exactly) or global (one threshold).")
     var scope = PruningScope.layer
 
-    @Option(help: "What is removed (channel: filters deleted, see docs/pruning.md).")
+    @Option(help: "What is removed (channel: filters deleted; heads: attention heads deleted; see docs/pruning.md).")
     var structure = PruningGranularity.unstructured
 
     @Option(parsing: .upToNextOption, help: "Layers (or IR nodes) to leave dense.")
@@ -68,7 +68,7 @@ struct PruneCommand: ParsableCommand {
     var channelMultiple = 1
 
     func validate() throws {
-        guard let weightStructure = structure.weightStructure else { return try validateChannel() }
+        guard let weightStructure = structure.weightStructure else { return try structure == .heads ? validateHeads() : validateChannel() }
         guard criterion == .l1, channelMultiple == 1 else { throw ValidationError("--criterion and --channel-multiple apply to --structure channel.") }
         try asUsageError { try ONNXVersions.validate(opset: opset) }
         if weightStructure == .unstructured, sparsity == nil, sparsityPerLayer == nil {
@@ -97,6 +97,7 @@ struct PruneCommand: ParsableCommand {
             throw ModelPressError.invalidArgument("\(model.model): the model is quantized; its weights cannot be pruned.\nHINT: prune the float model, then quantize the result.")
         }
         if structure == .channel { return try runChannel(try runPasses(exportPasses, on: loaded).0) }
+        if structure == .heads { return try runHeads(try runPasses(exportPasses, on: loaded).0) }
         var pruned: Graph, report: PruningReport, steps: [GradualPruning.Step] = []
         if fineTune.fineTunes {
             (pruned, report, steps) = try fineTune.run(loaded, modelPath: model.model, configuration: try configuration(), quiet: output.quiet || json)

@@ -72,6 +72,7 @@ struct SensitivityCommand: ParsableCommand {
     func validate() throws {
         guard channelMultiple >= 1 else { throw ValidationError("--channel-multiple must be at least 1, not \(channelMultiple).") }
         if structure == .twoOfFour, sparsities != nil { throw ValidationError("--structure 2:4 has the single level 0.5; omit --sparsities.") }
+        if structure == .heads { throw ValidationError("--structure heads is not swept per layer yet; run modelpress prune --structure heads at a few --sparsity levels.") }
         _ = try options()
         if let maxDrop, !(maxDrop.isFinite && maxDrop >= 0) { throw ValidationError("--max-drop must be a number ≥ 0, not \(maxDrop).") }
         guard dataset.batchSize >= 1 else { throw ValidationError("--batch-size must be at least 1.") }
