@@ -17,6 +17,7 @@ extension ONNXImportContext {
             case "Add": match = matchLinear(node) ?? matchLayerNormalization(node)
             case "Mul": match = matchGelu(node) ?? matchGeluTanh(node) ?? matchSwish(node) ?? matchHardSwish(node) ?? matchLayerNormalization(node)
             case "Where": match = matchThresholdedLinear(node)
+            case "Cast", "ReduceMax": match = matchStepMask(node)
             default: match = nil
             }
             guard let (op, inputs, inner) = match else { continue }

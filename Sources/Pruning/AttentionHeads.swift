@@ -65,25 +65,25 @@ struct AttentionHeads: Sendable {
             var value = start, axis = headAxis, reshapes: [(node: Int, axis: Int, merge: Bool)] = []
             while readOnce(value), let p = producer[value] {
                 let node = graph.nodes[p]
-                switch node.op {
-                case .transpose(let t):
+                if case .transpose(let t) = node.op {
                     axis = t.perm[axis]
-                case .identity:
-                    break
-                case .elementwise:
+                } else if case .elementwise = node.op {
                     guard let input = soleActivation(node) else { return nil }
                     value = input
                     continue
-                case .reshape where shape(node.inputs[0]) == shape(node.output):
-                    reshapes.append((p, axis - 1, false))
-                case .reshape:
+                } else if case .reshape = node.op {
                     let input = shape(node.inputs[0]), output = shape(node.output)
+                    guard input != output else {
+                        reshapes.append((p, axis - 1, false))
+                        value = node.inputs[0]
+                        continue
+                    }
                     guard output.count >= 3, axis == output.count - 2, output[axis] == heads, input.dropLast() == output.dropLast(2),
                         input.last == heads * output[output.count - 1], readOnce(node.inputs[0]), let l = producer[node.inputs[0]],
                         case .linear = graph.nodes[l].op, graph.initializers[graph.nodes[l].inputs[1]]?.shape.last == input.last
                     else { return nil }
                     return (l, output[output.count - 1], reshapes + [(p, axis - 1, false)])
-                default:
+                } else if !isIdentity(node.op) {
                     return nil
                 }
                 value = node.inputs[0]
@@ -97,14 +97,10 @@ struct AttentionHeads: Sendable {
             var value = start
             while readOnce(value), let p = producer[value] {
                 let node = graph.nodes[p]
-                switch node.op {
-                case .matMul:
-                    return p
-                case .softmax(let s) where s.axis != 1:
+                if case .matMul = node.op { return p }
+                if case .softmax(let s) = node.op, s.axis != 1 {
                     value = node.inputs[0]
-                case .identity:
-                    value = node.inputs[0]
-                case .elementwise:
+                } else if case .elementwise = node.op {
                     // The scores (heads on axis 1) and operands that are the same for every head.
                     let rank = shape(node.output).count
                     let operands = node.inputs.filter { v in
@@ -113,7 +109,9 @@ struct AttentionHeads: Sendable {
                     }
                     guard operands.count == 1 else { return nil }
                     value = operands[0]
-                default:
+                } else if isIdentity(node.op) {
+                    value = node.inputs[0]
+                } else {
                     return nil
                 }
             }
@@ -125,28 +123,33 @@ struct AttentionHeads: Sendable {
             var value = start, axis = 1, reshapes: [(node: Int, axis: Int, merge: Bool)] = []
             while readOnce(value), let r = graph.nodes.firstIndex(where: { $0.inputs.contains(value) }) {
                 let node = graph.nodes[r]
-                switch node.op {
-                case .transpose(let t):
+                if case .transpose(let t) = node.op {
                     guard let moved = t.perm.firstIndex(of: axis) else { return nil }
                     axis = moved
-                case .identity:
-                    break
-                case .reshape where shape(node.inputs[0]) == shape(node.output):
-                    reshapes.append((r, axis - 1, false))
-                case .reshape:
+                } else if case .reshape = node.op {
                     let input = shape(node.inputs[0]), output = shape(node.output)
-                    guard input.count >= 3, axis == input.count - 2, input.last == valueSize, input.dropLast(2) == output.dropLast(),
-                        output.last == heads * valueSize, readOnce(node.output),
-                        let l = graph.nodes.firstIndex(where: { $0.inputs.first == node.output }), case .linear = graph.nodes[l].op,
-                        graph.initializers[graph.nodes[l].inputs[1]]?.shape.first == heads * valueSize
-                    else { return nil }
-                    return (l, reshapes + [(r, output.count - 2, true)])
-                default:
+                    if input == output {
+                        reshapes.append((r, axis - 1, false))
+                    } else {
+                        guard input.count >= 3, axis == input.count - 2, input.last == valueSize, input.dropLast(2) == output.dropLast(),
+                            output.last == heads * valueSize, readOnce(node.output),
+                            let l = graph.nodes.firstIndex(where: { $0.inputs.first == node.output }), case .linear = graph.nodes[l].op,
+                            graph.initializers[graph.nodes[l].inputs[1]]?.shape.first == heads * valueSize
+                        else { return nil }
+                        return (l, reshapes + [(r, output.count - 2, true)])
+                    }
+                } else if !isIdentity(node.op) {
                     return nil
                 }
                 value = node.output
             }
             return nil
+        }
+
+        /// Whether `op` passes its input through unchanged.
+        func isIdentity(_ op: Op) -> Bool {
+            if case .identity = op { return true }
+            return false
         }
 
         /// The one input of an elementwise node that is not a one-element constant.

@@ -36,6 +36,9 @@ struct KerasCoverageTests {
         // SimpleRNN / Bidirectional, masked means and attention with query / value masks.
         "keras3/masked_text.h5", "keras3/masked_text.keras", "keras2/masked_text.h5",
         "keras3/masked_sequence.h5", "keras3/masked_sequence.keras", "keras2/masked_sequence.h5",
+        // keras-hub blocks by registered name: TokenAndPositionEmbedding, TransformerEncoder (post- and pre-norm),
+        // TransformerDecoder (cross-attention, decoder-only), PositionEmbedding, SinePositionEncoding; with masks.
+        "keras3/hub_encoder.h5", "keras3/hub_encoder.keras", "keras3/hub_decoder.h5", "keras3/hub_decoder.keras",
         // MobileNetV3: `x + 3.0` as an Add on a number (Keras 3; Keras cannot reload its own .h5) or TFOpLambda (tf-keras).
         "keras3/apps/mobilenet_v3_small.h5", "keras3/apps/mobilenet_v3_small.keras", "keras2/apps/mobilenet_v3_small.h5",
     ]

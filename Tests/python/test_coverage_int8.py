@@ -18,7 +18,7 @@ MODELS = [
     f"{major}/{name}.{suffix}"
     for name in (
         "nested_seq", "nested_deep", "separable", "decoder", "operations", "conv1d", "sequence_resize", "text", "bag_of_words",
-        "lstm_text", "gru_rnn", "bidirectional", "transformer", "multi_input", "masked_text", "masked_sequence",
+        "lstm_text", "gru_rnn", "bidirectional", "transformer", "multi_input", "masked_text", "masked_sequence", "hub_encoder", "hub_decoder",
     )
     for major, suffix in (("keras3", "h5"), ("keras3", "keras"), ("keras2", "h5"))
     if (FIXTURES / "models" / major / f"{name}.{suffix}").exists()

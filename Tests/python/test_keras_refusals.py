@@ -125,19 +125,19 @@ def test_a_mask_of_the_wrong_shape_is_refused_naming_the_layer(tmp_path):
     assert "'gru_before'" in proc.stderr and "mask of 12×4" in proc.stderr and str(model) in proc.stderr, proc.stderr
 
 
-def test_a_keras_hub_block_is_refused_as_a_custom_class(tmp_path):
-    """keras-hub's TransformerEncoder (registered `keras_hub>TransformerEncoder`, module
-    `keras_hub.src.layers…`) in place of the fixture's MultiHeadAttention: refused naming the
-    layer and the class, never imported."""
+def test_a_keras_hub_class_it_does_not_read_is_refused_as_a_custom_class(tmp_path):
+    """keras-hub's RotaryEmbedding (`keras_hub>RotaryEmbedding`, as a Keras 3 `.h5` names it) in
+    place of the fixture's MultiHeadAttention: refused naming the layer and the class, with the
+    keras-hub blocks it does read; never imported."""
     def hub(config):
         layer = next(layer for layer in config["config"]["layers"] if layer["class_name"] == "MultiHeadAttention")
-        layer.update(class_name="TransformerEncoder", registered_name="keras_hub>TransformerEncoder",
-                     module="keras_hub.src.layers.modeling.transformer_encoder")
+        layer.update(class_name="keras_hub>RotaryEmbedding")
         return config
 
     model = _with_config(tmp_path, "keras3/transformer.h5", "hub.h5", hub)
     proc = run_modelpress("inspect", model, expect=2)
-    assert "TransformerEncoder" in proc.stderr and "'self_attention'" in proc.stderr and str(model) in proc.stderr, proc.stderr
+    assert "keras_hub>RotaryEmbedding" in proc.stderr and "'self_attention'" in proc.stderr and str(model) in proc.stderr, proc.stderr
+    assert "TransformerEncoder" in proc.stderr, proc.stderr  # the keras-hub blocks it reads
 
 
 def test_a_stateful_lstm_and_an_attention_mask_of_the_wrong_shape_are_refused(tmp_path):

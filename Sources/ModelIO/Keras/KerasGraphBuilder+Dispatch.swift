@@ -117,6 +117,7 @@ extension KerasGraphBuilder {
             return [try convert(&self, layer, config, inputs, name)]
         }
         if let convert = kerasMultiOutputConverters[layer.className] { return try convert(&self, layer, config, inputs, name) }
+        if let hub = Self.kerasHubClass(layer), let convert = kerasHubConverters[hub] { return [try convert(&self, layer, config, inputs, name)] }
         guard let convert = kerasLayerConverters[Self.applicationClassName(layer.className)] else {
             let list = supportedKerasLayers.sorted().joined(separator: ", ")
             throw ModelPressError.unsupportedLayer(

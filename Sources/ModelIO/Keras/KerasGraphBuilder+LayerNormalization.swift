@@ -4,7 +4,7 @@ extension KerasGraphBuilder {
     /// LayerNormalization over trailing axes (Keras order: channels-last), gamma/beta optional
     /// (`scale`/`center` false), epsilon. `axis` may be one axis or a list; the normalized
     /// axes must be the trailing ones (`-1`, or `[1, 2, 3]` of a rank-4 tensor, …).
-    mutating func layerNormalization(_ x: KerasValue, _ config: KerasConfig, name: String) throws -> KerasValue {
+    mutating func layerNormalization(_ x: KerasValue, _ config: KerasConfig, name: String, within sublayer: KerasSublayer? = nil) throws -> KerasValue {
         let input = try channelsLast(x, layer: config.layer)
         let rank = shape(input).count
         let raw = config.json["axis"]?.array?.compactMap(\.int) ?? config.json["axis"]?.int.map { [$0] } ?? [-1]
@@ -20,7 +20,7 @@ extension KerasGraphBuilder {
         var expected: [(String, [Int])] = []
         if scale { expected.append(("gamma", trailing)) }
         if center { expected.append(("beta", trailing)) }
-        let w = try loadWeights(config.layer, expected)
+        let w = try loadWeights(config.layer, expected, within: sublayer)
         var inputs = [input.name, try constant(try w["gamma"] ?? Tensor(shape: trailing, repeating: 1), name: name + "/gamma")]
         if let beta = w["beta"] { inputs.append(try constant(beta, name: name + "/beta")) }
         let op = Op.layerNormalization(LayerNormalization(axis: first, epsilon: try config.float("epsilon", default: 1e-3)))

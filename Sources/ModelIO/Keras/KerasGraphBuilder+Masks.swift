@@ -14,12 +14,12 @@ extension KerasGraphBuilder {
     /// Layers that drop a mask (Keras 3 warns that they destroy it; Keras 2 refuses to build).
     static let maskDroppingLayers: Set<String> = [
         "Conv1D", "Flatten", "Reshape", "Permute", "MaxPooling1D", "AveragePooling1D", "GlobalMaxPooling1D", "ZeroPadding1D", "Cropping1D",
-        "UpSampling1D", "Embedding",
+        "UpSampling1D", "Embedding", "PositionEmbedding", "SinePositionEncoding",
     ]
     /// Layers whose converters read masks and set their outputs' masks themselves.
     static let maskReadingLayers: Set<String> = [
         "Masking", "SimpleRNN", "LSTM", "GRU", "Bidirectional", "GlobalAveragePooling1D", "MultiHeadAttention", "Add", "Subtract", "Multiply",
-        "Average", "Maximum", "Minimum", "Concatenate",
+        "Average", "Maximum", "Minimum", "Concatenate", "TransformerEncoder", "TransformerDecoder", "TokenAndPositionEmbedding",
     ]
 
     /// The mask of `value`, if it has one.
@@ -77,7 +77,7 @@ extension KerasGraphBuilder {
         }
         let received = inputs.compactMap(mask(of:)) + callKeywords.values.compactMap(mask(of:))
         guard !received.isEmpty, !Self.isOperation(layer) else { return }  // Keras operations drop masks
-        let className = Self.applicationClassName(layer.className)
+        let className = Self.kerasHubClass(layer) ?? Self.applicationClassName(layer.className)
         if Self.maskReadingLayers.contains(className) || Self.maskDroppingLayers.contains(className) { return }
         guard Self.maskPassingLayers.contains(className), let first = inputs.first, let output = outputs.first else {
             throw ModelPressError.unsupportedLayer(

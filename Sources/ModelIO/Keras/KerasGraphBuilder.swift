@@ -186,13 +186,15 @@ struct KerasGraphBuilder {
         }
         // Custom classes: `Package>Class` names, or registered outside the keras modules
         // (keras.applications' own classes excepted: they are decoded by name).
-        if kerasApplicationClasses.contains(Self.applicationClassName(layer.className)) { return }
+        if kerasApplicationClasses.contains(Self.applicationClassName(layer.className)) || Self.kerasHubClass(layer) != nil { return }
         let registered = layer.registeredName ?? layer.className
         let foreignModule = layer.module.map { !$0.hasPrefix("keras") } ?? false
         if layer.className.contains(">") || foreignModule || (registered != layer.className && !registered.hasPrefix("keras")) {
             throw ModelPressError.unsupportedLayer(
                 file: file, layer: layer.path, className: registered,
-                reason: "is a custom class; ModelPress runs only built-in Keras layers and never imports code.\nHINT: express the layer with built-in layers and re-save the model.")
+                reason: "is a custom class; ModelPress runs only built-in Keras layers (and reads the keras-hub blocks "
+                    + kerasHubConverters.keys.sorted().joined(separator: ", ")
+                    + " by name) and never imports code.\nHINT: express the layer with built-in layers and re-save the model.")
         }
     }
 

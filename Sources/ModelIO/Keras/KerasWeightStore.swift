@@ -6,7 +6,8 @@ struct KerasSublayer {
     /// The group path under the layer's group in the Keras 3 layout (`cell`, `layer`,
     /// `forward_layer/cell`).
     var keras3Path: String
-    /// The component the weight names carry in the legacy layout (`forward_lstm`), if any.
+    /// The component(s) the weight names carry in the legacy layout (`forward_lstm`,
+    /// `self_attention_layer/query`), if any.
     var legacyOwner: String?
 }
 
@@ -78,7 +79,8 @@ enum KerasWeightStore {
         let layer = path.joined(separator: "/")
         let group = try root.group(path.first ?? layer)
         var names = try group.stringsAttribute("weight_names")
-        if let owner { names = names.filter { $0.split(separator: "/").contains { $0 == owner } } }
+        // The owner is one path component (`forward_lstm`) or several (`self_attention_layer/query`).
+        if let owner { names = names.filter { ("/" + $0 + "/").contains("/" + owner + "/") } }
         if path.count > 1, let leaf = path.last {
             let inner = path.dropFirst().joined(separator: "/")
             names = names.filter { name in

@@ -23,7 +23,8 @@ extension ExpandBatch: ONNXLowering {
 // Import: Expand of a constant to a shape whose batch size is read from the data
 extension ONNXImportContext {
     /// `Expand(c, shape)` with a constant `c` and a shape known but for its batch entry: the
-    /// constant broadcast to the shape's other sizes, repeated over the batch of the first graph input.
+    /// constant broadcast to the shape's other sizes, repeated over the batch of the value the
+    /// shape was read from (else the first graph input).
     mutating func importExpand(_ node: Onnx_NodeProto, _ i: Int) throws {
         guard node.input.count == 2, let c = constants[node.input[0]], let target = known(node.input[1]), target.values.count >= 2,
             target.values[0] == nil, !target.values.dropFirst().contains(nil), let reference = graph.inputs.first?.name
@@ -36,7 +37,26 @@ extension ONNXImportContext {
             throw fail(node, "expands \(c.tensor.shape) to N×\(sample)")
         }
         let broadcast = try FoldingKernels.expand(KnownTensor(c), to: [1] + zip(source.dropFirst(), sample).map { max($0, $1) })
-        let constant = try addInitializer(try broadcast.constant().tensor, named: node.output[0] + "/constant")
-        try emit(node, i, .expandBatch(ExpandBatch()), [reference, constant])
+        let expanded = try broadcast.constant().tensor
+        // The constant is read as it is when it already is the repeated row (as the exporter writes it).
+        let constant = expanded.shape == c.tensor.shape ? node.input[0] : try addInitializer(expanded, named: node.output[0] + "/constant")
+        try emit(node, i, .expandBatch(ExpandBatch()), [batchSource(of: node.input[1]) ?? reference, constant])
+    }
+
+    /// The run-time value whose `Shape` the shape computation `value` reads (its batch size), if
+    /// one is found within a few nodes.
+    private func batchSource(of value: String) -> String? {
+        var frontier = [value]
+        for _ in 0..<6 {
+            var next: [String] = []
+            for v in frontier {
+                guard let p = producer[v] else { continue }
+                let node = onnx.node[p]
+                if node.opType == "Shape", let source = node.input.first, graph.shapes[source] != nil { return source }
+                next += node.input.filter { !$0.isEmpty && constants[$0] == nil }
+            }
+            frontier = next
+        }
+        return nil
     }
 }
