@@ -7,7 +7,9 @@ import TensorCore
 /// input) is, per width, Conv2D(3×3, same, no bias) → BatchNormalization → ReLU →
 /// MaxPooling2D(2) (while the image is at least 2×2), then GlobalAveragePooling2D → Dense(classes).
 /// `lstm:32,16` (sequence input N×steps×features) is stacked LSTMs (all but the last returning
-/// their sequences) → Dense(classes) on the last one's final state.
+/// their sequences) → Dense(classes) on the last one's final state. `transformer:L,d,heads`
+/// (sequence input) is a Transformer encoder of L post-norm blocks of width d
+/// (`StudentSpec+Transformer.swift`) → mean over steps → Dense(classes).
 public struct StudentSpec: Sendable, Equatable {
     /// One hidden layer.
     public enum Layer: Sendable, Equatable {
@@ -19,6 +21,8 @@ public struct StudentSpec: Sendable, Equatable {
         case conv(Int)
         /// LSTM(units) (tanh, sigmoid gates).
         case lstm(Int)
+        /// `blocks` Transformer encoder blocks of `width` with `heads` attention heads.
+        case transformer(blocks: Int, width: Int, heads: Int)
     }
 
     /// Hidden layers in order (the classifier layer is implied).
@@ -27,6 +31,7 @@ public struct StudentSpec: Sendable, Equatable {
     /// Parses `dense:U1,U2,…`, `conv:F1,F2,…` or `lstm:U1,U2,…`; `nil` when `text` is not a
     /// spec (then it names a checkpoint).
     public static func parse(_ text: String) throws -> StudentSpec? {
+        if text.hasPrefix("transformer:") { return try parseTransformer(text) }
         let conv = text.hasPrefix("conv:"), lstm = text.hasPrefix("lstm:")
         guard conv || lstm || text.hasPrefix("dense:") else { return nil }
         let items = text.drop(while: { $0 != ":" }).dropFirst().split(separator: ",", omittingEmptySubsequences: false)
@@ -39,7 +44,7 @@ public struct StudentSpec: Sendable, Equatable {
                 layers.append(conv ? .conv(units) : lstm ? .lstm(units) : .dense(units))
             } else {
                 throw ModelPressError.invalidArgument(
-                    "student spec '\(text)': '\(token)' is not a layer width\(conv || lstm ? "" : " or dropoutRATE").\nHINT: write e.g. dense:64,32, dense:128,dropout0.2,64, conv:16,32 or lstm:32.")
+                    "student spec '\(text)': '\(token)' is not a layer width\(conv || lstm ? "" : " or dropoutRATE").\nHINT: write e.g. dense:64,32, dense:128,dropout0.2,64, conv:16,32, lstm:32 or transformer:2,32,4.")
             }
         }
         return StudentSpec(layers: layers)
@@ -61,6 +66,9 @@ public struct StudentSpec: Sendable, Equatable {
         }
         if layers.contains(where: { if case .lstm = $0 { return true } else { return false } }) {
             return try buildRecurrent(sampleShape: sampleShape, classes: classes, graph: &graph, random: &random)
+        }
+        if case .transformer(let blocks, let width, let heads)? = layers.first {
+            return try buildTransformer(blocks: blocks, width: width, heads: heads, sampleShape: sampleShape, classes: classes, graph: &graph, random: &random)
         }
         try graph.append(Node(name: "flatten", op: .flatten, inputs: ["input"], output: "flatten"))
         var current = "flatten", width = features, index = 0
@@ -84,7 +92,7 @@ public struct StudentSpec: Sendable, Equatable {
                 index += 1
                 try dense("dense_\(index)", units: units, relu: true)
             case .dropout(let rate): dropout[current] = rate
-            case .conv, .lstm: break
+            case .conv, .lstm, .transformer: break
             }
         }
         try dense("logits", units: classes, relu: false)

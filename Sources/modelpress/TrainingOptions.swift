@@ -6,7 +6,7 @@ import Training
 struct TrainingOptions: ParsableArguments {
     @Option(
         help:
-            "Student: a checkpoint (any MODEL format; its weights are the initial weights), a spec such as dense:64,32 (Flatten → Dense(64, relu) → Dense(32, relu) → Dense(classes); dropoutR adds Dropout(R)), conv:16,32 or lstm:32 (stacked LSTMs on N×steps×features → Dense(classes)), or a JSON spec file of layers (conv, depthwise_conv, separable_conv, batchnorm, pooling, dense, dropout, …; see Sources/Training/README.md)."
+            "Student: a checkpoint (any MODEL format; its weights are the initial weights), a spec such as dense:64,32 (Flatten → Dense(64, relu) → Dense(32, relu) → Dense(classes); dropoutR adds Dropout(R)), conv:16,32, lstm:32 (stacked LSTMs on N×steps×features → Dense(classes)), transformer:2,32,4 (2 encoder blocks of width 32, 4 heads, on N×steps×features), or a JSON spec file of layers (conv, depthwise_conv, separable_conv, batchnorm, pooling, dense, dropout, …; see Sources/Training/README.md)."
     )
     var student: String
 

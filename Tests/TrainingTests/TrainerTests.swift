@@ -77,13 +77,30 @@ import _TestSupport
         // The first LSTM hands its sequence to the second, whose last state feeds the classifier.
         #expect(model.graph.nodes.first { $0.name == "lstm_2" }?.inputs.first == "lstm_1/sequence")
         #expect(model.graph.nodes.last?.inputs.first == "lstm_2/state_h")
+        try Self.expectTrainsOnSequences(model)
+        #expect(throws: ModelPressError.self) { try spec.build(sampleShape: [6], classes: 3, seed: 1) }
+    }
+
+    @Test func transformerSpecBuildsEncoderBlocksAndTrains() throws {
+        let spec = try #require(try StudentSpec.parse("transformer:2,8,2"))
+        let model = try spec.build(sampleShape: [3, 2], classes: 3, seed: 1)
+        // Embedding, positions, per block 4 attention projections + 2 FFN layers (kernel and bias each) and 2 LayerNorms (γ, β), classifier.
+        #expect(model.parameters.count == 2 + 1 + 2 * (4 * 2 + 2 * 2 + 2 * 2) + 2, "\(model.parameters)")
+        #expect(model.graph.initializers["block_2/norm1/gamma"]?.storage == [Float](repeating: 1, count: 8))
+        #expect(model.graph.shapes["block_1/attention/scores"] == [dynamicBatch, 2, 3, 3])
+        try Self.expectTrainsOnSequences(model)
+        #expect(throws: ModelPressError.self) { try StudentSpec.parse("transformer:2,9,2") }
+        #expect(throws: ModelPressError.self) { try spec.build(sampleShape: [6], classes: 3, seed: 1) }
+    }
+
+    /// Eight epochs on 90 blobs read as 3 steps × 2 features cut the loss by at least a fifth.
+    static func expectTrainsOnSequences(_ model: TrainableModel) throws {
         var data = try Self.blobs(90, seed: 7)
         data.inputs = try data.inputs.reshaped([90, 3, 2])
         var c = Self.configuration()
         c.epochs = 8
         let result = try Trainer(c).fit(model, train: data, validation: nil)
         #expect(result.history.last!.loss < result.history.first!.loss * 0.8, "losses \(result.history.map(\.loss))")
-        #expect(throws: ModelPressError.self) { try spec.build(sampleShape: [6], classes: 3, seed: 1) }
     }
 
     @Test func trainingReducesTheLossAndIsBitReproducible() throws {

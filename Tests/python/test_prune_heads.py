@@ -41,13 +41,11 @@ def pruned(tmp_path, model: str, sparsity: str = "0.5") -> tuple:
     return out, json.loads(proc.stdout)
 
 
-@pytest.mark.parametrize("model,data", MODELS, ids=[m for m, _ in MODELS])
-def test_pruned_heads_equal_the_original_with_their_output_rows_zeroed(tmp_path, model, data):
-    x = inputs(model, data)
-    out, report = pruned(tmp_path, model)
+def check_equals_zeroed_original(tmp_path, model, x, out, report):
+    """The pruned file `out` against `model`'s own export with the removed heads' output rows zeroed."""
     assert report["blocks"] and all(len(b["kept"]) < b["headsBefore"] for b in report["blocks"]), report
     original = tmp_path / "float.onnx"
-    run_modelpress("export", FIXTURES / model, "-o", original, "-q")
+    run_modelpress("export", model, "-o", original, "-q")
     proto = onnx.load(str(original))
     weights = {t.name: t for t in proto.graph.initializer}
     for block in report["blocks"]:
@@ -62,6 +60,32 @@ def test_pruned_heads_equal_the_original_with_their_output_rows_zeroed(tmp_path,
     heads = [f"{len(b['kept'])}/{b['headsBefore']}" for b in report["blocks"]]
     print(f"{model}: heads {heads}, max |pruned − zeroed original| {np.max(np.abs(ours - reference)):.3g}")
     np.testing.assert_allclose(ours, reference, rtol=0, atol=1e-5 * scale)
+
+
+@pytest.mark.parametrize("model,data", MODELS, ids=[m for m, _ in MODELS])
+def test_pruned_heads_equal_the_original_with_their_output_rows_zeroed(tmp_path, model, data):
+    out, report = pruned(tmp_path, model)
+    check_equals_zeroed_original(tmp_path, FIXTURES / model, inputs(model, data), out, report)
+
+
+def test_a_transformer_student_trains_runs_in_onnxruntime_and_loses_heads(tmp_path):
+    """`--student transformer:1,16,2` on the digits rows: trained, its export predicts in
+    onnxruntime what ModelPress predicts, and one of its two heads can be removed."""
+    with h5py.File(FIXTURES / "data" / "digits_train.h5", "r") as f:
+        x, y = f["x"][()].reshape(-1, 8, 8)[:300], f["y"][()][:300]
+    data = tmp_path / "rows.h5"
+    with h5py.File(data, "w") as f:
+        f["x"], f["y"] = x, y
+    student = tmp_path / "student.onnx"
+    run_modelpress("train", "--student", "transformer:1,16,2", "--data", data, "--epochs", "2", "--seed", "1", "-o", student, "-q")
+    out = tmp_path / "pred.h5"
+    run_modelpress("predict", student, "--data", data, "-o", out, "-q")
+    with h5py.File(out, "r") as f:
+        np.testing.assert_allclose(f["y_pred"][()], run_ort(student, x), rtol=0, atol=1e-5)
+    thinned = tmp_path / "heads.onnx"
+    report = json.loads(run_modelpress("prune", student, "--structure", "heads", "--sparsity", "0.5", "-o", thinned, "--json").stdout)
+    assert [len(b["kept"]) for b in report["blocks"]] == [1]
+    check_equals_zeroed_original(tmp_path, student, x, thinned, report)
 
 
 def test_bert_four_heads_to_two_shrinks_by_the_analytic_amounts(tmp_path):
