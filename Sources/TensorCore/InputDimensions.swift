@@ -25,7 +25,7 @@ public struct InputDimensions: Sendable {
     /// and batch entries a command starts): `NAME=SIZE,NAME=SIZE`.
     public static let environmentKey = "MODELPRESS_DIMS"
 
-    /// Parses `NAME=SIZE` pairs (sizes ≥ 1); nil with the offending text when one is malformed.
+    /// Parses `NAME=SIZE` pairs (comma-separated too; sizes ≥ 1), or the first malformed one.
     public static func parse(_ pairs: [String]) -> Result<[String: Int], DimensionSyntaxError> {
         var named: [String: Int] = [:]
         for pair in pairs.flatMap({ $0.split(separator: ",") }) {

@@ -72,7 +72,8 @@ extension KerasGraphBuilder {
     /// layer's rule; a mask reaching a layer that would read it in a way ModelPress does not
     /// model is refused, naming the layer.
     mutating func passMasks(_ layer: KerasLayerSpec, _ config: KerasConfig, inputs: [KerasValue], outputs: [KerasValue]) throws {
-        if Self.isOperation(layer) ? layer.className != "Any" : true, let read = inputs.first(where: { featureReducedMasks.contains($0.name) }) {
+        let isAny = Self.isOperation(layer) && layer.className == "Any"
+        if !isAny, let read = inputs.first(where: { featureReducedMasks.contains($0.name) }) {
             throw config.fail("reads '\(read.name)', a comparison ModelPress reads only as Keras's Masking builds it (with any() over the features)")
         }
         let received = inputs.compactMap(mask(of:)) + callKeywords.values.compactMap(mask(of:))

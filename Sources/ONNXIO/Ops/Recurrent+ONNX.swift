@@ -14,9 +14,9 @@ extension Recurrent: ONNXLowering {
         let h = units, width = cell.gates * units
         let (onnxActivations, alphas, betas) = try onnxActivationAttributes(node)
         let masking = masked.map { _ in MaskedRecurrentLowering(node: node, batch: x[0], steps: x[1], features: x[2], units: h) }
-        let steps = try masking?.compacted(&b)
+        let compact = try masking?.compacted(&b)
         let timeMajor = b.fresh(node.name + "/time_major")
-        b.add("Transpose", name: timeMajor, inputs: [steps?.x ?? node.inputs[0]], output: timeMajor, attributes: [.ints("perm", [1, 0, 2])], shape: [x[1], x[0], x[2]])
+        b.add("Transpose", name: timeMajor, inputs: [compact?.x ?? node.inputs[0]], output: timeMajor, attributes: [.ints("perm", [1, 0, 2])], shape: [x[1], x[0], x[2]])
         let onnxW = try Self.permuteGateRows(w.transposed([1, 0]), blocks: cell.gates, order: onnxGateOrder).reshaped([1, width, x[2]])
         let onnxR = try Self.permuteGateRows(r.transposed([1, 0]), blocks: cell.gates, order: onnxGateOrder).reshaped([1, width, h])
         var inputs = [
@@ -30,7 +30,7 @@ extension Recurrent: ONNXLowering {
                 + Self.permuteGateRows(recurrentBias.reshaped([width, 1]), blocks: cell.gates, order: onnxGateOrder).storage
             inputs.append(b.constant(node.name + "/B", try Tensor(shape: [1, 2 * width], storage: joined)))
         }
-        if let steps { inputs += (inputs.count == 3 ? [""] : []) + [steps.lengths] }
+        if let compact { inputs += (inputs.count == 3 ? [""] : []) + [compact.lengths] }
         var attributes: [Onnx_AttributeProto] = [
             .int("hidden_size", h), .string("direction", reverse ? "reverse" : "forward"), ONNXAttribute.strings("activations", onnxActivations),
         ]
@@ -46,14 +46,14 @@ extension Recurrent: ONNXLowering {
         b.add("Squeeze", name: squeezed, inputs: [rawOutputs[0], b.int64s(node.name + "/direction_axis", [1])], output: squeezed, shape: [x[1], x[0], h])
         let y = masking == nil ? node.outputs[0] : b.fresh(node.name + "/Y_kept_steps")
         b.add("Transpose", name: b.fresh(node.name + "/batch_major"), inputs: [squeezed], output: y, attributes: [.ints("perm", [1, 0, 2])], shape: masking == nil ? b.graph.shapes[y] : [x[0], x[1], h])
-        if let masking, let steps {
-            masking.expanded(y, reverse: reverse, counts: steps.counts, output: node.outputs[0], zeroSkipped: masked == .zero, &b)
+        if let masking, let compact {
+            masking.expanded(y, reverse: reverse, counts: compact.counts, output: node.outputs[0], zeroSkipped: masked == .zero, &b)
         }
         let stateAxis = b.int64s(node.name + "/state_axis", [0])
         for (raw, output) in zip(rawOutputs.dropFirst(), node.outputs.dropFirst()) {
             let state = masking == nil ? output : b.fresh(output + "/kept")
             b.add("Squeeze", name: b.fresh(output + "/squeeze"), inputs: [raw, stateAxis], output: state, shape: masking == nil ? b.graph.shapes[output] : [x[0], h])
-            if let masking, let steps { masking.state(state, counts: steps.counts, output: output, &b) }
+            if let masking, let compact { masking.state(state, counts: compact.counts, output: output, &b) }
         }
     }
     var lowersOnIntegers: Bool { false }
