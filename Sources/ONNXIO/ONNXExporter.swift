@@ -117,7 +117,14 @@ public enum ONNXExporter {
         model.producerName = options.producerName
         model.producerVersion = options.producerVersion
         model.graph = g
-        model.metadataProps = metadata(prepared, options).map { key, value in
+        var props = metadata(prepared, options)
+        if !builder.maskedRecurrences.isEmpty {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys]
+            props.append((MaskedRecurrenceRecord.metadataKey, String(decoding: try encoder.encode(builder.maskedRecurrences), as: UTF8.self)))
+            props.sort { $0.0 < $1.0 }
+        }
+        model.metadataProps = props.map { key, value in
             var entry = Onnx_StringStringEntryProto()
             entry.key = key
             entry.value = value
@@ -142,7 +149,7 @@ public enum ONNXExporter {
     /// ModelPress ONNX file, so the source hash names the original model), the loaded file's
     /// `source_sha256` when there is none, then the options' overrides.
     static func metadata(_ graph: Graph, _ options: ONNXExportOptions) -> [(String, String)] {
-        var props = graph.metadata.filter { $0.key.hasPrefix(metadataPrefix) }
+        var props = graph.metadata.filter { $0.key.hasPrefix(metadataPrefix) && $0.key != MaskedRecurrenceRecord.metadataKey }
         props[metadataPrefix + "compression"] = options.compressionSummary ?? props[metadataPrefix + "compression"] ?? "{}"
         let sha = options.sourceSHA256 ?? props[metadataPrefix + "source_sha256"] ?? graph.metadata["source_sha256"]
         if let sha { props[metadataPrefix + "source_sha256"] = sha }

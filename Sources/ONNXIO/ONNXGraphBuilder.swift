@@ -15,6 +15,8 @@ struct ONNXGraphBuilder {
     /// Quantized weights a lowering re-lays out itself (a recurrent layer's, into ONNX's gate
     /// order), by IR name: the float values and their int8 parameters (`relaidWeight`).
     var relaidWeights: [String: (tensor: Tensor, quantization: TensorQuantization)] = [:]
+    /// The masked recurrent layers lowered so far, for the file's metadata (`MaskedRecurrenceRecord`).
+    var maskedRecurrences: [MaskedRecurrenceRecord] = []
     private(set) var nodes: [Onnx_NodeProto] = []
     private(set) var initializers: [Onnx_TensorProto] = []
     private(set) var valueInfo: [Onnx_ValueInfoProto] = []
@@ -26,6 +28,9 @@ struct ONNXGraphBuilder {
     mutating func alias(_ value: String, of original: String) {
         aliases[value] = aliases[original] ?? original
     }
+
+    /// The IR value `value` holds (itself, or the value a renamed copy stands for).
+    func irValue(_ value: String) -> String { aliases[value] ?? value }
 
     /// The IR shape of `value`, also for the exporter's renamed copies of IR values.
     func shape(of value: String) -> [Int]? {

@@ -48,6 +48,8 @@ struct ONNXImportContext {
     /// of a shape computation, and data movement of it): PyTorch's zero initial states, BERT's
     /// token types.
     var filled: [String: Fill] = [:]
+    /// Recurrent nodes ModelPress wrote masked, by node index (`readMaskedRecurrences`).
+    var maskedRecurrences: [Int: MaskedRecurrence] = [:]
 
     init(file: String, opset: Int, graph onnx: Onnx_GraphProto, dimensions: InputDimensions = .none) throws {
         self.file = file

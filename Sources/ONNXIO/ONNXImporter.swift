@@ -27,6 +27,13 @@ public enum ONNXImporter {
         }
         let folding = try QDQFolding(try QOperatorExpansion.expand(model.graph, file: file), file: file)
         var context = try ONNXImportContext(file: file, opset: opset, graph: folding.graph, dimensions: dimensions)
+        if let entry = model.metadataProps.first(where: { $0.key == MaskedRecurrenceRecord.metadataKey }) {
+            guard let records = try? JSONDecoder().decode([MaskedRecurrenceRecord].self, from: Data(entry.value.utf8)) else {
+                throw ModelPressError.invalidModel(
+                    file: file, location: "metadata '\(entry.key)'", message: "cannot be parsed", hint: "export the model again with ModelPress")
+            }
+            try context.readMaskedRecurrences(records)
+        }
         var graph = try context.run()
         for (name, q) in folding.quantization.sorted(by: { $0.key < $1.key }) {
             guard let shape = graph.shapes[name] else { continue }
@@ -37,7 +44,7 @@ public enum ONNXImporter {
             }
             graph.quantization[name] = q
         }
-        for entry in model.metadataProps { graph.metadata[entry.key] = entry.value }
+        for entry in model.metadataProps where entry.key != MaskedRecurrenceRecord.metadataKey { graph.metadata[entry.key] = entry.value }
         graph.metadata["source_format"] = "onnx"
         graph.metadata["onnx.producer"] = model.producerName + (model.producerVersion.isEmpty ? "" : " " + model.producerVersion)
         graph.metadata["onnx.opset"] = String(opset)

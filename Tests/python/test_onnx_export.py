@@ -59,18 +59,6 @@ def exported(exports, case, opset, layout):
     return path
 
 
-def refused_on_import_if_masked(path) -> bool:
-    """A masked recurrent layer (Keras masks) exports as standard ONNX — an LSTM / GRU / RNN whose
-    `sequence_lens` and step order come from the data — that ModelPress does not read back
-    (docs/coverage.md); its import must exit 2 naming the file. True when that was checked."""
-    graph = onnx.load(str(path)).graph
-    if not any(n.op_type in ("LSTM", "GRU", "RNN") and len(n.input) > 4 and n.input[4] for n in graph.node):
-        return False
-    proc = run_modelpress("inspect", path, expect=2)
-    assert str(path) in proc.stderr, proc.stderr
-    return True
-
-
 def layout_inputs(case: Case, layout: str) -> np.ndarray:
     x = case.inputs()
     return np.ascontiguousarray(x.transpose(0, 3, 1, 2)) if layout == "nchw" else x
@@ -97,8 +85,6 @@ def test_export_is_valid_and_matches_keras(exports, case, opset, layout):
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
 def test_reexport_is_byte_identical(exports, case, opset, layout, tmp_path):
     path = exported(exports, case, opset, layout)
-    if refused_on_import_if_masked(path):
-        return
     again = tmp_path / "again.onnx"
     run_modelpress("export", path, "-o", again, "--opset", str(opset))
     assert again.read_bytes() == path.read_bytes(), "export → import → export changed the bytes"
@@ -108,8 +94,6 @@ def test_reexport_is_byte_identical(exports, case, opset, layout, tmp_path):
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
 def test_modelpress_predict_on_onnx_matches_onnxruntime(exports, case, layout, tmp_path):
     path = exported(exports, case, 13, layout)
-    if refused_on_import_if_masked(path):
-        return
     x = layout_inputs(case, layout)
     data = write_dataset(tmp_path / "x.h5", x)
     out = tmp_path / "pred.h5"

@@ -14,6 +14,7 @@ extension Recurrent: ONNXLowering {
         let h = units, width = cell.gates * units
         let (onnxActivations, alphas, betas) = try onnxActivationAttributes(node)
         let masking = masked.map { _ in MaskedRecurrentLowering(node: node, batch: x[0], steps: x[1], features: x[2], units: h) }
+        let firstNode = b.nodes.count
         let compact = try masking?.compacted(&b)
         let timeMajor = b.fresh(node.name + "/time_major")
         b.add("Transpose", name: timeMajor, inputs: [compact?.x ?? node.inputs[0]], output: timeMajor, attributes: [.ints("perm", [1, 0, 2])], shape: [x[1], x[0], x[2]])
@@ -54,6 +55,16 @@ extension Recurrent: ONNXLowering {
             let state = masking == nil ? output : b.fresh(output + "/kept")
             b.add("Squeeze", name: b.fresh(output + "/squeeze"), inputs: [raw, stateAxis], output: state, shape: masking == nil ? b.graph.shapes[output] : [x[0], h])
             if let masking, let compact { masking.state(state, counts: compact.counts, output: output, &b) }
+        }
+        if masking != nil {
+            // Quantized weights' DequantizeLinear nodes are read back by the QDQ folding, not by the record.
+            let lowered = b.nodes[firstNode...].filter { $0.name != node.name && $0.opType != "DequantizeLinear" }
+            func reader(_ opType: String, of value: String) -> String { lowered.first { $0.opType == opType && $0.input.first == value }?.name ?? "" }
+            b.maskedRecurrences.append(
+                MaskedRecurrenceRecord(
+                    node: node.name, sequenceReader: reader("GatherElements", of: node.inputs[0]), maskReader: reader("Mul", of: node.inputs[3]),
+                    outputWriters: node.outputs.map { output in lowered.first { $0.output.first == output }?.name ?? "" }, skipped: masked == .zero ? "zero" : "state",
+                    nodes: lowered.map(\.name)))
         }
     }
     var lowersOnIntegers: Bool { false }
@@ -153,7 +164,8 @@ extension ONNXImportContext {
         guard node.int("layout", default: 0) == 0 else {
             throw fail(node, "uses the batch-major layout 1, which onnxruntime does not run either; ModelPress reads the time-major layout 0")
         }
-        guard let x = timeMajor[node.input[0]] else {
+        let record = maskedRecurrences[i]
+        guard let x = record?.input ?? timeMajor[node.input[0]] else {
             throw fail(node, "reads '\(node.input[0])' time-major, and ModelPress reads a recurrent input only as Transpose(perm 1, 0, 2) of a batch-major sequence")
         }
         let xs = try shape(x, node)
@@ -169,18 +181,20 @@ extension ONNXImportContext {
         }
         let b = node.input.count > 3 && !node.input[3].isEmpty ? try constantInput(node, 3, what: "B").tensor : nil
         guard b == nil || b!.shape == [directions, 2 * width] else { throw fail(node, "has B \(b!.shape), expected [\(directions), \(2 * width)]") }
-        try refuseRecurrentExtras(node, steps: steps)
+        try refuseRecurrentExtras(node, steps: steps, lengthsFromMask: record != nil)
         let activations = try recurrentActivations(node, cell: cell, directions: directions)
         let order = Recurrent(cell: cell, units: units, reverse: false).kerasGateOrderFromONNX
         var outputs: [[String]] = []
         for d in 0..<directions {
             let reverse = node.string("direction", default: "forward") == "reverse" || d == 1
             let perDirection = activations[d]
-            let op = Recurrent(cell: cell, units: units, reverse: reverse, gate: perDirection.gate, candidate: perDirection.candidate, output: perDirection.output)
+            let op = Recurrent(
+                cell: cell, units: units, reverse: reverse, gate: perDirection.gate, candidate: perDirection.candidate, output: perDirection.output,
+                masked: record?.skipped)
             let base = nodeName(node, i) + (directions == 2 ? (d == 0 ? "/forward" : "/backward") : "")
             let wd = try Recurrent.permuteGateRows(try slice(w, d), blocks: cell.gates, order: order).transposed([1, 0])
             let rd = try Recurrent.permuteGateRows(try slice(r, d), blocks: cell.gates, order: order).transposed([1, 0])
-            var inputs = [x, try addInitializer(wd, named: base + "/kernel"), try addInitializer(rd, named: base + "/recurrent_kernel")]
+            var inputs = [x, try addInitializer(wd, named: base + "/kernel"), try addInitializer(rd, named: base + "/recurrent_kernel")] + (record.map { [$0.mask] } ?? [])
             if let b {
                 let both = try slice(b, d).storage
                 let wb = try Recurrent.permuteGateRows(try Tensor(shape: [width, 1], storage: Array(both[0..<width])), blocks: cell.gates, order: order)
@@ -196,6 +210,15 @@ extension ONNXImportContext {
                     let sum = zip(wb.storage, rb.storage).map { $0 + $1 }
                     inputs.append(try addInitializer(try Tensor(shape: [width], storage: sum), named: base + "/bias"))
                 }
+            }
+            if let record {
+                // The recorded outputs are the IR node's own: its lowering's other nodes are absorbed.
+                guard directions == 1, record.outputs.count == (cell == .lstm ? 3 : 2), graph.shapes[record.mask] != nil else {
+                    throw fail(node, "is recorded as masked, with outputs or a mask that do not fit it")
+                }
+                try materialize(inputs)
+                try graph.append(Node(name: nodeName(node, i), op: .recurrent(op), inputs: inputs, outputs: record.outputs, layer: layer(node)))
+                return
             }
             let names = [base + "/y", base + "/h"] + (cell == .lstm ? [base + "/c"] : [])
             var unique = names.map { uniqueConstantName($0) }
@@ -236,10 +259,10 @@ extension ONNXImportContext {
         return (transpose.output[0], [s, t])
     }
 
-    /// Refuses initial states other than zeros, `sequence_lens` other than the full length,
-    /// peepholes, `clip` and `input_forget`.
-    private func refuseRecurrentExtras(_ node: Onnx_NodeProto, steps: Int) throws {
-        if node.input.count > 4, !node.input[4].isEmpty {
+    /// Refuses initial states other than zeros, `sequence_lens` other than the full length
+    /// (unless they count a recorded mask's kept steps), peepholes, `clip` and `input_forget`.
+    private func refuseRecurrentExtras(_ node: Onnx_NodeProto, steps: Int, lengthsFromMask: Bool) throws {
+        if node.input.count > 4, !node.input[4].isEmpty, !lengthsFromMask {
             guard uniformValue(node.input[4]) == Double(steps) else {
                 throw fail(node, "has sequence_lens other than the full length; ModelPress runs every sequence to its end")
             }

@@ -1,5 +1,27 @@
+import Foundation
 import ONNXProto
 import TensorCore
+
+/// How ModelPress reads back a masked recurrent layer it wrote: the nodes of its lowering and
+/// the IR node they stand for, kept in the file's `modelpress.masked_recurrent` metadata (a
+/// JSON list). The ONNX graph stays standard; other readers ignore the entry.
+struct MaskedRecurrenceRecord: Codable, Equatable {
+    /// The ONNX LSTM / GRU / RNN node (named as the IR node).
+    var node: String
+    /// Nodes of the lowering that read the IR node's sequence and its step mask as their first
+    /// input, and those that write its outputs (`y`, `h`, `c`) as their first output — named by
+    /// node, since reading the file back (QDQ folding) may rename values but not nodes.
+    var sequenceReader: String
+    var maskReader: String
+    var outputWriters: [String]
+    /// `state` or `zero` (`Recurrent.MaskedOutput`).
+    var skipped: String
+    /// The other ONNX nodes of the lowering, read back as part of the IR node.
+    var nodes: [String]
+
+    /// The metadata key.
+    static let metadataKey = "modelpress.masked_recurrent"
+}
 
 /// A masked recurrent layer in standard ONNX (`Recurrent+ONNX.swift` writes the op itself).
 /// Skipping a step keeps the state, so the layer's states equal those of the op run on the
@@ -83,5 +105,43 @@ struct MaskedRecurrentLowering {
         b.add("Expand", name: expanded, inputs: [column, shape], output: expanded, shape: [batch, steps, width], elemType: ONNXDataType.int64)
         b.add("GatherElements", name: out, inputs: [x, expanded], output: out, attributes: [.int("axis", 1)], shape: [batch, steps, width])
         return out
+    }
+}
+
+/// A recurrent node ModelPress wrote masked, as the importer reads it: its sequence, step mask
+/// and outputs (values of the file as read), and what it writes at skipped steps.
+struct MaskedRecurrence {
+    var input: String
+    var mask: String
+    var outputs: [String]
+    var skipped: Recurrent.MaskedOutput
+}
+
+// Import: a masked recurrent layer ModelPress wrote, from its metadata record
+extension ONNXImportContext {
+    /// Marks each recorded recurrent node to be read as one masked IR node and absorbs the
+    /// other nodes of its lowering; fails when the graph no longer has them (an edited file).
+    mutating func readMaskedRecurrences(_ records: [MaskedRecurrenceRecord]) throws {
+        let index = Dictionary(onnx.node.enumerated().map { ($0.element.name, $0.offset) }, uniquingKeysWith: { a, _ in a })
+        for record in records {
+            guard let i = index[record.node], ["LSTM", "GRU", "RNN"].contains(onnx.node[i].opType), ["state", "zero"].contains(record.skipped) else {
+                throw fail(location: "metadata '\(MaskedRecurrenceRecord.metadataKey)'", "names recurrent node '\(record.node)', which the graph does not have")
+            }
+            let inner = try record.nodes.map { name in
+                guard let k = index[name] else {
+                    throw fail(location: "metadata '\(MaskedRecurrenceRecord.metadataKey)'", "names node '\(name)', which the graph does not have")
+                }
+                return k
+            }
+            guard let sequence = index[record.sequenceReader], let mask = index[record.maskReader],
+                let writers = Optional(record.outputWriters.compactMap { index[$0] }), writers.count == record.outputWriters.count
+            else {
+                throw fail(location: "metadata '\(MaskedRecurrenceRecord.metadataKey)'", "names nodes around '\(record.node)' that the graph does not have")
+            }
+            maskedRecurrences[i] = MaskedRecurrence(
+                input: onnx.node[sequence].input[0], mask: onnx.node[mask].input[0], outputs: writers.map { onnx.node[$0].output[0] },
+                skipped: record.skipped == "zero" ? .zero : .state)
+            absorbed.formUnion(inner)
+        }
     }
 }
