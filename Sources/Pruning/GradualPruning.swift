@@ -56,7 +56,7 @@ public struct GradualPruning: Sendable {
         var rounds: [Step] = []
         var report: PruningReport?
         let initialNonzeros = try MagnitudePruning(PruningConfiguration(sparsity: 0)).prune(model.graph).1.layers
-        var nonzeros = Dictionary(initialNonzeros.map { ($0.node, $0.nonzeros) }, uniquingKeysWith: { first, _ in first })
+        var nonzeros = Dictionary(initialNonzeros.map { ($0.weight, $0.nonzeros) }, uniquingKeysWith: { first, _ in first })
         let original = nonzeros
         for t in 1...steps {
             let target = configuration.scaled(by: AGPSchedule.fraction(step: t, steps: steps))
@@ -64,8 +64,8 @@ public struct GradualPruning: Sendable {
             model.graph = pruned
             var zeroed = 0
             for layer in stepReport.layers {
-                zeroed += (nonzeros[layer.node] ?? layer.nonzeros) - layer.nonzeros
-                nonzeros[layer.node] = layer.nonzeros
+                zeroed += (nonzeros[layer.weight] ?? layer.nonzeros) - layer.nonzeros
+                nonzeros[layer.weight] = layer.nonzeros
             }
             onStep(t, stepReport)
             let masks = PruningMasks(graph: pruned, report: stepReport)
@@ -88,7 +88,7 @@ public struct GradualPruning: Sendable {
         }
         guard var final = try report?.recounted(in: model.graph) else { throw ModelPressError.internalError("gradual pruning ran no step") }
         for i in final.layers.indices {
-            final.layers[i].pruned = max(0, (original[final.layers[i].node] ?? final.layers[i].nonzeros) - final.layers[i].nonzeros)
+            final.layers[i].pruned = max(0, (original[final.layers[i].weight] ?? final.layers[i].nonzeros) - final.layers[i].nonzeros)
         }
         final.targetSparsity = configuration.structure == .twoOfFour ? 0.5 : configuration.sparsity
         return (model, final, rounds)

@@ -69,7 +69,7 @@ public struct MagnitudePruning: GraphPass {
             let nonzeros = tensor.storage.reduce(0) { $0 + ($1 != 0 ? 1 : 0) }
             layers.append(
                 .init(
-                    node: k.node, layer: k.layer, op: k.op, shape: k.shape, parameters: k.count,
+                    node: k.node, layer: k.layer, op: k.op, weight: k.weight, shape: k.shape, parameters: k.count,
                     nonzeros: nonzeros, pruned: indices.count, sparsity: 1 - Double(nonzeros) / Double(k.count),
                     target: skipped[k.weight] == nil ? config.target(for: k) : nil, skipped: skipped[k.weight]))
         }
@@ -78,7 +78,7 @@ public struct MagnitudePruning: GraphPass {
             let sparsity = u.weights.isEmpty ? 0 : 1 - Double(nonzeros) / Double(u.weights.count)
             layers.append(
                 .init(
-                    node: u.node, layer: u.layer, op: u.op, shape: u.shape, parameters: u.weights.count,
+                    node: u.node, layer: u.layer, op: u.op, weight: u.weight, shape: u.shape, parameters: u.weights.count,
                     nonzeros: nonzeros, pruned: 0, sparsity: sparsity, target: nil, skipped: u.reason))
         }
         let position = Dictionary(graph.nodes.enumerated().map { ($1.name, $0) }, uniquingKeysWith: { first, _ in first })

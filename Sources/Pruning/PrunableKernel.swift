@@ -1,14 +1,14 @@
 import TensorCore
 
-/// A Dense or Conv weight that pruning may touch, viewed as `[outer, inputs, inner]` so that
-/// the input dimension has stride `inner`: Dense `K×M` is `[1, K, M]`, Conv OIHW is
-/// `[O, I, H·W]`.
+/// A Dense, Conv or recurrent weight that pruning may touch, viewed as `[outer, inputs, inner]`
+/// so that the input dimension has stride `inner`: Dense `K×M` is `[1, K, M]`, Conv OIHW is
+/// `[O, I, H·W]`, a recurrent layer's `W` (C×G·H) and `R` (H×G·H) are `[1, rows, G·H]`.
 public struct PrunableKernel: Equatable, Sendable {
     /// The IR node that reads the weight.
     public var node: String
     /// The source model's layer name.
     public var layer: String
-    /// `Linear` or `Conv`.
+    /// `Linear`, `Conv`, or `LSTM` / `GRU` / `RNN` (`W`) and `… R` (the recurrent kernel).
     public var op: String
     /// The initializer's name.
     public var weight: String
@@ -33,6 +33,8 @@ public struct UnprunableKernel: Equatable, Sendable {
     public var layer: String
     /// `Linear` or `Conv`.
     public var op: String
+    /// The weight's initializer, when it is one (else empty).
+    public var weight = ""
     /// The weight values when it is an initializer (for the report), else empty.
     public var weights: [Float] = []
     /// The weight's shape when it is an initializer, else empty.
@@ -50,6 +52,15 @@ extension PrunableKernel {
         var unprunable: [UnprunableKernel] = []
         var seen: Set<String> = []
         for node in graph.nodes {
+            if case .recurrent(let op) = node.op {
+                // Both kernels, each K×G·H with its input rows first; biases are never candidates.
+                for (slot, suffix) in [(1, ""), (2, " R")] {
+                    let name = node.inputs[slot]
+                    guard let w = graph.initializers[name], w.rank == 2, seen.insert(name).inserted else { continue }
+                    kernels.append(.init(node: node.name, layer: node.layer, op: op.name + suffix, weight: name, shape: w.shape, outer: 1, inputs: w.shape[0], inner: w.shape[1]))
+                }
+                continue
+            }
             // Weight-bearing ops (Conv, Linear): the quantization role names them.
             guard node.computeOperands != nil else { continue }
             var isConv = false
@@ -58,7 +69,7 @@ extension PrunableKernel {
                     let w = node.inputs.count >= 2 ? graph.initializers[node.inputs[1]] : nil
                     unprunable.append(
                         .init(
-                            node: node.name, layer: node.layer, op: "Conv", weights: w?.storage ?? [], shape: w?.shape ?? [],
+                            node: node.name, layer: node.layer, op: "Conv", weight: w == nil ? "" : node.inputs[1], weights: w?.storage ?? [], shape: w?.shape ?? [],
                             reason: "grouped/depthwise conv (group \(attributes.group)): few weights per channel, left dense"))
                     continue
                 }

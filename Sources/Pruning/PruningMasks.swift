@@ -17,10 +17,9 @@ public struct PruningMasks: Equatable, Sendable {
     /// are held at zero too.
     public init(graph: Graph, report: PruningReport) {
         var zeroed: [String: [Int]] = [:]
-        let pruned = Set(report.layers.filter { $0.skipped == nil }.map(\.node))
-        for node in graph.nodes where pruned.contains(node.name) && node.inputs.count >= 2 {
-            guard let weight = graph.initializers[node.inputs[1]] else { continue }
-            zeroed[node.inputs[1]] = weight.storage.indices.filter { weight.storage[$0] == 0 }
+        for layer in report.layers where layer.skipped == nil {
+            guard let weight = graph.initializers[layer.weight] else { continue }
+            zeroed[layer.weight] = weight.storage.indices.filter { weight.storage[$0] == 0 }
         }
         self.zeroed = zeroed
     }

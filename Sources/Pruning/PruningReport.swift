@@ -6,8 +6,10 @@ public struct PruningReport: Equatable, Sendable, Encodable {
         public var node: String
         /// The source layer.
         public var layer: String
-        /// `Linear` or `Conv`.
+        /// `Linear` or `Conv` (or a recurrent layer's kernel, `LSTM` / `LSTM R`).
         public var op: String
+        /// The kernel's initializer ("" when it is not one).
+        public var weight: String
         /// The weight's shape (Dense K×M, Conv OIHW).
         public var shape: [Int]
         /// Number of weights.
@@ -25,7 +27,7 @@ public struct PruningReport: Equatable, Sendable, Encodable {
         /// Bytes of the weight as stored in the file and gzip-compressed (filled by `PruningStorage`).
         public var storage: PruningStorage.Bytes?
 
-        private enum CodingKeys: String, CodingKey { case node, layer, op, shape, parameters, nonzeros, pruned, sparsity, target, skipped, storage }
+        private enum CodingKeys: String, CodingKey { case node, layer, op, weight, shape, parameters, nonzeros, pruned, sparsity, target, skipped, storage }
 
         /// Encodes every field; `skipped` is written as `null` for pruned kernels.
         public func encode(to encoder: any Encoder) throws {
@@ -33,6 +35,7 @@ public struct PruningReport: Equatable, Sendable, Encodable {
             try c.encode(node, forKey: .node)
             try c.encode(layer, forKey: .layer)
             try c.encode(op, forKey: .op)
+            try c.encode(weight, forKey: .weight)
             try c.encode(shape, forKey: .shape)
             try c.encode(parameters, forKey: .parameters)
             try c.encode(nonzeros, forKey: .nonzeros)

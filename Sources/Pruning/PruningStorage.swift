@@ -38,10 +38,10 @@ public enum PruningStorage {
     /// that was written); `sparse` names the initializers the file stores as sparse tensors.
     public static func annotate(_ report: PruningReport, graph: Graph, sparse: Set<String>) throws -> PruningReport {
         var out = report
-        let byNode = Dictionary(graph.nodes.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
         for i in out.layers.indices {
-            guard let node = byNode[out.layers[i].node], node.inputs.count >= 2, let w = graph.initializers[node.inputs[1]] else { continue }
-            out.layers[i].storage = try bytes(of: w.storage, sparse: sparse.contains(node.inputs[1]))
+            let name = out.layers[i].weight
+            guard let w = graph.initializers[name] else { continue }
+            out.layers[i].storage = try bytes(of: w.storage, sparse: sparse.contains(name))
         }
         return out
     }
@@ -53,10 +53,9 @@ extension PruningReport {
     /// keep zeros zero). Throws `internalError` when a kernel's node or weight is gone.
     public func recounted(in graph: Graph) throws -> PruningReport {
         var out = self
-        let byNode = Dictionary(graph.nodes.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
         for i in out.layers.indices where !out.layers[i].shape.isEmpty {
             let name = out.layers[i].node
-            guard let node = byNode[name], node.inputs.count >= 2, let w = graph.initializers[node.inputs[1]], w.count == out.layers[i].parameters else {
+            guard let w = graph.initializers[out.layers[i].weight], w.count == out.layers[i].parameters else {
                 throw ModelPressError.internalError("pruning report: kernel of '\(name)' is missing or changed size after the export passes")
             }
             let nonzeros = w.storage.reduce(0) { $0 + ($1 != 0 ? 1 : 0) }

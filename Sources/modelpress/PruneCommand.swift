@@ -120,8 +120,7 @@ struct PruneCommand: ParsableCommand {
 
     /// Initializer names of the kernels `report` marks as pruned (the only ones `--sparse-storage` may store sparse).
     static func prunedWeights(_ graph: Graph, _ report: PruningReport) -> Set<String> {
-        let pruned = Set(report.layers.filter { $0.skipped == nil }.map(\.node))
-        return Set(graph.nodes.filter { pruned.contains($0.name) && $0.inputs.count >= 2 }.map { $0.inputs[1] })
+        Set(report.layers.filter { $0.skipped == nil && graph.initializers[$0.weight] != nil }.map(\.weight))
     }
 
     /// The `modelpress.compression` metadata: what was pruned, in one line of JSON.

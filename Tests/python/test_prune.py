@@ -291,3 +291,29 @@ def test_importer_rejects_unsorted_sparse_indices(tmp_path):
     _with_sparse_kernels(dense, bad, two_d=False, shuffle=True)
     proc = run_modelpress("export", bad, "-o", tmp_path / "out.onnx", expect=2)
     assert "not ascending" in proc.stderr and "sparse initializer" in proc.stderr, proc.stderr
+
+
+def test_recurrent_kernels_are_pruned_by_magnitude(tmp_path):
+    """An LSTM's input and recurrent kernels are candidates like Dense kernels: at 50 % each
+    loses exactly half its weights, the smallest |w| of the unpruned export's, and the file runs
+    in onnxruntime as ModelPress runs it."""
+    model = FIXTURES / "models" / "keras3" / "digits_lstm.keras"
+    original, pruned = tmp_path / "float.onnx", tmp_path / "pruned.onnx"
+    run_modelpress("export", model, "-o", original, "-q")
+    report = json.loads(run_modelpress("prune", model, "--sparsity", "0.5", "-o", pruned, "--json").stdout)
+    recurrent = [layer for layer in report["layers"] if layer["op"] in ("LSTM", "LSTM R")]
+    assert [layer["op"] for layer in recurrent] == ["LSTM", "LSTM R"] and all(layer["skipped"] is None for layer in recurrent), recurrent
+    before = {t.name: numpy_helper.to_array(t) for t in onnx.load(str(original)).graph.initializer}
+    after = {t.name: numpy_helper.to_array(t) for t in onnx.load(str(pruned)).graph.initializer}
+    for name in ("lstm/sequence/W", "lstm/sequence/R"):
+        w, p = before[name].ravel(), after[name].ravel()
+        assert np.count_nonzero(p == 0) == w.size // 2, name
+        kept = np.abs(w[p != 0])
+        assert kept.min() >= np.sort(np.abs(w))[w.size // 2 - 1], f"{name}: a kept weight is smaller than a pruned one"
+        assert np.array_equal(p[p != 0], w[p != 0]), f"{name}: kept weights changed"
+    with h5py.File(FIXTURES / "data" / "digits_rows_test.h5", "r") as f:
+        x = f["x"][()]
+    out = tmp_path / "pred.h5"
+    run_modelpress("predict", pruned, "--data", FIXTURES / "data" / "digits_rows_test.h5", "-o", out, "-q")
+    with h5py.File(out, "r") as f:
+        np.testing.assert_allclose(f["y_pred"][()], run_ort(pruned, x), rtol=0, atol=1e-5)

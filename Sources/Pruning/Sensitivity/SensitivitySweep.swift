@@ -52,9 +52,14 @@ struct SensitivitySweep {
                 skipped.append(.init(name: k.layer, reason: "input dimension \(k.inputs) is not a multiple of 4"))
                 continue
             }
-            units.append(.init(name: k.layer, nodes: [k.node], parameters: k.count, accuracy: []))
+            // A recurrent layer's two kernels are one unit.
+            if let u = units.firstIndex(where: { $0.nodes == [k.node] }) {
+                units[u].parameters += k.count
+            } else {
+                units.append(.init(name: k.layer, nodes: [k.node], parameters: k.count, accuracy: []))
+            }
         }
-        let nodes = kernels.map(\.node)
+        let nodes = Array(Set(kernels.map(\.node)))
         let position = Dictionary(folded.nodes.enumerated().map { ($1.layer, $0) }, uniquingKeysWith: { a, _ in a })
         skipped.sort { (position[$0.name] ?? 0) < (position[$1.name] ?? 0) }
         prune = { unit, level in
