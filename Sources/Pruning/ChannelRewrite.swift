@@ -113,15 +113,6 @@ enum ChannelRewrite {
             if let out { for output in node.outputs { kept[output] = out } }
             nodes[i] = node
         }
-
-        var g = Graph(name: graph.name)
-        g.metadata = graph.metadata
-        for input in graph.inputs { try g.addInput(input) }
-        var read = Set<String>()
-        for node in nodes { read.formUnion(node.inputs) }
-        for (name, tensor) in initializers.sorted(by: { $0.key < $1.key }) where read.contains(name) { try g.addInitializer(name, tensor) }
-        for node in nodes { try g.append(node) }
-        g.outputs = graph.outputs
-        return g
+        return try graph.rebuilt(nodes: nodes, initializers: initializers)
     }
 }

@@ -42,7 +42,7 @@ public struct HeadPruning: Sendable {
             guard keep.count < block.heads else { continue }
             try remove(block, keeping: keep, from: &g)
         }
-        let pruned = try rebuilt(g)
+        let pruned = try g.rebuilt(nodes: g.nodes, initializers: g.initializers)
         let after = pruned.statistics()
         report.parametersBefore = before.reduce(0) { $0 + $1.parameters }
         report.parametersAfter = after.reduce(0) { $0 + $1.parameters }
@@ -96,17 +96,6 @@ public struct HeadPruning: Sendable {
         g.nodes[node].inputs[input] = target
     }
 
-    /// `graph` built again node by node, so every shape is inferred from the sliced weights.
-    private func rebuilt(_ graph: Graph) throws -> Graph {
-        var g = Graph(name: graph.name)
-        g.metadata = graph.metadata
-        for input in graph.inputs { try g.addInput(input) }
-        let read = Set(graph.nodes.flatMap(\.inputs))
-        for (name, tensor) in graph.initializers.sorted(by: { $0.key < $1.key }) where read.contains(name) { try g.addInitializer(name, tensor) }
-        for node in graph.nodes { try g.append(node) }
-        g.outputs = graph.outputs
-        return g
-    }
 }
 
 /// What head pruning did: per attention block, the heads kept; parameters and MACs before and after.
