@@ -7,12 +7,18 @@ public typealias ValueObserver = (_ name: String, _ value: Tensor) throws -> Voi
 
 /// Runs a graph in float32 on the CPU: one kernel per node, values freed after their last use.
 /// Values with a quantization annotation (`Graph.quantization`) are fake-quantized: annotated
-/// weights once here, annotated activations as they are computed.
+/// weights once here, annotated activations as they are computed. Values held in float16
+/// (`Graph.halfPrecision`) are rounded to float16 the same way, and a node that computes in
+/// float16 reads its other float inputs rounded (the Casts of the file).
 public struct Executor: Sendable {
     /// The graph executed.
     public let graph: Graph
-    /// Annotated initializers, quantized then dequantized (read instead of the float ones).
-    private let quantizedInitializers: [String: Tensor]
+    /// Initializers as the file stores them, read instead of the float ones: quantized then
+    /// dequantized, or rounded to float16.
+    private let storedInitializers: [String: Tensor]
+    /// For each node index, the input positions rounded to float16 as it reads them (a node
+    /// that computes in float16 reading a float32 value: a Cast in the file).
+    private let halfPrecisionReads: [[Int]]
     /// For each node index, the values whose last reader it is.
     private let releaseAfter: [[String]]
     /// For each node index, whether it may take its first input over (it is the value's last
@@ -26,13 +32,23 @@ public struct Executor: Sendable {
     /// Prepares `graph` for execution.
     public init(graph: Graph) {
         self.graph = graph
-        var quantized: [String: Tensor] = [:]
+        var stored: [String: Tensor] = [:]
         for (name, q) in graph.quantization {
             guard var t = graph.initializers[name] else { continue }
             q.fakeQuantize(&t)
-            quantized[name] = t
+            stored[name] = t
         }
-        quantizedInitializers = quantized
+        for name in graph.halfPrecision where stored[name] == nil {
+            guard var t = graph.initializers[name] else { continue }
+            t.roundToHalfPrecision()
+            stored[name] = t
+        }
+        storedInitializers = stored
+        halfPrecisionReads = graph.nodes.map { node in
+            guard node.outputs.contains(where: graph.halfPrecision.contains) else { return [] }
+            let indices = node.op.definition.halfPrecision.indexInputs
+            return node.inputs.indices.filter { !indices.contains($0) && !graph.halfPrecision.contains(node.inputs[$0]) }
+        }
         var lastUse: [String: Int] = [:]
         for (i, node) in graph.nodes.enumerated() {
             for input in node.inputs where graph.initializers[input] == nil { lastUse[input] = i }
@@ -61,6 +77,7 @@ public struct Executor: Sendable {
             }
             var value = t
             graph.quantization[info.name]?.fakeQuantize(&value)
+            if graph.halfPrecision.contains(info.name) { value.roundToHalfPrecision() }
             try observe?(info.name, value)
             values[info.name] = value
         }
@@ -80,9 +97,10 @@ public struct Executor: Sendable {
     private func runNode(_ node: borrowing Node, _ index: Int, _ values: inout [String: Tensor], profile: ExecutionProfile?, observe: ValueObserver?) throws {
         var args: [Tensor?] = try node.inputs.enumerated().map { position, name in
             if position == 0 && ownsFirstInput[index], let owned = values.removeValue(forKey: name) { return owned }
-            if let v = values[name] ?? quantizedInitializers[name] ?? graph.initializers[name] { return v }
+            if let v = values[name] ?? storedInitializers[name] ?? graph.initializers[name] { return v }
             throw ModelPressError.internalError("value '\(name)' read by node '\(node.name)' is not available")
         }
+        for position in halfPrecisionReads[index] { args[position]?.roundToHalfPrecision() }
         let start = profile == nil ? 0 : DispatchTime.now().uptimeNanoseconds
         var outputs: [Tensor]
         do {
@@ -95,6 +113,7 @@ public struct Executor: Sendable {
         profile?.record(node.op, nanoseconds: DispatchTime.now().uptimeNanoseconds - start)
         for i in outputs.indices {
             graph.quantization[node.outputs[i]]?.fakeQuantize(&outputs[i])
+            if graph.halfPrecision.contains(node.outputs[i]) { outputs[i].roundToHalfPrecision() }
             try observe?(node.outputs[i], outputs[i])
         }
         for (name, output) in zip(node.outputs, outputs) { values[name] = output }

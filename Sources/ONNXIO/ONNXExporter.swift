@@ -80,9 +80,20 @@ public enum ONNXExporter {
         }
         let (prepared, reports) = try runPasses(passes, on: graph)
         var builder: ONNXGraphBuilder
+        if !prepared.halfPrecision.isEmpty && !prepared.quantization.isEmpty {
+            throw ModelPressError.invalidArgument("the model holds both int8 and float16 values, which ModelPress does not write together yet.\nHINT: quantize the float model to one of them.")
+        }
+        let declared = declaredTypes(prepared)
         if prepared.quantization.isEmpty {
-            builder = ONNXGraphBuilder(graph: prepared, opset: options.opset)
-            for node in prepared.nodes { try builder.lower(node) }
+            var lowered = prepared
+            for name in prepared.halfPrecision { lowered.initializers[name]?.roundToHalfPrecision() }
+            builder = ONNXGraphBuilder(graph: lowered, opset: options.opset)
+            var origins: [String] = []
+            for node in lowered.nodes {
+                try builder.lower(node)
+                origins += repeatElement(node.name, count: builder.nodes.count - origins.count)
+            }
+            if !prepared.halfPrecision.isEmpty { try builder.assignHalfPrecision(origins: origins, declared: declared) }
         } else if options.quantizedForm == .qoperator {
             var floatOnly = prepared
             for name in prepared.quantization.keys { floatOnly.initializers[name] = nil }
@@ -104,8 +115,8 @@ public enum ONNXExporter {
         g.node = builder.nodes
         g.initializer = builder.initializers
         if options.sparseStorage { (g.initializer, g.sparseInitializer) = try ONNXSparse.split(builder.initializers, candidates: options.sparseCandidates) }
-        g.input = prepared.inputs.map { ONNXGraphBuilder.valueInfo($0.name, shape: $0.shape, elemType: ONNXDataType.code(of: $0.elementType)) }
-        g.output = prepared.outputs.map { ONNXGraphBuilder.valueInfo($0.name, shape: prepared.shapes[$0.name] ?? $0.shape) }
+        g.input = prepared.inputs.map { ONNXGraphBuilder.valueInfo($0.name, shape: $0.shape, elemType: declared[$0.name] ?? ONNXDataType.float) }
+        g.output = prepared.outputs.map { ONNXGraphBuilder.valueInfo($0.name, shape: prepared.shapes[$0.name] ?? $0.shape, elemType: declared[$0.name] ?? ONNXDataType.float) }
         g.valueInfo = builder.valueInfo
 
         var model = Onnx_ModelProto()
@@ -135,6 +146,16 @@ public enum ONNXExporter {
             throw ModelPressError.internalError("ONNX serialization failed: \(error)")
         }
         return ONNXExportResult(data: data, graph: prepared, reports: reports, sparseInitializers: g.sparseInitializer.map(\.values.name))
+    }
+
+    /// The element type the file declares for each graph input and output: float16 when the
+    /// value is held in float16, else the IR's (float32 or integer ids).
+    static func declaredTypes(_ graph: Graph) -> [String: Int32] {
+        var types: [String: Int32] = [:]
+        for info in graph.inputs + graph.outputs {
+            types[info.name] = graph.halfPrecision.contains(info.name) ? ONNXDataType.float16 : ONNXDataType.code(of: info.elementType)
+        }
+        return types
     }
 
     /// Exports `graph` and writes the file atomically at `path`.

@@ -17,9 +17,14 @@ struct ONNXGraphBuilder {
     var relaidWeights: [String: (tensor: Tensor, quantization: TensorQuantization)] = [:]
     /// The masked recurrent layers lowered so far, for the file's metadata (`MaskedRecurrenceRecord`).
     var maskedRecurrences: [MaskedRecurrenceRecord] = []
-    private(set) var nodes: [Onnx_NodeProto] = []
-    private(set) var initializers: [Onnx_TensorProto] = []
-    private(set) var valueInfo: [Onnx_ValueInfoProto] = []
+    /// The ONNX nodes so far, in order.
+    var nodes: [Onnx_NodeProto] = []
+    /// The initializers so far, in first-use order.
+    var initializers: [Onnx_TensorProto] = []
+    /// `value_info` of the intermediates so far.
+    var valueInfo: [Onnx_ValueInfoProto] = []
+    /// The element type of every output `add` wrote (also those without `value_info`).
+    var elementTypes: [String: Int32] = [:]
     private var emitted = Set<String>()
     private var taken: Set<String>
     private let outputNames: Set<String>
@@ -90,6 +95,7 @@ struct ONNXGraphBuilder {
         }
         nodes.append(node)
         for (k, (output, shape)) in zip(outputs, shapes).enumerated() {
+            elementTypes[output] = elemTypes?[k] ?? elemType
             if let shape, !outputNames.contains(output) { valueInfo.append(Self.valueInfo(output, shape: shape, elemType: elemTypes?[k] ?? elemType)) }
         }
     }

@@ -112,11 +112,13 @@ struct ONNXImportContext {
         return graph
     }
 
-    /// The declared element type of a graph input: float32, or int32 / int64 ids.
+    /// The declared element type of a graph input: float32 (also for float16 inputs, which
+    /// `Graph.halfPrecision` holds), or int32 / int64 ids.
     private func elementType(_ input: Onnx_ValueInfoProto) throws -> ElementType {
         guard case .tensorType(let t)? = input.type.value else { throw fail(location: "graph input '\(input.name)'", "is not a tensor") }
+        if t.elemType == ONNXDataType.float16 { return .float32 }
         guard let type = ONNXDataType.elementType(of: t.elemType) else {
-            throw fail(location: "graph input '\(input.name)'", "has element type \(t.elemType); ModelPress reads float32 inputs, and int32 / int64 ids")
+            throw fail(location: "graph input '\(input.name)'", "has element type \(t.elemType); ModelPress reads float32 and float16 inputs, and int32 / int64 ids")
         }
         return type
     }
@@ -171,7 +173,7 @@ struct ONNXImportContext {
         }
         let f = { (message: String) in self.fail(location: location, message) }
         let tensor = try ONNXTensor.floats(proto, f)
-        let isFloat = proto.dataType == ONNXDataType.float || proto.dataType == ONNXDataType.double
+        let isFloat = [ONNXDataType.float, ONNXDataType.double, ONNXDataType.float16].contains(proto.dataType)
         return ONNXConstant(tensor: tensor, integers: isFloat ? nil : try ONNXTensor.int64s(proto, f))
     }
 

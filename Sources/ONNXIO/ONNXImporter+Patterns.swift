@@ -108,7 +108,7 @@ extension ONNXImportContext {
                         let (e, _) = operands(add, where: { _, one in scalarConstant(one) == 1 }),
                         let (pe, erf) = inner(e, "Erf"), let (pd, div) = inner(erf.input.first ?? "", "Div"),
                         div.input.count == 2, div.input[0] == x,
-                        let root = scalarConstant(div.input[1]), abs(root - ONNXConstants.sqrt2) < 1e-6
+                        let root = scalarConstant(div.input[1]), ONNXConstants.matches(root, ONNXConstants.sqrt2, within: 1e-6)
                     else { return false }
                     chain = [pa, pe, pd]
                     return true
@@ -126,10 +126,10 @@ extension ONNXImportContext {
         guard let (pa, add) = inner(mul.input[1], "Add"), add.input.count == 2, scalarConstant(add.input[1]) == 1,
             let (pt, tanh) = inner(add.input[0], "Tanh"),
             let (ps, scaled) = inner(tanh.input.first ?? "", "Mul"), scaled.input.count == 2,
-            let k = scalarConstant(scaled.input[1]), abs(k - ONNXConstants.sqrt2OverPi) < 1e-6,
+            let k = scalarConstant(scaled.input[1]), ONNXConstants.matches(k, ONNXConstants.sqrt2OverPi, within: 1e-6),
             let (pi, innerSum) = inner(scaled.input[0], "Add"), innerSum.input.count == 2, innerSum.input[0] == x,
             let (pc, cubic) = inner(innerSum.input[1], "Mul"), cubic.input.count == 2,
-            let c = scalarConstant(cubic.input[1]), abs(c - ONNXConstants.geluCubic) < 1e-7,
+            let c = scalarConstant(cubic.input[1]), ONNXConstants.matches(c, ONNXConstants.geluCubic, within: 1e-7),
             let (p3, cube) = inner(cubic.input[0], "Mul"), cube.input.count == 2, cube.input[1] == x,
             let (p2, square) = inner(cube.input[0], "Mul"), square.input == [x, x]
         else { return nil }

@@ -35,6 +35,7 @@ public enum ONNXImporter {
             try context.readMaskedRecurrences(records)
         }
         var graph = try context.run()
+        graph.halfPrecision = halfPrecisionValues(of: folding.graph).intersection(graph.shapes.keys)
         for (name, q) in folding.quantization.sorted(by: { $0.key < $1.key }) {
             guard let shape = graph.shapes[name] else { continue }
             try q.validate(for: shape) { message in

@@ -22,6 +22,19 @@ enum ONNXTensor {
         return proto
     }
 
+    /// A float16 initializer named `name` holding `tensor` rounded to the nearest float16
+    /// (little-endian bit patterns in `raw_data`).
+    static func half(_ name: String, _ tensor: Tensor) -> Onnx_TensorProto {
+        var proto = Onnx_TensorProto()
+        proto.name = name
+        proto.dataType = ONNXDataType.float16
+        proto.dims = tensor.shape.map(Int64.init)
+        var data = Data(capacity: tensor.count * 2)
+        for v in tensor.storage { withUnsafeBytes(of: HalfPrecision.bits(v).littleEndian) { data.append(contentsOf: $0) } }
+        proto.rawData = data
+        return proto
+    }
+
     /// An int64 initializer named `name` of shape `shape`.
     static func int64(_ name: String, _ values: [Int64], shape: [Int]) -> Onnx_TensorProto {
         var proto = Onnx_TensorProto()
@@ -68,7 +81,7 @@ enum ONNXTensor {
         return dims
     }
 
-    /// The values of a float, double, or integer tensor as float32 (`fail` builds the error).
+    /// The values of a float, float16, double, or integer tensor as float32 (`fail` builds the error).
     static func floats(_ proto: Onnx_TensorProto, _ fail: (String) -> ModelPressError) throws -> Tensor {
         let shape = try shape(of: proto, fail)
         let count = Checked.product(shape) ?? 0
@@ -76,6 +89,12 @@ enum ONNXTensor {
         switch proto.dataType {
         case ONNXDataType.float:
             values = proto.rawData.isEmpty ? proto.floatData : try decodeFloats(proto.rawData, count: count, proto, fail)
+        case ONNXDataType.float16:
+            // Typed storage keeps one bit pattern per int32_data element.
+            values =
+                proto.rawData.isEmpty
+                ? proto.int32Data.map { HalfPrecision.value(bits: UInt16(truncatingIfNeeded: $0)) }
+                : try decode(proto.rawData, count: count, size: 2, proto, fail) { HalfPrecision.value(bits: UInt16(truncatingIfNeeded: $0)) }
         case ONNXDataType.double:
             values =
                 proto.rawData.isEmpty

@@ -1,7 +1,8 @@
 import TensorCore
 
 /// Removes Identity nodes and pairs of Transposes that undo each other, rewiring readers to
-/// the original value. An Identity that copies a graph input straight to a graph output stays.
+/// the original value. An Identity that copies a graph input straight to a graph output stays,
+/// and so does one between float16 and float32 (`Graph.halfPrecision`): it is a Cast.
 public struct DropIdentities: GraphPass {
     /// `drop-identities`.
     public let name = "drop-identities"
@@ -17,6 +18,8 @@ public struct DropIdentities: GraphPass {
         for i in g.nodes.indices {
             let node = g.nodes[i]
             switch node.op {
+            case .identity where g.halfPrecision.contains(node.inputs[0]) != g.halfPrecision.contains(node.output):
+                report.skipped.append(.init(node: node.name, reason: "it moves a value between float16 and float32 (a Cast)"))
             case .identity:
                 if bypass(&g, node, source: node.inputs[0]) {
                     removed.insert(i)

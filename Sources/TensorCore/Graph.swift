@@ -94,6 +94,10 @@ public struct Graph: Equatable, Sendable {
     /// Quantization annotations by value name (initializers and activations): each annotated
     /// value is read through quantize → dequantize (see `TensorQuantization`).
     public var quantization: [String: TensorQuantization]
+    /// Values held in float16 (`--precision fp16`): initializers stored half, activations written
+    /// by nodes that compute in float16, graph inputs and outputs declared float16. A node
+    /// computes in float16 when its outputs are here; every other value is float32.
+    public var halfPrecision: Set<String>
 
     /// An empty graph named `name`.
     public init(name: String) {
@@ -105,6 +109,7 @@ public struct Graph: Equatable, Sendable {
         self.shapes = [:]
         self.metadata = [:]
         self.quantization = [:]
+        self.halfPrecision = []
     }
 
     /// Adds `node` after checking its inputs exist, inferring and recording its output shapes.

@@ -27,8 +27,8 @@ extension Graph {
             let weights = node.inputs.compactMap { name in initializers[name].map { (name, $0) } }
             let params = weights.reduce(0) { $0 + $1.1.count }
             let zeros = weights.reduce(0) { sum, w in sum + w.1.storage.reduce(0) { $0 + ($1 == 0 ? 1 : 0) } }
-            let bytes = weights.reduce(0) { sum, w in sum + w.1.count * (quantization[w.0]?.bits ?? 32) / 8 }
-            let bits = weights.first.map { quantization[$0.0]?.bits ?? 32 } ?? 32
+            let bytes = weights.reduce(0) { sum, w in sum + w.1.count * storedBits(of: w.0) / 8 }
+            let bits = weights.first.map { storedBits(of: $0.0) } ?? 32
             let out = shapes[node.output] ?? []
             let macs = node.op.definition.macs(inputs: node.inputs.map { shapes[$0] ?? [] }, outputs: node.outputs.map { shapes[$0] ?? [] })
             return NodeStatistics(
@@ -36,5 +36,13 @@ extension Graph {
                 parameters: params, sparsity: params == 0 ? 0 : Double(zeros) / Double(params),
                 bits: bits, bytes: bytes, macs: macs)
         }
+    }
+}
+
+extension Graph {
+    /// Bits per element the file stores initializer `name` in: its quantized type's, 16 when
+    /// held in float16, else 32.
+    public func storedBits(of name: String) -> Int {
+        quantization[name]?.bits ?? (halfPrecision.contains(name) ? 16 : 32)
     }
 }

@@ -11,6 +11,7 @@ extension CalibrationMethod: ExpressibleByArgument {}
 extension WeightGranularity: ExpressibleByArgument {}
 extension QuantizationScheme: ExpressibleByArgument {}
 extension QuantizedElementType: ExpressibleByArgument {}
+extension QuantizationPrecision: ExpressibleByArgument {}
 extension RequantizationRounding: ExpressibleByArgument {}
 extension ONNXExportOptions.QuantizedForm: ExpressibleByArgument {}
 extension ONNXExportOptions.InputLayout: ExpressibleByArgument {}

@@ -7,12 +7,12 @@ import Quantization
 import TensorCore
 
 /// `modelpress quantize`: static int8 / int16 post-training quantization calibrated on a
-/// dataset (affine or power-of-two scales), or dynamic int8 quantization, written as QDQ,
-/// QOperator or dynamic ONNX (see docs/quantization.md).
+/// dataset (affine or power-of-two scales), dynamic int8 quantization, written as QDQ,
+/// QOperator or dynamic ONNX, or float16 (see docs/quantization.md).
 struct QuantizeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "quantize",
-        abstract: "Quantize a model to int8/int16 (static, calibrated; or --dynamic) and write QDQ, QOperator or dynamic ONNX.",
+        abstract: "Quantize a model to int8/int16 (static, calibrated; or --dynamic) and write QDQ, QOperator or dynamic ONNX; or convert it to float16.",
         discussion: """
             Weights become symmetric int8 (per output channel by default), biases int32 with scale \
             s_in·s_w, activations asymmetric uint8 (or symmetric int8) with ranges calibrated by \
@@ -25,6 +25,12 @@ struct QuantizeCommand: ParsableCommand {
             each requantization is a pure shift. --dynamic: int8 weights, no calibration; Dense \
             and Conv inputs are quantized at run time (DynamicQuantizeLinear → MatMulInteger / \
             ConvInteger).
+
+            --precision fp16: float16 weights and computation, inputs and outputs float32 unless \
+            --no-keep-io-types, one Cast per value that crosses between float16 and float32. Layers \
+            whose weights exceed float16's ±65504, whose values exceed 65504/4 on --calibration (when \
+            given), or whose op has no safe float16 form at --opset stay float32, each with its reason. \
+            --precision fp16-weights: weights stored float16, computation float32.
             """)
 
     @OptionGroup var model: ModelOptions
@@ -33,8 +39,14 @@ struct QuantizeCommand: ParsableCommand {
     @Option(name: .shortAndLong, help: "Output ONNX file (written atomically).")
     var out: String
 
-    @Option(help: "HDF5 calibration dataset (inputs only; labels are not needed). Required unless --dynamic (which does not use it).")
+    @Option(help: "HDF5 calibration dataset (inputs only; labels are not needed). Required unless --dynamic (which does not use it); optional with --precision fp16, where it checks value ranges and measures the drift.")
     var calibration: String?
+
+    @Option(help: "int8 (integer quantization; --bits 16 for int16), fp16 (float16 weights and computation) or fp16-weights (float16 weights, float32 computation).")
+    var precision = QuantizationPrecision.int8
+
+    @Flag(inversion: .prefixedNo, help: "With --precision fp16: keep graph inputs and outputs float32 (the default), or declare them float16.")
+    var keepIOTypes = true
 
     @Option(help: "Name of the calibration input dataset; one per model input, comma-separated, for several inputs.")
     var xKey = "x"
@@ -94,6 +106,11 @@ struct QuantizeCommand: ParsableCommand {
     var json = false
 
     func validate() throws {
+        if precision != .int8 {
+            guard !dynamic, bits == 8, format == .qdq, maxDrop == nil, !reduceRange else {
+                throw ValidationError("--precision \(precision.rawValue) writes float16: leave out --dynamic, --bits, --format, --reduce-range and --max-drop (gate the result with `modelpress verify`).")
+            }
+        }
         guard activations != .int32 else { throw ValidationError("--activations must be uint8 or int8 (uint16 / int16 with --bits 16), not int32.") }
         guard bits == 8 || bits == 16 else { throw ValidationError("--bits must be 8 or 16, not \(bits).") }
         if bits == 8 && activations.bits == 16 { throw ValidationError("--activations \(activations.rawValue) needs --bits 16.") }
@@ -109,7 +126,7 @@ struct QuantizeCommand: ParsableCommand {
             guard bits == 8 else { throw ValidationError("--dynamic writes int8 weights; leave out --bits 16.") }
             guard format == .qdq else { throw ValidationError("--dynamic has its own ONNX form; leave out --format.") }
             guard maxDrop == nil else { throw ValidationError("--max-drop is for static quantization (the budget is measured in the engine, which does not run dynamic quantization).") }
-        } else {
+        } else if precision == .int8 {
             guard calibration != nil else { throw ValidationError("--calibration is required (or use --dynamic).") }
         }
         guard percentile > 0, percentile <= 100 else { throw ValidationError("--percentile must be in (0, 100], not \(percentile).") }
@@ -148,6 +165,7 @@ struct QuantizeCommand: ParsableCommand {
 
     func run() throws {
         let graph = try model.load(samples: try calibration.map { try DatasetFile(path: $0, xKey: xKey, yKey: nil).sampleShapes } ?? [])
+        if let form = precision.halfPrecisionForm { return try runHalfPrecision(graph, form: form) }
         if dynamic, calibration != nil, !output.quiet, !json {
             // Accepted (pipelines always pass their calibration data) but not needed.
             FileHandle.standardError.writeBestEffort(Data("note: --calibration is not used with --dynamic (activations are quantized at run time)\n".utf8))

@@ -294,7 +294,9 @@ extension ONNXImportContext {
     /// ONNX `Cast` to data type `target` (integers truncate toward zero; bool is x ≠ 0).
     private func cast(_ t: KnownTensor, to target: Int32) throws -> KnownTensor {
         switch target {
-        case ONNXDataType.float, ONNXDataType.double, ONNXDataType.float16, ONNXDataType.bfloat16:  // half types kept at float precision
+        case ONNXDataType.float16:
+            return KnownTensor(isInteger: false, shape: t.shape, values: t.values.map { $0.map { Double(HalfPrecision.round(Float($0))) } })
+        case ONNXDataType.float, ONNXDataType.double, ONNXDataType.bfloat16:  // bfloat16 kept at float precision
             return KnownTensor(isInteger: false, shape: t.shape, values: t.values)
         case ONNXDataType.bool:
             return KnownTensor(isInteger: true, shape: t.shape, values: t.values.map { $0.map { $0 != 0 ? 1 : 0 } })

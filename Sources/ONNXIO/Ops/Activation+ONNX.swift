@@ -143,4 +143,10 @@ enum ONNXConstants {
     static let sqrt2OverPi: Float = (2 / Float.pi).squareRoot()
     static let geluCubic: Float = 0.044715
     static let oneSixth: Float = 1 / 6
+
+    /// Whether a file's `value` is `constant`: within `tolerance` in float32, or exactly its
+    /// nearest float16 (a float16 file's constants).
+    static func matches(_ value: Float, _ constant: Float, within tolerance: Float) -> Bool {
+        abs(value - constant) < tolerance || value == HalfPrecision.round(constant)
+    }
 }

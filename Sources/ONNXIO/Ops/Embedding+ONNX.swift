@@ -57,10 +57,12 @@ extension ONNXImportContext {
         try emit(node, i, .reshape(Array(kept.dropFirst())), [cropped])
     }
 
-    /// `Cast` of a run-time value: to float a copy; to an integer type only for ids that every
-    /// reader uses as Gather indices (ids are whole numbers in float32 here, so the cast keeps them).
+    /// `Cast` of a run-time value: to float32 or float16 a copy (`Graph.halfPrecision` holds
+    /// which values are float16); to an integer type only for ids that every reader uses as
+    /// Gather indices (ids are whole numbers in float32 here, so the cast keeps them).
     mutating func importCast(_ node: Onnx_NodeProto, _ i: Int) throws {
-        let to = Int32(node.int("to", default: Int(ONNXDataType.float)))
+        var to = Int32(node.int("to", default: Int(ONNXDataType.float)))
+        if to == ONNXDataType.float16 { to = ONNXDataType.float }
         let feedsGathersOnly = (readers[node.output[0]] ?? []).allSatisfy { r in
             onnx.node[r].opType == "Gather" && onnx.node[r].input.count == 2 && onnx.node[r].input[1] == node.output[0]
         }

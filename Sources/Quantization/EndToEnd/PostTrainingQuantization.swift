@@ -31,6 +31,9 @@ public enum PostTrainingQuantization {
         guard graph.quantization.isEmpty else {
             throw ModelPressError.invalidArgument("\(model) is already quantized.\nHINT: quantize the float model.")
         }
+        guard graph.halfPrecision.isEmpty else {
+            throw ModelPressError.invalidArgument("\(model) holds float16 values.\nHINT: quantize the float32 model.")
+        }
         var prepared = try inferenceGraph(graph)
         // Static: where the file spells a swish Sigmoid → Mul (always) or a hard swish
         // HardSigmoid → Mul (below opset 14), the gate is a tensor of the file and gets a

@@ -16,6 +16,7 @@ extension Activation: OpDefinition {
             return .float
         }
     }
+    public var halfPrecision: HalfPrecisionRule { .float16 }
 
     public func outputShapes(_ inputs: [[Int]], _ check: ShapeCheck) throws -> [[Int]] { [try check.input(inputs, 0)] }
     /// Not counted (elementwise).

@@ -28,6 +28,7 @@ public struct Conv2DAttributes: OpDefinition {
         group == 1 ? .filters(consumes: 1, produces: 0, inputAxis: 1, outputAxis: 1) : .grouped(groups: group)
     }
     public var quantizationRole: QuantizationRole { .compute(weightChannelAxis: 0, integerKernel: true) }
+    public var halfPrecision: HalfPrecisionRule { .float16 }
 
     public func outputShapes(_ inputs: [[Int]], _ check: ShapeCheck) throws -> [[Int]] {
         let x = try check.input(inputs, 0), w = try check.input(inputs, 1)

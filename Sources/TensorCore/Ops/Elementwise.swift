@@ -13,6 +13,7 @@ public enum ElementwiseOp: String, OpDefinition, CaseIterable {
         case .subtract, .multiply, .divide, .maximum, .minimum, .mean: return .float
         }
     }
+    public var halfPrecision: HalfPrecisionRule { .float16 }
 
     public func outputShapes(_ inputs: [[Int]], _ check: ShapeCheck) throws -> [[Int]] {
         guard !inputs.isEmpty else { throw check.fail("needs inputs") }

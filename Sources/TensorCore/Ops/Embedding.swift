@@ -11,6 +11,7 @@ public struct Embedding: OpDefinition {
     public func channelRule(inputs: [[Int]]) -> ChannelRule { .refuses("an embedding's ids index its table rows") }
     /// Stays float (weight-only quantization of tables is separate work).
     public var quantizationRole: QuantizationRole { .float }
+    public var halfPrecision: HalfPrecisionRule { .float16(indexInputs: [0]) }
 
     public func outputShapes(_ inputs: [[Int]], _ check: ShapeCheck) throws -> [[Int]] {
         let ids = try check.input(inputs, 0), table = try check.input(inputs, 1)

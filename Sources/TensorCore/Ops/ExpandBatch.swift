@@ -11,6 +11,7 @@ public struct ExpandBatch: OpDefinition {
     public var trainableInputs: [Int] { [1] }
     public func channelRule(inputs: [[Int]]) -> ChannelRule { .refuses("it repeats a constant") }
     public var quantizationRole: QuantizationRole { .float }
+    public var halfPrecision: HalfPrecisionRule { .float16 }
 
     public func outputShapes(_ inputs: [[Int]], _ check: ShapeCheck) throws -> [[Int]] {
         let reference = try check.input(inputs, 0), c = try check.input(inputs, 1)

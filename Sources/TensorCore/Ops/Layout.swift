@@ -7,6 +7,7 @@ public struct Flatten: OpDefinition {
     public var trainableInputs: [Int] { [] }
     public func channelRule(inputs: [[Int]]) -> ChannelRule { .flattens }
     public var quantizationRole: QuantizationRole { .transparent }
+    public var halfPrecision: HalfPrecisionRule { .float16 }
     public func outputShapes(_ inputs: [[Int]], _ check: ShapeCheck) throws -> [[Int]] {
         let x = try check.input(inputs, 0)
         guard let n = Checked.product(x.dropFirst()) else { throw check.fail("shape \(x) overflows") }
@@ -27,6 +28,7 @@ public struct Reshape: OpDefinition {
     public var trainableInputs: [Int] { [] }
     public func channelRule(inputs: [[Int]]) -> ChannelRule { shape.count == 1 ? .flattens : .refuses("reshapes them to \(shape)") }
     public var quantizationRole: QuantizationRole { .transparent }
+    public var halfPrecision: HalfPrecisionRule { .float16 }
     public func outputShapes(_ inputs: [[Int]], _ check: ShapeCheck) throws -> [[Int]] {
         let x = try check.input(inputs, 0)
         guard let n = Checked.product(x.dropFirst()), let m = Checked.product(shape), n == m else {
@@ -50,6 +52,7 @@ public struct Transpose: OpDefinition {
     public var trainableInputs: [Int] { [] }
     public func channelRule(inputs: [[Int]]) -> ChannelRule { .permutes(perm) }
     public var quantizationRole: QuantizationRole { .transparent }
+    public var halfPrecision: HalfPrecisionRule { .float16 }
     public func outputShapes(_ inputs: [[Int]], _ check: ShapeCheck) throws -> [[Int]] {
         let x = try check.input(inputs, 0)
         guard perm.sorted() == Array(0..<x.count), perm.first == 0 else { throw check.fail("invalid permutation \(perm) for \(x)") }
@@ -68,6 +71,7 @@ public struct Identity: OpDefinition {
     public var trainableInputs: [Int] { [] }
     public func channelRule(inputs: [[Int]]) -> ChannelRule { .passThrough(blocked: .none, perChannel: [], reason: "") }
     public var quantizationRole: QuantizationRole { .transparent }
+    public var halfPrecision: HalfPrecisionRule { .float16 }
     public func outputShapes(_ inputs: [[Int]], _ check: ShapeCheck) throws -> [[Int]] { [try check.input(inputs, 0)] }
     /// Not counted (moves data).
     public func macs(inputs: [[Int]], outputs: [[Int]]) -> Int { 0 }

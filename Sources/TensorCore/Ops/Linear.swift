@@ -8,6 +8,7 @@ public struct Linear: OpDefinition {
     public var trainableInputs: [Int] { [1, 2] }
     public func channelRule(inputs: [[Int]]) -> ChannelRule { .filters(consumes: 0, produces: 1, inputAxis: -1, outputAxis: -1) }
     public var quantizationRole: QuantizationRole { .compute(weightChannelAxis: 1, integerKernel: true) }
+    public var halfPrecision: HalfPrecisionRule { .float16 }
 
     public func outputShapes(_ inputs: [[Int]], _ check: ShapeCheck) throws -> [[Int]] {
         let x = try check.input(inputs, 0), w = try check.input(inputs, 1)

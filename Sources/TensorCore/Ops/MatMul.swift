@@ -11,6 +11,7 @@ public struct MatMul: OpDefinition {
     public func channelRule(inputs: [[Int]]) -> ChannelRule { .refuses("a product of two activations ties their channels together") }
     /// Stays float (both operands are activations).
     public var quantizationRole: QuantizationRole { .float }
+    public var halfPrecision: HalfPrecisionRule { .float16 }
 
     public func outputShapes(_ inputs: [[Int]], _ check: ShapeCheck) throws -> [[Int]] {
         let a = try check.input(inputs, 0), b = try check.input(inputs, 1)

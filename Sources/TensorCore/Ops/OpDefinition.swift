@@ -20,6 +20,8 @@ public protocol OpDefinition: Hashable, Sendable {
     func channelRule(inputs: [[Int]]) -> ChannelRule
     /// How static quantization treats it.
     var quantizationRole: QuantizationRole { get }
+    /// Whether it computes in float16 under a float16 precision plan.
+    var halfPrecision: HalfPrecisionRule { get }
 }
 
 /// What an input of an op is for: optional inputs are looked up by role, never by position.

@@ -12,6 +12,7 @@ public struct PRelu: OpDefinition {
             reason: "has a slope that is not a constant")
     }
     public var quantizationRole: QuantizationRole { .float }
+    public var halfPrecision: HalfPrecisionRule { .float16 }
 
     public func outputShapes(_ inputs: [[Int]], _ check: ShapeCheck) throws -> [[Int]] {
         let x = try check.input(inputs, 0), slope = try check.input(inputs, 1)

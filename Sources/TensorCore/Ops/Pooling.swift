@@ -50,6 +50,7 @@ public struct MaxPool2D: OpDefinition {
     public func channelRule(inputs: [[Int]]) -> ChannelRule { poolingChannels }
     /// The maximum of grid values is on the grid.
     public var quantizationRole: QuantizationRole { .transparent }
+    public var halfPrecision: HalfPrecisionRule { .float16 }
     public func outputShapes(_ inputs: [[Int]], _ check: ShapeCheck) throws -> [[Int]] { try window.outputShape(inputs, check) }
     /// Not counted (comparisons).
     public func macs(inputs: [[Int]], outputs: [[Int]]) -> Int { 0 }
@@ -73,6 +74,7 @@ public struct AveragePool2D: OpDefinition {
     public var trainableInputs: [Int] { [] }
     public func channelRule(inputs: [[Int]]) -> ChannelRule { poolingChannels }
     public var quantizationRole: QuantizationRole { .requantized }
+    public var halfPrecision: HalfPrecisionRule { .float16 }
     public func outputShapes(_ inputs: [[Int]], _ check: ShapeCheck) throws -> [[Int]] { try window.outputShape(inputs, check) }
     /// Not counted (additions).
     public func macs(inputs: [[Int]], outputs: [[Int]]) -> Int { 0 }
@@ -87,6 +89,7 @@ public struct GlobalAveragePool: OpDefinition {
     public var trainableInputs: [Int] { [] }
     public func channelRule(inputs: [[Int]]) -> ChannelRule { poolingChannels }
     public var quantizationRole: QuantizationRole { .requantized }
+    public var halfPrecision: HalfPrecisionRule { .float16 }
     public func outputShapes(_ inputs: [[Int]], _ check: ShapeCheck) throws -> [[Int]] { [try globalPoolShape(inputs, check)] }
     /// Not counted (additions).
     public func macs(inputs: [[Int]], outputs: [[Int]]) -> Int { 0 }
@@ -102,6 +105,7 @@ public struct GlobalMaxPool: OpDefinition {
     public func channelRule(inputs: [[Int]]) -> ChannelRule { poolingChannels }
     /// The maximum of grid values is on the grid.
     public var quantizationRole: QuantizationRole { .transparent }
+    public var halfPrecision: HalfPrecisionRule { .float16 }
     public func outputShapes(_ inputs: [[Int]], _ check: ShapeCheck) throws -> [[Int]] { [try globalPoolShape(inputs, check)] }
     /// Not counted (comparisons).
     public func macs(inputs: [[Int]], outputs: [[Int]]) -> Int { 0 }

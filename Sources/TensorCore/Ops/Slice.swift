@@ -21,6 +21,7 @@ public struct Slice: OpDefinition {
             perChannel: [], reason: "crops their axis")
     }
     public var quantizationRole: QuantizationRole { .float }
+    public var halfPrecision: HalfPrecisionRule { .float16 }
 
     public func outputShapes(_ inputs: [[Int]], _ check: ShapeCheck) throws -> [[Int]] {
         let x = try check.input(inputs, 0)

@@ -18,6 +18,7 @@ public struct Split: OpDefinition {
         .passThrough(blocked: .axes([axis]), perChannel: [], reason: "splits along their axis")
     }
     public var quantizationRole: QuantizationRole { .float }
+    public var halfPrecision: HalfPrecisionRule { .float16 }
 
     public func outputShapes(_ inputs: [[Int]], _ check: ShapeCheck) throws -> [[Int]] {
         let x = try check.input(inputs, 0)

@@ -14,6 +14,7 @@ public struct StepMask: OpDefinition {
     public func channelRule(inputs: [[Int]]) -> ChannelRule { .refuses("a step mask reads every feature of a step") }
     /// Stays float (a 0/1 mask).
     public var quantizationRole: QuantizationRole { .float }
+    public var halfPrecision: HalfPrecisionRule { .float32(reason: "it compares token ids exactly, and float16 holds whole numbers exactly only up to 2048") }
 
     public func outputShapes(_ inputs: [[Int]], _ check: ShapeCheck) throws -> [[Int]] {
         let x = try check.input(inputs, 0)

@@ -15,6 +15,7 @@ public struct Tile: OpDefinition {
         .passThrough(blocked: .axes(Set(repeats.indices.filter { repeats[$0] != 1 })), perChannel: [], reason: "repeats them")
     }
     public var quantizationRole: QuantizationRole { .transparent }
+    public var halfPrecision: HalfPrecisionRule { .float16 }
 
     public func outputShapes(_ inputs: [[Int]], _ check: ShapeCheck) throws -> [[Int]] {
         let x = try check.input(inputs, 0)

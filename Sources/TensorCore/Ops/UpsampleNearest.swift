@@ -12,6 +12,7 @@ public struct UpsampleNearest: OpDefinition {
         .passThrough(blocked: .axes(Set(scales.indices.filter { scales[$0] != 1 })), perChannel: [], reason: "repeats along their axis")
     }
     public var quantizationRole: QuantizationRole { .float }
+    public var halfPrecision: HalfPrecisionRule { .float16 }
 
     public func outputShapes(_ inputs: [[Int]], _ check: ShapeCheck) throws -> [[Int]] {
         let x = try check.input(inputs, 0)
