@@ -62,27 +62,41 @@ struct QDQLayout {
 extension ONNXGraphBuilder {
     /// Lowers a quantized graph in QDQ form (see `QDQLayout`): weight DequantizeLinear nodes
     /// first (sorted by name), then each IR node followed by a Q/DQ pair per annotated output.
-    mutating func lowerQDQ(_ layout: QDQLayout) throws {
-        try Self.checkOpset(opset, for: layout.quantization)
+    /// With `matMulNBits`, Dense layers on 4- / 8-bit blocks are MatMulNBits nodes instead, and a
+    /// weight only they read gets no DequantizeLinear.
+    mutating func lowerQDQ(_ layout: QDQLayout, matMulNBits: Bool = false) throws {
+        let contrib = Set(matMulNBits ? graph.nodes.filter { Self.writesMatMulNBits($0, layout.quantization) }.map(\.name) : [])
+        let dequantized = layout.quantization.filter { name, _ in
+            !(layout.quantizedInitializers[name] != nil && graph.nodes.filter { $0.inputs.contains(name) }.allSatisfy { contrib.contains($0.name) })
+        }
+        try Self.checkOpset(opset, for: dequantized)
         for (name, tensor) in layout.quantizedInitializers.sorted(by: { $0.key < $1.key }) {
-            guard let q = layout.quantization[name] else { continue }
+            guard let q = dequantized[name] else { continue }
             try dequantizeConstant(name, tensor, q)
         }
         for input in graph.inputs where layout.read[input.name] != nil { quantizeDequantize(input.name, layout) }
         var originalOutput: [String: String] = [:]
         for (value, written) in layout.written { originalOutput[written] = value }
         for node in graph.nodes {
-            try lower(node)
+            if contrib.contains(node.name), let weight = layout.quantizedInitializers[node.inputs[1]], let q = layout.quantization[node.inputs[1]] {
+                try lowerMatMulNBits(node, weight: weight, q)
+            } else {
+                try lower(node)
+            }
             for output in node.outputs { if let value = originalOutput[output] { quantizeDequantize(value, layout) } }
         }
     }
 
-    /// Fails when an annotation's integer type needs a newer opset than `opset`: int16 / uint16
-    /// QuantizeLinear / DequantizeLinear exist from opset 21.
+    /// Fails when an annotation needs a newer opset than `opset`: 16- and 4-bit types and blocks
+    /// exist in QuantizeLinear / DequantizeLinear from opset 21.
     static func checkOpset(_ opset: Int, for quantization: [String: TensorQuantization]) throws {
-        guard opset < 21, let (name, q) = quantization.sorted(by: { $0.key < $1.key }).first(where: { $0.value.bits == 16 }) else { return }
+        guard opset < 21,
+            let (name, q) = quantization.sorted(by: { $0.key < $1.key }).first(where: { $0.value.bits != 8 && $0.value.bits != 32 || $0.value.blockSize != nil })
+        else { return }
+        let what = q.blockSize.map { "\(q.type.rawValue) in blocks of \($0)" } ?? q.type.rawValue
+        let hint = q.bits == 16 ? "use --opset 21 with --bits 16 (or --bits 8)" : "use --opset 21, or --allow-contrib-ops for onnxruntime's MatMulNBits"
         throw ModelPressError.invalidArgument(
-            "'\(name)' is quantized to \(q.type.rawValue), which ONNX QuantizeLinear / DequantizeLinear accept from opset 21 only; --opset is \(opset).\nHINT: use --opset 21 with --bits 16 (or --bits 8).")
+            "'\(name)' is quantized to \(what), which ONNX DequantizeLinear accepts from opset 21 only; --opset is \(opset).\nHINT: \(hint).")
     }
 
     /// `QuantizeLinear(written) → DequantizeLinear → read` for annotated activation `value`,
@@ -122,24 +136,25 @@ extension ONNXGraphBuilder {
         return named.name
     }
 
-    /// An int8 / int32 initializer for `tensor` and the DequantizeLinear writing `name`; the zero
-    /// point (always 0 for weights and biases) is left out, which DequantizeLinear reads as 0.
+    /// An integer initializer for `tensor` and the DequantizeLinear writing `name`: per tensor,
+    /// per channel (`axis`) or per block (`axis` and `block_size`, opset 21). Zero points are
+    /// written only when one is not 0 (weights and biases of static quantization are
+    /// symmetric; asymmetric weight-only blocks are not), since DequantizeLinear reads a missing one as 0.
     mutating func dequantizeConstant(_ name: String, _ tensor: Tensor, _ q: TensorQuantization) throws {
-        let channels = q.scales.count
-        let inner = q.axis.map { tensor.shape[($0 + 1)...].reduce(1, *) } ?? tensor.count
-        let values = tensor.storage.enumerated().map { i, x in q.quantize(x, channel: channels == 1 ? 0 : (i / max(1, inner)) % channels) }
+        let index = ParameterIndexing(q, shape: tensor.shape)
+        let values = tensor.storage.enumerated().map { i, x in q.quantize(x, channel: index(i)) }
         let integers = fresh(name + "/q")
         appendInitializer(ONNXTensor.quantized(integers, values, shape: tensor.shape, type: q.type))
-        let scale =
-            channels == 1
-            ? scalar(name + "/scale", q.scales[0])
-            : constant(name + "/scale", try Tensor(shape: [channels], storage: q.scales))
-        let attributes: [Onnx_AttributeProto] = channels == 1 ? [] : [.int("axis", q.axis ?? 0)]
-        guard q.zeroPoints.allSatisfy({ $0 == 0 }) else {
-            throw ModelPressError.internalError("initializer '\(name)' has a nonzero zero point; weights and biases are symmetric")
+        let parameterShape = q.parameterShape(for: tensor.shape)
+        let scale = parameterShape.isEmpty ? scalar(name + "/scale", q.scales[0]) : constant(name + "/scale", try Tensor(shape: parameterShape, storage: q.scales))
+        var attributes: [Onnx_AttributeProto] = parameterShape.isEmpty ? [] : [.int("axis", q.axis ?? 0)]
+        if let block = q.blockSize { attributes.append(.int("block_size", block)) }
+        var inputs = [integers, scale]
+        if q.zeroPoints.contains(where: { $0 != 0 }) {
+            let zeroPoints = fresh(name + "/zero_point")
+            appendInitializer(ONNXTensor.quantized(zeroPoints, q.zeroPoints.map(Int64.init), shape: parameterShape, type: q.type))
+            inputs.append(zeroPoints)
         }
-        add(
-            "DequantizeLinear", name: fresh(name + "/dq"), inputs: [integers, scale], output: name,
-            attributes: attributes, shape: nil)
+        add("DequantizeLinear", name: fresh(name + "/dq"), inputs: inputs, output: name, attributes: attributes, shape: nil)
     }
 }

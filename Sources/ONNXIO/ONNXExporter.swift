@@ -33,6 +33,9 @@ public struct ONNXExportOptions: Sendable {
     public var sparseCandidates: Set<String>?
     /// How a quantized graph is written: QDQ (default) or QOperator.
     public var quantizedForm = QuantizedForm.qdq
+    /// Write Dense layers whose weights are 4- or 8-bit blocks along K as onnxruntime's
+    /// `com.microsoft` MatMulNBits instead of DequantizeLinear → Gemm / MatMul.
+    public var matMulNBits = false
 
     /// ONNX forms of a quantized graph.
     public enum QuantizedForm: String, Sendable, CaseIterable {
@@ -107,7 +110,7 @@ public enum ONNXExporter {
         } else {
             let layout = QDQLayout(prepared)
             builder = ONNXGraphBuilder(graph: layout.graph, opset: options.opset)
-            try builder.lowerQDQ(layout)
+            try builder.lowerQDQ(layout, matMulNBits: options.matMulNBits)
         }
 
         var g = Onnx_GraphProto()
@@ -125,6 +128,12 @@ public enum ONNXExporter {
         opset.domain = ""
         opset.version = Int64(options.opset)
         model.opsetImport = [opset]
+        if builder.nodes.contains(where: { $0.domain == ONNXGraphBuilder.contribDomain }) {
+            var contrib = Onnx_OperatorSetIdProto()
+            contrib.domain = ONNXGraphBuilder.contribDomain
+            contrib.version = 1
+            model.opsetImport.append(contrib)
+        }
         model.producerName = options.producerName
         model.producerVersion = options.producerVersion
         model.graph = g

@@ -34,6 +34,7 @@ extension ONNXImportContext {
 
     /// Converts one ONNX node (not part of a fused pattern).
     mutating func convert(_ node: Onnx_NodeProto, index i: Int) throws {
+        if node.domain == ONNXGraphBuilder.contribDomain && node.opType == "MatMulNBits" { return try importMatMulNBits(node, i) }
         guard node.domain.isEmpty || node.domain == "ai.onnx" else { throw unsupported(node) }
         if try fold(node) { return }
         // Dynamic quantization has no IR form: refuse it with its own hint before the output check.

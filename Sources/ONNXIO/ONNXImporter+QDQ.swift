@@ -55,11 +55,14 @@ struct QDQFolding {
             case ONNXDataType.int16: type = .int16
             case ONNXDataType.uint16: type = .uint16
             case ONNXDataType.int32: type = .int32
-            default: throw fail(node, "uses integer type \(typeCode); ModelPress reads int8, uint8, int16, uint16 and int32")
+            case ONNXDataType.int4: type = .int4
+            case ONNXDataType.uint4: type = .uint4
+            default: throw fail(node, "uses integer type \(typeCode); ModelPress reads int4, uint4, int8, uint8, int16, uint16 and int32")
             }
             guard zeroPoints.count == scales.count else { throw fail(node, "has \(scales.count) scales but \(zeroPoints.count) zero points") }
             let axis = scales.count > 1 ? node.int("axis", default: 1) : nil
-            return TensorQuantization(scales: scales, zeroPoints: zeroPoints, axis: axis, type: type)
+            let block = node.int("block_size", default: 0)
+            return TensorQuantization(scales: scales, zeroPoints: zeroPoints, axis: axis, type: type, blockSize: block > 0 && scales.count > 1 ? block : nil)
         }
 
         for (i, node) in onnx.node.enumerated() where node.opType == "DequantizeLinear" {
@@ -73,9 +76,8 @@ struct QDQFolding {
             }
             try p.validate(for: shape, f)
             let ints = try ONNXTensor.int64s(q, f)
-            let inner = p.axis.map { shape[($0 + 1)...].reduce(1, *) } ?? ints.count
-            let n = p.scales.count
-            let floats = ints.enumerated().map { j, v in p.dequantize(v, channel: n == 1 ? 0 : (j / max(1, inner)) % n) }
+            let index = ParameterIndexing(p, shape: shape)
+            let floats = ints.enumerated().map { j, v in p.dequantize(v, channel: index(j)) }
             newInitializers.append(ONNXTensor.float(out, try Tensor(shape: shape, storage: floats)))
             quantization[out] = p
             removed.insert(i)

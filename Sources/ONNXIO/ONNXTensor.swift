@@ -47,12 +47,12 @@ enum ONNXTensor {
         return proto
     }
 
-    /// An int8, uint8, int16, uint16 or int32 initializer named `name` of shape `shape` (values in range).
+    /// An int4, uint4, int8, uint8, int16, uint16 or int32 initializer named `name` of shape `shape` (values in range).
     static func quantized(_ name: String, _ values: [Int64], shape: [Int], type: QuantizedElementType) -> Onnx_TensorProto {
         var proto = Onnx_TensorProto()
         proto.name = name
         proto.dims = shape.map(Int64.init)
-        var data = Data(capacity: values.count * type.bits / 8)
+        var data = Data(capacity: (values.count * type.bits + 7) / 8)
         switch type {
         case .int8:
             proto.dataType = ONNXDataType.int8
@@ -69,6 +69,14 @@ enum ONNXTensor {
         case .int32:
             proto.dataType = ONNXDataType.int32
             for v in values { withUnsafeBytes(of: Int32(clamping: v).littleEndian) { data.append(contentsOf: $0) } }
+        case .int4, .uint4:
+            // Two per byte, the first element in the low nibble (ONNX's packing).
+            proto.dataType = type == .int4 ? ONNXDataType.int4 : ONNXDataType.uint4
+            for pair in stride(from: 0, to: values.count, by: 2) {
+                let low = UInt8(truncatingIfNeeded: values[pair]) & 0x0F
+                let high = pair + 1 < values.count ? UInt8(truncatingIfNeeded: values[pair + 1]) & 0x0F : 0
+                data.append(low | high << 4)
+            }
         }
         proto.rawData = data
         return proto
@@ -107,7 +115,7 @@ enum ONNXTensor {
         return try Tensor(shape: shape, storage: values)
     }
 
-    /// The values of an integer tensor (int64, int32, int16, uint16, int8, uint8, bool) as Int64.
+    /// The values of an integer tensor (int64, int32, int16, uint16, int8, uint8, int4, uint4, bool) as Int64.
     static func int64s(_ proto: Onnx_TensorProto, _ fail: (String) -> ModelPressError) throws -> [Int64] {
         let shape = try shape(of: proto, fail)
         let count = Checked.product(shape) ?? 0
@@ -132,6 +140,15 @@ enum ONNXTensor {
                 : try decode(proto.rawData, count: count, size: 2, proto, fail) { Int64(Int16(bitPattern: UInt16(truncatingIfNeeded: $0))) }
         case ONNXDataType.uint16:
             values = proto.rawData.isEmpty ? proto.int32Data.map(Int64.init) : try decode(proto.rawData, count: count, size: 2, proto, fail) { Int64($0) }
+        case ONNXDataType.int4, ONNXDataType.uint4:
+            // Two per byte, low nibble first, in raw_data (or one packed byte per int32_data element).
+            let bytes = proto.rawData.isEmpty ? Data(proto.int32Data.map { UInt8(truncatingIfNeeded: $0) }) : proto.rawData
+            guard bytes.count == (count + 1) / 2 else { throw fail("tensor '\(proto.name)' has \(bytes.count) bytes of 4-bit data for \(count) values") }
+            let signed = proto.dataType == ONNXDataType.int4
+            values = (0..<count).map { i in
+                let nibble = Int64((bytes[bytes.startIndex + i / 2] >> (i % 2 == 0 ? 0 : 4)) & 0x0F)
+                return signed && nibble >= 8 ? nibble - 16 : nibble
+            }
         case ONNXDataType.uint8, ONNXDataType.bool:
             values = proto.rawData.isEmpty ? proto.int32Data.map(Int64.init) : try decode(proto.rawData, count: count, size: 1, proto, fail) { Int64($0) }
         default:

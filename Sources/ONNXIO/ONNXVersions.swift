@@ -47,6 +47,8 @@ enum ONNXDataType {
     static let uint32: Int32 = 12
     static let uint64: Int32 = 13
     static let bfloat16: Int32 = 16
+    static let uint4: Int32 = 21
+    static let int4: Int32 = 22
 
     /// The code of a graph value's declared element type.
     static func code(of type: ElementType) -> Int32 {

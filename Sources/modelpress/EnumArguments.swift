@@ -12,6 +12,8 @@ extension WeightGranularity: ExpressibleByArgument {}
 extension QuantizationScheme: ExpressibleByArgument {}
 extension QuantizedElementType: ExpressibleByArgument {}
 extension QuantizationPrecision: ExpressibleByArgument {}
+extension WeightOnlyOptions.Scheme: ExpressibleByArgument {}
+extension WeightOnlyOptions.ScaleSearch: ExpressibleByArgument {}
 extension RequantizationRounding: ExpressibleByArgument {}
 extension ONNXExportOptions.QuantizedForm: ExpressibleByArgument {}
 extension ONNXExportOptions.InputLayout: ExpressibleByArgument {}

@@ -42,8 +42,23 @@ struct QuantizeCommand: ParsableCommand {
     @Option(help: "HDF5 calibration dataset (inputs only; labels are not needed). Required unless --dynamic (which does not use it); optional with --precision fp16, where it checks value ranges and measures the drift.")
     var calibration: String?
 
-    @Option(help: "int8 (integer quantization; --bits 16 for int16), fp16 (float16 weights and computation) or fp16-weights (float16 weights, float32 computation).")
+    @Option(
+        help:
+            "int8 (integer quantization; --bits 16 for int16), fp16 (float16 weights and computation), fp16-weights (float16 weights, float32 computation), int4-weights or int8-weights (Dense and Embedding weights in blocks, float activations)."
+    )
     var precision = QuantizationPrecision.int8
+
+    @Option(help: "With --precision int4-weights / int8-weights: weights per block along the input dimension (16, 32, 64, 128 or 256).")
+    var blockSize = 32
+
+    @Option(help: "With --precision int4-weights / int8-weights: symmetric (signed, zero point 0) or asymmetric (unsigned, a zero point per block).")
+    var weightScheme = WeightOnlyOptions.Scheme.symmetric
+
+    @Option(help: "With --precision int4-weights / int8-weights: rtn (each block's full range) or mse (the clipping of the range with the least squared error).")
+    var blockScales = WeightOnlyOptions.ScaleSearch.mse
+
+    @Flag(help: "With --precision int4-weights / int8-weights: write Dense layers as onnxruntime's com.microsoft MatMulNBits (not standard ONNX).")
+    var allowContribOps = false
 
     @Flag(inversion: .prefixedNo, help: "With --precision fp16: keep graph inputs and outputs float32 (the default), or declare them float16.")
     var keepIOTypes = true
@@ -107,11 +122,24 @@ struct QuantizeCommand: ParsableCommand {
 
     func validate() throws {
         if precision != .int8 {
+            let what = precision.weightOnlyBits == nil ? "float16" : "weight-only blocks"
             guard !dynamic, bits == 8, format == .qdq, maxDrop == nil, !reduceRange else {
-                throw ValidationError("--precision \(precision.rawValue) writes float16: leave out --dynamic, --bits, --format, --reduce-range and --max-drop (gate the result with `modelpress verify`).")
+                throw ValidationError("--precision \(precision.rawValue) writes \(what): leave out --dynamic, --bits, --format, --reduce-range and --max-drop (gate the result with `modelpress verify`).")
             }
         }
-        guard activations != .int32 else { throw ValidationError("--activations must be uint8 or int8 (uint16 / int16 with --bits 16), not int32.") }
+        if precision.weightOnlyBits == nil {
+            guard !allowContribOps else { throw ValidationError("--allow-contrib-ops is for --precision int4-weights / int8-weights (MatMulNBits).") }
+        } else {
+            guard [16, 32, 64, 128, 256].contains(blockSize) else {
+                throw ValidationError("--block-size must be 16, 32, 64, 128 or 256 (a power of two, as MatMulNBits requires), not \(blockSize).")
+            }
+            if let opset, opset < 21, !allowContribOps {
+                throw ValidationError("--precision \(precision.rawValue) needs --opset 21 (blocked DequantizeLinear and 4-bit types exist from opset 21), or --allow-contrib-ops for onnxruntime's MatMulNBits (got --opset \(opset)).")
+            }
+        }
+        guard activations.bits == 8 || activations.bits == 16 else {
+            throw ValidationError("--activations must be uint8 or int8 (uint16 / int16 with --bits 16), not \(activations.rawValue).")
+        }
         guard bits == 8 || bits == 16 else { throw ValidationError("--bits must be 8 or 16, not \(bits).") }
         if bits == 8 && activations.bits == 16 { throw ValidationError("--activations \(activations.rawValue) needs --bits 16.") }
         guard format != .dynamic else { throw ValidationError("--format must be qdq or qoperator; dynamic quantization is --dynamic.") }
@@ -166,6 +194,7 @@ struct QuantizeCommand: ParsableCommand {
     func run() throws {
         let graph = try model.load(samples: try calibration.map { try DatasetFile(path: $0, xKey: xKey, yKey: nil).sampleShapes } ?? [])
         if let form = precision.halfPrecisionForm { return try runHalfPrecision(graph, form: form) }
+        if let bits = precision.weightOnlyBits { return try runWeightOnly(graph, bits: bits) }
         if dynamic, calibration != nil, !output.quiet, !json {
             // Accepted (pipelines always pass their calibration data) but not needed.
             FileHandle.standardError.writeBestEffort(Data("note: --calibration is not used with --dynamic (activations are quantized at run time)\n".utf8))

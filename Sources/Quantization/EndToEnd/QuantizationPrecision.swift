@@ -6,13 +6,26 @@ public enum QuantizationPrecision: String, Sendable, CaseIterable {
     case fp16
     /// Float16 weights, float32 computation.
     case fp16Weights = "fp16-weights"
+    /// 4-bit Dense / Embedding weights in blocks, float activations.
+    case int4Weights = "int4-weights"
+    /// 8-bit Dense / Embedding weights in blocks, float activations.
+    case int8Weights = "int8-weights"
 
     /// The float16 form, nil for integer quantization.
     public var halfPrecisionForm: HalfPrecisionOptions.Form? {
         switch self {
-        case .int8: nil
+        case .int8, .int4Weights, .int8Weights: nil
         case .fp16: .compute
         case .fp16Weights: .weightsOnly
+        }
+    }
+
+    /// Bits of weight-only block quantization, nil otherwise.
+    public var weightOnlyBits: Int? {
+        switch self {
+        case .int8, .fp16, .fp16Weights: nil
+        case .int4Weights: 4
+        case .int8Weights: 8
         }
     }
 }

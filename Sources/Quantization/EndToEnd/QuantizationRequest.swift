@@ -34,7 +34,7 @@ public struct QuantizationRequest: Sendable {
         switch requested {
         case .int8, .int16: return .int16
         case .uint8, .uint16: return .uint16
-        case .int32: return .int32
+        case .int32, .int4, .uint4: return requested
         }
     }
 }

@@ -34,20 +34,12 @@ public enum HalfPrecisionConversion {
         let written = try ONNXExporter.write(planned, to: out, options: export)
         export.compressionSummary = nil
         let floatBytes = try ONNXExporter.export(prepared, options: export).data.count
-        var drift: OutputDrift?
-        var agreement: Double?
-        if let calibration {
-            let reference = try DatasetRunner(prepared: prepared, batchSize: batchSize).predict(calibration)
-            let candidate = try DatasetRunner(prepared: written.graph, batchSize: batchSize).predict(calibration)
-            drift = OutputDrift(reference: reference.storage, candidate: candidate.storage)
-            if reference.rank == 2, reference.shape[1] > 1 {
-                agreement = ComparisonMetrics.agreement(argmaxRows(reference), argmaxRows(candidate))
-            }
-        }
+        let comparison = try calibration.map { try OutputComparison(reference: prepared, candidate: written.graph, data: $0, batchSize: batchSize) }
         return HalfPrecisionSummary(
             model: model, out: out, precision: options.form.rawValue, opset: options.opset, keepIOTypes: options.keepIOTypes,
             calibrationSamples: calibration.map { min(samples ?? $0.count, $0.count) } ?? 0, bytes: written.data.count,
-            floatBytes: floatBytes, seconds: Date().timeIntervalSince(started), layers: layers, drift: drift, agreement: agreement)
+            floatBytes: floatBytes, seconds: Date().timeIntervalSince(started), layers: layers, drift: comparison?.drift,
+            agreement: comparison?.agreement)
     }
 
     /// `modelpress.compression` metadata, compact with sorted keys: the form, and the nodes kept

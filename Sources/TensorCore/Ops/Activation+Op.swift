@@ -17,6 +17,7 @@ extension Activation: OpDefinition {
         }
     }
     public var halfPrecision: HalfPrecisionRule { .float16 }
+    public var blockQuantizedWeight: BlockQuantizedWeight? { nil }
 
     public func outputShapes(_ inputs: [[Int]], _ check: ShapeCheck) throws -> [[Int]] { [try check.input(inputs, 0)] }
     /// Not counted (elementwise).

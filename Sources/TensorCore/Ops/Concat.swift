@@ -11,6 +11,7 @@ public struct Concat: OpDefinition {
     public func channelRule(inputs: [[Int]]) -> ChannelRule { .concatenates(axis: axis) }
     public var quantizationRole: QuantizationRole { .float }
     public var halfPrecision: HalfPrecisionRule { .float16 }
+    public var blockQuantizedWeight: BlockQuantizedWeight? { nil }
 
     public func outputShapes(_ inputs: [[Int]], _ check: ShapeCheck) throws -> [[Int]] {
         var shape = try check.input(inputs, 0)

@@ -29,6 +29,7 @@ public struct Conv2DAttributes: OpDefinition {
     }
     public var quantizationRole: QuantizationRole { .compute(weightChannelAxis: 0, integerKernel: true) }
     public var halfPrecision: HalfPrecisionRule { .float16 }
+    public var blockQuantizedWeight: BlockQuantizedWeight? { nil }
 
     public func outputShapes(_ inputs: [[Int]], _ check: ShapeCheck) throws -> [[Int]] {
         let x = try check.input(inputs, 0), w = try check.input(inputs, 1)

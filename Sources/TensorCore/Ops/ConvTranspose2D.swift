@@ -40,6 +40,7 @@ public struct ConvTranspose2D: OpDefinition {
     /// no integer kernel (ONNX has no QLinearConvTranspose).
     public var quantizationRole: QuantizationRole { .compute(weightChannelAxis: 1, integerKernel: false) }
     public var halfPrecision: HalfPrecisionRule { .float16 }
+    public var blockQuantizedWeight: BlockQuantizedWeight? { nil }
 
     public func outputShapes(_ inputs: [[Int]], _ check: ShapeCheck) throws -> [[Int]] {
         let x = try check.input(inputs, 0), w = try check.input(inputs, 1)

@@ -14,6 +14,7 @@ public enum ElementwiseOp: String, OpDefinition, CaseIterable {
         }
     }
     public var halfPrecision: HalfPrecisionRule { .float16 }
+    public var blockQuantizedWeight: BlockQuantizedWeight? { nil }
 
     public func outputShapes(_ inputs: [[Int]], _ check: ShapeCheck) throws -> [[Int]] {
         guard !inputs.isEmpty else { throw check.fail("needs inputs") }

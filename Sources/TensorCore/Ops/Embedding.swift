@@ -12,6 +12,7 @@ public struct Embedding: OpDefinition {
     /// Stays float (weight-only quantization of tables is separate work).
     public var quantizationRole: QuantizationRole { .float }
     public var halfPrecision: HalfPrecisionRule { .float16(indexInputs: [0]) }
+    public var blockQuantizedWeight: BlockQuantizedWeight? { BlockQuantizedWeight(input: 1, axis: 1) }
 
     public func outputShapes(_ inputs: [[Int]], _ check: ShapeCheck) throws -> [[Int]] {
         let ids = try check.input(inputs, 0), table = try check.input(inputs, 1)

@@ -12,6 +12,7 @@ public struct ExpandBatch: OpDefinition {
     public func channelRule(inputs: [[Int]]) -> ChannelRule { .refuses("it repeats a constant") }
     public var quantizationRole: QuantizationRole { .float }
     public var halfPrecision: HalfPrecisionRule { .float16 }
+    public var blockQuantizedWeight: BlockQuantizedWeight? { nil }
 
     public func outputShapes(_ inputs: [[Int]], _ check: ShapeCheck) throws -> [[Int]] {
         let reference = try check.input(inputs, 0), c = try check.input(inputs, 1)

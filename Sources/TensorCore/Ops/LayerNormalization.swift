@@ -25,6 +25,7 @@ public struct LayerNormalization: OpDefinition {
     /// Stays float: int8 statistics lose too much (as onnxruntime's default).
     public var quantizationRole: QuantizationRole { .float }
     public var halfPrecision: HalfPrecisionRule { .float16FromOpset(17, reason: "below opset 17 it is written as ReduceMean/Pow/Sqrt, whose squared deviations overflow float16 once they pass 255") }
+    public var blockQuantizedWeight: BlockQuantizedWeight? { nil }
 
     public func outputShapes(_ inputs: [[Int]], _ check: ShapeCheck) throws -> [[Int]] {
         let x = try check.input(inputs, 0)

@@ -8,6 +8,7 @@ public struct Flatten: OpDefinition {
     public func channelRule(inputs: [[Int]]) -> ChannelRule { .flattens }
     public var quantizationRole: QuantizationRole { .transparent }
     public var halfPrecision: HalfPrecisionRule { .float16 }
+    public var blockQuantizedWeight: BlockQuantizedWeight? { nil }
     public func outputShapes(_ inputs: [[Int]], _ check: ShapeCheck) throws -> [[Int]] {
         let x = try check.input(inputs, 0)
         guard let n = Checked.product(x.dropFirst()) else { throw check.fail("shape \(x) overflows") }
@@ -29,6 +30,7 @@ public struct Reshape: OpDefinition {
     public func channelRule(inputs: [[Int]]) -> ChannelRule { shape.count == 1 ? .flattens : .refuses("reshapes them to \(shape)") }
     public var quantizationRole: QuantizationRole { .transparent }
     public var halfPrecision: HalfPrecisionRule { .float16 }
+    public var blockQuantizedWeight: BlockQuantizedWeight? { nil }
     public func outputShapes(_ inputs: [[Int]], _ check: ShapeCheck) throws -> [[Int]] {
         let x = try check.input(inputs, 0)
         guard let n = Checked.product(x.dropFirst()), let m = Checked.product(shape), n == m else {
@@ -53,6 +55,7 @@ public struct Transpose: OpDefinition {
     public func channelRule(inputs: [[Int]]) -> ChannelRule { .permutes(perm) }
     public var quantizationRole: QuantizationRole { .transparent }
     public var halfPrecision: HalfPrecisionRule { .float16 }
+    public var blockQuantizedWeight: BlockQuantizedWeight? { nil }
     public func outputShapes(_ inputs: [[Int]], _ check: ShapeCheck) throws -> [[Int]] {
         let x = try check.input(inputs, 0)
         guard perm.sorted() == Array(0..<x.count), perm.first == 0 else { throw check.fail("invalid permutation \(perm) for \(x)") }
@@ -72,6 +75,7 @@ public struct Identity: OpDefinition {
     public func channelRule(inputs: [[Int]]) -> ChannelRule { .passThrough(blocked: .none, perChannel: [], reason: "") }
     public var quantizationRole: QuantizationRole { .transparent }
     public var halfPrecision: HalfPrecisionRule { .float16 }
+    public var blockQuantizedWeight: BlockQuantizedWeight? { nil }
     public func outputShapes(_ inputs: [[Int]], _ check: ShapeCheck) throws -> [[Int]] { [try check.input(inputs, 0)] }
     /// Not counted (moves data).
     public func macs(inputs: [[Int]], outputs: [[Int]]) -> Int { 0 }

@@ -9,6 +9,7 @@ public struct Linear: OpDefinition {
     public func channelRule(inputs: [[Int]]) -> ChannelRule { .filters(consumes: 0, produces: 1, inputAxis: -1, outputAxis: -1) }
     public var quantizationRole: QuantizationRole { .compute(weightChannelAxis: 1, integerKernel: true) }
     public var halfPrecision: HalfPrecisionRule { .float16 }
+    public var blockQuantizedWeight: BlockQuantizedWeight? { BlockQuantizedWeight(input: 1, axis: 0) }
 
     public func outputShapes(_ inputs: [[Int]], _ check: ShapeCheck) throws -> [[Int]] {
         let x = try check.input(inputs, 0), w = try check.input(inputs, 1)

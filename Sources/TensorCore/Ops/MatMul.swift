@@ -12,6 +12,7 @@ public struct MatMul: OpDefinition {
     /// Stays float (both operands are activations).
     public var quantizationRole: QuantizationRole { .float }
     public var halfPrecision: HalfPrecisionRule { .float16 }
+    public var blockQuantizedWeight: BlockQuantizedWeight? { nil }
 
     public func outputShapes(_ inputs: [[Int]], _ check: ShapeCheck) throws -> [[Int]] {
         let a = try check.input(inputs, 0), b = try check.input(inputs, 1)

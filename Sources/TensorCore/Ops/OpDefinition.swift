@@ -22,6 +22,9 @@ public protocol OpDefinition: Hashable, Sendable {
     var quantizationRole: QuantizationRole { get }
     /// Whether it computes in float16 under a float16 precision plan.
     var halfPrecision: HalfPrecisionRule { get }
+    /// The weight weight-only block quantization stores in blocks, and the axis its blocks run
+    /// along (the input dimension); nil when it has none.
+    var blockQuantizedWeight: BlockQuantizedWeight? { get }
 }
 
 /// What an input of an op is for: optional inputs are looked up by role, never by position.

@@ -51,6 +51,7 @@ public struct MaxPool2D: OpDefinition {
     /// The maximum of grid values is on the grid.
     public var quantizationRole: QuantizationRole { .transparent }
     public var halfPrecision: HalfPrecisionRule { .float16 }
+    public var blockQuantizedWeight: BlockQuantizedWeight? { nil }
     public func outputShapes(_ inputs: [[Int]], _ check: ShapeCheck) throws -> [[Int]] { try window.outputShape(inputs, check) }
     /// Not counted (comparisons).
     public func macs(inputs: [[Int]], outputs: [[Int]]) -> Int { 0 }
@@ -75,6 +76,7 @@ public struct AveragePool2D: OpDefinition {
     public func channelRule(inputs: [[Int]]) -> ChannelRule { poolingChannels }
     public var quantizationRole: QuantizationRole { .requantized }
     public var halfPrecision: HalfPrecisionRule { .float16 }
+    public var blockQuantizedWeight: BlockQuantizedWeight? { nil }
     public func outputShapes(_ inputs: [[Int]], _ check: ShapeCheck) throws -> [[Int]] { try window.outputShape(inputs, check) }
     /// Not counted (additions).
     public func macs(inputs: [[Int]], outputs: [[Int]]) -> Int { 0 }
@@ -90,6 +92,7 @@ public struct GlobalAveragePool: OpDefinition {
     public func channelRule(inputs: [[Int]]) -> ChannelRule { poolingChannels }
     public var quantizationRole: QuantizationRole { .requantized }
     public var halfPrecision: HalfPrecisionRule { .float16 }
+    public var blockQuantizedWeight: BlockQuantizedWeight? { nil }
     public func outputShapes(_ inputs: [[Int]], _ check: ShapeCheck) throws -> [[Int]] { [try globalPoolShape(inputs, check)] }
     /// Not counted (additions).
     public func macs(inputs: [[Int]], outputs: [[Int]]) -> Int { 0 }
@@ -106,6 +109,7 @@ public struct GlobalMaxPool: OpDefinition {
     /// The maximum of grid values is on the grid.
     public var quantizationRole: QuantizationRole { .transparent }
     public var halfPrecision: HalfPrecisionRule { .float16 }
+    public var blockQuantizedWeight: BlockQuantizedWeight? { nil }
     public func outputShapes(_ inputs: [[Int]], _ check: ShapeCheck) throws -> [[Int]] { [try globalPoolShape(inputs, check)] }
     /// Not counted (comparisons).
     public func macs(inputs: [[Int]], outputs: [[Int]]) -> Int { 0 }

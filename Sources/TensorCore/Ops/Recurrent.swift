@@ -91,6 +91,7 @@ public struct Recurrent: OpDefinition {
     /// Stays float (its state feeds back through every step).
     public var quantizationRole: QuantizationRole { .float }
     public var halfPrecision: HalfPrecisionRule { .float16 }
+    public var blockQuantizedWeight: BlockQuantizedWeight? { nil }
 
     public func outputShapes(_ inputs: [[Int]], _ check: ShapeCheck) throws -> [[Int]] {
         let x = try check.input(inputs, 0), w = try check.input(inputs, 1), r = try check.input(inputs, 2)

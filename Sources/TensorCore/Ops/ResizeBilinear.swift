@@ -38,6 +38,7 @@ public struct ResizeBilinear: OpDefinition {
     /// Interpolates between quantized values in float, requantized to its own range.
     public var quantizationRole: QuantizationRole { .requantized }
     public var halfPrecision: HalfPrecisionRule { .float16 }
+    public var blockQuantizedWeight: BlockQuantizedWeight? { nil }
 
     public func outputShapes(_ inputs: [[Int]], _ check: ShapeCheck) throws -> [[Int]] {
         let x = try check.input(inputs, 0)

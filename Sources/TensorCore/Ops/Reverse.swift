@@ -13,6 +13,7 @@ public struct Reverse: OpDefinition {
     public func channelRule(inputs: [[Int]]) -> ChannelRule { .passThrough(blocked: .axes([axis]), perChannel: [], reason: "reverses them") }
     public var quantizationRole: QuantizationRole { .transparent }
     public var halfPrecision: HalfPrecisionRule { .float16 }
+    public var blockQuantizedWeight: BlockQuantizedWeight? { nil }
 
     public func outputShapes(_ inputs: [[Int]], _ check: ShapeCheck) throws -> [[Int]] {
         let x = try check.input(inputs, 0)

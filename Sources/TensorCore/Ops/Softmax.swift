@@ -12,6 +12,7 @@ public struct Softmax: OpDefinition {
     public func channelRule(inputs: [[Int]]) -> ChannelRule { .passThrough(blocked: .axes([axis]), perChannel: [], reason: "normalizes across them") }
     public var quantizationRole: QuantizationRole { .float }
     public var halfPrecision: HalfPrecisionRule { .float16 }
+    public var blockQuantizedWeight: BlockQuantizedWeight? { nil }
 
     public func outputShapes(_ inputs: [[Int]], _ check: ShapeCheck) throws -> [[Int]] {
         let x = try check.input(inputs, 0)

@@ -15,6 +15,7 @@ public struct StepMask: OpDefinition {
     /// Stays float (a 0/1 mask).
     public var quantizationRole: QuantizationRole { .float }
     public var halfPrecision: HalfPrecisionRule { .float32(reason: "it compares token ids exactly, and float16 holds whole numbers exactly only up to 2048") }
+    public var blockQuantizedWeight: BlockQuantizedWeight? { nil }
 
     public func outputShapes(_ inputs: [[Int]], _ check: ShapeCheck) throws -> [[Int]] {
         let x = try check.input(inputs, 0)
