@@ -3,12 +3,12 @@ import TensorCore
 /// Scales and zero points for a weight blocked along one axis (ONNX's blocked
 /// DequantizeLinear layout): per block, the range is mapped onto `type`'s integers, by round to
 /// nearest or by the clipping of the range with the least squared error.
-enum BlockQuantizer {
+public enum BlockQuantizer {
     /// Range clippings tried by `.mse`: 100 % down to 55 % in steps of 3 %.
-    static let clippings: [Float] = (0..<16).map { 1 - Float($0) * 0.03 }
+    public static let clippings: [Float] = (0..<16).map { 1 - Float($0) * 0.03 }
 
     /// The annotation for `weight` blocked by `blockSize` along `axis`.
-    static func annotation(_ weight: Tensor, axis: Int, blockSize: Int, type: QuantizedElementType, search: WeightOnlyOptions.ScaleSearch) -> TensorQuantization {
+    public static func annotation(_ weight: Tensor, axis: Int, blockSize: Int, type: QuantizedElementType, search: WeightOnlyOptions.ScaleSearch) -> TensorQuantization {
         var q = TensorQuantization(scales: [1], zeroPoints: [0], axis: axis, type: type, blockSize: blockSize)
         let count = Checked.product(q.parameterShape(for: weight.shape)) ?? 1
         q.scales = [Float](repeating: 1, count: count)
@@ -28,7 +28,7 @@ enum BlockQuantizer {
     }
 
     /// Scale and zero point of one block of values.
-    static func parameters(_ block: [Float], type: QuantizedElementType, search: WeightOnlyOptions.ScaleSearch) -> (Float, Int32) {
+    public static func parameters(_ block: [Float], type: QuantizedElementType, search: WeightOnlyOptions.ScaleSearch) -> (Float, Int32) {
         let lo = block.min() ?? 0, hi = block.max() ?? 0
         guard hi > lo || hi != 0 else { return (1, 0) }
         let candidates = search == .mse ? clippings : [1]

@@ -1,0 +1,213 @@
+"""`modelpress quantize --precision int4-weights | int8-weights` (issue 15): block-wise
+weight-only quantization checked in onnxruntime, against numpy's decoding of the packed int4
+file, and side by side with onnxruntime's `MatMulNBitsQuantizer` (block 32) on the same float
+file: accuracy, weight bytes, the MatMulNBits form, blocks that do not divide K, Embedding
+tables, reading files back, and bad input."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+import h5py
+import numpy as np
+import onnx
+import onnxruntime as ort
+import pytest
+from onnx import TensorProto, helper, numpy_helper
+
+from conftest import FIXTURES, read_predictions, run_modelpress
+
+DIGITS = FIXTURES / "data" / "digits_test.h5"
+ROWS = FIXTURES / "data" / "digits_rows_test.h5"
+CALIBRATION = FIXTURES / "data" / "digits_train.h5"
+MODELS = {"keras3/mlp": DIGITS, "keras3/digits_transformer": ROWS, "keras3/digits_lstm": ROWS}
+
+
+def dataset(path):
+    with h5py.File(path, "r") as f:
+        return f["x"][()].astype(np.float32), f["y"][()]
+
+
+def run(path, x):
+    """onnxruntime without graph optimizations: it would fuse DequantizeLinear → MatMul into its
+    own MatMulNBits kernel, which computes with int8 activations at some accuracy levels."""
+    options = ort.SessionOptions()
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
+    session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+    feed = session.get_inputs()[0]
+    return session.run(None, {feed.name: x.astype(np.int64 if "int64" in feed.type else np.int32 if "int32" in feed.type else np.float32)})[0]
+
+
+def gemm_as_matmul(model):
+    """Gemm (transB 0, alpha = beta = 1) rewritten as MatMul + Add, the same function:
+    onnxruntime's MatMulNBitsQuantizer quantizes MatMul nodes only."""
+    nodes = []
+    for n in model.graph.node:
+        if n.op_type == "Gemm":
+            assert all((a.i == 0) if a.name.startswith("trans") else (a.f == 1) for a in n.attribute)
+            nodes += [helper.make_node("MatMul", list(n.input[:2]), [n.output[0] + "/mm"], name=n.name + "/mm"),
+                      helper.make_node("Add", [n.output[0] + "/mm", n.input[2]], [n.output[0]], name=n.name)]
+        else:
+            nodes.append(n)
+    del model.graph.node[:]
+    model.graph.node.extend(nodes)
+    return model
+
+
+def onnxruntime_4bit(float_path, out, symmetric):
+    from onnxruntime.quantization import QuantFormat
+    from onnxruntime.quantization.matmul_nbits_quantizer import DefaultWeightOnlyQuantConfig, MatMulNBitsQuantizer
+
+    logging.getLogger("onnxruntime.quantization").setLevel(logging.WARNING)
+    config = DefaultWeightOnlyQuantConfig(block_size=32, is_symmetric=symmetric, quant_format=QuantFormat.QOperator)
+    quantizer = MatMulNBitsQuantizer(gemm_as_matmul(onnx.load(float_path)), algo_config=config)
+    quantizer.process()
+    quantizer.model.save_model_to_file(str(out))
+    return out
+
+
+def matrix_bytes(path, names=None):
+    """Bytes of the initializers of at least 2 dimensions (kernels and their integer codes,
+    block scales), the ones weight-only quantization changes."""
+    return sum(t.ByteSize() - len(t.name) for t in onnx.load(path).graph.initializer if len(t.dims) >= 2 or t.data_type == TensorProto.UINT8)
+
+
+@pytest.fixture(scope="module")
+def work(tmp_path_factory):
+    return tmp_path_factory.mktemp("weight-only")
+
+
+@pytest.mark.parametrize("model", sorted(MODELS))
+def test_int4_accuracy_and_bytes_side_by_side_with_onnxruntime(work, model):
+    stem = model.replace("/", "-")
+    source = FIXTURES / "models" / f"{model}.h5"
+    float_path, ours = work / f"{stem}.onnx", work / f"{stem}-int4.onnx"
+    run_modelpress("export", source, "-o", float_path, "--opset", "21")
+    r = run_modelpress("quantize", source, "-o", ours, "--precision", "int4-weights", "--calibration", CALIBRATION, "--json")
+    summary = json.loads(r.stdout)
+    onnx.checker.check_model(onnx.load(ours), full_check=True)
+    x, y = dataset(MODELS[model])
+    accuracy = lambda p: float(np.mean(np.argmax(p, 1) == y))  # noqa: E731
+    reference, half = accuracy(run(float_path, x)), accuracy(run(ours, x))
+    assert half >= reference - 0.01
+    for symmetric in (True, False):
+        theirs = onnxruntime_4bit(float_path, work / f"{stem}-ort-{symmetric}.onnx", symmetric)
+        assert half >= accuracy(run(theirs, x)), (half, symmetric)
+    # Every Dense kernel is int4 in blocks of 32 along K with one float32 scale per block.
+    kernels = {layer["weight"]: layer for layer in summary["layers"]}
+    assert kernels and all(layer["type"] == "int4" and layer["block_size"] == 32 for layer in kernels.values())
+    quantized = sum(layer["bytes"] for layer in kernels.values()) / sum(layer["float_bytes"] for layer in kernels.values())
+    assert quantized <= 0.16
+    if model == "keras3/mlp":  # weight-dominated: biases are 1.2 % of its weights
+        assert summary["weight_bytes"] / summary["float_weight_bytes"] <= 0.17
+    # ModelPress's engine runs the file as onnxruntime does (same dequantized weights).
+    run_modelpress("predict", ours, "--data", MODELS[model], "-o", work / f"{stem}-pred.h5")
+    assert np.abs(read_predictions(work / f"{stem}-pred.h5") - run(ours, x)).max() < 1e-5
+
+
+def test_packed_int4_decodes_to_what_onnxruntime_computes(work):
+    """numpy unpacks the int4 codes (two per byte, low nibble first) and applies the block
+    scales; a MatMul with those weights gives onnxruntime's output."""
+    source = FIXTURES / "models" / "keras3" / "mlp.h5"
+    out = work / "mlp-asym.onnx"
+    run_modelpress("quantize", source, "-o", out, "--precision", "int4-weights", "--weight-scheme", "asymmetric")
+    model = onnx.load(out)
+    init = {t.name: t for t in model.graph.initializer}
+    dq = next(n for n in model.graph.node if n.op_type == "DequantizeLinear" and n.output[0] == "dense_1/kernel")
+    codes = init[dq.input[0]]
+    assert codes.data_type == TensorProto.UINT4
+    raw = np.frombuffer(codes.raw_data, np.uint8)
+    k, m = codes.dims
+    q = np.stack([raw & 0x0F, raw >> 4], axis=1).reshape(-1)[: k * m].reshape(k, m).astype(np.float32)
+    zero = np.stack([np.frombuffer(init[dq.input[2]].raw_data, np.uint8) & 0x0F, np.frombuffer(init[dq.input[2]].raw_data, np.uint8) >> 4], 1)
+    zero = zero.reshape(-1)[: k // 32 * m].reshape(k // 32, m).astype(np.float32)
+    scale = numpy_helper.to_array(init[dq.input[1]])
+    assert {a.name: a.i for a in dq.attribute} == {"axis": 0, "block_size": 32} and scale.shape == (k // 32, m)
+    w = (q - np.repeat(zero, 32, axis=0)) * np.repeat(scale, 32, axis=0)
+    x, _ = dataset(DIGITS)
+    h = x.reshape(len(x), -1) @ w + numpy_helper.to_array(init["dense_1/bias"])
+    probe = helper.make_model(onnx.load(out).graph, opset_imports=model.opset_import)
+    probe.graph.output.append(helper.make_tensor_value_info("dense_1/linear", TensorProto.FLOAT, None))
+    got = None
+    options = ort.SessionOptions()
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
+    session = ort.InferenceSession(probe.SerializeToString(), options, providers=["CPUExecutionProvider"])
+    names = [o.name for o in session.get_outputs()]
+    got = session.run(None, {session.get_inputs()[0].name: x})[names.index("dense_1/linear")]
+    assert np.abs(got - h).max() < 1e-4
+
+
+@pytest.mark.parametrize("precision, scheme", [("int4-weights", "symmetric"), ("int4-weights", "asymmetric"), ("int8-weights", "symmetric"), ("int8-weights", "asymmetric")])
+def test_matmulnbits_form_computes_the_same_and_reads_back_to_the_standard_file(work, precision, scheme):
+    source = FIXTURES / "models" / "keras3" / "digits_transformer.h5"
+    standard, contrib, again = work / f"std-{precision}-{scheme}.onnx", work / f"nbits-{precision}-{scheme}.onnx", work / f"again-{precision}-{scheme}.onnx"
+    options = ("--precision", precision, "--weight-scheme", scheme)
+    run_modelpress("quantize", source, "-o", standard, *options)
+    run_modelpress("quantize", source, "-o", contrib, *options, "--allow-contrib-ops")
+    model = onnx.load(contrib)
+    nbits = [n for n in model.graph.node if n.op_type == "MatMulNBits"]
+    assert nbits and all(n.domain == "com.microsoft" for n in nbits)
+    assert not [n for n in model.graph.node if n.op_type == "DequantizeLinear"]
+    x, _ = dataset(ROWS)
+    assert np.abs(run(contrib, x) - run(standard, x)).max() == 0
+    assert contrib.stat().st_size < standard.stat().st_size
+    # Read back, the MatMulNBits file is the same model: `export` writes the standard form, byte for byte.
+    run_modelpress("export", contrib, "-o", again, "--opset", "21")
+    assert again.read_bytes() == standard.read_bytes()
+
+
+def test_block_size_not_dividing_k_makes_a_shorter_last_block(tmp_path):
+    """Decision: the last block along K is shorter (ONNX's rule for blocked DequantizeLinear,
+    and MatMulNBits pads it), not refused. K = 40 with blocks of 32."""
+    rng = np.random.default_rng(5)
+    w = numpy_helper.from_array(rng.normal(size=(40, 6)).astype(np.float32), "w")
+    b = numpy_helper.from_array(rng.normal(size=(6,)).astype(np.float32), "b")
+    graph = helper.make_graph([helper.make_node("Gemm", ["x", "w", "b"], ["y"], name="dense")], "k40",
+                              [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 40])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["N", 6])], [w, b])
+    source = tmp_path / "k40.onnx"
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]), source)
+    x = rng.normal(size=(16, 40)).astype(np.float32)
+    expected = x @ numpy_helper.to_array(w) + numpy_helper.to_array(b)
+    for extra in ((), ("--allow-contrib-ops",)):
+        out = tmp_path / f"q{len(extra)}.onnx"
+        r = run_modelpress("quantize", source, "-o", out, "--precision", "int4-weights", "--json", *extra)
+        assert json.loads(r.stdout)["layers"][0]["bytes"] == 120 + 4 * 12  # 240 codes, 2 blocks × 6 scales
+        got = run(out, x)
+        assert np.abs(got - expected).max() / np.abs(expected).max() < 0.1
+        assert np.abs(got - run(tmp_path / "q0.onnx", x)).max() < 1e-5
+
+
+def test_embedding_tables_are_blocked_along_their_width(tmp_path):
+    source = FIXTURES / "models" / "keras3" / "transformer.keras"
+    out = tmp_path / "tokens.onnx"
+    r = run_modelpress("quantize", source, "-o", out, "--precision", "int4-weights", "--json")
+    layers = {layer["op"]: layer for layer in json.loads(r.stdout)["layers"]}
+    assert layers["Embedding"]["axis"] == 1
+    gather = next(n for n in onnx.load(out).graph.node if n.op_type == "Gather")
+    dq = next(n for n in onnx.load(out).graph.node if n.output[0] == gather.input[0])
+    assert dq.op_type == "DequantizeLinear" and {a.name: a.i for a in dq.attribute}["axis"] == 1
+    with h5py.File(FIXTURES / "data" / "token_inputs.h5", "r") as f:
+        ids = f["x"][()]
+    run_modelpress("predict", out, "--data", FIXTURES / "data" / "token_inputs.h5", "-o", tmp_path / "p.h5")
+    assert np.abs(read_predictions(tmp_path / "p.h5") - run(out, ids)).max() < 1e-5
+
+
+@pytest.mark.parametrize("options, message", [
+    (("--opset", "17"), "needs --opset 21"),
+    (("--block-size", "48"), "--block-size must be 16, 32, 64, 128 or 256"),
+    (("--dynamic",), "writes weight-only blocks"),
+    (("--allow-contrib-ops", "--opset", "17"), "'embed/embeddings' is quantized to int4 in blocks of 32, which ONNX DequantizeLinear accepts from opset 21 only"),
+])
+def test_bad_options_exit_2(tmp_path, options, message):
+    r = run_modelpress("quantize", FIXTURES / "models" / "keras3" / "transformer.keras", "-o", tmp_path / "x.onnx",
+                       "--precision", "int4-weights", *options, expect=2)
+    assert message in r.stderr
+    assert not (tmp_path / "x.onnx").exists()
+
+
+def test_contrib_ops_only_with_weight_only(tmp_path):
+    r = run_modelpress("quantize", FIXTURES / "models" / "keras3" / "mlp.h5", "-o", tmp_path / "x.onnx", "--precision", "fp16",
+                       "--allow-contrib-ops", expect=2)
+    assert "--allow-contrib-ops is for --precision int4-weights" in r.stderr
