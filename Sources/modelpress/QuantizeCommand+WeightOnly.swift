@@ -17,8 +17,9 @@ extension QuantizeCommand {
         options.exclude = Set(exclude)
         options.opset = opset ?? ONNXVersions.int16QuantizationOpset
         options.allowContribOps = allowContribOps
+        options.activationAware = activationAware
         let calibrationData = try calibration.map { try DatasetFile(path: $0, xKey: xKey, yKey: nil) }
-        let summary = try WeightOnlyConversion.run(graph, model: model.model, out: out, options: options, calibration: calibrationData, batchSize: batchSize)
+        let summary = try WeightOnlyConversion.run(graph, model: model.model, out: out, options: options, calibration: calibrationData, samples: samples, batchSize: batchSize)
         if let reportMd { try AtomicFile.write(Data(summary.markdown.utf8), to: reportMd) }
         if json {
             try printJSON(summary)

@@ -60,6 +60,12 @@ struct QuantizeCommand: ParsableCommand {
     @Flag(help: "With --precision int4-weights / int8-weights: write Dense layers as onnxruntime's com.microsoft MatMulNBits (not standard ONNX).")
     var allowContribOps = false
 
+    @Flag(
+        help:
+            "With --precision int4-weights / int8-weights: scale each Dense input channel by its mean |x| on --calibration (to a power chosen per layer) before quantizing, to protect salient channels; adds a Mul before the layer."
+    )
+    var activationAware = false
+
     @Flag(inversion: .prefixedNo, help: "With --precision fp16: keep graph inputs and outputs float32 (the default), or declare them float16.")
     var keepIOTypes = true
 
@@ -128,13 +134,17 @@ struct QuantizeCommand: ParsableCommand {
             }
         }
         if precision.weightOnlyBits == nil {
-            guard !allowContribOps else { throw ValidationError("--allow-contrib-ops is for --precision int4-weights / int8-weights (MatMulNBits).") }
+            guard !allowContribOps, !activationAware else {
+                throw ValidationError("--allow-contrib-ops and --activation-aware are for --precision int4-weights / int8-weights.")
+            }
         } else {
+            guard !activationAware || calibration != nil else { throw ValidationError("--activation-aware needs --calibration (the activations it weighs channels by).") }
             guard [16, 32, 64, 128, 256].contains(blockSize) else {
                 throw ValidationError("--block-size must be 16, 32, 64, 128 or 256 (a power of two, as MatMulNBits requires), not \(blockSize).")
             }
             if let opset, opset < 21, !allowContribOps {
-                throw ValidationError("--precision \(precision.rawValue) needs --opset 21 (blocked DequantizeLinear and 4-bit types exist from opset 21), or --allow-contrib-ops for onnxruntime's MatMulNBits (got --opset \(opset)).")
+                throw ValidationError(
+                    "--precision \(precision.rawValue) needs --opset 21 (blocked DequantizeLinear and 4-bit types exist from opset 21), or --allow-contrib-ops for onnxruntime's MatMulNBits (got --opset \(opset)).")
             }
         }
         guard activations.bits == 8 || activations.bits == 16 else {

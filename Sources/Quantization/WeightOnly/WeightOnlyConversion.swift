@@ -10,14 +10,21 @@ import TensorCore
 public enum WeightOnlyConversion {
     /// Quantizes the float `graph` (read from `model`) and writes the ONNX file to `out` atomically.
     public static func run(
-        _ graph: Graph, model: String, out: String, options: WeightOnlyOptions, calibration: (any BatchSource)?, batchSize: Int = 64
+        _ graph: Graph, model: String, out: String, options: WeightOnlyOptions, calibration: (any BatchSource)?, samples: Int? = nil,
+        batchSize: Int = 64
     ) throws -> WeightOnlySummary {
         guard graph.quantization.isEmpty, graph.halfPrecision.isEmpty else {
             throw ModelPressError.invalidArgument("\(model) is already quantized or in float16.\nHINT: quantize the float32 model.")
         }
         let started = Date()
         let prepared = try inferenceGraph(graph)
-        let (quantized, layers) = try WeightOnlyQuantizer.quantize(prepared, options: options)
+        var inputs: [String: ActivationAwareScaling.InputSample]?
+        if options.activationAware {
+            guard let calibration else { throw ModelPressError.invalidArgument("--activation-aware needs --calibration (the activations it weighs channels by).") }
+            let dense = prepared.nodes.filter { if case .linear = $0.op { true } else { false } }.map(\.name)
+            inputs = try ActivationAwareScaling.collect(prepared, nodes: dense, data: calibration, samples: samples, batchSize: batchSize)
+        }
+        let (quantized, layers) = try WeightOnlyQuantizer.quantize(prepared, options: options, inputs: inputs)
         guard !layers.isEmpty else {
             throw ModelPressError.invalidArgument("\(model): no Dense or Embedding weight to quantize (weight-only quantization stores Dense / MatMul kernels and Embedding tables).")
         }
@@ -48,13 +55,13 @@ public enum WeightOnlyConversion {
     /// `modelpress.compression` metadata: the settings, compact with sorted keys.
     static func metadata(_ options: WeightOnlyOptions) throws -> String {
         struct Metadata: Encodable {
-            var precision: String, block_size: Int, scheme: String, scales: String
+            var precision: String, block_size: Int, scheme: String, scales: String, activation_aware: Bool?
         }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         let value = Metadata(
             precision: "int\(options.bits)-weights", block_size: options.blockSize, scheme: options.scheme.rawValue,
-            scales: options.scales.rawValue)
+            scales: options.scales.rawValue, activation_aware: options.activationAware ? true : nil)
         return String(decoding: try encoder.encode(value), as: UTF8.self)
     }
 }

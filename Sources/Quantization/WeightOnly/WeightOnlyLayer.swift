@@ -10,11 +10,14 @@ public struct WeightOnlyLayer: Codable, Equatable, Sendable {
     public var bytes: Int
     /// Bytes of the float32 weight.
     public var floatBytes: Int
-    /// Signal-to-noise ratio of the quantized weight against the float one, in dB (nil: exact).
+    /// Signal-to-noise ratio of the stored weight against the float one, in dB (nil: exact);
+    /// with activation-aware scaling, of the scaled weight.
     public var weightSQNRdB: Double?
+    /// The activation-aware exponent α chosen (nil: no scaling).
+    public var activationExponent: Float?
 
     enum CodingKeys: String, CodingKey {
         case node, layer, op, weight, type, axis, parameters, bytes
-        case blockSize = "block_size", floatBytes = "float_bytes", weightSQNRdB = "weight_sqnr_db"
+        case blockSize = "block_size", floatBytes = "float_bytes", weightSQNRdB = "weight_sqnr_db", activationExponent = "activation_exponent"
     }
 }

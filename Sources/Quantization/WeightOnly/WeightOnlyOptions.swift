@@ -29,6 +29,9 @@ public struct WeightOnlyOptions: Sendable, Equatable {
     public var scheme = Scheme.symmetric
     /// Scale choice per block.
     public var scales = ScaleSearch.mse
+    /// Scale Dense layers' input channels by their calibrated mean |x| before quantizing
+    /// (`ActivationAwareScaling`); needs calibration data.
+    public var activationAware = false
     /// Layers (or IR nodes) kept float.
     public var exclude: Set<String> = []
     /// The opset written: blocked DequantizeLinear and 4-bit types need 21.

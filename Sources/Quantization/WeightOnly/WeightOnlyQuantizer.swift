@@ -6,8 +6,11 @@ import TensorCore
 /// blocked annotation and holds the values its integers encode, so the engine computes what the
 /// file computes; activations stay float.
 public enum WeightOnlyQuantizer {
-    /// The quantized graph and one row per quantized layer, in node order.
-    public static func quantize(_ graph: Graph, options: WeightOnlyOptions) throws -> (graph: Graph, layers: [WeightOnlyLayer]) {
+    /// The quantized graph and one row per quantized layer, in node order. `inputs`: what
+    /// calibration showed of Dense layers' inputs, for activation-aware scaling (nil: none).
+    public static func quantize(
+        _ graph: Graph, options: WeightOnlyOptions, inputs: [String: ActivationAwareScaling.InputSample]? = nil
+    ) throws -> (graph: Graph, layers: [WeightOnlyLayer]) {
         let known = Set(graph.nodes.flatMap { [$0.name, $0.layer] })
         if let unknown = options.exclude.sorted().first(where: { !known.contains($0) }) {
             throw ModelPressError.invalidArgument("--exclude \(unknown): the model has no such layer (layers: \(Set(graph.nodes.map(\.layer)).sorted().joined(separator: ", "))).")
@@ -18,18 +21,44 @@ public enum WeightOnlyQuantizer {
             guard let target = node.op.definition.blockQuantizedWeight, target.input < node.inputs.count else { continue }
             let name = node.inputs[target.input]
             guard let weight = g.initializers[name], weight.rank == 2, g.quantization[name] == nil else { continue }
-            let q = BlockQuantizer.annotation(weight, axis: target.axis, blockSize: options.blockSize, type: options.type, search: options.scales)
+            var q = BlockQuantizer.annotation(weight, axis: target.axis, blockSize: options.blockSize, type: options.type, search: options.scales)
             var stored = weight
             q.fakeQuantize(&stored)
+            var exponent: Float?
+            if case .linear = node.op, let sample = inputs?[node.name], graph.nodes.filter({ $0.inputs.contains(name) }).count == 1 {
+                let found = try ActivationAwareScaling.search(weight, sample: sample, options: options)
+                if found.scales.contains(where: { $0 != 1 }) {
+                    (q, stored, exponent) = (found.annotation, found.kernel, found.exponent)
+                    try scaleInput(of: node.name, by: found.scales.map { 1 / $0 }, in: &g)
+                }
+            }
             g.initializers[name] = stored
             g.quantization[name] = q
             layers.append(
                 WeightOnlyLayer(
                     node: node.name, layer: node.layer, op: node.op.name, weight: name, type: q.type.rawValue, blockSize: options.blockSize,
                     axis: target.axis, parameters: weight.count, bytes: storedBytes(q, count: weight.count), floatBytes: 4 * weight.count,
-                    weightSQNRdB: sqnr(weight.storage, stored.storage)))
+                    weightSQNRdB: sqnr(weight.storage, stored.storage), activationExponent: exponent))
         }
         return (g, layers)
+    }
+
+    /// Inserts `input · scale` (a Mul by a K-vector) before node `name`, which then reads it.
+    static func scaleInput(of name: String, by scale: [Float], in g: inout Graph) throws {
+        guard let i = g.nodes.firstIndex(where: { $0.name == name }), let shape = g.shapes[g.nodes[i].inputs[0]] else { return }
+        var taken = Set(g.shapes.keys).union(g.nodes.map(\.name))
+        func fresh(_ base: String) -> String {
+            var candidate = base, n = 1
+            while taken.contains(candidate) { candidate = "\(base)_\(n)"; n += 1 }
+            taken.insert(candidate)
+            return candidate
+        }
+        let constant = fresh(name + "/input_scale"), scaled = fresh(name + "/scaled_input")
+        try g.addInitializer(constant, try Tensor(shape: [scale.count], storage: scale))
+        g.shapes[scaled] = shape
+        let mul = Node(name: scaled, op: .elementwise(.multiply), inputs: [g.nodes[i].inputs[0], constant], output: scaled, layer: g.nodes[i].layer)
+        g.nodes[i].inputs[0] = scaled
+        g.nodes.insert(mul, at: i)
     }
 
     /// Bytes of a blocked weight of `count` elements: packed integers, float32 scales, and
