@@ -63,8 +63,10 @@ extension ONNXGraphBuilder {
     /// Lowers a quantized graph in QDQ form (see `QDQLayout`): weight DequantizeLinear nodes
     /// first (sorted by name), then each IR node followed by a Q/DQ pair per annotated output.
     /// With `matMulNBits`, Dense layers on 4- / 8-bit blocks are MatMulNBits nodes instead, and a
-    /// weight only they read gets no DequantizeLinear.
-    mutating func lowerQDQ(_ layout: QDQLayout, matMulNBits: Bool = false) throws {
+    /// weight only they read gets no DequantizeLinear. Returns, per ONNX node, the IR node it was
+    /// lowered from ("" for the Q / DQ nodes), for `assignHalfPrecision`.
+    @discardableResult
+    mutating func lowerQDQ(_ layout: QDQLayout, matMulNBits: Bool = false) throws -> [String] {
         let contrib = Set(matMulNBits ? graph.nodes.filter { Self.writesMatMulNBits($0, layout.quantization) }.map(\.name) : [])
         let dequantized = layout.quantization.filter { name, _ in
             !(layout.quantizedInitializers[name] != nil && graph.nodes.filter { $0.inputs.contains(name) }.allSatisfy { contrib.contains($0.name) })
@@ -77,14 +79,18 @@ extension ONNXGraphBuilder {
         for input in graph.inputs where layout.read[input.name] != nil { quantizeDequantize(input.name, layout) }
         var originalOutput: [String: String] = [:]
         for (value, written) in layout.written { originalOutput[written] = value }
+        var origins = [String](repeating: "", count: nodes.count)
         for node in graph.nodes {
             if contrib.contains(node.name), let weight = layout.quantizedInitializers[node.inputs[1]], let q = layout.quantization[node.inputs[1]] {
                 try lowerMatMulNBits(node, weight: weight, q)
             } else {
                 try lower(node)
             }
+            origins += repeatElement(node.name, count: nodes.count - origins.count)
             for output in node.outputs { if let value = originalOutput[output] { quantizeDequantize(value, layout) } }
+            origins += repeatElement("", count: nodes.count - origins.count)
         }
+        return origins
     }
 
     /// Fails when an annotation needs a newer opset than `opset`: 16- and 4-bit types and blocks

@@ -83,13 +83,14 @@ public enum ONNXExporter {
         }
         let (prepared, reports) = try runPasses(passes, on: graph)
         var builder: ONNXGraphBuilder
-        if !prepared.halfPrecision.isEmpty && !prepared.quantization.isEmpty {
-            throw ModelPressError.invalidArgument("the model holds both int8 and float16 values, which ModelPress does not write together yet.\nHINT: quantize the float model to one of them.")
+        if !prepared.halfPrecision.isEmpty && !prepared.quantization.isEmpty && options.quantizedForm != .qdq {
+            throw ModelPressError.invalidArgument("a model with both int8 and float16 values is written in the QDQ form only.\nHINT: leave out --format qoperator.")
         }
         let declared = declaredTypes(prepared)
+        // Float16 weights hold float16 values from here on, so constants a lowering derives from them do too.
+        var lowered = prepared
+        for name in prepared.halfPrecision { lowered.initializers[name]?.roundToHalfPrecision() }
         if prepared.quantization.isEmpty {
-            var lowered = prepared
-            for name in prepared.halfPrecision { lowered.initializers[name]?.roundToHalfPrecision() }
             builder = ONNXGraphBuilder(graph: lowered, opset: options.opset)
             var origins: [String] = []
             for node in lowered.nodes {
@@ -108,9 +109,10 @@ public enum ONNXExporter {
             builder = ONNXGraphBuilder(graph: floatOnly, opset: options.opset)
             try builder.lowerDynamic(original: prepared)
         } else {
-            let layout = QDQLayout(prepared)
+            let layout = QDQLayout(lowered)
             builder = ONNXGraphBuilder(graph: layout.graph, opset: options.opset)
-            try builder.lowerQDQ(layout, matMulNBits: options.matMulNBits)
+            let origins = try builder.lowerQDQ(layout, matMulNBits: options.matMulNBits)
+            if !prepared.halfPrecision.isEmpty { try builder.assignHalfPrecision(origins: origins, declared: declared) }
         }
 
         var g = Onnx_GraphProto()

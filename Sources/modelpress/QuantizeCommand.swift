@@ -69,6 +69,15 @@ struct QuantizeCommand: ParsableCommand {
     @Flag(inversion: .prefixedNo, help: "With --precision fp16: keep graph inputs and outputs float32 (the default), or declare them float16.")
     var keepIOTypes = true
 
+    @Option(help: "A precision per Conv / Dense layer, LAYER=int8|fp16|fp32 comma-separated; layers not named take --precision (int8 or fp16).")
+    var precisionPerLayer: String?
+
+    @Option(help: "With --precision mixed: the most accurate plan whose weights fit in this many bytes (measured on --data).")
+    var maxBytes: Int?
+
+    @Option(help: "With --precision mixed: also write the plans tried (top-1 vs weight bytes, the chosen one marked) as an SVG chart (atomically).")
+    var svg: String?
+
     @Option(help: "Name of the calibration input dataset; one per model input, comma-separated, for several inputs.")
     var xKey = "x"
 
@@ -127,7 +136,8 @@ struct QuantizeCommand: ParsableCommand {
     var json = false
 
     func validate() throws {
-        if precision != .int8 {
+        try validateMixed()
+        if precision != .int8 && precision != .mixed {
             let what = precision.weightOnlyBits == nil ? "float16" : "weight-only blocks"
             guard !dynamic, bits == 8, format == .qdq, maxDrop == nil, !reduceRange else {
                 throw ValidationError("--precision \(precision.rawValue) writes \(what): leave out --dynamic, --bits, --format, --reduce-range and --max-drop (gate the result with `modelpress verify`).")
@@ -164,14 +174,17 @@ struct QuantizeCommand: ParsableCommand {
             guard bits == 8 else { throw ValidationError("--dynamic writes int8 weights; leave out --bits 16.") }
             guard format == .qdq else { throw ValidationError("--dynamic has its own ONNX form; leave out --format.") }
             guard maxDrop == nil else { throw ValidationError("--max-drop is for static quantization (the budget is measured in the engine, which does not run dynamic quantization).") }
-        } else if precision == .int8 {
+        } else if precision == .int8 || precision == .mixed {
             guard calibration != nil else { throw ValidationError("--calibration is required (or use --dynamic).") }
         }
         guard percentile > 0, percentile <= 100 else { throw ValidationError("--percentile must be in (0, 100], not \(percentile).") }
         guard samples.map({ $0 >= 1 }) ?? true else { throw ValidationError("--samples must be at least 1.") }
         guard batchSize >= 1 else { throw ValidationError("--batch-size must be at least 1.") }
         if let maxDrop, !(maxDrop.isFinite && maxDrop >= 0) { throw ValidationError("--max-drop must be a number ≥ 0, not \(maxDrop).") }
-        guard (maxDrop == nil) == (data == nil) else { throw ValidationError("--max-drop and --data go together (the budget is measured on --data).") }
+        let measuresPlans = precision == .mixed || precisionPerLayer != nil
+        guard (maxDrop == nil) == (data == nil) || (measuresPlans && maxDrop == nil) else {
+            throw ValidationError("--max-drop and --data go together (the budget is measured on --data).")
+        }
         if let reportMd {
             let directory = URL(fileURLWithPath: reportMd).deletingLastPathComponent().path
             guard FileManager.default.fileExists(atPath: directory) else { throw ValidationError("--report-md \(reportMd): the directory \(directory) does not exist.") }
@@ -203,6 +216,7 @@ struct QuantizeCommand: ParsableCommand {
 
     func run() throws {
         let graph = try model.load(samples: try calibration.map { try DatasetFile(path: $0, xKey: xKey, yKey: nil).sampleShapes } ?? [])
+        if precision == .mixed || precisionPerLayer != nil { return try runMixed(graph) }
         if let form = precision.halfPrecisionForm { return try runHalfPrecision(graph, form: form) }
         if let bits = precision.weightOnlyBits { return try runWeightOnly(graph, bits: bits) }
         if dynamic, calibration != nil, !output.quiet, !json {

@@ -10,11 +10,13 @@ public enum QuantizationPrecision: String, Sendable, CaseIterable {
     case int4Weights = "int4-weights"
     /// 8-bit Dense / Embedding weights in blocks, float activations.
     case int8Weights = "int8-weights"
+    /// A precision per Conv / Dense layer (int8, fp16, fp32), searched under `--max-drop` or `--max-bytes`.
+    case mixed
 
     /// The float16 form, nil for integer quantization.
     public var halfPrecisionForm: HalfPrecisionOptions.Form? {
         switch self {
-        case .int8, .int4Weights, .int8Weights: nil
+        case .int8, .int4Weights, .int8Weights, .mixed: nil
         case .fp16: .compute
         case .fp16Weights: .weightsOnly
         }
@@ -23,7 +25,7 @@ public enum QuantizationPrecision: String, Sendable, CaseIterable {
     /// Bits of weight-only block quantization, nil otherwise.
     public var weightOnlyBits: Int? {
         switch self {
-        case .int8, .fp16, .fp16Weights: nil
+        case .int8, .fp16, .fp16Weights, .mixed: nil
         case .int4Weights: 4
         case .int8Weights: 8
         }

@@ -18,6 +18,9 @@ public struct HalfPrecisionOptions: Sendable, Equatable {
     public var keepIOTypes = true
     /// Layers (or IR nodes) kept float32.
     public var exclude: Set<String> = []
+    /// The only nodes that may compute in float16 (nil: every node); a mixed precision plan's
+    /// float16 part.
+    public var allowedNodes: Set<String>?
     /// The opset written: ops whose float16 form needs a newer one stay float32.
     public var opset = 13
     /// A value stays float32 when calibration saw it above `HalfPrecision.largestFinite /

@@ -41,6 +41,7 @@ public enum HalfPrecisionPlanner {
         let rule = node.op.definition.halfPrecision
         if let reason = rule.reasonForFloat32(opset: options.opset) { return reason }
         if options.exclude.contains(node.name) || options.exclude.contains(node.layer) { return "excluded (--exclude)" }
+        if let allowed = options.allowedNodes, !allowed.contains(node.name) { return "int8 or float32 in the precision plan" }
         if options.form == .weightsOnly { return "fp16-weights: weights are stored float16, computation stays float32" }
         let floatInputs = node.inputs.indices.filter { !rule.indexInputs.contains($0) }.map { node.inputs[$0] }
         for name in floatInputs {

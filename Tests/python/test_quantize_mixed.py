@@ -1,0 +1,126 @@
+"""Mixed precision (issue 15): `quantize --precision-per-layer` and `--precision mixed` with
+`--max-drop` / `--max-bytes`, checked in onnxruntime. The fixture digits_weight_outliers has
+±100 weights on pixels that are 0 in every image: float32 is unaffected, int8 per-channel
+weights of its first layer are not, so an all-int8 file misses a 0.5-point budget."""
+
+from __future__ import annotations
+
+import json
+
+import h5py
+import numpy as np
+import onnx
+import onnxruntime as ort
+import pytest
+from onnx import TensorProto
+
+from conftest import FIXTURES, read_predictions, run_modelpress
+
+OUTLIERS = FIXTURES / "models" / "keras3" / "digits_weight_outliers.h5"
+CNN = FIXTURES / "models" / "keras3" / "cnn.h5"
+TRAIN = FIXTURES / "data" / "digits_train.h5"
+TEST = FIXTURES / "data" / "digits_test.h5"
+
+
+def digits_test():
+    with h5py.File(TEST, "r") as f:
+        return f["x"][()].astype(np.float32), f["y"][()]
+
+
+def run(path, x):
+    options = ort.SessionOptions()
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
+    session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+    return session.run(None, {session.get_inputs()[0].name: x})[0]
+
+
+def accuracy(path):
+    x, y = digits_test()
+    return float(np.mean(np.argmax(run(path, x), 1) == y))
+
+
+def kernel_types(path):
+    """The stored type of each 2-D / 4-D weight: int8 codes behind a DequantizeLinear, float16, or float."""
+    graph = onnx.load(path).graph
+    return {t.name.removesuffix("/q"): t.data_type for t in graph.initializer if len(t.dims) >= 2}
+
+
+def weight_bytes(path):
+    return sum(t.ByteSize() - len(t.name) for t in onnx.load(path).graph.initializer)
+
+
+def test_budget_search_meets_what_all_int8_misses_with_fewer_bytes_than_fp16(tmp_path):
+    x, _ = digits_test()
+    float_path, int8, half, mixed = (tmp_path / f"{n}.onnx" for n in ("float", "int8", "fp16", "mixed"))
+    run_modelpress("export", OUTLIERS, "-o", float_path)
+    run_modelpress("quantize", OUTLIERS, "-o", int8, "--calibration", TRAIN)
+    run_modelpress("quantize", OUTLIERS, "-o", half, "--precision", "fp16")
+    reference = accuracy(float_path)
+    assert accuracy(int8) < reference - 0.005  # all int8 misses the budget (by far)
+    r = run_modelpress("quantize", OUTLIERS, "-o", mixed, "--calibration", TRAIN, "--precision", "mixed", "--max-drop", "0.005",
+                       "--data", TEST, "--json", "--svg", tmp_path / "plans.svg", "--report-md", tmp_path / "plans.md")
+    summary = json.loads(r.stdout)
+    onnx.checker.check_model(onnx.load(mixed), full_check=True)
+    assert summary["met"] and accuracy(mixed) >= reference - 0.005
+    assert weight_bytes(mixed) < weight_bytes(half)
+    plan = {layer["node"]: layer["precision"] for layer in summary["layers"]}
+    assert plan["dense_in"] == "fp16" and sorted(plan.values()).count("int8") == 3
+    types = kernel_types(mixed)
+    assert types["dense_in/kernel"] == TensorProto.FLOAT16 and types["dense_2/kernel"] == TensorProto.INT8
+    assert summary["trials"][0]["step"] == "all int8" and summary["trials"][0]["accuracy"] < reference - 0.005
+    assert "<svg" in (tmp_path / "plans.svg").read_text() and "all int8" in (tmp_path / "plans.md").read_text()
+    # The engine judges the mixed file as onnxruntime does.
+    run_modelpress("predict", mixed, "--data", TEST, "-o", tmp_path / "p.h5")
+    agree = np.mean(np.argmax(read_predictions(tmp_path / "p.h5"), 1) == np.argmax(run(mixed, x), 1))
+    assert agree >= 0.99
+
+
+def test_size_search_keeps_the_most_accurate_plan_within_the_bytes(tmp_path):
+    out = tmp_path / "sized.onnx"
+    r = run_modelpress("quantize", OUTLIERS, "-o", out, "--calibration", TRAIN, "--precision", "mixed", "--max-bytes", "100000",
+                       "--data", TEST, "--json")
+    summary = json.loads(r.stdout)
+    fitting = [t for t in summary["trials"] if t["bytes"] <= 100000]
+    assert summary["met"] and summary["weight_bytes"] <= 100000
+    assert summary["accuracy"] == max(t["accuracy"] for t in fitting)
+    assert abs(accuracy(out) - summary["accuracy"]) <= 1 / 360 + 1e-9
+
+
+def test_size_nothing_fits_exits_1_with_the_smallest_plan_written(tmp_path):
+    out = tmp_path / "tiny.onnx"
+    r = run_modelpress("quantize", OUTLIERS, "-o", out, "--calibration", TRAIN, "--precision", "mixed", "--max-bytes", "1000",
+                       "--data", TEST, expect=1)
+    assert "not met" in r.stderr and out.exists()
+    assert all(t == TensorProto.INT8 for name, t in kernel_types(out).items() if "kernel" in name)
+
+
+def test_explicit_plan_per_layer(tmp_path):
+    out = tmp_path / "plan.onnx"
+    r = run_modelpress("quantize", CNN, "-o", out, "--calibration", TRAIN, "--precision-per-layer", "conv_1=fp16,dense=fp32",
+                       "--data", TEST, "--json")
+    summary = json.loads(r.stdout)
+    onnx.checker.check_model(onnx.load(out), full_check=True)
+    types = kernel_types(out)
+    assert types["conv_1/kernel"] == TensorProto.FLOAT16 and types["conv_2/kernel"] == TensorProto.INT8
+    assert types["dense/kernel"] == TensorProto.FLOAT and types["predictions/kernel"] == TensorProto.INT8
+    float_path = tmp_path / "float.onnx"
+    run_modelpress("export", CNN, "-o", float_path)
+    assert accuracy(out) >= accuracy(float_path) - 1 / 360
+    assert abs(accuracy(out) - summary["accuracy"]) <= 1 / 360 + 1e-9
+    meta = {p.key: p.value for p in onnx.load(out).metadata_props}
+    assert json.loads(meta["modelpress.compression"])["precision_plan"]["conv_1/conv"] == "fp16"
+
+
+@pytest.mark.parametrize("options, message", [
+    (("--precision-per-layer", "conv_9=fp16"), "no Conv or Dense layer 'conv_9'"),
+    (("--precision-per-layer", "conv_1=int4"), "expected LAYER=PRECISION"),
+    (("--precision", "mixed", "--max-drop", "0.01"), "--precision mixed measures plans on a labelled test set: give --data"),
+    (("--precision", "mixed", "--data", "TEST"), "needs one of --max-drop or --max-bytes"),
+    (("--max-bytes", "1000"), "--max-bytes and --svg are for --precision mixed"),
+    (("--precision", "fp16-weights", "--precision-per-layer", "conv_1=fp16"), "must be int8 or fp16 here"),
+])
+def test_bad_options_exit_2(tmp_path, options, message):
+    options = tuple(str(TEST) if o == "TEST" else o for o in options)
+    r = run_modelpress("quantize", CNN, "-o", tmp_path / "x.onnx", "--calibration", TRAIN, *options, expect=2)
+    assert message in r.stderr
+    assert not (tmp_path / "x.onnx").exists()
