@@ -28,7 +28,7 @@ public enum HalfPrecisionPlanner {
         }
         g.halfPrecision = half
         if options.keepIOTypes {
-            try castOutputsToFloat32(&g)
+            castOutputsToFloat32(&g)
         } else {
             for input in g.inputs where input.elementType == .float32 { g.halfPrecision.insert(input.name) }
         }
@@ -65,27 +65,12 @@ public enum HalfPrecisionPlanner {
     }
 
     /// With float32 inputs and outputs kept: a graph output computed in float16 is written under
-    /// a new name and copied to float32 by an Identity (the file's Cast).
-    static func castOutputsToFloat32(_ g: inout Graph) throws {
-        var taken = Set(g.shapes.keys).union(g.nodes.map(\.name))
-        func fresh(_ base: String) -> String {
-            var name = base, i = 1
-            while taken.contains(name) { name = "\(base)_\(i)"; i += 1 }
-            taken.insert(name)
-            return name
-        }
+    /// `<name>/fp16` and copied to float32 by an Identity (the file's Cast).
+    static func castOutputsToFloat32(_ g: inout Graph) {
         for output in g.outputs where g.halfPrecision.contains(output.name) {
-            guard let p = g.nodes.firstIndex(where: { $0.outputs.contains(output.name) }) else { continue }
-            let halfName = fresh(output.name + "/fp16")
-            g.shapes[halfName] = g.shapes[output.name]
+            guard let written = g.copyThroughIdentity(output.name, suffix: "/fp16", readersFollow: true) else { continue }
             g.halfPrecision.remove(output.name)
-            g.halfPrecision.insert(halfName)
-            for i in g.nodes.indices where i >= p {
-                g.nodes[i].outputs = g.nodes[i].outputs.map { $0 == output.name ? halfName : $0 }
-                g.nodes[i].inputs = g.nodes[i].inputs.map { $0 == output.name ? halfName : $0 }
-            }
-            let cast = Node(name: fresh(output.name + "/fp32"), op: .identity(Identity()), inputs: [halfName], output: output.name, layer: g.nodes[p].layer)
-            g.nodes.insert(cast, at: p + 1)
+            g.halfPrecision.insert(written)
         }
     }
 

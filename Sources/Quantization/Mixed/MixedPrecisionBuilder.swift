@@ -42,7 +42,7 @@ public struct MixedPrecisionBuilder: Sendable {
         half.allowedNodes = float16Nodes(g, plan)
         half.form = .compute
         var (planned, layers) = try HalfPrecisionPlanner.plan(g, options: half, ranges: ranges)
-        try splitQuantizedHalfValues(&planned)
+        splitQuantizedHalfValues(&planned)
         return (planned, layers)
     }
 
@@ -67,20 +67,12 @@ public struct MixedPrecisionBuilder: Sendable {
     }
 
     /// Values both float16 and quantized: the producer writes `<v>/fp16`, an Identity copies it
-    /// to `v` in float32, and `v` keeps its quantization.
-    func splitQuantizedHalfValues(_ g: inout Graph) throws {
-        let both = g.halfPrecision.intersection(g.quantization.keys).filter { g.initializers[$0] == nil }.sorted()
-        var taken = Set(g.shapes.keys).union(g.nodes.map(\.name))
-        for value in both {
-            guard let p = g.nodes.firstIndex(where: { $0.outputs.contains(value) }) else { continue }
-            var name = value + "/fp16", i = 1
-            while taken.contains(name) { name = "\(value)/fp16_\(i)"; i += 1 }
-            taken.insert(name)
-            g.shapes[name] = g.shapes[value]
+    /// to `v` in float32, and `v` keeps its quantization (its readers read the quantized value).
+    func splitQuantizedHalfValues(_ g: inout Graph) {
+        for value in g.halfPrecision.intersection(g.quantization.keys).filter({ g.initializers[$0] == nil }).sorted() {
+            guard let written = g.copyThroughIdentity(value, suffix: "/fp16", readersFollow: false) else { continue }
             g.halfPrecision.remove(value)
-            g.halfPrecision.insert(name)
-            g.nodes[p].outputs = g.nodes[p].outputs.map { $0 == value ? name : $0 }
-            g.nodes.insert(Node(name: name + "/to_fp32", op: .identity(Identity()), inputs: [name], output: value, layer: g.nodes[p].layer), at: p + 1)
+            g.halfPrecision.insert(written)
         }
     }
 }

@@ -46,14 +46,8 @@ public enum WeightOnlyQuantizer {
     /// Inserts `input · scale` (a Mul by a K-vector) before node `name`, which then reads it.
     static func scaleInput(of name: String, by scale: [Float], in g: inout Graph) throws {
         guard let i = g.nodes.firstIndex(where: { $0.name == name }), let shape = g.shapes[g.nodes[i].inputs[0]] else { return }
-        var taken = Set(g.shapes.keys).union(g.nodes.map(\.name))
-        func fresh(_ base: String) -> String {
-            var candidate = base, n = 1
-            while taken.contains(candidate) { candidate = "\(base)_\(n)"; n += 1 }
-            taken.insert(candidate)
-            return candidate
-        }
-        let constant = fresh(name + "/input_scale"), scaled = fresh(name + "/scaled_input")
+        let constant = g.uniqueName(name + "/input_scale")
+        let scaled = g.uniqueName(name + "/scaled_input")
         try g.addInitializer(constant, try Tensor(shape: [scale.count], storage: scale))
         g.shapes[scaled] = shape
         let mul = Node(name: scaled, op: .elementwise(.multiply), inputs: [g.nodes[i].inputs[0], constant], output: scaled, layer: g.nodes[i].layer)
