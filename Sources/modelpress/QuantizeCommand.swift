@@ -152,10 +152,6 @@ struct QuantizeCommand: ParsableCommand {
             guard [16, 32, 64, 128, 256].contains(blockSize) else {
                 throw ValidationError("--block-size must be 16, 32, 64, 128 or 256 (a power of two, as MatMulNBits requires), not \(blockSize).")
             }
-            if let opset, opset < 21, !allowContribOps {
-                throw ValidationError(
-                    "--precision \(precision.rawValue) needs --opset 21 (blocked DequantizeLinear and 4-bit types exist from opset 21), or --allow-contrib-ops for onnxruntime's MatMulNBits (got --opset \(opset)).")
-            }
         }
         guard activations.bits == 8 || activations.bits == 16 else {
             throw ValidationError("--activations must be uint8 or int8 (uint16 / int16 with --bits 16), not \(activations.rawValue).")

@@ -124,3 +124,22 @@ def test_bad_options_exit_2(tmp_path, options, message):
     r = run_modelpress("quantize", CNN, "-o", tmp_path / "x.onnx", "--calibration", TRAIN, *options, expect=2)
     assert message in r.stderr
     assert not (tmp_path / "x.onnx").exists()
+
+
+def test_a_given_fp16_layer_that_cannot_be_fp16_exits_2_naming_it(tmp_path):
+    """A Dense kernel with a weight beyond float16's ±65504: asked for fp16, it is refused by name."""
+    from onnx import helper, numpy_helper
+
+    rng = np.random.default_rng(3)
+    w = rng.normal(size=(64, 10)).astype(np.float32)
+    w[0, 0] = 1e5
+    graph = helper.make_graph(
+        [helper.make_node("Flatten", ["x"], ["flat"], name="flatten"), helper.make_node("Gemm", ["flat", "w", "b"], ["y"], name="dense")],
+        "wide", [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 8, 8, 1])], [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["N", 10])],
+        [numpy_helper.from_array(w, "w"), numpy_helper.from_array(np.zeros(10, np.float32), "b")])
+    source = tmp_path / "wide.onnx"
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]), source)
+    r = run_modelpress("quantize", source, "-o", tmp_path / "x.onnx", "--calibration", TRAIN, "--precision-per-layer", "dense=fp16", expect=2)
+    assert "layer 'dense' (Linear 'dense') cannot be fp16: weight 'w' reaches 100000.0, beyond float16's ±65504" in r.stderr
+    assert not (tmp_path / "x.onnx").exists()
+    run_modelpress("quantize", source, "-o", tmp_path / "x.onnx", "--calibration", TRAIN, "--precision-per-layer", "dense=fp32")

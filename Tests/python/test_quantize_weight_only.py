@@ -195,10 +195,10 @@ def test_embedding_tables_are_blocked_along_their_width(tmp_path):
 
 
 @pytest.mark.parametrize("options, message", [
-    (("--opset", "17"), "needs --opset 21"),
+    (("--opset", "17"), "layer 'embed' (Embedding weight 'embed/embeddings'): int4 in blocks of 32 is written as DequantizeLinear, which takes blocks and 4-bit types from opset 21"),
     (("--block-size", "48"), "--block-size must be 16, 32, 64, 128 or 256"),
     (("--dynamic",), "writes weight-only blocks"),
-    (("--allow-contrib-ops", "--opset", "17"), "'embed/embeddings' is quantized to int4 in blocks of 32, which ONNX DequantizeLinear accepts from opset 21 only"),
+    (("--allow-contrib-ops", "--opset", "17"), "layer 'embed' (Embedding weight 'embed/embeddings')"),
 ])
 def test_bad_options_exit_2(tmp_path, options, message):
     r = run_modelpress("quantize", FIXTURES / "models" / "keras3" / "transformer.keras", "-o", tmp_path / "x.onnx",
@@ -237,3 +237,14 @@ def test_activation_aware_scaling_lowers_the_output_error(work, model):
             run_modelpress("predict", out, "--data", ROWS, "-o", work / f"{stem}-aw.h5")
             assert np.abs(read_predictions(work / f"{stem}-aw.h5") - p).max() < 1e-5
     assert errors[True] < 0.8 * errors[False], errors
+
+
+def test_int4_below_opset_21_names_the_dense_layer_and_contrib_ops_lift_it(tmp_path):
+    source = FIXTURES / "models" / "keras3" / "mlp.h5"
+    r = run_modelpress("quantize", source, "-o", tmp_path / "x.onnx", "--precision", "int4-weights", "--opset", "13", expect=2)
+    assert "layer 'dense_1' (Linear weight 'dense_1/kernel')" in r.stderr and "--allow-contrib-ops" in r.stderr
+    run_modelpress("quantize", source, "-o", tmp_path / "x.onnx", "--precision", "int4-weights", "--opset", "13", "--allow-contrib-ops")
+    model = onnx.load(tmp_path / "x.onnx")
+    assert [o.version for o in model.opset_import if o.domain == ""] == [13]
+    x, _ = dataset(DIGITS)
+    assert np.isfinite(run(tmp_path / "x.onnx", x)).all()

@@ -74,6 +74,7 @@ public enum MixedPrecisionConversion {
         switch request.goal {
         case .explicit(let text, let rest):
             let plan = try PrecisionPlan.parse(text, candidates: candidates, rest: rest)
+            try checkHonoured(plan, builder.build(plan).layers)
             let a = try test.map { _ in try accuracy(plan) }
             result = PlanSearchResult(
                 plan: plan, bytes: try bytes(plan), accuracy: a ?? .nan,
@@ -101,6 +102,15 @@ public enum MixedPrecisionConversion {
             weightBytes: result.bytes, floatWeightBytes: prepared.statistics().reduce(0) { $0 + $1.parameters * 4 },
             floatAccuracy: floatAccuracy, accuracy: result.accuracy.isNaN ? nil : result.accuracy, met: result.met,
             seconds: Date().timeIntervalSince(started), layers: layers, trials: result.trials)
+    }
+
+    /// Fails naming the first layer a given plan puts in fp16 that cannot compute in float16
+    /// (a weight beyond ±65504, values beyond the calibrated headroom, or no float16 form at the opset).
+    static func checkHonoured(_ plan: PrecisionPlan, _ rows: [HalfPrecisionLayer]) throws {
+        for row in rows where plan.layers[row.node] == .fp16 && row.precision != "fp16" {
+            throw ModelPressError.invalidArgument(
+                "--precision-per-layer: layer '\(row.layer)' (\(row.op) '\(row.node)') cannot be fp16: \(row.reason ?? "it stays float32").\nHINT: give it fp32 (or int8) in the plan.")
+        }
     }
 
     /// `modelpress.compression` metadata: the precision of each layer, compact with sorted keys.

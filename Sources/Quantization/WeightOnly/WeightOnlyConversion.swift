@@ -28,6 +28,11 @@ public enum WeightOnlyConversion {
         guard !layers.isEmpty else {
             throw ModelPressError.invalidArgument("\(model): no Dense or Embedding weight to quantize (weight-only quantization stores Dense / MatMul kernels and Embedding tables).")
         }
+        if options.opset < 21, let layer = layers.first(where: { !(options.allowContribOps && $0.op == "Linear" && $0.axis == 0) }) {
+            throw ModelPressError.invalidArgument(
+                "layer '\(layer.layer)' (\(layer.op) weight '\(layer.weight)'): \(layer.type) in blocks of \(layer.blockSize) is written as DequantizeLinear, which takes blocks and 4-bit types from opset 21; --opset is \(options.opset).\nHINT: use --opset 21 (the default)"
+                    + (options.allowContribOps ? ", or --exclude the layer." : ", or --allow-contrib-ops to write Dense layers as onnxruntime's MatMulNBits."))
+        }
         var export = ONNXExportOptions()
         export.opset = options.opset
         export.optimize = false
