@@ -43,7 +43,8 @@ extension QuantizeCommand {
         }
         var r = MixedPrecisionRequest(goal: goal)
         r.options = request.options
-        r.halfPrecision.opset = opset ?? ONNXVersions.defaultOpset
+        // int16 layers need 16-bit QuantizeLinear / DequantizeLinear: opset 21.
+        r.halfPrecision.opset = opset ?? ((precisionPerLayer ?? "").contains("=int16") ? ONNXVersions.int16QuantizationOpset : ONNXVersions.defaultOpset)
         r.halfPrecision.keepIOTypes = keepIOTypes
         r.samples = samples
         r.batchSize = batchSize

@@ -69,7 +69,7 @@ struct QuantizeCommand: ParsableCommand {
     @Flag(inversion: .prefixedNo, help: "With --precision fp16: keep graph inputs and outputs float32 (the default), or declare them float16.")
     var keepIOTypes = true
 
-    @Option(help: "A precision per Conv / Dense layer, LAYER=int8|fp16|fp32 comma-separated; layers not named take --precision (int8 or fp16).")
+    @Option(help: "A precision per Conv / Dense layer, LAYER=int8|int16|fp16|fp32 comma-separated; layers not named take --precision (int8 or fp16). int16 layers need opset 21 (the default then).")
     var precisionPerLayer: String?
 
     @Option(help: "With --precision mixed: the most accurate plan whose weights fit in this many bytes (measured on --data).")

@@ -143,3 +143,23 @@ def test_a_given_fp16_layer_that_cannot_be_fp16_exits_2_naming_it(tmp_path):
     assert "layer 'dense' (Linear 'dense') cannot be fp16: weight 'w' reaches 100000.0, beyond float16's ±65504" in r.stderr
     assert not (tmp_path / "x.onnx").exists()
     run_modelpress("quantize", source, "-o", tmp_path / "x.onnx", "--calibration", TRAIN, "--precision-per-layer", "dense=fp32")
+
+
+def test_int16_layers_in_a_given_plan(tmp_path):
+    """int16 weights and 16-bit activations around that layer, int8 elsewhere, fp16 where asked:
+    one QDQ file at opset 21 (the default when a layer is int16)."""
+    out = tmp_path / "int16.onnx"
+    run_modelpress("quantize", CNN, "-o", out, "--calibration", TRAIN, "--precision-per-layer", "conv_1=int16,dense=fp16")
+    model = onnx.load(out)
+    onnx.checker.check_model(model, full_check=True)
+    assert [o.version for o in model.opset_import if o.domain == ""] == [21]
+    types = kernel_types(out)
+    assert types["conv_1/kernel"] == TensorProto.INT16 and types["conv_2/kernel"] == TensorProto.INT8
+    assert types["dense/kernel"] == TensorProto.FLOAT16
+    # conv_1's input and output are 16-bit for every reader.
+    zero_points = {t.name: t.data_type for t in model.graph.initializer if t.name.startswith("zp_")}
+    quantize = {n.input[0]: zero_points.get(n.input[2]) for n in model.graph.node if n.op_type == "QuantizeLinear"}
+    assert quantize["conv_1"] == TensorProto.UINT16 and quantize["conv_2"] == TensorProto.UINT8
+    float_path = tmp_path / "float.onnx"
+    run_modelpress("export", CNN, "-o", float_path)
+    assert accuracy(out) >= accuracy(float_path) - 1 / 360

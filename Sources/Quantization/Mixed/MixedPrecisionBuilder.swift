@@ -1,6 +1,6 @@
 import TensorCore
 
-/// Builds the graph of a `PrecisionPlan`: int8 layers quantized statically (QDQ), float16
+/// Builds the graph of a `PrecisionPlan`: int8 and int16 layers quantized statically (QDQ), float16
 /// layers and the nodes after them whose inputs are all float16 in float16, the rest float32.
 /// A value that is both float16 and quantized (a float16 layer feeding an int8 one) is written
 /// in float16 and copied to float32 by an Identity (the file's Cast), whose output is quantized.
@@ -33,9 +33,10 @@ public struct MixedPrecisionBuilder: Sendable {
     /// The graph of `plan` and its float16 report rows.
     public func build(_ plan: PrecisionPlan) throws -> (graph: Graph, layers: [HalfPrecisionLayer]) {
         var o = options
-        o.exclude.formUnion(plan.layers.filter { $0.value != .int8 }.map(\.key))
+        o.exclude.formUnion(plan.layers.filter { $0.value != .int8 && $0.value != .int16 }.map(\.key))
+        o.sixteenBitLayers = Set(plan.layers.filter { $0.value == .int16 }.map(\.key))
         var g = graph
-        if plan.layers.values.contains(.int8) {
+        if plan.layers.values.contains(where: { $0 == .int8 || $0 == .int16 }) {
             g = try StaticQuantizer.quantize(graph, plan: QuantizationPlan(graph: graph, options: o), statistics: statistics, options: o).0
         }
         var half = halfPrecision

@@ -1,9 +1,12 @@
 import TensorCore
 
-/// The precision one Conv / Dense layer runs in under a mixed plan.
+/// The precision one Conv / Dense layer runs in under a mixed plan. The searches promote
+/// int8 → fp16 → fp32; int16 is for given plans.
 public enum LayerPrecision: String, Sendable, CaseIterable, Codable, Comparable {
     /// int8 weights and quantized activations (static, calibrated).
     case int8
+    /// int16 weights and activations (static, calibrated; opset 21): given plans only.
+    case int16
     /// float16 weights and computation.
     case fp16
     /// float32.
@@ -12,13 +15,13 @@ public enum LayerPrecision: String, Sendable, CaseIterable, Codable, Comparable 
     /// The next, more precise precision (nil for fp32): the search's promotion step.
     public var promoted: LayerPrecision? {
         switch self {
-        case .int8: .fp16
+        case .int8, .int16: .fp16
         case .fp16: .fp32
         case .fp32: nil
         }
     }
 
-    /// int8 < fp16 < fp32.
+    /// int8 < int16 < fp16 < fp32.
     public static func < (a: LayerPrecision, b: LayerPrecision) -> Bool {
         allCases.firstIndex(of: a)! < allCases.firstIndex(of: b)!
     }

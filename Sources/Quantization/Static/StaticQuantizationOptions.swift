@@ -47,6 +47,9 @@ public struct StaticQuantizationOptions: Sendable {
     public var reduceRange = false
     /// Layer or node names left in float.
     public var exclude: Set<String> = []
+    /// Layer or node names quantized with 16-bit weights and activations (the int16 layers of a
+    /// precision plan); the values they read and write are 16-bit for every reader.
+    public var sixteenBitLayers: Set<String> = []
     /// Activations left in float for all their readers (the accuracy budget's activation-level
     /// fallback): never Conv / Dense inputs or outputs, see `QuantizationPlan.activationCandidates`.
     public var floatValues: Set<String> = []
@@ -62,4 +65,8 @@ public struct StaticQuantizationOptions: Sendable {
     public var bits: Int { activations.bits }
     /// Whether activations are asymmetric (unsigned, with a zero point).
     public var asymmetricActivations: Bool { !activations.isSigned }
+    /// The activation type of a value a 16-bit layer reads or writes (`wide`), else `activations`.
+    public func activationType(wide: Bool) -> QuantizedElementType {
+        wide ? QuantizationRequest.activationType(activations, bits: 16) : activations
+    }
 }

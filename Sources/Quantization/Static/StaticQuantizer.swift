@@ -28,6 +28,14 @@ public enum StaticQuantizer {
         let clampOf = Dictionary(
             plan.foldable.map { (g.nodes[$0.key].output, PlanClamp(max: QuantizationPlan.clampMax(g.nodes[$0.key].op))) },
             uniquingKeysWith: { a, _ in a })
+        // Values a 16-bit layer reads or writes (a folded ReLU's output too) are 16-bit for every reader.
+        var widened = Set<String>()
+        for c in plan.compute where options.sixteenBitLayers.contains(g.nodes[c.index].name) || options.sixteenBitLayers.contains(g.nodes[c.index].layer) {
+            widened.insert(g.nodes[c.index].inputs[0])
+            widened.formUnion(g.nodes[c.index].outputs)
+        }
+        for (relu, pre) in plan.foldable where widened.contains(pre) { widened.insert(g.nodes[relu].output) }
+        let wide = widened
         let names = plan.calibrated.sorted()
         var ranges = [(lo: Float, hi: Float)](repeating: (0, 0), count: names.count)
         for name in names where (statistics[name]?.minMax.count ?? 0) == 0 {
@@ -39,14 +47,14 @@ public enum StaticQuantizer {
             let slots = RangeSlots(base: out.baseAddress!)
             DispatchQueue.concurrentPerform(iterations: names.count) { i in
                 if let s = statistics[names[i]] {
-                    slots.base[i] = s.range(options.method, percentile: options.percentile, unsigned: options.asymmetricActivations, bits: options.bits)
+                    slots.base[i] = s.range(options.method, percentile: options.percentile, unsigned: options.asymmetricActivations, bits: wide.contains(names[i]) ? 16 : options.bits)
                 }
             }
         }
         for (name, range) in zip(names, ranges) {
             var (lo, hi) = range
             if fold, let clamp = clampOf[name] { (lo, hi) = (0, min(hi, clamp.max)) }
-            annotations[name] = activation(lo: lo, hi: hi, type: options.activations, scheme: options.scheme)
+            annotations[name] = activation(lo: lo, hi: hi, type: options.activationType(wide: wide.contains(name)), scheme: options.scheme)
         }
         // Fold ReLU / ReLU6: with uint8 and zero point 0 the quantizer's clamp at 0 (and at
         // the range's top, ≤ the clip bound) is the activation, exactly.
@@ -72,9 +80,10 @@ public enum StaticQuantizer {
         let computeByName = Dictionary(plan.compute.map { (graph.nodes[$0.index].name, $0) }, uniquingKeysWith: { a, _ in a })
         for node in g.nodes {
             guard let c = computeByName[node.name], let w = g.initializers[c.weight], let input = annotations[node.inputs[0]], let output = annotations[node.output] else { continue }
+            let sixteen = options.sixteenBitLayers.contains(node.name) || options.sixteenBitLayers.contains(node.layer)
             let wq = WeightQuantizer.symmetric(
                 w, axis: options.weights == .perChannel ? c.channelAxis : nil,
-                type: options.weightType, scheme: options.scheme, levels: options.weightLevels)
+                type: sixteen ? .int16 : options.weightType, scheme: options.scheme, levels: sixteen ? Int(Int16.max) : options.weightLevels)
             annotations[c.weight] = wq
             if let b = c.bias {
                 // On the accumulator's grid s_x·s_w, coarser by a power of two where that would
