@@ -10,9 +10,12 @@ import TensorCore
 ///   `DequantizeLinear → op → QuantizeLinear` with the input's parameters.
 /// QLinearMatMul and the other QLinear* operators are not read yet (the importer refuses them).
 enum QOperatorExpansion {
-    /// `onnx` with QLinearConv and integer-tensor ops expanded; unchanged when it has none.
+    /// `onnx` with QLinearConv and integer-tensor ops expanded; unchanged when it has none
+    /// (no QLinearConv, and every QuantizeLinear read by DequantizeLinear only: the QDQ form).
     static func expand(_ onnx: Onnx_GraphProto, file: String) throws -> Onnx_GraphProto {
-        guard onnx.node.contains(where: { $0.opType == "QLinearConv" }) else { return onnx }
+        let quantized = Set(onnx.node.filter { $0.opType == "QuantizeLinear" }.compactMap(\.output.first))
+        let movesIntegers = onnx.node.contains { n in n.opType != "DequantizeLinear" && n.input.contains(where: quantized.contains) }
+        guard movesIntegers || onnx.node.contains(where: { $0.opType == "QLinearConv" }) else { return onnx }
         var g = onnx
         var taken = Set(onnx.initializer.map(\.name) + onnx.input.map(\.name) + onnx.node.flatMap { $0.output + [$0.name] })
         func fresh(_ base: String) -> String {

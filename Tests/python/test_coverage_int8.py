@@ -66,3 +66,23 @@ def test_a_masked_int8_file_reads_back_and_predicts_like_onnxruntime(tmp_path, r
         ours = f["y_pred"][()]
     theirs = run_ort(quantized, x)
     np.testing.assert_allclose(ours, theirs, rtol=0, atol=1e-5 * max(1.0, float(np.max(np.abs(theirs)))))
+
+
+def test_a_qoperator_file_whose_integer_tensors_are_only_moved_reads_back(tmp_path):
+    """A QOperator file without QLinearConv whose int8 tensors go through Reshape / Transpose
+    (the keras-hub encoder's attention heads) is expanded to QDQ on import: ModelPress computes
+    on it what it computes on the QDQ file, which is what onnxruntime computes."""
+    model = FIXTURES / "models" / "keras3" / "hub_encoder.keras"
+    data = FIXTURES / "data" / "padded_tokens.h5"
+    with h5py.File(data, "r") as f:
+        x = f["x"][()]
+    outputs = {}
+    for form in ("qoperator", "qdq"):
+        quantized, out = tmp_path / f"{form}.onnx", tmp_path / f"{form}.h5"
+        run_modelpress("quantize", model, "-o", quantized, "--calibration", data, "--format", form, "-q")
+        run_modelpress("predict", quantized, "--data", data, "-o", out, "-q")
+        with h5py.File(out, "r") as f:
+            outputs[form] = f["y_pred"][()]
+        theirs = run_ort(quantized, x)
+        np.testing.assert_allclose(outputs[form], theirs, rtol=0, atol=1e-5 * max(1.0, float(np.max(np.abs(theirs)))))
+    np.testing.assert_array_equal(outputs["qoperator"], outputs["qdq"])
