@@ -108,6 +108,9 @@ struct QuantizeCommand: ParsableCommand {
     @Flag(help: "7-bit int8 weights (−63…63), like onnxruntime's reduce_range: for x86 CPUs without VNNI, whose uint8×int8 kernels saturate on full-range weights.")
     var reduceRange = false
 
+    @Flag(help: "Also store Embedding tables as int8, one scale per row (smaller text models; onnxruntime's quantize_static keeps them float).")
+    var int8Tables = false
+
     @Option(parsing: .upToNextOption, help: "Layers (or IR nodes) to keep in float.")
     var exclude: [String] = []
 
@@ -166,6 +169,9 @@ struct QuantizeCommand: ParsableCommand {
             guard format == .qdq else { throw ValidationError("--bits 16 is written as --format qdq only (QLinearConv takes 8-bit operands).") }
             guard !reduceRange else { throw ValidationError("--reduce-range is for int8 weights (uint8×int8 kernels); leave it out with --bits 16.") }
         }
+        if int8Tables, dynamic || precision != .int8 || precisionPerLayer != nil {
+            throw ValidationError("--int8-tables is for static int8 quantization (without --dynamic, --precision or --precision-per-layer).")
+        }
         if dynamic {
             guard bits == 8 else { throw ValidationError("--dynamic writes int8 weights; leave out --bits 16.") }
             guard format == .qdq else { throw ValidationError("--dynamic has its own ONNX form; leave out --format.") }
@@ -197,6 +203,7 @@ struct QuantizeCommand: ParsableCommand {
         r.options.activations = QuantizationRequest.activationType(activations, bits: bits)
         r.options.scheme = scheme
         r.options.reduceRange = reduceRange
+        r.options.int8Tables = int8Tables
         r.options.exclude = Set(exclude)
         r.dynamic = dynamic
         r.form = format

@@ -47,6 +47,9 @@ public struct StaticQuantizationOptions: Sendable {
     public var reduceRange = false
     /// Layer or node names left in float.
     public var exclude: Set<String> = []
+    /// Also store the tables float ops read (Embedding) as int8, one scale per row
+    /// (`--int8-tables`); off by default, as in onnxruntime's `quantize_static`.
+    public var int8Tables = false
     /// Layer or node names quantized with 16-bit weights and activations (the int16 layers of a
     /// precision plan); the values they read and write are 16-bit for every reader.
     public var sixteenBitLayers: Set<String> = []

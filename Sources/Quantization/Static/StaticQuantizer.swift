@@ -98,6 +98,16 @@ public enum StaticQuantizer {
                     minWeightScale: wq.scales.min() ?? 0, maxWeightScale: wq.scales.max() ?? 0,
                     input: input, output: output, foldedActivation: foldedBy[node.name]))
         }
+        // With `int8Tables`: tables float ops read (Embedding) get int8 weights, one scale per row
+        // (per channel along the axis their blocks do not run along), read through a DequantizeLinear.
+        for node in g.nodes where options.int8Tables && node.op.definition.quantizationRole == .float {
+            guard !options.exclude.contains(node.name), !options.exclude.contains(node.layer),
+                let target = node.op.definition.blockQuantizedWeight, target.input < node.inputs.count,
+                let table = g.initializers[node.inputs[target.input]], table.rank == 2, annotations[node.inputs[target.input]] == nil
+            else { continue }
+            annotations[node.inputs[target.input]] = WeightQuantizer.symmetric(
+                table, axis: 1 - target.axis, type: options.weightType, scheme: options.scheme, levels: options.weightLevels)
+        }
         for (name, q) in annotations {
             guard let shape = g.shapes[name] else { continue }
             try q.validate(for: shape) { ModelPressError.internalError("quantization of '\(name)' \($0)") }
