@@ -56,13 +56,15 @@ public enum MixedPrecisionConversion {
         let builder = MixedPrecisionBuilder(graph: prepared, statistics: statistics, options: request.options, halfPrecision: request.halfPrecision)
         let candidates = builder.candidates
         guard !candidates.isEmpty else { throw ModelPressError.invalidArgument("\(model): no Conv or Dense layer for a precision plan.") }
-        var built: [PrecisionPlan: Graph] = [:]
-        func planGraph(_ plan: PrecisionPlan) throws -> Graph {
-            if let g = built[plan] { return g }
-            let g = try builder.build(plan).graph
-            built[plan] = g
-            return g
+        // Each plan is built once: the searches ask for its bytes and its accuracy.
+        var built: [PrecisionPlan: (graph: Graph, layers: [HalfPrecisionLayer])] = [:]
+        func build(_ plan: PrecisionPlan) throws -> (graph: Graph, layers: [HalfPrecisionLayer]) {
+            if let known = built[plan] { return known }
+            let result = try builder.build(plan)
+            built[plan] = result
+            return result
         }
+        func planGraph(_ plan: PrecisionPlan) throws -> Graph { try build(plan).graph }
         func bytes(_ plan: PrecisionPlan) throws -> Int { try planGraph(plan).statistics().reduce(0) { $0 + $1.bytes } }
         func accuracy(_ plan: PrecisionPlan) throws -> Double {
             guard let test else { throw ModelPressError.invalidArgument("a precision search needs a labelled test set (--data).") }
@@ -74,11 +76,10 @@ public enum MixedPrecisionConversion {
         switch request.goal {
         case .explicit(let text, let rest):
             let plan = try PrecisionPlan.parse(text, candidates: candidates, rest: rest)
-            try checkHonoured(plan, builder.build(plan).layers)
-            let a = try test.map { _ in try accuracy(plan) }
-            result = PlanSearchResult(
-                plan: plan, bytes: try bytes(plan), accuracy: a ?? .nan,
-                trials: [PlanTrial(step: "given", precisions: plan.counts, bytes: try bytes(plan), accuracy: a ?? .nan)], met: true)
+            try checkHonoured(plan, build(plan).layers)
+            let a = try test.map { _ in try accuracy(plan) } ?? .nan
+            let b = try bytes(plan)
+            result = PlanSearchResult(plan: plan, bytes: b, accuracy: a, trials: [PlanTrial(step: "given", precisions: plan.counts, bytes: b, accuracy: a)], met: true)
         case .budget(let maxDrop):
             guard let floatAccuracy else { throw ModelPressError.invalidArgument("--max-drop needs a labelled test set (--data).") }
             result = try PrecisionPlanSearch.underBudget(candidates: nodes, floatAccuracy: floatAccuracy, maxDrop: maxDrop, bytes: bytes, accuracy: accuracy)
