@@ -6,7 +6,7 @@ let package = Package(
     platforms: [.macOS(.v13)],
     products: [
         .executable(name: "modelpress", targets: ["modelpress"]),
-        .library(name: "ModelPress", targets: ["TensorCore", "Engine", "Passes", "ModelIO", "ONNXIO", "ModelLoading", "Evaluation", "Quantization", "Training", "Pruning", "Pipeline", "Deflate"]),
+        .library(name: "ModelPress", targets: ["TensorCore", "Engine", "Passes", "ModelIO", "ONNXIO", "ModelLoading", "Evaluation", "Quantization", "Training", "Pruning", "Pipeline", "Robustness", "Deflate"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -36,9 +36,10 @@ let package = Package(
         .target(name: "Evaluation", dependencies: ["TensorCore", "Engine", "Passes"]),
         .target(name: "Pipeline", dependencies: ["TensorCore", "ModelIO", "ModelLoading", "Evaluation", "Deflate", .product(name: "Yams", package: "Yams")]),
         .target(name: "Training", dependencies: ["TensorCore", "Engine", "ModelIO", "ModelLoading", "ONNXIO", "Evaluation", "CBLAS"]),
+        .target(name: "Robustness", dependencies: ["TensorCore", "Engine", "Evaluation", "Training"]),
         .executableTarget(name: "modelpress", dependencies: [
             "TensorCore", "Engine", "ModelIO", "ONNXIO", "ModelLoading", "Passes", "Evaluation", "Training", "Quantization", "Pruning", "Pipeline",
-            "Deflate", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "Robustness", "Deflate", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
         // MARK: - Implementation details
@@ -56,6 +57,7 @@ let package = Package(
         .testTarget(name: "QuantizationTests", dependencies: ["Quantization", "TensorCore", "Engine", "ONNXIO", "ModelIO", "ModelLoading", "Evaluation", "_TestSupport"]),
         .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "ModelIO", "ModelLoading", "TensorCore", "_TestSupport"]),
         .testTarget(name: "PruningTests", dependencies: ["Pruning", "Training", "ONNXIO", "TensorCore", "ModelIO", "ModelLoading", "Engine", "Passes", "Evaluation", "Deflate", "_TestSupport"]),
+        .testTarget(name: "RobustnessTests", dependencies: ["Robustness", "Training", "Evaluation", "Engine", "TensorCore", "ModelIO", "ModelLoading", "_TestSupport"]),
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "TensorCore", "_TestSupport"]),
         .testTarget(name: "EndToEndTests", dependencies: ["_TestSupport", "ModelIO", "TensorCore"]),
     ]

@@ -13,6 +13,8 @@ public struct BatchSummary: Encodable, Sendable {
         var finalBytes: Int?
         var referenceAccuracy: Double?
         var candidateAccuracy: Double?
+        /// The largest robustness drop of the last verify stage (nil: robustness not measured).
+        var worstRobustnessDrop: Double?
         var report: String?
         var log: String
 
@@ -20,6 +22,7 @@ public struct BatchSummary: Encodable, Sendable {
             case name, pipeline, status, seconds, log, report
             case exitCode = "exit_code", finalModel = "final_model", finalBytes = "final_bytes"
             case referenceAccuracy = "reference_accuracy", candidateAccuracy = "candidate_accuracy"
+            case worstRobustnessDrop = "worst_robustness_drop"
         }
     }
 
@@ -49,6 +52,7 @@ public struct BatchSummary: Encodable, Sendable {
                 name: result.entry.name, pipeline: result.entry.pipeline, status: result.status, exitCode: result.exitCode,
                 seconds: result.seconds, finalModel: report?.finalModel?.path, finalBytes: report?.finalModel?.fileBytes,
                 referenceAccuracy: verify?.referenceAccuracy, candidateAccuracy: verify?.candidateAccuracy,
+                worstRobustnessDrop: verify?.worstRobustnessDrop,
                 report: report == nil ? nil : "\(result.runDirectory)/report.md", log: result.log)
         }
     }
@@ -61,9 +65,15 @@ public struct BatchSummary: Encodable, Sendable {
     /// A Markdown table of the entries and a one-line total.
     public func markdown() -> String {
         func percent(_ x: Double?) -> String { x.map { String(format: "%.2f%%", $0 * 100) } ?? "–" }
-        var lines = ["| entry | status | time | final bytes | accuracy before → after |", "|---|---|---:|---:|---|"]
+        let robust = entries.contains { $0.worstRobustnessDrop != nil }
+        var lines = [
+            "| entry | status | time | final bytes | accuracy before → after |\(robust ? " worst robustness drop |" : "")",
+            "|---|---|---:|---:|---|\(robust ? "---:|" : "")",
+        ]
         for row in entries {
-            lines.append("| \(row.name) | \(row.status) | \(String(format: "%.1f s", row.seconds)) | \(row.finalBytes.map(String.init) ?? "–") | \(percent(row.referenceAccuracy)) → \(percent(row.candidateAccuracy)) |")
+            let drop = robust ? " \(row.worstRobustnessDrop.map { String(format: "%+.2f pt", $0 * 100) } ?? "–") |" : ""
+            lines.append(
+                "| \(row.name) | \(row.status) | \(String(format: "%.1f s", row.seconds)) | \(row.finalBytes.map(String.init) ?? "–") | \(percent(row.referenceAccuracy)) → \(percent(row.candidateAccuracy)) |\(drop)")
         }
         lines += ["", "\(entries.count) entries\(shard.map { " (shard \($0) of \(totalEntries) in all)" } ?? ""): \(passed) passed, \(gateFailed) gate failed, \(errored) errored"]
         return lines.joined(separator: "\n") + "\n"

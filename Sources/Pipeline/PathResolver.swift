@@ -36,6 +36,15 @@ enum PathResolver {
         return try existingFile(text, at: location, what: "'\(key)' of \(title)")
     }
 
+    /// A `NAME=FILE,…` list (`shifted_data`), each file resolved like a path key.
+    static func namedFiles(_ text: String, key: String, at location: SourceLocation, title: String) throws -> String {
+        let pairs = Pipeline.namedFiles(text)
+        guard pairs.count == text.split(separator: ",").count else {
+            throw YAMLError.at(location, "'\(key)' of \(title): '\(text)' is not a list NAME=FILE,….")
+        }
+        return try pairs.map { "\($0.name)=\(try existingFile($0.file, at: location, what: "'\(key)' of \(title)"))" }.joined(separator: ",")
+    }
+
     /// An export `path`: a relative file name inside the run folder.
     static func checkArtifactName(_ text: String, at location: SourceLocation) throws {
         let parts = text.split(separator: "/")

@@ -1,4 +1,5 @@
 import Deflate
+import Evaluation
 import Foundation
 import ModelIO
 import ModelLoading
@@ -86,10 +87,16 @@ public struct VerifySummary: Codable, Sendable {
     public var agreement: Double?
     public var passed: Bool
     public var report: String
+    /// The robustness table of the verify report (`robustness: true` or condition keys), else nil.
+    public var robustness: RobustnessSummary?
 
     enum CodingKeys: String, CodingKey {
         case stage, candidate, referenceAccuracy = "reference_accuracy", candidateAccuracy = "candidate_accuracy", agreement, passed, report
+        case robustness
     }
+
+    /// The largest robustness drop over the conditions measured (nil: none measured with labels).
+    public var worstRobustnessDrop: Double? { robustness?.conditions.compactMap(\.robustnessDrop).max() }
 }
 
 /// One layer of the final model that owns weights.
@@ -130,7 +137,7 @@ extension PipelineReport {
                     VerifySummary(
                         stage: index, candidate: verify.candidate.path, referenceAccuracy: verify.reference.accuracy,
                         candidateAccuracy: verify.candidate.accuracy, agreement: verify.agreement,
-                        passed: verify.passed, report: path))
+                        passed: verify.passed, report: path, robustness: verify.robustness))
             } else if outcome.record.exitCode == 1 {
                 gates.append(
                     GateSummary(
@@ -190,6 +197,7 @@ struct VerifyJSON: Decodable {
     var reference: Model
     var candidate: Model
     var gates: [Gate]
+    var robustness: RobustnessSummary?
 
     static func read(_ path: String) throws -> VerifyJSON {
         guard let data = FileManager.default.contents(atPath: path) else { throw ModelPressError.fileNotFound(path: path) }

@@ -12,6 +12,11 @@ enum PipelineReportWriter {
             try AtomicFile.write(Data(chart.render().utf8), to: "\(runDirectory)/charts/\(name)")
             charts.append(("charts/\(name)", caption))
         }
+        for v in report.verifications {
+            guard let svg = v.robustness?.svg() else { continue }
+            try AtomicFile.write(Data(svg.utf8), to: "\(runDirectory)/charts/robustness-stage-\(v.stage).svg")
+            charts.append(("charts/robustness-stage-\(v.stage).svg", "Accuracy under noise and attacks, stage \(v.stage)"))
+        }
         try AtomicFile.write(Data(markdown(report, charts: charts).utf8), to: "\(runDirectory)/report.md")
         try AtomicFile.write(Data(junit(report).utf8), to: "\(runDirectory)/junit.xml")
     }
@@ -102,6 +107,10 @@ enum PipelineReportWriter {
             for g in report.gates {
                 md.append("| \(g.stage) | \(g.name) | \(number(g.value)) | \(g.comparison ?? "") \(number(g.limit)) | \(g.passed ? "pass" : "**FAIL**") |")
             }
+        }
+        for v in report.verifications {
+            guard let robustness = v.robustness else { continue }
+            md += ["", "## Robustness (stage \(v.stage))", ""] + robustness.markdownLines().dropFirst(2)
         }
         md += ["", "## Stages", "", "| # | stage | status | time | output |", "|---:|---|---|---:|---:|"]
         for s in report.stages {

@@ -113,6 +113,9 @@ extension PipelineSpec {
         if kind.pathKeys.contains(pair.key), let text = option.text {
             option.value = .scalar(try PathResolver.stageReference(text, key: pair.key, at: option.location, title: title))
         }
+        if kind == .verify, pair.key == "shifted_data", let text = option.text {
+            option.value = .scalar(try PathResolver.namedFiles(text, key: pair.key, at: option.location, title: title))
+        }
         if kind == .export, pair.key == "path", let text = option.text {
             try PathResolver.checkArtifactName(text, at: option.location)
         }

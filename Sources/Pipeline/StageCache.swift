@@ -25,6 +25,8 @@ public struct StageCache {
         for argument in invocation.arguments {
             if invocation.inputs.contains(argument) {
                 lines.append("file \(try digest(argument))")
+            } else if case let named = namedFiles(argument), !named.isEmpty, named.allSatisfy({ invocation.inputs.contains($0.file) }) {
+                lines.append("files " + (try named.map { "\($0.name)=\(try digest($0.file))" }).joined(separator: ","))
             } else if argument.hasPrefix(runDirectory + "/") {
                 lines.append("run \(argument.dropFirst(runDirectory.count + 1))")
             } else {

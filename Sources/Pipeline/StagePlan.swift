@@ -124,6 +124,7 @@ public enum StagePlan {
                     "--markdown", "\(folder)/verify.md", "--junit", "\(folder)/junit.xml",
                 ] + keys
             if !given("seed") { args += ["--seed", seed] }
+            if let shifted = stage.option("shifted_data")?.text { inputs += namedFiles(shifted).map(\.file) }
             skip.formUnion(["reference", "data"])
         case .export:
             args = ["export", current, "-o", model]
@@ -134,5 +135,13 @@ public enum StagePlan {
         return StageInvocation(
             stage: stage, directory: "", arguments: args, inputs: inputs, inputModel: current,
             outputModel: output, verifyReport: verifyReport, stdoutFile: "\(folder)/stdout.txt", artifact: artifact)
+    }
+}
+
+/// The (name, file) pairs of a `NAME=FILE,…` list (`shifted_data`).
+func namedFiles(_ text: String) -> [(name: String, file: String)] {
+    text.split(separator: ",").compactMap { entry in
+        let parts = entry.split(separator: "=", maxSplits: 1).map(String.init)
+        return parts.count == 2 ? (parts[0], parts[1]) : nil
     }
 }

@@ -3,6 +3,7 @@ import Evaluation
 import Foundation
 import ModelIO
 import ModelLoading
+import Robustness
 import TensorCore
 
 /// `modelpress verify`: compares a candidate model (as shipped) with its reference on test
@@ -13,7 +14,9 @@ struct VerifyCommand: ParsableCommand {
         abstract: "Compare a compressed model with its reference on test data and check accuracy gates (CI).",
         discussion: """
             Exit 0 when every gate holds, 1 when one fails (the reports are still written), 2 for bad \
-            input. Gates: --max-drop, --max-relative-drop, --min-agreement, --max-kl. See docs/ci.md.
+            input. Gates: --max-drop, --max-relative-drop, --min-agreement, --max-kl, and with \
+            --robustness (or condition levels) --max-robustness-drop, --min-noise-accuracy. See docs/ci.md \
+            and docs/robustness.md.
             """)
 
     @Option(help: "Reference model (any MODEL format), usually the uncompressed original.")
@@ -25,6 +28,7 @@ struct VerifyCommand: ParsableCommand {
     @OptionGroup var dataset: DatasetOptions
     @OptionGroup var policy: LoadPolicyOptions
     @OptionGroup var output: OutputOptions
+    @OptionGroup(title: "Robustness") var robustness: RobustnessOptions
 
     @Option(help: "Largest allowed top-1 accuracy drop, reference − candidate (e.g. 0.01).")
     var maxDrop: Double?
@@ -60,19 +64,36 @@ struct VerifyCommand: ParsableCommand {
     func run() throws {
         try validateArguments()
         policy.apply()
-        let data = try dataset.open(requireLabels: limits.needsLabels)
+        let data = try dataset.open(requireLabels: limits.needsLabels || robustness.limits.any)
         let settings = VerificationSettings(
             limits: limits, bootstrapResamples: bootstrap, seed: seed,
             producer: "modelpress \(ModelPressVersion.string)")
         var bars: [String: ProgressReporter] = [:]
-        let result = try VerificationReport.run(
-            reference: VerifiedModel(try ModelLoader.load(reference, samples: data.sampleShapes), path: reference),
-            candidate: VerifiedModel(try ModelLoader.load(candidate, samples: data.sampleShapes), path: candidate),
-            data: data, dataPath: dataset.data, xKey: dataset.xKey, yKey: dataset.yKey, batchSize: dataset.batchSize,
-            settings: settings
-        ) { label, done, total in
+        func progress(_ label: String, _ done: Int, _ total: Int) {
             if bars[label] == nil { bars[label] = ProgressReporter("verify \(label)", quiet: output.quiet) }
             bars[label]?.update(done, total)
+        }
+        let referenceModel = VerifiedModel(try ModelLoader.load(reference, samples: data.sampleShapes), path: reference)
+        let candidateModel = VerifiedModel(try ModelLoader.load(candidate, samples: data.sampleShapes), path: candidate)
+        var result = try VerificationReport.run(
+            reference: referenceModel, candidate: candidateModel,
+            data: data, dataPath: dataset.data, xKey: dataset.xKey, yKey: dataset.yKey, batchSize: dataset.batchSize,
+            settings: settings, progress: progress)
+        if robustness.requested {
+            let writer = robustness.savePerturbed.map { PerturbedInputWriter(directory: $0, labels: try? data.y?.readInt64(rows: 0..<data.count)) }
+            let run = RobustnessRun(
+                reference: referenceModel, candidate: candidateModel, data: data, batchSize: dataset.batchSize,
+                plan: try robustness.plan(dataset: dataset, seed: seed, bootstrap: bootstrap))
+            let summary = try run.measure(progress: progress, sink: writer.map { w in { w.add($0, $1, $2) } })
+            result.attach(summary, limits: robustness.limits)
+            try writer?.write()
+            if let path = robustness.robustnessSvg {
+                if let svg = summary.svg() {
+                    try AtomicFile.write(Data(svg.utf8), to: path)
+                } else {
+                    FileHandle.standardError.write(Data("warning: --robustness-svg \(path) not written: it plots accuracy, and the data has no labels\n".utf8))
+                }
+            }
         }
         try writeReports(result)
         printSummary(result)
@@ -93,12 +114,20 @@ struct VerifyCommand: ParsableCommand {
             throw ModelPressError.invalidArgument("--min-agreement must be in 0…1 (got \(minAgreement))")
         }
         guard bootstrap >= 0 else { throw ModelPressError.invalidArgument("--bootstrap must be ≥ 0 (got \(bootstrap))") }
-        for (name, path) in [("--report", report), ("--markdown", markdown), ("--junit", junit)] {
+        for (name, path) in [
+            ("--report", report), ("--markdown", markdown), ("--junit", junit), ("--robustness-svg", robustness.robustnessSvg),
+        ] {
             guard let path else { continue }
             let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
             var isDirectory: ObjCBool = false
             guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
                 throw ModelPressError.invalidArgument("\(name) \(path): the directory \(directory) does not exist.\nHINT: create it first.")
+            }
+        }
+        if let directory = robustness.savePerturbed {
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
+                throw ModelPressError.invalidArgument("--save-perturbed \(directory): no such directory.\nHINT: create it first.")
             }
         }
         for path in [reference, candidate] where !FileManager.default.isReadableFile(atPath: path) {
@@ -128,6 +157,14 @@ struct VerifyCommand: ParsableCommand {
                 String(
                     format: "accuracy difference %+.4f, 95%% CI [%+.4f, %+.4f] (%d resamples, seed %llu)",
                     b.difference, b.lower, b.upper, b.resamples, b.seed))
+        }
+        if let r = result.robustness {
+            for c in r.conditions {
+                print(
+                    "\(c.name): accuracy reference \(show(c.referenceAccuracy))  candidate \(show(c.candidateAccuracy))  agreement \(show(c.agreement))  robustness drop \(c.robustnessDrop.map { String(format: "%+.4f", $0) } ?? "–")"
+                )
+            }
+            for s in r.skipped { print("\(s.name): skipped (\(s.reason))") }
         }
         for g in result.gates { print("\(g.passed ? "PASS" : "FAIL")  \(g.name): \(g.message)") }
         print(result.passed ? "verify: passed" : "verify: FAILED")

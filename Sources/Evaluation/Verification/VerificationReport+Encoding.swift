@@ -17,6 +17,7 @@ extension VerificationReport {
         try c.encode(gates, forKey: .gates)
         try c.encode(notes, forKey: .notes)
         try c.encode(producer, forKey: .producer)
+        try c.encode(robustness, forKey: .robustness)
     }
 }
 

@@ -8,7 +8,7 @@ extension VerificationReport {
         lines.append("Reference `\(reference.path)` · candidate `\(candidate.path)` · data `\(data.path)` (\(data.samples) samples, outputs \(data.outputShape))")
         lines.append("")
         if gates.isEmpty {
-            lines.append("No gate was requested (`--max-drop`, `--max-relative-drop`, `--min-agreement`, `--max-kl`).")
+            lines.append("No gate was requested (`--max-drop`, `--max-relative-drop`, `--min-agreement`, `--max-kl`, `--max-robustness-drop`, `--min-noise-accuracy`).")
         } else {
             lines += ["| Gate | Value | Limit | Result |", "|---|---:|---:|:---:|"]
             for g in gates {
@@ -57,6 +57,7 @@ extension VerificationReport {
             }
             lines += ["", "</details>"]
         }
+        if let robustness { lines += [""] + robustness.markdownLines() }
         if !notes.isEmpty { lines += [""] + notes.map { "- \($0)" } }
         return lines.joined(separator: "\n") + "\n"
     }

@@ -27,10 +27,12 @@ public struct VerificationReport: Sendable, Codable {
     public var notes: [String]
     /// The tool that wrote the report, e.g. `modelpress 0.1.0`.
     public var producer: String
+    /// Both models under noise, attacks and shifted data (`verify --robustness`), else nil.
+    public var robustness: RobustnessSummary?
 
     enum CodingKeys: String, CodingKey {
         case schemaVersion = "schema_version", passed, task, data, reference, candidate, agreement
-        case meanKL = "mean_kl", drift, bootstrap, gates, notes, producer
+        case meanKL = "mean_kl", drift, bootstrap, gates, notes, producer, robustness
     }
 }
 
