@@ -50,6 +50,12 @@ struct RobustnessOptions: ParsableArguments {
     @Option(help: "Smallest allowed candidate accuracy under every noise condition (0…1).")
     var minNoiseAccuracy: Double?
 
+    @Option(help: "Smallest allowed candidate accuracy under every attack, FGSM or PGD (0…1).")
+    var minAdversarialAccuracy: Double?
+
+    @Option(help: "Smallest allowed candidate accuracy on every --shifted-data set (0…1).")
+    var minShiftedAccuracy: Double?
+
     @Option(help: "Write an SVG of accuracy against σ / ε for both models here.")
     var robustnessSvg: String?
 
@@ -60,7 +66,11 @@ struct RobustnessOptions: ParsableArguments {
     enum AttackSource: String, ExpressibleByArgument, CaseIterable { case reference, candidate }
 
     /// The robustness gates asked for.
-    var limits: RobustnessLimits { RobustnessLimits(maxRobustnessDrop: maxRobustnessDrop, minNoiseAccuracy: minNoiseAccuracy) }
+    var limits: RobustnessLimits {
+        RobustnessLimits(
+            maxRobustnessDrop: maxRobustnessDrop, minNoiseAccuracy: minNoiseAccuracy, minAdversarialAccuracy: minAdversarialAccuracy,
+            minShiftedAccuracy: minShiftedAccuracy)
+    }
 
     /// The perturbations named by level options (empty when none is given).
     func namedPerturbations() throws -> [Perturbation] {
@@ -82,7 +92,12 @@ struct RobustnessOptions: ParsableArguments {
         let named = try namedPerturbations()
         try asUsageError { try RobustnessPlan(perturbations: named).validate() }
         if let v = maxRobustnessDrop, !(v.isFinite && v >= 0) { throw ValidationError("--max-robustness-drop must be a number ≥ 0 (got \(v)).") }
-        if let v = minNoiseAccuracy, !(0...1).contains(v) { throw ValidationError("--min-noise-accuracy must be in 0…1 (got \(v)).") }
+        for (name, value) in [
+            ("--min-noise-accuracy", minNoiseAccuracy), ("--min-adversarial-accuracy", minAdversarialAccuracy),
+            ("--min-shifted-accuracy", minShiftedAccuracy),
+        ] {
+            if let value, !(0...1).contains(value) { throw ValidationError("\(name) must be in 0…1 (got \(value)).") }
+        }
         if limits.any || robustnessSvg != nil || savePerturbed != nil, !requested {
             throw ValidationError("robustness gates and outputs need conditions: add --robustness, or levels such as --noise-sigma 0.1 or --fgsm 0.01.")
         }

@@ -15,7 +15,7 @@ struct VerifyCommand: ParsableCommand {
         discussion: """
             Exit 0 when every gate holds, 1 when one fails (the reports are still written), 2 for bad \
             input. Gates: --max-drop, --max-relative-drop, --min-agreement, --max-kl, and with \
-            --robustness (or condition levels) --max-robustness-drop, --min-noise-accuracy. See docs/ci.md \
+            --robustness (or condition levels) --max-robustness-drop and --min-noise/adversarial/shifted-accuracy. See docs/ci.md \
             and docs/robustness.md.
             """)
 

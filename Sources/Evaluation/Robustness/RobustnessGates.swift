@@ -5,15 +5,31 @@ public struct RobustnessLimits: Sendable, Equatable {
     /// Smallest allowed candidate accuracy under every noise condition (Gaussian, salt-and-pepper,
     /// dropout, token substitution), 0…1.
     public var minNoiseAccuracy: Double?
+    /// Smallest allowed candidate accuracy under every attack (FGSM, PGD), 0…1.
+    public var minAdversarialAccuracy: Double?
+    /// Smallest allowed candidate accuracy on every shifted test set, 0…1.
+    public var minShiftedAccuracy: Double?
 
     /// Limits as given.
-    public init(maxRobustnessDrop: Double? = nil, minNoiseAccuracy: Double? = nil) {
+    public init(
+        maxRobustnessDrop: Double? = nil, minNoiseAccuracy: Double? = nil, minAdversarialAccuracy: Double? = nil,
+        minShiftedAccuracy: Double? = nil
+    ) {
         self.maxRobustnessDrop = maxRobustnessDrop
         self.minNoiseAccuracy = minNoiseAccuracy
+        self.minAdversarialAccuracy = minAdversarialAccuracy
+        self.minShiftedAccuracy = minShiftedAccuracy
     }
 
     /// Whether any gate is asked (they all need labels).
-    public var any: Bool { maxRobustnessDrop != nil || minNoiseAccuracy != nil }
+    public var any: Bool { maxRobustnessDrop != nil || minNoiseAccuracy != nil || minAdversarialAccuracy != nil || minShiftedAccuracy != nil }
+
+    /// The smallest candidate accuracy allowed under a condition of `kind`, and the gate's name.
+    func minimumAccuracy(_ kind: ConditionKind) -> (name: String, limit: Double)? {
+        if kind.isNoise { return minNoiseAccuracy.map { ("min_noise_accuracy", $0) } }
+        if kind.isAdversarial { return minAdversarialAccuracy.map { ("min_adversarial_accuracy", $0) } }
+        return minShiftedAccuracy.map { ("min_shifted_accuracy", $0) }
+    }
 }
 
 extension RobustnessSummary {
@@ -28,11 +44,11 @@ extension RobustnessSummary {
                         name: "max_robustness_drop:\(c.name)", value: drop, limit: limit, comparison: "<=", passed: passed,
                         message: "\(c.name): robustness drop \(format(drop)) \(passed ? "<=" : ">") \(format(limit))"))
             }
-            if let limit = limits.minNoiseAccuracy, c.kind.isNoise, let accuracy = c.candidateAccuracy {
+            if let (name, limit) = limits.minimumAccuracy(c.kind), let accuracy = c.candidateAccuracy {
                 let passed = accuracy >= limit - gateSlack
                 gates.append(
                     Gate(
-                        name: "min_noise_accuracy:\(c.name)", value: accuracy, limit: limit, comparison: ">=", passed: passed,
+                        name: "\(name):\(c.name)", value: accuracy, limit: limit, comparison: ">=", passed: passed,
                         message: "\(c.name): candidate accuracy \(format(accuracy)) \(passed ? ">=" : "<") \(format(limit))"))
             }
         }
