@@ -36,6 +36,14 @@ public struct ONNXExportOptions: Sendable {
     /// Write Dense layers whose weights are 4- or 8-bit blocks along K as onnxruntime's
     /// `com.microsoft` MatMulNBits instead of DequantizeLinear → Gemm / MatMul.
     public var matMulNBits = false
+    /// Keep initializers of 1 KiB or more in a `.data` file beside the model (`--external-data`).
+    public var externalData = false
+    /// The external data file's name, relative to the model (`write(_:to:options:)` sets
+    /// `<file>.data`; `model.onnx.data` when unset).
+    public var externalDataLocation: String?
+    /// Initializer bytes above which external data is used even when not asked: protobuf
+    /// cannot hold a message past 2 GiB, and the graph needs room beside the weights.
+    public var inlineLimit = 2_000_000_000
 
     /// ONNX forms of a quantized graph.
     public enum QuantizedForm: String, Sendable, CaseIterable {
@@ -56,6 +64,10 @@ public struct ONNXExportOptions: Sendable {
 public struct ONNXExportResult: Sendable {
     /// The serialized `ModelProto`.
     public var data: Data
+    /// The external data file's contents, in segments (nil: every initializer is inside `data`).
+    public var externalData: [Data]?
+    /// Bytes on disk: the model and its external data.
+    public var bytes: Int { data.count + (externalData?.reduce(0) { $0 + $1.count } ?? 0) }
     /// The IR that was lowered (what `ONNXImporter` gives back for `data`).
     public var graph: Graph
     /// What each pass did.
@@ -152,11 +164,17 @@ public enum ONNXExporter {
             entry.value = value
             return entry
         }
+        let weightBytes = model.graph.initializer.reduce(0) { $0 + $1.rawData.count }
+        var external: [Data]?
+        if options.externalData || weightBytes > options.inlineLimit {
+            external = ONNXExternalData.split(&model.graph, location: options.externalDataLocation ?? "model.onnx.data")
+        }
         let data: Data
         do { data = try model.serializedData() } catch {
             throw ModelPressError.internalError("ONNX serialization failed: \(error)")
         }
-        return ONNXExportResult(data: data, graph: prepared, reports: reports, sparseInitializers: g.sparseInitializer.map(\.values.name))
+        return ONNXExportResult(
+            data: data, externalData: external, graph: prepared, reports: reports, sparseInitializers: g.sparseInitializer.map(\.values.name))
     }
 
     /// The element type the file declares for each graph input and output: float16 when the
@@ -169,10 +187,16 @@ public enum ONNXExporter {
         return types
     }
 
-    /// Exports `graph` and writes the file atomically at `path`.
+    /// Exports `graph` and writes the file atomically at `path`; with external data, its
+    /// `<file>.data` beside it first (each file atomic on its own).
     @discardableResult
     public static func write(_ graph: Graph, to path: String, options: ONNXExportOptions = ONNXExportOptions()) throws -> ONNXExportResult {
+        var options = options
+        options.externalDataLocation = (path as NSString).lastPathComponent + ".data"
         let result = try export(graph, options: options)
+        if let external = result.externalData, let location = options.externalDataLocation {
+            try AtomicFile.write(segments: external, to: ((path as NSString).deletingLastPathComponent as NSString).appendingPathComponent(location))
+        }
         try AtomicFile.write(result.data, to: path)
         return result
     }

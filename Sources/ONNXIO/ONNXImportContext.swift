@@ -25,6 +25,7 @@ struct ONNXImportContext {
     let dimensions: InputDimensions
     /// The sizes given to symbolic input axes, by name (one name is one size across inputs).
     var boundSymbols: [String: Int] = [:]
+    /// The ONNX graph; its initializers are in `constants`, not here.
     let onnx: Onnx_GraphProto
     var graph: Graph
     var constants: [String: ONNXConstant] = [:]
@@ -51,7 +52,7 @@ struct ONNXImportContext {
     /// Recurrent nodes ModelPress wrote masked, by node index (`readMaskedRecurrences`).
     var maskedRecurrences: [Int: MaskedRecurrence] = [:]
 
-    init(file: String, opset: Int, graph onnx: Onnx_GraphProto, dimensions: InputDimensions = .none) throws {
+    init(file: String, opset: Int, graph onnx: Onnx_GraphProto, initializers: inout [Onnx_TensorProto], dimensions: InputDimensions = .none) throws {
         self.file = file
         self.opset = opset
         self.dimensions = dimensions
@@ -62,7 +63,8 @@ struct ONNXImportContext {
             for input in node.input where !input.isEmpty { readers[input, default: []].append(i) }
             for output in node.output where !output.isEmpty { producer[output] = i }
         }
-        for proto in onnx.initializer {
+        // Emptied as it goes, so each initializer's bytes are freed once its tensor exists.
+        while let proto = initializers.popLast() {
             constants[proto.name] = try constant(proto, location: "initializer '\(proto.name)'")
         }
         for proto in onnx.sparseInitializer {
@@ -161,16 +163,6 @@ struct ONNXImportContext {
 
     /// A constant from a `TensorProto`.
     func constant(_ proto: Onnx_TensorProto, location: String) throws -> ONNXConstant {
-        guard proto.dataLocation != .external else {
-            let target = proto.externalData.first { $0.key == "location" }?.value ?? ""
-            let parts = target.split(separator: "/", omittingEmptySubsequences: false)
-            if target.hasPrefix("/") || target.contains("\\") || parts.contains("..") || target.isEmpty {
-                throw ModelPressError.invalidModel(
-                    file: file, location: location, message: "names external data '\(target)' outside the model's folder; ModelPress never reads such paths",
-                    hint: "the model is malicious or damaged; external data must be a file beside the model")
-            }
-            throw fail(location: location, "keeps its data in an external file ('\(target)'), which ModelPress does not read yet")
-        }
         let f = { (message: String) in self.fail(location: location, message) }
         let tensor = try ONNXTensor.floats(proto, f)
         let isFloat = [ONNXDataType.float, ONNXDataType.double, ONNXDataType.float16].contains(proto.dataType)

@@ -4,9 +4,10 @@ import TensorCore
 
 /// Reads ONNX models into the graph IR.
 public enum ONNXImporter {
-    /// Parses serialized ONNX `data` (from `file`, named in errors) into a graph.
+    /// Parses serialized ONNX `data` (from `file`, named in errors; external data is read from
+    /// files in its folder) into a graph.
     public static func importModel(from data: Data, file: String, dimensions: InputDimensions = .none) throws -> Graph {
-        let model: Onnx_ModelProto
+        var model: Onnx_ModelProto
         do {
             model = try Onnx_ModelProto(serializedBytes: data)
         } catch {
@@ -25,8 +26,15 @@ public enum ONNXImporter {
                 file: file, location: "ONNX model", message: "imports no version of the default ai.onnx opset",
                 hint: "export the model with a standard ONNX opset (13 or later recommended)")
         }
-        let folding = try QDQFolding(try QOperatorExpansion.expand(model.graph, file: file), file: file)
-        var context = try ONNXImportContext(file: file, opset: opset, graph: folding.graph, dimensions: dimensions)
+        try ONNXExternalData.inline(&model.graph, folder: (file as NSString).deletingLastPathComponent, file: file)
+        var folding = try QDQFolding(try QOperatorExpansion.expand(model.graph, file: file), file: file)
+        // The weights' bytes are handed over to the context, which frees each initializer's bytes
+        // once it has made its tensor: a model is held about once, not twice.
+        model.graph = Onnx_GraphProto()
+        let halfPrecision = halfPrecisionValues(of: folding.graph)
+        var initializers = folding.graph.initializer
+        folding.graph.initializer = []
+        var context = try ONNXImportContext(file: file, opset: opset, graph: folding.graph, initializers: &initializers, dimensions: dimensions)
         if let entry = model.metadataProps.first(where: { $0.key == MaskedRecurrenceRecord.metadataKey }) {
             guard let records = try? JSONDecoder().decode([MaskedRecurrenceRecord].self, from: Data(entry.value.utf8)) else {
                 throw ModelPressError.invalidModel(
@@ -35,7 +43,7 @@ public enum ONNXImporter {
             try context.readMaskedRecurrences(records)
         }
         var graph = try context.run()
-        graph.halfPrecision = halfPrecisionValues(of: folding.graph).intersection(graph.shapes.keys)
+        graph.halfPrecision = halfPrecision.intersection(graph.shapes.keys)
         for (name, q) in folding.quantization.sorted(by: { $0.key < $1.key }) {
             guard let shape = graph.shapes[name] else { continue }
             try q.validate(for: shape) { message in

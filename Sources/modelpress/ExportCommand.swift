@@ -32,6 +32,9 @@ struct ExportCommand: ParsableCommand {
     @Flag(name: .shortAndLong, help: "List every rewrite the export passes made.")
     var verbose = false
 
+    @Flag(help: "Keep initializers of 1 KiB or more in OUT.data beside the model (ONNX external data; automatic past 2 GB).")
+    var externalData = false
+
     func validate() throws {
         try asUsageError { try ONNXVersions.validate(opset: opset) }
     }
@@ -41,6 +44,7 @@ struct ExportCommand: ParsableCommand {
         var options = ONNXExportOptions()
         options.opset = opset
         options.inputLayout = inputLayout
+        options.externalData = externalData
         let started = Date()
         let result = try ONNXExporter.write(graph, to: out, options: options)
         guard !output.quiet else { return }
@@ -50,6 +54,6 @@ struct ExportCommand: ParsableCommand {
             for skip in report.skipped { print("  kept '\(skip.node)': \(skip.reason)") }
         }
         let ms = Int(Date().timeIntervalSince(started) * 1000)
-        print("wrote \(out): opset \(opset), \(result.graph.nodes.count) IR nodes, \(result.data.count) bytes (\(ms) ms)")
+        print("wrote \(out): opset \(opset), \(result.graph.nodes.count) IR nodes, \(result.bytes) bytes\(result.externalData == nil ? "" : ", \(result.bytes - result.data.count) of them in \(out).data") (\(ms) ms)")
     }
 }

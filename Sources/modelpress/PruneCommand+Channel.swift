@@ -54,7 +54,7 @@ extension PruneCommand {
             try printJSON(report)
         } else if !output.quiet {
             print(Self.channelTable(report))
-            print("wrote \(out): \(result.data.count) bytes")
+            print("wrote \(out): \(result.bytes) bytes")
         }
     }
 

@@ -42,7 +42,7 @@ extension PruneCommand {
                 print("\(block.layer): \(block.kept.count) of \(block.headsBefore) heads kept (\(block.kept.map(String.init).joined(separator: ", ")))")
             }
             print("parameters \(report.parametersBefore) → \(report.parametersAfter), MACs \(report.macsBefore) → \(report.macsAfter)")
-            print("wrote \(out): \(result.data.count) bytes")
+            print("wrote \(out): \(result.bytes) bytes")
         }
     }
 }

@@ -1,5 +1,6 @@
-"""ResNet50 (random weights, 224×224) from fixtures/large/, made by
-`fixtures/make_fixtures.sh --large` (gitignored, ~100 MB). Skipped when it is not there."""
+"""Large fixtures (gitignored, made on demand; each test is skipped when its files are not
+there): ResNet50 (random weights, 224×224; `fixtures/make_fixtures.sh --large`, ~100 MB) and
+the 3.4 GB wide MLP with external data (`fixtures/.venv/bin/python fixtures/make_large_mlp.py`)."""
 
 from __future__ import annotations
 
@@ -12,10 +13,11 @@ from conftest import FIXTURES, max_abs_diff, read_predictions, run_modelpress
 from ort_helpers import run_ort, without_final_softmax
 
 LARGE = FIXTURES / "large"
-pytestmark = pytest.mark.skipif(not (LARGE / "resnet50.h5").exists(),
-                                reason="fixtures/large/ not generated (fixtures/make_fixtures.sh --large)")
+RESNET = pytest.mark.skipif(not (LARGE / "resnet50.h5").exists(),
+                            reason="fixtures/large/ not generated (fixtures/make_fixtures.sh --large)")
 
 
+@RESNET
 def test_resnet50_export_matches_keras_and_modelpress(tmp_path):
     path = tmp_path / "resnet50.onnx"
     run_modelpress("export", LARGE / "resnet50.h5", "-o", path, "-q")
@@ -40,3 +42,18 @@ def test_resnet50_export_matches_keras_and_modelpress(tmp_path):
     again = tmp_path / "again.onnx"
     run_modelpress("export", path, "-o", again, "-q")
     assert again.read_bytes() == path.read_bytes()
+
+
+WIDE = LARGE / "wide_mlp"
+
+
+@pytest.mark.skipif(not (WIDE / "wide_mlp.onnx").exists(), reason="fixtures/large/wide_mlp/ not made (fixtures/make_large_mlp.py)")
+def test_3gb_model_reads_and_writes_external_data(tmp_path):
+    out = tmp_path / "wide.onnx"
+    run_modelpress("export", WIDE / "wide_mlp.onnx", "-o", out, "-q")
+    assert (tmp_path / "wide.onnx.data").stat().st_size >= 3_356_000_000 and out.stat().st_size < 10_000
+    pred = tmp_path / "pred.h5"
+    run_modelpress("predict", out, "--data", WIDE / "inputs.h5", "-o", pred, "-q")
+    with h5py.File(WIDE / "inputs.h5", "r") as f:
+        expected = f["y_pred"][()]
+    assert max_abs_diff(read_predictions(pred), expected) < 1e-5

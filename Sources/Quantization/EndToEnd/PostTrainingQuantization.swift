@@ -106,7 +106,7 @@ public enum PostTrainingQuantization {
         let summary = QuantizationSummary(
             model: model, out: out, format: format, method: options.method.rawValue, weights: options.weights.rawValue,
             activations: options.activations.rawValue, bits: options.bits, scheme: options.scheme.rawValue, dynamic: false,
-            opset: request.effectiveOpset, calibrationSamples: used, bytes: written.data.count,
+            opset: request.effectiveOpset, calibrationSamples: used, bytes: written.bytes,
             seconds: Date().timeIntervalSince(started), layers: layers, floatLayers: floatLayers,
             floatActivations: floatActivations, budget: budgetReport)
         return QuantizationOutcome(summary: summary, excluded: plan.excluded, budget: budget)
@@ -132,7 +132,7 @@ public enum PostTrainingQuantization {
         let summary = QuantizationSummary(
             model: model, out: out, format: "dynamic", method: "none", weights: options.weights.rawValue,
             activations: runTime, bits: 8, scheme: options.scheme.rawValue, dynamic: true,
-            opset: request.effectiveOpset, calibrationSamples: 0, bytes: written.data.count,
+            opset: request.effectiveOpset, calibrationSamples: 0, bytes: written.bytes,
             seconds: Date().timeIntervalSince(started), layers: layers, floatLayers: plan.excluded, budget: nil)
         return QuantizationOutcome(summary: summary, excluded: plan.excluded, budget: nil)
     }

@@ -33,11 +33,11 @@ public enum HalfPrecisionConversion {
         export.compressionSummary = try metadata(options, layers: layers)
         let written = try ONNXExporter.write(planned, to: out, options: export)
         export.compressionSummary = nil
-        let floatBytes = try ONNXExporter.export(prepared, options: export).data.count
+        let floatBytes = try ONNXExporter.export(prepared, options: export).bytes
         let comparison = try calibration.map { try OutputComparison(reference: prepared, candidate: written.graph, data: $0, batchSize: batchSize) }
         return HalfPrecisionSummary(
             model: model, out: out, precision: options.form.rawValue, opset: options.opset, keepIOTypes: options.keepIOTypes,
-            calibrationSamples: calibration.map { min(samples ?? $0.count, $0.count) } ?? 0, bytes: written.data.count,
+            calibrationSamples: calibration.map { min(samples ?? $0.count, $0.count) } ?? 0, bytes: written.bytes,
             floatBytes: floatBytes, seconds: Date().timeIntervalSince(started), layers: layers, drift: comparison?.drift,
             agreement: comparison?.agreement)
     }

@@ -99,7 +99,7 @@ public enum MixedPrecisionConversion {
                 bytes: perNode[c.node]?.bytes ?? 0, floatBytes: 4 * (perNode[c.node]?.parameters ?? 0))
         }
         return MixedPrecisionSummary(
-            model: model, out: out, opset: opset, goal: request.goal.description, data: testName, bytes: written.data.count,
+            model: model, out: out, opset: opset, goal: request.goal.description, data: testName, bytes: written.bytes,
             weightBytes: result.bytes, floatWeightBytes: prepared.statistics().reduce(0) { $0 + $1.parameters * 4 },
             floatAccuracy: floatAccuracy, accuracy: result.accuracy.isNaN ? nil : result.accuracy, met: result.met,
             seconds: Date().timeIntervalSince(started), layers: layers, trials: result.trials)

@@ -41,7 +41,7 @@ public enum WeightOnlyConversion {
         let written = try ONNXExporter.write(quantized, to: out, options: export)
         export.compressionSummary = nil
         export.matMulNBits = false
-        let floatBytes = try ONNXExporter.export(prepared, options: export).data.count
+        let floatBytes = try ONNXExporter.export(prepared, options: export).bytes
         let comparison = try calibration.map { try OutputComparison(reference: prepared, candidate: written.graph, data: $0, batchSize: batchSize) }
         let quantizedWeights = Set(layers.map(\.weight))
         let otherWeights = prepared.initializers.filter { !quantizedWeights.contains($0.key) }.values.reduce(0) { $0 + 4 * $1.count }
@@ -52,7 +52,7 @@ public enum WeightOnlyConversion {
         return WeightOnlySummary(
             model: model, out: out, precision: "int\(options.bits)-weights", format: options.allowContribOps ? "matmulnbits" : "qdq", opset: options.opset,
             blockSize: options.blockSize, scheme: options.scheme.rawValue, scales: options.scales.rawValue,
-            bytes: written.data.count, floatBytes: floatBytes, weightBytes: otherWeights + layers.reduce(0) { $0 + $1.bytes },
+            bytes: written.bytes, floatBytes: floatBytes, weightBytes: otherWeights + layers.reduce(0) { $0 + $1.bytes },
             floatWeightBytes: prepared.initializers.values.reduce(0) { $0 + 4 * $1.count }, seconds: Date().timeIntervalSince(started),
             layers: layers, floatLayers: floatLayers, drift: comparison?.drift, agreement: comparison?.agreement)
     }

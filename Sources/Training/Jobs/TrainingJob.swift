@@ -217,7 +217,7 @@ public struct TrainingJob {
         var logged = summary
         logged.seconds = Date().timeIntervalSince(started)
         if let log = options.log { try AtomicFile.write(try logged.prettyJSON(), to: log) }
-        return TrainingJobResult(summary: logged, bytes: written.data.count, parameterCount: model.parameterCount)
+        return TrainingJobResult(summary: logged, bytes: written.bytes, parameterCount: model.parameterCount)
     }
 
     /// The per-sample shape `model` needs from `file`, or an exit-2 error naming both shapes.
