@@ -44,9 +44,12 @@ public struct ModelSummary: Codable, Sendable {
     public var nonzeros: Int?
     public var weightBytes: Int?
     public var macs: Int?
+    /// Activation bytes alive at once per sample, at the peak (`Graph.activationMemory`).
+    public var peakActivationBytes: Int?
 
     enum CodingKeys: String, CodingKey {
         case path, sha256, fileBytes = "file_bytes", gzipBytes = "gzip_bytes", parameters, nonzeros, weightBytes = "weight_bytes", macs
+        case peakActivationBytes = "peak_activation_bytes"
     }
 }
 
@@ -167,20 +170,22 @@ extension PipelineReport {
         return PipelineReport(
             schemaVersion: currentSchemaVersion, pipeline: spec.name, file: spec.file, producer: "modelpress \(version)",
             passed: passed, status: !complete ? "error" : (passed ? "passed" : "gate_failed"),
-            original: try summary(spec.model, statistics: originalStats),
-            finalModel: try finalPath.map { try summary($0, statistics: finalStats) },
+            original: try summary(spec.model, graph: originalGraph, statistics: originalStats),
+            finalModel: try finalPath.map { try summary($0, graph: finalGraph, statistics: finalStats) },
             stages: stageSummaries, gates: gates, verifications: verifications, layers: layers)
     }
 
-    /// The file's digest and sizes, and totals of its per-node `statistics` (nil: unreadable model).
-    private static func summary(_ path: String, statistics stats: [NodeStatistics]?) throws -> ModelSummary {
+    /// The file's digest and sizes, totals of its per-node `statistics` and its activation memory
+    /// (nil: unreadable model).
+    private static func summary(_ path: String, graph: Graph?, statistics stats: [NodeStatistics]?) throws -> ModelSummary {
         guard let bytes = FileManager.default.contents(atPath: path) else { throw ModelPressError.fileNotFound(path: path) }
         let parameters = stats?.reduce(0) { $0 + $1.parameters }
         let zeros = stats?.reduce(0) { $0 + Int((Double($1.parameters) * $1.sparsity).rounded()) }
         return ModelSummary(
             path: path, sha256: FileDigest.sha256(of: bytes), fileBytes: bytes.count, gzipBytes: try Gzip.compressedSize(bytes),
             parameters: parameters, nonzeros: parameters.flatMap { p in zeros.map { p - $0 } },
-            weightBytes: stats?.reduce(0) { $0 + $1.bytes }, macs: stats?.reduce(0) { $0 + $1.macs })
+            weightBytes: stats?.reduce(0) { $0 + $1.bytes }, macs: stats?.reduce(0) { $0 + $1.macs },
+            peakActivationBytes: graph?.activationMemory().peakBytes)
     }
 
     static func fileSize(_ path: String) -> Int? {

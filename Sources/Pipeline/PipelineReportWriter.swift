@@ -95,6 +95,7 @@ enum PipelineReportWriter {
                 "| weight bytes | \(bytes(o.weightBytes)) | \(bytes(f.weightBytes))\(ratio(f.weightBytes, o.weightBytes)) |",
                 "| parameters (nonzero) | \(count(o.parameters)) (\(count(o.nonzeros))) | \(count(f.parameters)) (\(count(f.nonzeros))) |",
                 "| MACs per sample | \(count(o.macs)) | \(count(f.macs))\(ratio(f.macs, o.macs)) |",
+                "| peak activation bytes per sample | \(bytes(o.peakActivationBytes)) | \(bytes(f.peakActivationBytes))\(ratio(f.peakActivationBytes, o.peakActivationBytes)) |",
             ]
         } else {
             md += ["| file | \(bytes(o.fileBytes)) | – |"]

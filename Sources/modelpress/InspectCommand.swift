@@ -2,7 +2,8 @@ import ArgumentParser
 import Evaluation
 import TensorCore
 
-/// `modelpress inspect`: per-node table of op, output shape, parameters, sparsity, bits, bytes and MACs.
+/// `modelpress inspect`: per-node table of op, output shape, parameters, sparsity, bits, bytes and
+/// MACs, and the activation memory per sample.
 struct InspectCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "inspect", abstract: "Show a model's layers: op, output shape, parameters, bytes, MACs.")
@@ -25,11 +26,14 @@ struct InspectCommand: ParsableCommand {
     func run() throws {
         let graph = try model.load()
         let stats = graph.statistics()
+        let memory = graph.activationMemory()
         let totals = [
             "parameters": graph.initializers.values.reduce(0) { $0 + $1.count },
             "bytes": stats.reduce(0) { $0 + $1.bytes },
             "macs": stats.reduce(0) { $0 + $1.macs },
             "nodes": graph.nodes.count,
+            "peak_activation_bytes": memory.peakBytes,
+            "activation_bytes_without_reuse": memory.totalBytes,
         ]
         if json {
             try printJSON(
@@ -66,5 +70,8 @@ struct InspectCommand: ParsableCommand {
                 numeric: [3, 4, 5, 6, 7]))
         print("")
         print("total: \(grouped(totals["parameters"] ?? 0)) parameters, \(grouped(totals["bytes"] ?? 0)) bytes, \(grouped(totals["macs"] ?? 0)) MACs per sample, \(graph.nodes.count) nodes")
+        print(
+            "activations: \(grouped(memory.peakBytes)) bytes per sample alive at the peak (at '\(memory.peakNode)'), "
+                + "\(grouped(memory.totalBytes)) without reuse")
     }
 }
