@@ -25,12 +25,19 @@ public struct Executor: Sendable {
     /// reader, reads it once, and the value is an activation, not a weight or graph output),
     /// so in-place kernels can reuse the buffer instead of copying it.
     private let ownsFirstInput: [Bool]
+    /// For each node index, the fusion it leads (`ConvFusion`), used when no observer runs.
+    private let fusions: [ConvFusion?]
+    /// For each node index, whether a fusion computes it (skipped when fusions run).
+    private let absorbed: [Bool]
+    /// The nodes a convolution's epilogue computes when no observer runs, in node order.
+    public var fusedNodes: [String] { graph.nodes.indices.filter { absorbed[$0] }.map { graph.nodes[$0].name } }
     /// Samples per batch slice: as many as keep the graph's largest per-sample activation
     /// within `sliceActivationBudget` floats (see `run(_:threads:)`).
     public let cacheFriendlyBatch: Int
 
-    /// Prepares `graph` for execution.
-    public init(graph: Graph) {
+    /// Prepares `graph` for execution; `fusing: false` runs every node on its own (to measure
+    /// what the fused epilogues buy).
+    public init(graph: Graph, fusing: Bool = true) {
         self.graph = graph
         var stored: [String: Tensor] = [:]
         for (name, q) in graph.quantization {
@@ -61,6 +68,10 @@ public struct Executor: Sendable {
             guard let first = node.inputs.first else { return false }
             return lastUse[first] == i && node.inputs.filter { $0 == first }.count == 1
         }
+        fusions = fusing ? graph.convFusions() : graph.nodes.map { _ in nil }
+        var absorbedNodes = [Bool](repeating: false, count: graph.nodes.count)
+        for fusion in fusions.compactMap({ $0 }) { for j in fusion.absorbed { absorbedNodes[j] = true } }
+        absorbed = absorbedNodes
         let largest = graph.nodes.flatMap(\.outputs).compactMap { graph.shapes[$0].flatMap { Checked.product($0.dropFirst()) } }.max() ?? 1
         cacheFriendlyBatch = max(1, sliceActivationBudget / max(1, largest))
     }
@@ -94,17 +105,33 @@ public struct Executor: Sendable {
     }
 
     /// Runs node `index` on `values`: its outputs stored, the values it read last released.
+    /// Without an observer, a convolution leading a fusion also computes the nodes it absorbs,
+    /// and those are skipped.
     private func runNode(_ node: borrowing Node, _ index: Int, _ values: inout [String: Tensor], profile: ExecutionProfile?, observe: ValueObserver?) throws {
-        var args: [Tensor?] = try node.inputs.enumerated().map { position, name in
-            if position == 0 && ownsFirstInput[index], let owned = values.removeValue(forKey: name) { return owned }
+        let fusion = observe == nil ? fusions[index] : nil
+        if observe == nil && absorbed[index] {
+            for name in releaseAfter[index] { values[name] = nil }
+            return
+        }
+        func value(_ name: String) throws -> Tensor {
             if let v = values[name] ?? storedInitializers[name] ?? graph.initializers[name] { return v }
             throw ModelPressError.internalError("value '\(name)' read by node '\(node.name)' is not available")
+        }
+        var args: [Tensor?] = try node.inputs.enumerated().map { position, name in
+            if position == 0 && ownsFirstInput[index], let owned = values.removeValue(forKey: name) { return owned }
+            return try value(name)
         }
         for position in halfPrecisionReads[index] { args[position]?.roundToHalfPrecision() }
         let start = profile == nil ? 0 : DispatchTime.now().uptimeNanoseconds
         var outputs: [Tensor]
+        let outputNames = fusion.map { [$0.output] } ?? node.outputs
         do {
-            outputs = try Self.execute(node.op, &args)
+            if let fusion, case .conv2D(let attributes) = node.op, let x = args[0], let w = args[1] {
+                let epilogue = ConvEpilogue(residual: try fusion.residual.map(value), activation: fusion.activation)
+                outputs = [try conv2D(x, weights: w, bias: args.count > 2 ? args[2] : nil, attributes: attributes, epilogue: epilogue)]
+            } else {
+                outputs = try Self.execute(node.op, &args)
+            }
         } catch let bad as Embedding.IdOutOfRange {
             throw ModelPressError.invalidArgument(
                 "layer '\(node.layer)' (Embedding): token id \(bad.id) at position \(bad.position) of its input '\(node.inputs[0])' is not a row of its \(bad.vocabulary)-row table.\nHINT: token ids must be whole numbers from 0 to \(bad.vocabulary - 1); check the data's tokenizer against the model's vocabulary."
@@ -112,11 +139,11 @@ public struct Executor: Sendable {
         }
         profile?.record(node.op, nanoseconds: DispatchTime.now().uptimeNanoseconds - start)
         for i in outputs.indices {
-            graph.quantization[node.outputs[i]]?.fakeQuantize(&outputs[i])
-            if graph.halfPrecision.contains(node.outputs[i]) { outputs[i].roundToHalfPrecision() }
-            try observe?(node.outputs[i], outputs[i])
+            graph.quantization[outputNames[i]]?.fakeQuantize(&outputs[i])
+            if graph.halfPrecision.contains(outputNames[i]) { outputs[i].roundToHalfPrecision() }
+            try observe?(outputNames[i], outputs[i])
         }
-        for (name, output) in zip(node.outputs, outputs) { values[name] = output }
+        for (name, output) in zip(outputNames, outputs) { values[name] = output }
         outputs = []
         for name in releaseAfter[index] { values[name] = nil }
     }

@@ -28,6 +28,9 @@ struct BenchCommand: ParsableCommand {
     @Flag(help: "Also print time per op kind.")
     var profile = false
 
+    @Flag(help: "Run every node on its own (no activation or residual Add in convolution epilogues).")
+    var noFusion = false
+
     @Flag(help: "Print JSON.")
     var json = false
 
@@ -47,7 +50,7 @@ struct BenchCommand: ParsableCommand {
         let threadCount = threads ?? BLAS.threads
         if profile { BLAS.setThreads(threadCount) }
         let graph = try inferenceGraph(try model.load())
-        let executor = Executor(graph: graph)
+        let executor = Executor(graph: graph, fusing: !noFusion)
         let feeds = try Dictionary(uniqueKeysWithValues: graph.inputs.map { ($0.name, try seededInput($0, batch: batchSize, in: graph)) })
         // With --profile, batches run whole so op times add up; otherwise as `eval` runs them.
         let opTimes = profile ? ExecutionProfile() : nil
@@ -68,7 +71,7 @@ struct BenchCommand: ParsableCommand {
             samplesPerSecond: Double(batches * batchSize) / elapsed, millisecondsPerBatch: elapsed * 1000 / Double(batches))
         if json { try printJSON(result); return }
         if let opTimes {
-            print("per-op time (batch run whole, \(BLAS.threads) BLAS thread(s)):")
+            print("per-op time (batch run whole, \(BLAS.threads) BLAS thread(s); \(executor.fusedNodes.count) nodes run in convolution epilogues):")
             let rows = opTimes.sorted.map {
                 [
                     $0.op, String(format: "%.1f", $0.seconds * 1000 / Double(batches)),

@@ -6,8 +6,10 @@ the binary before the change. A deliberate change of the output re-records the f
 
     MODELPRESS_RECORD_GOLDEN=1 MODELPRESS=.build/debug/modelpress .test-venv/bin/pytest -q Tests/python/test_golden_digests.py
 
-OpenBLAS runs single-threaded here so calibration ranges (and hence scales) cannot depend on
-how GEMMs were split across threads.
+OpenBLAS runs single-threaded and on its Haswell (AVX2) kernels here, so calibration ranges
+(and hence scales) depend neither on how GEMMs were split across threads nor on which kernels
+OpenBLAS picks for the CPU (AVX-512 kernels round sums differently, which moves the last bit
+of a range and so a scale); the digests were recorded that way.
 """
 
 from __future__ import annotations
@@ -42,7 +44,7 @@ def _run(case, command: str, extra: list[str], out: Path) -> subprocess.Complete
     args = [BINARY, command, str(case.model), "-o", str(out), "-q", *extra]
     if command == "quantize":
         args += ["--calibration", str(case.data), "--x-key", case.x_key]
-    env = dict(os.environ, OPENBLAS_NUM_THREADS="1")
+    env = dict(os.environ, OPENBLAS_NUM_THREADS="1", OPENBLAS_CORETYPE="Haswell")
     return subprocess.run(args, capture_output=True, text=True, timeout=600, env=env)
 
 

@@ -11,12 +11,15 @@ let smallFeatureMap = 256
 /// depthwise convolutions use `depthwiseConv2D`).
 ///
 /// `x` is N×C×H×W, `w` is O×(C/g)×kh×kw (OIHW, row-major), `b` is O or nil; returns
-/// N×O×OH×OW with `out[n,o,oh,ow] = b[o] + Σ w[o,c,i,j] · x[n, g·C/g + c, oh·sh − pt + i·dh, ow·sw − pl + j·dw]`.
-public func conv2D(_ x: Tensor, weights w: Tensor, bias b: Tensor?, attributes a: Conv2DAttributes) throws -> Tensor {
+/// N×O×OH×OW with `out[n,o,oh,ow] = b[o] + Σ w[o,c,i,j] · x[n, g·C/g + c, oh·sh − pt + i·dh, ow·sw − pl + j·dw]`,
+/// then `epilogue` (residual, activation) applied to each image's output right after its GEMM.
+public func conv2D(
+    _ x: Tensor, weights w: Tensor, bias b: Tensor?, attributes a: Conv2DAttributes, epilogue: ConvEpilogue = .none
+) throws -> Tensor {
     let (n, c, h, wd) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
     let o = w.shape[0]
     if a.group == c && w.shape[1] == 1 && a.group > 1 {
-        return try depthwiseConv2D(x, weights: w, bias: b, attributes: a)
+        return try depthwiseConv2D(x, weights: w, bias: b, attributes: a, epilogue: epilogue)
     }
     let geometry = ConvGeometry(height: h, width: wd, attributes: a)
     var out = try Tensor(uninitializedShape: [n, o, geometry.outHeight, geometry.outWidth])
@@ -71,6 +74,7 @@ public func conv2D(_ x: Tensor, weights w: Tensor, bias b: Tensor?, attributes a
                                     }
                                 }
                             }
+                            applyConvEpilogue(op.baseAddress!, images: n0..<(n0 + nb), channels: o, plane: p, bias: b, epilogue: epilogue)
                             n0 += nb
                         }
                     }
@@ -78,23 +82,28 @@ public func conv2D(_ x: Tensor, weights w: Tensor, bias b: Tensor?, attributes a
             }
         }
     }
-    if let b { addChannelBias(&out, b) }
     return out
 }
 
-/// Adds `b[c]` to every element of channel `c` of an N×C×… tensor.
-func addChannelBias(_ t: inout Tensor, _ b: Tensor) {
-    let n = t.shape[0], c = t.shape[1]
-    let inner = t.count / max(1, n * c)
-    t.storage.withUnsafeMutableBufferPointer { tp in
-        b.storage.withUnsafeBufferPointer { bp in
-            for i in 0..<n {
-                for ch in 0..<c {
-                    let base = tp.baseAddress! + (i * c + ch) * inner
-                    let v = bp[ch]
-                    for k in 0..<inner { base[k] += v }
-                }
+/// Adds the bias `b` (O or nil) to images `images` of the N×O×`plane` output at `out`, then
+/// the epilogue's residual (same layout) and activation, one channel plane at a time.
+func applyConvEpilogue(
+    _ out: UnsafeMutablePointer<Float>, images: Range<Int>, channels o: Int, plane p: Int, bias b: Tensor?, epilogue: ConvEpilogue
+) {
+    guard b != nil || epilogue.residual != nil || epilogue.activation != nil else { return }
+    let bias = b?.storage ?? [Float](repeating: 0, count: o)
+    withOptionalPointer(epilogue.residual) { residual in
+        for image in images {
+            for oc in 0..<o {
+                let offset = (image * o + oc) * p
+                applyConvEpilogue(out + offset, count: p, bias: bias[oc], residual: residual.map { $0 + offset }, activation: epilogue.activation)
             }
         }
     }
+}
+
+/// Calls `body` with a pointer to `t`'s floats, or nil when there is no tensor.
+func withOptionalPointer<R>(_ t: Tensor?, _ body: (UnsafePointer<Float>?) -> R) -> R {
+    guard let t else { return body(nil) }
+    return t.storage.withUnsafeBufferPointer { body($0.baseAddress) }
 }

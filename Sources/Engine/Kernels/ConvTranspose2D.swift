@@ -33,6 +33,11 @@ public func convTranspose2D(_ x: Tensor, weights w: Tensor, bias b: Tensor?, att
             }
         }
     }
-    if let b { addChannelBias(&y, b) }
+    if b != nil {
+        let (n, o, count) = (y.shape[0], y.shape[1], y.count)
+        y.storage.withUnsafeMutableBufferPointer {
+            applyConvEpilogue($0.baseAddress!, images: 0..<n, channels: o, plane: count / max(1, n * o), bias: b, epilogue: .none)
+        }
+    }
     return y
 }

@@ -5,8 +5,11 @@ import TensorCore
 /// `x` is N×C×H×W, `w` is (C·m)×1×kh×kw for depth multiplier m, `b` is C·m or nil; output
 /// channel `c·m + k` convolves input channel `c` with filter `c·m + k`. Returns N×(C·m)×OH×OW.
 /// Each input plane is first copied into a zero-padded plane, so the inner loops run over
-/// whole output rows without bounds checks; 3×3 filters use an unrolled 9-tap loop.
-public func depthwiseConv2D(_ x: Tensor, weights w: Tensor, bias b: Tensor?, attributes a: Conv2DAttributes) throws -> Tensor {
+/// whole output rows without bounds checks; 3×3 filters use an unrolled 9-tap loop. The
+/// epilogue (residual, activation) runs on each output plane as soon as it is computed.
+public func depthwiseConv2D(
+    _ x: Tensor, weights w: Tensor, bias b: Tensor?, attributes a: Conv2DAttributes, epilogue: ConvEpilogue = .none
+) throws -> Tensor {
     let (n, c, h, wd) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
     let o = w.shape[0], multiplier = o / c
     let g = ConvGeometry(height: h, width: wd, attributes: a)
@@ -22,17 +25,25 @@ public func depthwiseConv2D(_ x: Tensor, weights w: Tensor, bias b: Tensor?, att
             bias.withUnsafeBufferPointer { bp in
                 padded.withUnsafeMutableBufferPointer { pp in
                     out.storage.withUnsafeMutableBufferPointer { op in
-                        for img in 0..<n {
-                            for ch in 0..<c {
-                                let plane = xp.baseAddress! + (img * c + ch) * h * wd
-                                for row in 0..<h {
-                                    (pp.baseAddress! + (row + g.padTop) * paddedW + g.padLeft).update(from: plane + row * wd, count: wd)
-                                }
-                                for k in 0..<multiplier {
-                                    let oc = ch * multiplier + k
-                                    depthwisePlane(
-                                        pp.baseAddress!, paddedWidth: paddedW, filter: wp.baseAddress! + oc * kk,
-                                        bias: bp[oc], geometry: g, into: op.baseAddress! + (img * o + oc) * p)
+                        withOptionalPointer(epilogue.residual) { residual in
+                            for img in 0..<n {
+                                for ch in 0..<c {
+                                    let plane = xp.baseAddress! + (img * c + ch) * h * wd
+                                    for row in 0..<h {
+                                        (pp.baseAddress! + (row + g.padTop) * paddedW + g.padLeft).update(from: plane + row * wd, count: wd)
+                                    }
+                                    for k in 0..<multiplier {
+                                        let oc = ch * multiplier + k
+                                        depthwisePlane(
+                                            pp.baseAddress!, paddedWidth: paddedW, filter: wp.baseAddress! + oc * kk,
+                                            bias: bp[oc], geometry: g, into: op.baseAddress! + (img * o + oc) * p)
+                                        if residual != nil || epilogue.activation != nil {
+                                            let offset = (img * o + oc) * p
+                                            applyConvEpilogue(
+                                                op.baseAddress! + offset, count: p, bias: 0, residual: residual.map { $0 + offset },
+                                                activation: epilogue.activation)
+                                        }
+                                    }
                                 }
                             }
                         }
