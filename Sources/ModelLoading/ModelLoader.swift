@@ -22,6 +22,7 @@ public enum ModelLoader {
     /// of unknown size are fixed by `--dim` (`MODELPRESS_DIMS`), else from `samples`: the sample
     /// shapes of the datasets the model will read, by name (`DatasetFile.sampleShapes`).
     public static func load(_ path: String, architecture: String? = nil, samples: [(name: String, shape: [Int])] = []) throws -> Graph {
+        if let size = try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int { try MemoryBudget.checkRead(size, file: path) }
         let (format, hdf5) = try classify(path)
         let dimensions = InputDimensions(named: InputDimensions.fromEnvironment, samples: samples)
         var graph: Graph

@@ -17,6 +17,9 @@ enum ONNXExternalData {
     /// Replaces every external tensor of `graph` (initializers, sparse initializers, Constant
     /// attributes) by its bytes, read from files in `folder`. `file` names the model in errors.
     static func inline(_ graph: inout Onnx_GraphProto, folder: String, file: String) throws {
+        // Every tensor's bytes, and for a moment the largest twice (its bytes and its tensor).
+        let sizes = graph.initializer.filter { $0.dataLocation == .external }.map { Reader.byteCount(of: $0) ?? 0 }
+        try MemoryBudget.checkRead(sizes.reduce(0, +), transient: sizes.max() ?? 0, file: file)
         var reader = Reader(folder: folder, file: file)
         for i in graph.initializer.indices { try reader.inline(&graph.initializer[i]) }
         for i in graph.sparseInitializer.indices {

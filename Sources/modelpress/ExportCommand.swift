@@ -40,7 +40,7 @@ struct ExportCommand: ParsableCommand {
     }
 
     func run() throws {
-        let graph = try model.load()
+        let graph = try model.load(work: .rewrite)
         var options = ONNXExportOptions()
         options.opset = opset
         options.inputLayout = inputLayout

@@ -19,10 +19,13 @@ struct ModelOptions: ParsableArguments {
     func load(feeding data: DatasetOptions) throws -> Graph { try load(samples: try data.sampleShapes()) }
 
     /// Loads the model, input axes of unknown size fixed by `--dim`, else by `samples` (the
-    /// per-sample shapes of the datasets it will read).
-    func load(samples: [(name: String, shape: [Int])] = []) throws -> Graph {
+    /// per-sample shapes of the datasets it will read); refuses up front when `work` on it
+    /// would not fit in memory (`MemoryBudget`).
+    func load(samples: [(name: String, shape: [Int])] = [], work: MemoryWork = .evaluate) throws -> Graph {
         policy.apply()
-        return try ModelLoader.load(model, architecture: architecture, samples: samples)
+        let graph = try ModelLoader.load(model, architecture: architecture, samples: samples)
+        try MemoryBudget.check(graph, work: work, file: model)
+        return graph
     }
 }
 

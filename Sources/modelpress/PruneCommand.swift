@@ -92,7 +92,7 @@ struct PruneCommand: ParsableCommand {
     }
 
     func run() throws {
-        let loaded = try model.load()
+        let loaded = try model.load(work: .train)
         guard loaded.quantization.isEmpty else {
             throw ModelPressError.invalidArgument("\(model.model): the model is quantized; its weights cannot be pruned.\nHINT: prune the float model, then quantize the result.")
         }

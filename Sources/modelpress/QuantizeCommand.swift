@@ -218,7 +218,7 @@ struct QuantizeCommand: ParsableCommand {
     }
 
     func run() throws {
-        let graph = try model.load(samples: try calibration.map { try DatasetFile(path: $0, xKey: xKey, yKey: nil).sampleShapes } ?? [])
+        let graph = try model.load(samples: try calibration.map { try DatasetFile(path: $0, xKey: xKey, yKey: nil).sampleShapes } ?? [], work: .rewrite)
         if precision == .mixed || precisionPerLayer != nil { return try runMixed(graph) }
         if let form = precision.halfPrecisionForm { return try runHalfPrecision(graph, form: form) }
         if let bits = precision.weightOnlyBits { return try runWeightOnly(graph, bits: bits) }

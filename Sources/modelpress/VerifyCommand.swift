@@ -75,6 +75,7 @@ struct VerifyCommand: ParsableCommand {
         }
         let referenceModel = VerifiedModel(try ModelLoader.load(reference, samples: data.sampleShapes), path: reference)
         let candidateModel = VerifiedModel(try ModelLoader.load(candidate, samples: data.sampleShapes), path: candidate)
+        try MemoryBudget.check(candidateModel.graph, work: .evaluate, file: candidate)
         var result = try VerificationReport.run(
             reference: referenceModel, candidate: candidateModel,
             data: data, dataPath: dataset.data, xKey: dataset.xKey, yKey: dataset.yKey, batchSize: dataset.batchSize,

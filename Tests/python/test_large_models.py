@@ -47,7 +47,10 @@ def test_resnet50_export_matches_keras_and_modelpress(tmp_path):
 WIDE = LARGE / "wide_mlp"
 
 
-@pytest.mark.skipif(not (WIDE / "wide_mlp.onnx").exists(), reason="fixtures/large/wide_mlp/ not made (fixtures/make_large_mlp.py)")
+WIDE_MLP = pytest.mark.skipif(not (WIDE / "wide_mlp.onnx").exists(), reason="fixtures/large/wide_mlp/ not made (fixtures/make_large_mlp.py)")
+
+
+@WIDE_MLP
 def test_3gb_model_reads_and_writes_external_data(tmp_path):
     out = tmp_path / "wide.onnx"
     run_modelpress("export", WIDE / "wide_mlp.onnx", "-o", out, "-q")
@@ -57,3 +60,23 @@ def test_3gb_model_reads_and_writes_external_data(tmp_path):
     with h5py.File(WIDE / "inputs.h5", "r") as f:
         expected = f["y_pred"][()]
     assert max_abs_diff(read_predictions(pred), expected) < 1e-5
+
+
+@WIDE_MLP
+def test_wide_mlp_under_a_4_gib_address_space_is_refused_up_front(tmp_path):
+    # 3.1 GiB of weights, read 1 GiB tensor at a time: 4.1 GiB at the peak does not fit in
+    # 4 GiB, so the command stops before reading (a naive read aborts at 3.3 GB).
+    import os
+    import resource
+    import subprocess
+
+    from conftest import BINARY
+
+    def limit():
+        resource.setrlimit(resource.RLIMIT_AS, (4 << 30, 4 << 30))
+
+    proc = subprocess.run([BINARY, "export", WIDE / "wide_mlp.onnx", "-o", tmp_path / "m.onnx"], capture_output=True, text=True,
+                          timeout=120, env=dict(os.environ), preexec_fn=limit)
+    assert proc.returncode == 2, proc.stderr
+    assert "reading its 3.1 GiB of weights needs about 4.1 GiB" in proc.stderr and "ulimit -v" in proc.stderr, proc.stderr
+    assert not (tmp_path / "m.onnx").exists()

@@ -123,7 +123,12 @@ public enum HDF5Guard {
         case .exited(let code):
             return ModelPressError.libraryFailure(file: path, library: "HDF5", detail: "the contained reader stopped with status \(code)")
         case .signaled(let signal):
-            return ModelPressError.libraryFailure(file: path, library: "HDF5", detail: "it crashed with signal \(signal) (\(signalName(signal))) in a contained reader")
+            // Under an address-space limit the reader can also die of it, on a sound file.
+            let limit = MemoryBudget.addressSpaceLimit.map {
+                "; or this process's address-space limit (ulimit -v, \($0 >> 20) MB) is too small for the reader: raise it and try again"
+            }
+            return ModelPressError.libraryFailure(
+                file: path, library: "HDF5", detail: "it crashed with signal \(signal) (\(signalName(signal))) in a contained reader\(limit ?? "")")
         case .timedOut:
             return ModelPressError.libraryFailure(file: path, library: "HDF5", detail: "no progress within \(String(format: "%.0f", limit)) s; the contained reader was stopped")
         case .notStarted(let reason):
