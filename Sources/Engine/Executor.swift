@@ -41,9 +41,11 @@ public struct Executor: Sendable {
         self.graph = graph
         var stored: [String: Tensor] = [:]
         for (name, q) in graph.quantization {
-            guard var t = graph.initializers[name] else { continue }
+            guard let weight = graph.initializers[name] else { continue }
+            var t = weight
             q.fakeQuantize(&t)
-            stored[name] = t
+            // A weight read from an int8 file already holds its dequantized values: no second copy.
+            if t != weight { stored[name] = t }
         }
         for name in graph.halfPrecision where stored[name] == nil {
             guard var t = graph.initializers[name] else { continue }

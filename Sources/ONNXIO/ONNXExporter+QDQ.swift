@@ -148,7 +148,8 @@ extension ONNXGraphBuilder {
     /// symmetric; asymmetric weight-only blocks are not), since DequantizeLinear reads a missing one as 0.
     mutating func dequantizeConstant(_ name: String, _ tensor: Tensor, _ q: TensorQuantization) throws {
         let index = ParameterIndexing(q, shape: tensor.shape)
-        let values = tensor.storage.enumerated().map { i, x in q.quantize(x, channel: index(i)) }
+        let storage = tensor.storage
+        let values = storage.indices.lazy.map { i in q.quantize(storage[i], channel: index(i)) }
         let integers = fresh(name + "/q")
         appendInitializer(ONNXTensor.quantized(integers, values, shape: tensor.shape, type: q.type))
         let parameterShape = q.parameterShape(for: tensor.shape)

@@ -52,7 +52,12 @@ struct ONNXImportContext {
     /// Recurrent nodes ModelPress wrote masked, by node index (`readMaskedRecurrences`).
     var maskedRecurrences: [Int: MaskedRecurrence] = [:]
 
-    init(file: String, opset: Int, graph onnx: Onnx_GraphProto, initializers: inout [Onnx_TensorProto], dimensions: InputDimensions = .none) throws {
+    /// The context of importing `onnx`, its constants made from `initializers` (emptied as they
+    /// are read) and `weights` (float tensors made already, the dequantized QDQ weights).
+    init(
+        file: String, opset: Int, graph onnx: Onnx_GraphProto, initializers: inout [Onnx_TensorProto], weights: [String: Tensor] = [:],
+        dimensions: InputDimensions = .none
+    ) throws {
         self.file = file
         self.opset = opset
         self.dimensions = dimensions
@@ -67,6 +72,7 @@ struct ONNXImportContext {
         while let proto = initializers.popLast() {
             constants[proto.name] = try constant(proto, location: "initializer '\(proto.name)'")
         }
+        for (name, tensor) in weights { constants[name] = ONNXConstant(tensor: tensor, integers: nil) }
         for proto in onnx.sparseInitializer {
             let location = "sparse initializer '\(proto.values.name)'"
             constants[proto.values.name] = try ONNXSparse.densify(proto) { [file] in .invalidModel(file: file, location: location, message: $0, hint: "re-export the model") }

@@ -3,8 +3,8 @@ import TensorCore
 
 /// Reads the QDQ form back into float values plus `Graph.quantization` annotations, before the
 /// float import runs:
-/// - `DequantizeLinear` of a constant integer tensor becomes a float initializer named after
-///   its output (`scale · (q − zero_point)`), annotated with the integer parameters;
+/// - `DequantizeLinear` of a constant integer tensor becomes a float weight named after its
+///   output (`scale · (q − zero_point)`, in `weights`), annotated with the integer parameters;
 /// - `QuantizeLinear(x) → DequantizeLinear → y` on an activation (every reader of the
 ///   quantized value a DequantizeLinear with the same parameters) disappears: readers of `y`
 ///   read `x`, and `x` is annotated (when `y` is a graph output, `x` is renamed `y`).
@@ -15,6 +15,8 @@ struct QDQFolding {
     var graph: Onnx_GraphProto
     /// Annotations by value name.
     var quantization: [String: TensorQuantization] = [:]
+    /// The dequantized weights, by name (tensors, not protos: a weight is not held twice).
+    var weights: [String: Tensor] = [:]
 
     /// Folds the QDQ patterns of `onnx` (file `file` in errors).
     init(_ onnx: Onnx_GraphProto, file: String) throws {
@@ -33,7 +35,6 @@ struct QDQFolding {
         }
         let outputs = Set(onnx.output.map(\.name))
         var removed = Set<Int>()
-        var newInitializers: [Onnx_TensorProto] = []
         var rename: [String: String] = [:]
 
         /// The annotation of a Q or DQ node from its constant scale / zero point inputs.
@@ -75,10 +76,7 @@ struct QDQFolding {
                 p.axis = axis
             }
             try p.validate(for: shape, f)
-            let ints = try ONNXTensor.int64s(q, f)
-            let index = ParameterIndexing(p, shape: shape)
-            let floats = ints.enumerated().map { j, v in p.dequantize(v, channel: index(j)) }
-            newInitializers.append(ONNXTensor.float(out, try Tensor(shape: shape, storage: floats)))
+            weights[out] = try Self.dequantized(q, p, shape: shape, f)
             quantization[out] = p
             removed.insert(i)
         }
@@ -119,9 +117,31 @@ struct QDQFolding {
         }
         graph.node = nodes
         let stillRead = Set(nodes.flatMap(\.input))
-        graph.initializer = onnx.initializer.filter { stillRead.contains($0.name) } + newInitializers
+        graph.initializer = onnx.initializer.filter { stillRead.contains($0.name) }
         var remapped: [String: TensorQuantization] = [:]
         for (name, q) in quantization { remapped[resolve(name)] = q }
         quantization = remapped
+    }
+
+    /// `scale · (q − zero point)` for every element of the integer tensor `q` of `shape`; 8-bit
+    /// raw data is read byte by byte (no 64-bit copy of a weight four times its float size).
+    static func dequantized(_ q: Onnx_TensorProto, _ p: TensorQuantization, shape: [Int], _ fail: (String) -> ModelPressError) throws -> Tensor {
+        let index = ParameterIndexing(p, shape: shape)
+        let count = Checked.product(shape) ?? -1
+        let signed = q.dataType == ONNXDataType.int8
+        guard signed || q.dataType == ONNXDataType.uint8, q.rawData.count == count else {
+            let ints = try ONNXTensor.int64s(q, fail)
+            return try Tensor(shape: shape, storage: ints.enumerated().map { j, v in p.dequantize(v, channel: index(j)) })
+        }
+        let floats = [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
+            q.rawData.withUnsafeBytes { (raw: UnsafeRawBufferPointer) in
+                for j in 0..<count {
+                    let v = signed ? Int64(Int8(bitPattern: raw[j])) : Int64(raw[j])
+                    buffer[j] = p.dequantize(v, channel: index(j))
+                }
+            }
+            initialized = count
+        }
+        return try Tensor(shape: shape, storage: floats)
     }
 }

@@ -34,7 +34,9 @@ public enum ONNXImporter {
         let halfPrecision = halfPrecisionValues(of: folding.graph)
         var initializers = folding.graph.initializer
         folding.graph.initializer = []
-        var context = try ONNXImportContext(file: file, opset: opset, graph: folding.graph, initializers: &initializers, dimensions: dimensions)
+        var context = try ONNXImportContext(
+            file: file, opset: opset, graph: folding.graph, initializers: &initializers, weights: folding.weights, dimensions: dimensions)
+        folding.weights = [:]
         if let entry = model.metadataProps.first(where: { $0.key == MaskedRecurrenceRecord.metadataKey }) {
             guard let records = try? JSONDecoder().decode([MaskedRecurrenceRecord].self, from: Data(entry.value.utf8)) else {
                 throw ModelPressError.invalidModel(

@@ -47,8 +47,11 @@ enum ONNXTensor {
         return proto
     }
 
-    /// An int4, uint4, int8, uint8, int16, uint16 or int32 initializer named `name` of shape `shape` (values in range).
-    static func quantized(_ name: String, _ values: [Int64], shape: [Int], type: QuantizedElementType) -> Onnx_TensorProto {
+    /// An int4, uint4, int8, uint8, int16, uint16 or int32 initializer named `name` of shape
+    /// `shape` (values in range, indexed from 0; a lazy collection is written without an array).
+    static func quantized<Values: RandomAccessCollection>(
+        _ name: String, _ values: Values, shape: [Int], type: QuantizedElementType
+    ) -> Onnx_TensorProto where Values.Element == Int64, Values.Index == Int {
         var proto = Onnx_TensorProto()
         proto.name = name
         proto.dims = shape.map(Int64.init)

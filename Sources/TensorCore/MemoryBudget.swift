@@ -11,10 +11,10 @@ public struct MemoryLimit: Equatable, Sendable {
 /// What a command does with a model's weights, and so how many times their float32 bytes it
 /// holds at its peak (measured on the 3.4 GB wide MLP, docs/benchmarks.md "Past 2 GB").
 public enum MemoryWork: String, Sendable {
-    /// inspect / eval / predict / verify / bench: the weights once, plus activations and
-    /// fake-quantized copies of quantized weights (1.33× measured for float eval).
+    /// inspect / eval / predict / verify / bench: the weights once, plus activations and the
+    /// engine's buffers (1.33× measured for float eval).
     case evaluate
-    /// export / quantize: the weights and the bytes of the file written (1.9–2.0× measured).
+    /// export / quantize: the weights and the bytes of the file written (2.0× / 1.5× measured).
     case rewrite
     /// prune / distill / fine-tuning: weights, gradients and two Adam moments.
     case train
@@ -67,14 +67,11 @@ public enum MemoryBudget {
     }
 
     /// Throws when `work` on `graph` (loaded from `file`) needs more than is left: its float32
-    /// weight bytes times the work's factor (evaluation: plus a float copy of each quantized
-    /// weight), less what the process already holds.
+    /// weight bytes times the work's factor, less what the process already holds.
     public static func check(_ graph: Graph, work: MemoryWork, file: String) throws {
         guard let limit = current() else { return }
         let weights = graph.initializers.values.reduce(0) { $0 + $1.count } * MemoryLayout<Float>.size
-        // The engine keeps a fake-quantized float copy of each quantized weight next to it.
-        let copies = work == .evaluate ? graph.quantization.keys.reduce(0) { $0 + (graph.initializers[$1]?.count ?? 0) } * MemoryLayout<Float>.size : 0
-        let peak = Int(Double(weights) * work.factor) + copies
+        let peak = Int(Double(weights) * work.factor)
         let more = peak - (residentBytes() ?? 0)
         guard more > limit.availableBytes else { return }
         throw refusal(
