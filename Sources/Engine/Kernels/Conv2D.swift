@@ -3,9 +3,13 @@ import TensorCore
 /// Memory the im2col buffer may use (floats); images are batched into one GEMM up to this.
 let im2colBudget = 8 << 20
 
-/// Feature maps with fewer output cells than this batch 1×1 convolutions across images (a
-/// per-image GEMM that narrow runs far below sgemm's peak).
-let smallFeatureMap = 256
+/// 1×1 convolutions batch images side by side (an im2col copy, then one wider GEMM) only on
+/// feature maps of fewer cells than this and with at least `heavyPointwise` input × output
+/// channels: elsewhere the copies cost more than the narrow per-image GEMMs lose (measured,
+/// docs/benchmarks.md "1×1 convolutions").
+let smallFeatureMap = 64
+/// Input × output channels from which a narrow 1×1 convolution pays for batching its images.
+let heavyPointwise = 1 << 20
 
 /// 2-D convolution, NCHW, via im2col + sgemm (1×1 stride-1 convolutions skip im2col;
 /// depthwise convolutions use `depthwiseConv2D`).
@@ -27,10 +31,10 @@ public func conv2D(
     let cg = c / a.group, og = o / a.group
     let rows = cg * a.kernel.height * a.kernel.width
     // 1×1 stride-1 convolutions read the image as the GEMM operand directly, unless the
-    // feature map is small: then several images share one wider GEMM (im2col is a copy).
+    // feature map is narrow and the channels many: then several images share one wider GEMM.
     let pointwise =
         a.kernel == .one && a.strides == .one && a.pads == .zero && a.group == 1
-        && (p >= smallFeatureMap || n == 1)
+        && (p >= smallFeatureMap || n == 1 || c * o < heavyPointwise)
     let imagesPerChunk = pointwise || a.group > 1 ? 1 : max(1, min(n, im2colBudget / max(1, rows * p)))
     var cols = [Float](repeating: 0, count: pointwise ? 0 : rows * p * imagesPerChunk)
     var scratch = [Float](repeating: 0, count: imagesPerChunk > 1 ? o * p * imagesPerChunk : 0)
