@@ -1,7 +1,8 @@
-import Engine
 import TensorCore
 import Testing
 import _TestSupport
+
+@testable import Engine
 
 /// One convolution configuration: input N×C×H×W, O filters, attributes, with or without bias.
 struct ConvCase: Sendable, CustomTestStringConvertible {
@@ -98,22 +99,17 @@ struct ConvolutionTests {
         expectClose(fast, naive, relative: 1e-5, c.testDescription)
     }
 
-    /// Mirrors `im2colBudget` in Sources/Engine/Kernels/Conv2D.swift (floats the im2col
-    /// buffer may hold); update both together or this test stops splitting the batch.
-    static let im2colBudget = 8 << 20
-
-    @Test("batched im2col split into a full and a partial chunk ≈ NaiveKernels.conv2D")
+    @Test("images batched into GEMMs of 3 and 2, and one by one (3×3 and 1×1) ≈ NaiveKernels.conv2D")
     func chunkedBatch() throws {
-        // rows·P = (36·3·3)·(80·85) = 2,203,200 floats per image: 3 images fit the budget,
-        // so a batch of 5 runs as one GEMM over 3 images and one over 2.
-        let c = conv([5, 36, 80, 85], o: 2, k: [3, 3], p: [1, 1, 1, 1])
-        let perImage = 36 * 3 * 3 * 80 * 85
-        let perChunk = Self.im2colBudget / perImage
-        try #require(perChunk >= 2 && perChunk < 5 && 5 % perChunk >= 2, "sizes no longer split the batch into batched chunks")
-        let (x, w, b) = c.operands()
-        let fast = try conv2D(x, weights: w, bias: b, attributes: c.attributes)
-        let naive = try NaiveKernels.conv2D(x, weights: w, bias: b, attributes: c.attributes)
-        expectClose(fast, naive, relative: 1e-5, c.testDescription)
+        for c in [conv([5, 6, 7, 5], o: 4, k: [3, 3], p: [1, 1, 1, 1]), conv([5, 6, 7, 5], o: 4, k: [1, 1])] {
+            let (x, w, b) = c.operands()
+            let epilogue = ConvEpilogue(activation: .relu)
+            let batched = try conv2D(x, weights: w, bias: b, attributes: c.attributes, epilogue: epilogue, imagesPerGEMM: 3)
+            let perImage = try conv2D(x, weights: w, bias: b, attributes: c.attributes, epilogue: epilogue, imagesPerGEMM: 1)
+            let naive = applyActivation(.relu, try NaiveKernels.conv2D(x, weights: w, bias: b, attributes: c.attributes))
+            expectClose(batched, naive, relative: 1e-5, c.testDescription)
+            expectClose(perImage, naive, relative: 1e-5, c.testDescription)
+        }
     }
 
     @Test("hand-worked 3×3 convolution with padding and bias")

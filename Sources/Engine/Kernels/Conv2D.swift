@@ -3,13 +3,13 @@ import TensorCore
 /// Memory the im2col buffer may use (floats); images are batched into one GEMM up to this.
 let im2colBudget = 8 << 20
 
-/// 1×1 convolutions batch images side by side (an im2col copy, then one wider GEMM) only on
-/// feature maps of fewer cells than this and with at least `heavyPointwise` input × output
-/// channels: elsewhere the copies cost more than the narrow per-image GEMMs lose (measured,
-/// docs/benchmarks.md "1×1 convolutions").
+/// Convolutions batch images side by side (im2col of several images, then one wider GEMM)
+/// only on feature maps of fewer cells than this and with at least `heavyGEMM` weights
+/// (O × C·kh·kw): elsewhere the copies cost more than narrow per-image GEMMs lose (measured,
+/// docs/benchmarks.md "When batching images pays").
 let smallFeatureMap = 64
-/// Input × output channels from which a narrow 1×1 convolution pays for batching its images.
-let heavyPointwise = 1 << 20
+/// Weights (O × C·kh·kw) from which a convolution on a narrow map pays for batching its images.
+let heavyGEMM = 1 << 20
 
 /// 2-D convolution, NCHW, via im2col + sgemm (1×1 stride-1 convolutions skip im2col;
 /// depthwise convolutions use `depthwiseConv2D`).
@@ -19,6 +19,14 @@ let heavyPointwise = 1 << 20
 /// then `epilogue` (residual, activation) applied to each image's output right after its GEMM.
 public func conv2D(
     _ x: Tensor, weights w: Tensor, bias b: Tensor?, attributes a: Conv2DAttributes, epilogue: ConvEpilogue = .none
+) throws -> Tensor {
+    try conv2D(x, weights: w, bias: b, attributes: a, epilogue: epilogue, imagesPerGEMM: nil)
+}
+
+/// `conv2D` with `imagesPerGEMM` images per im2col GEMM when given (tests of the batched path),
+/// else as many as the rule above and the im2col budget allow.
+func conv2D(
+    _ x: Tensor, weights w: Tensor, bias b: Tensor?, attributes a: Conv2DAttributes, epilogue: ConvEpilogue, imagesPerGEMM: Int?
 ) throws -> Tensor {
     let (n, c, h, wd) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
     let o = w.shape[0]
@@ -30,12 +38,11 @@ public func conv2D(
     let p = geometry.outHeight * geometry.outWidth
     let cg = c / a.group, og = o / a.group
     let rows = cg * a.kernel.height * a.kernel.width
-    // 1×1 stride-1 convolutions read the image as the GEMM operand directly, unless the
-    // feature map is narrow and the channels many: then several images share one wider GEMM.
-    let pointwise =
-        a.kernel == .one && a.strides == .one && a.pads == .zero && a.group == 1
-        && (p >= smallFeatureMap || n == 1 || c * o < heavyPointwise)
-    let imagesPerChunk = pointwise || a.group > 1 ? 1 : max(1, min(n, im2colBudget / max(1, rows * p)))
+    // Several images share one wider GEMM only on narrow maps with many weights; otherwise
+    // each image is one GEMM, and 1×1 stride-1 convolutions read the image as its operand.
+    let batchImages = n > 1 && a.group == 1 && (imagesPerGEMM.map { $0 > 1 } ?? (p < smallFeatureMap && rows * o >= heavyGEMM))
+    let pointwise = a.kernel == .one && a.strides == .one && a.pads == .zero && a.group == 1 && !batchImages
+    let imagesPerChunk = batchImages ? max(1, min(n, imagesPerGEMM ?? (im2colBudget / max(1, rows * p)))) : 1
     var cols = [Float](repeating: 0, count: pointwise ? 0 : rows * p * imagesPerChunk)
     var scratch = [Float](repeating: 0, count: imagesPerChunk > 1 ? o * p * imagesPerChunk : 0)
 
