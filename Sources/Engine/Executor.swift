@@ -58,11 +58,7 @@ public struct Executor: Sendable {
             let indices = node.op.definition.halfPrecision.indexInputs
             return node.inputs.indices.filter { !indices.contains($0) && !graph.halfPrecision.contains(node.inputs[$0]) }
         }
-        var lastUse: [String: Int] = [:]
-        for (i, node) in graph.nodes.enumerated() {
-            for input in node.inputs where graph.initializers[input] == nil { lastUse[input] = i }
-        }
-        for output in graph.outputs { lastUse[output.name] = graph.nodes.count }
+        let lastUse = graph.lastReaders()
         var release = [[String]](repeating: [], count: graph.nodes.count)
         for (name, index) in lastUse where index < graph.nodes.count { release[index].append(name) }
         releaseAfter = release

@@ -20,9 +20,7 @@ extension Graph {
             guard initializers[name] == nil, let shape = shapes[name], !shape.isEmpty else { return 0 }
             return shape.dropFirst().reduce(1) { $0 * max($1, 0) } * storedBits(of: name) / 8
         }
-        var lastUse: [String: Int] = [:]
-        for (index, node) in nodes.enumerated() { for name in node.inputs { lastUse[name] = index } }
-        for output in outputs { lastUse[output.name] = nodes.count }
+        let lastUse = lastReaders()
         var live = 0, total = 0
         var peak = ActivationMemory(peakBytes: 0, peakNode: "", totalBytes: 0)
         for input in inputs { live += bytes(input.name) }

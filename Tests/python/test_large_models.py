@@ -4,12 +4,16 @@ the 3.4 GB wide MLP with external data (`fixtures/.venv/bin/python fixtures/make
 
 from __future__ import annotations
 
+import os
+import resource
+import subprocess
+
 import h5py
 import numpy as np
 import onnx
 import pytest
 
-from conftest import FIXTURES, max_abs_diff, read_predictions, run_modelpress
+from conftest import BINARY, FIXTURES, max_abs_diff, read_predictions, run_modelpress
 from ort_helpers import run_ort, without_final_softmax
 
 LARGE = FIXTURES / "large"
@@ -66,12 +70,6 @@ def test_3gb_model_reads_and_writes_external_data(tmp_path):
 def test_wide_mlp_under_a_4_gib_address_space_is_refused_up_front(tmp_path):
     # 3.1 GiB of weights, read 1 GiB tensor at a time: 4.1 GiB at the peak does not fit in
     # 4 GiB, so the command stops before reading (a naive read aborts at 3.3 GB).
-    import os
-    import resource
-    import subprocess
-
-    from conftest import BINARY
-
     def limit():
         resource.setrlimit(resource.RLIMIT_AS, (4 << 30, 4 << 30))
 

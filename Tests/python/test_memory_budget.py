@@ -4,6 +4,7 @@ file and the limit named, nothing written) instead of being killed half-way: und
 
 from __future__ import annotations
 
+import os
 import resource
 import subprocess
 
@@ -15,8 +16,6 @@ MOBILENET = FIXTURES / "models" / "keras3" / "mobilenetv2_96.h5"
 
 
 def run(*args, env_extra: dict[str, str], limit_bytes: int | None = None) -> subprocess.CompletedProcess:
-    import os
-
     def limit():
         if limit_bytes is not None:
             resource.setrlimit(resource.RLIMIT_AS, (limit_bytes, limit_bytes))

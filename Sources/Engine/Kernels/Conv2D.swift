@@ -102,12 +102,12 @@ func applyConvEpilogue(
     _ out: UnsafeMutablePointer<Float>, images: Range<Int>, channels o: Int, plane p: Int, bias b: Tensor?, epilogue: ConvEpilogue
 ) {
     guard b != nil || epilogue.residual != nil || epilogue.activation != nil else { return }
-    let bias = b?.storage ?? [Float](repeating: 0, count: o)
     withOptionalPointer(epilogue.residual) { residual in
         for image in images {
             for oc in 0..<o {
                 let offset = (image * o + oc) * p
-                applyConvEpilogue(out + offset, count: p, bias: bias[oc], residual: residual.map { $0 + offset }, activation: epilogue.activation)
+                applyConvEpilogue(
+                    out + offset, count: p, bias: b?.storage[oc] ?? 0, residual: residual.map { $0 + offset }, activation: epilogue.activation)
             }
         }
     }
