@@ -34,11 +34,12 @@ public struct FineTunedPruning {
         _ loaded: Graph, modelPath: String, train trainData: any LabelledBatchSource, validation validationData: (any LabelledBatchSource)?,
         say: (String) -> Void = { _ in }
     ) throws -> (graph: Graph, report: PruningReport, steps: [GradualPruning.Step]) {
-        // 2:4 groups must run along the input dimension of the kernel that ships, and the
-        // channels-last Flatten fold permutes Dense rows: 2:4 trains the export-folded graph
-        // (BatchNorm folded into the kernels, i.e. frozen). Unstructured counts are permutation-
-        // and scale-invariant, so it trains the unfolded model.
-        let trainable = configuration.structure == .twoOfFour ? try runPasses(exportPasses, on: loaded).0 : loaded
+        // Groups that span inputs (2:4, blocks of several inputs) must lie in the kernel that
+        // ships, and the channels-last Flatten fold permutes Dense rows: those train the
+        // export-folded graph (BatchNorm folded into the kernels, i.e. frozen). Unstructured
+        // zeros and R×1 blocks survive the row permutation and BatchNorm's output scaling, so
+        // they train the unfolded model.
+        let trainable = configuration.structure.groupsSpanInputs ? try runPasses(exportPasses, on: loaded).0 : loaded
         let model = try TrainableModel(graph: trainable, source: modelPath)
         let (inputs, labels) = try load(trainData, model)
         let validation = try validationData.map { v in

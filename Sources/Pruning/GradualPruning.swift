@@ -47,9 +47,9 @@ public struct GradualPruning: Sendable {
         onEpoch: (Int, EpochRecord) -> Void = { _, _ in }
     ) throws -> (model: TrainableModel, report: PruningReport, steps: [Step]) {
         guard steps >= 1 else { throw ModelPressError.invalidArgument("--steps \(steps) must be at least 1") }
-        guard steps == 1 || configuration.structure == .unstructured else {
+        guard steps == 1 || configuration.structure != .twoOfFour else {
             throw ModelPressError.invalidArgument(
-                "--schedule agp ramps unstructured sparsity; --structure \(configuration.structure.rawValue) is fixed at 50%.\nHINT: use --schedule oneshot (with --fine-tune-data to fine-tune once).")
+                "--schedule agp ramps the sparsity; --structure 2:4 is fixed at 50%.\nHINT: use --schedule oneshot (with --fine-tune-data to fine-tune once).")
         }
         try configuration.validate()
         var model = initial
@@ -90,7 +90,7 @@ public struct GradualPruning: Sendable {
         for i in final.layers.indices {
             final.layers[i].pruned = max(0, (original[final.layers[i].weight] ?? final.layers[i].nonzeros) - final.layers[i].nonzeros)
         }
-        final.targetSparsity = configuration.structure == .twoOfFour ? 0.5 : configuration.sparsity
+        final.targetSparsity = configuration.overallTarget
         return (model, final, rounds)
     }
 }

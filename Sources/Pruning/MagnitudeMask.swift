@@ -61,3 +61,30 @@ public enum MagnitudeMask {
         return removed
     }
 }
+
+extension MagnitudeMask {
+    /// Indices removed by block pruning of one kernel: its `round(s·blocks)` blocks of smallest
+    /// mean `|w|`, ties in block order.
+    public static func blocks(_ weights: [Float], grid: BlockGrid, sparsity: Double) -> [Int] {
+        let ranked = smallest(prunedCount(sparsity: sparsity, count: grid.count), of: grid.meanMagnitudes(weights))
+        return expand(ranked, grid)
+    }
+
+    /// For several kernels, the `round(s·B)` blocks of smallest mean `|w|` among all `B` of
+    /// their blocks (ties to the earlier kernel), as removed indices per kernel.
+    public static func globalBlocks(_ kernels: [(weights: [Float], grid: BlockGrid)], sparsity: Double) -> [[Int]] {
+        let scores = kernels.map { $0.grid.meanMagnitudes($0.weights) }
+        let total = scores.reduce(0) { $0 + $1.count }
+        var byKernel = Array(repeating: [Int](), count: kernels.count)
+        for (l, id) in globalSmallest(prunedCount(sparsity: sparsity, count: total), of: scores) { byKernel[l].append(id) }
+        return kernels.indices.map { expand(byKernel[$0], kernels[$0].grid) }
+    }
+
+    /// The weight indices of `blocks`.
+    private static func expand(_ blocks: [Int], _ grid: BlockGrid) -> [Int] {
+        var indices: [Int] = []
+        indices.reserveCapacity(blocks.count * grid.block.outputs * grid.block.inputs)
+        for id in blocks { grid.forEachIndex(ofBlock: id) { indices.append($0) } }
+        return indices
+    }
+}

@@ -2,7 +2,7 @@ import Passes
 import TensorCore
 
 /// One-shot magnitude pruning of Dense and Conv kernels (see docs/pruning.md): unstructured
-/// per layer or global, or 2:4 along the input dimension. Biases, BatchNorm parameters and
+/// per layer or global, 2:4 along the input dimension, or blocks of outputs × inputs. Biases, BatchNorm parameters and
 /// grouped/depthwise convs are left dense.
 public struct MagnitudePruning: GraphPass {
     /// What to prune.
@@ -84,8 +84,7 @@ public struct MagnitudePruning: GraphPass {
         let position = Dictionary(graph.nodes.enumerated().map { ($1.name, $0) }, uniquingKeysWith: { first, _ in first })
         layers.sort { (position[$0.node] ?? 0) < (position[$1.node] ?? 0) }
         let report = PruningReport(
-            structure: config.structure.rawValue, scope: config.scope.rawValue,
-            targetSparsity: config.structure == .twoOfFour ? 0.5 : config.sparsity, layers: layers)
+            structure: config.structure.name, scope: config.scope.rawValue, targetSparsity: config.overallTarget, layers: layers)
         return (out, report)
     }
 
@@ -104,26 +103,38 @@ public struct MagnitudePruning: GraphPass {
             for (k, w) in zip(active, weights) {
                 removed[k.weight] = MagnitudeMask.twoOfFour(w, outer: k.outer, inputs: k.inputs, inner: k.inner)
             }
-        case (.unstructured, .layer):
-            for (k, w) in zip(active, weights) {
-                removed[k.weight] = MagnitudeMask.smallest(MagnitudeMask.prunedCount(sparsity: configuration.target(for: k), count: w.count), of: w)
-            }
-        case (.unstructured, .global):
+        case (.unstructured, .global), (.block, .global):
             // Kernels with their own target are pruned to it alone; the rest share one threshold.
             var pool: [(kernel: PrunableKernel, weights: [Float])] = []
             for (k, w) in zip(active, weights) {
                 if configuration.hasOwnTarget(k) {
-                    removed[k.weight] = MagnitudeMask.smallest(MagnitudeMask.prunedCount(sparsity: configuration.target(for: k), count: w.count), of: w)
+                    removed[k.weight] = layerIndices(k, w)
                 } else {
                     pool.append((k, w))
                 }
             }
-            let total = pool.reduce(0) { $0 + $1.weights.count }
-            for (l, i) in MagnitudeMask.globalSmallest(MagnitudeMask.prunedCount(sparsity: configuration.sparsity, count: total), of: pool.map(\.weights)) {
-                removed[pool[l].kernel.weight, default: []].append(i)
+            if case .block(let block) = configuration.structure {
+                let pooled = MagnitudeMask.globalBlocks(pool.map { ($0.weights, BlockGrid($0.kernel, block: block)) }, sparsity: configuration.sparsity)
+                for (p, indices) in zip(pool, pooled) { removed[p.kernel.weight] = indices }
+            } else {
+                let total = pool.reduce(0) { $0 + $1.weights.count }
+                for (l, i) in MagnitudeMask.globalSmallest(MagnitudeMask.prunedCount(sparsity: configuration.sparsity, count: total), of: pool.map(\.weights)) {
+                    removed[pool[l].kernel.weight, default: []].append(i)
+                }
             }
+        case (.unstructured, .layer), (.block, .layer):
+            for (k, w) in zip(active, weights) { removed[k.weight] = layerIndices(k, w) }
         }
         return removed
+    }
+
+    /// The indices kernel `k` (weights `w`) loses at its own target.
+    private func layerIndices(_ k: PrunableKernel, _ w: [Float]) -> [Int] {
+        let target = configuration.target(for: k)
+        if case .block(let block) = configuration.structure {
+            return MagnitudeMask.blocks(w, grid: BlockGrid(k, block: block), sparsity: target)
+        }
+        return MagnitudeMask.smallest(MagnitudeMask.prunedCount(sparsity: target, count: w.count), of: w)
     }
 
     /// Every name given to `option` must be a prunable kernel's node or layer name.

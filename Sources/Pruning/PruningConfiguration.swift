@@ -9,32 +9,101 @@ public enum PruningScope: String, Sendable, CaseIterable {
     case global
 }
 
+/// A block of weights removed together: `outputs` consecutive output channels × `inputs`
+/// consecutive inputs at one kernel position (`4x1`: INC's 4x1 on PyTorch `[out, in]` weights,
+/// TFMOT's `block_size=(1, 4)` on Keras `[in, out]` kernels).
+public struct PruningBlock: Sendable, Hashable {
+    /// Consecutive output channels in a block (Conv O, Dense M).
+    public var outputs: Int
+    /// Consecutive inputs in a block (Conv I, Dense K).
+    public var inputs: Int
+
+    /// A block of `outputs` × `inputs` weights.
+    public init(outputs: Int, inputs: Int) {
+        self.outputs = outputs
+        self.inputs = inputs
+    }
+
+    /// Parses `RxC` (`4x1`); nil unless both are whole numbers in 1…64 and the block holds at least 2 weights.
+    public init?(_ text: some StringProtocol) {
+        let parts = text.split(separator: "x", omittingEmptySubsequences: false)
+        guard parts.count == 2, let r = Int(parts[0]), let c = Int(parts[1]), (1...64).contains(r), (1...64).contains(c), r * c >= 2 else { return nil }
+        self.init(outputs: r, inputs: c)
+    }
+
+    /// `RxC`.
+    public var name: String { "\(outputs)x\(inputs)" }
+}
+
 /// The shape of what is removed.
-public enum PruningStructure: String, Sendable, CaseIterable {
+public enum PruningStructure: Sendable, Hashable {
     /// Individual weights, smallest `|w|` first.
     case unstructured
     /// N:M 2:4 along the input dimension: in every group of 4 consecutive inputs, the 2
     /// smallest `|w|` are removed (50% sparsity by construction).
-    case twoOfFour = "2:4"
+    case twoOfFour
+    /// Whole blocks, smallest mean `|w|` first (see `MagnitudeMask.BlockGrid`).
+    case block(PruningBlock)
+
+    /// `unstructured`, `2:4` or `block:RxC`, as written on the command line and in reports.
+    public var name: String {
+        switch self {
+        case .unstructured: "unstructured"
+        case .twoOfFour: "2:4"
+        case .block(let b): "block:" + b.name
+        }
+    }
+
+    /// Whether a group spans several inputs: its weights then lie in the shipped kernel only
+    /// after the export passes, whose channels-last Flatten fold permutes Dense rows.
+    public var groupsSpanInputs: Bool {
+        switch self {
+        case .unstructured: false
+        case .twoOfFour: true
+        case .block(let b): b.inputs > 1
+        }
+    }
 }
 
-/// What `prune` and `sensitivity` remove: weights (unstructured or 2:4) or whole channels.
-public enum PruningGranularity: String, Sendable, CaseIterable, Encodable {
+/// What `prune` and `sensitivity` remove: weights (unstructured, 2:4, blocks) or whole channels.
+public enum PruningGranularity: Sendable, Hashable {
     /// Individual weights, smallest `|w|` first.
     case unstructured
     /// 2:4 along the input dimension (50% by construction).
-    case twoOfFour = "2:4"
+    case twoOfFour
+    /// Blocks of outputs × inputs, smallest mean `|w|` first.
+    case block(PruningBlock)
     /// Whole output channels, with the layers tied to them (residual Adds); see `ChannelPruning`.
     case channel
     /// Whole attention heads; see `HeadPruning`.
     case heads
 
+    /// Parses `unstructured`, `2:4`, `block:RxC`, `channel` or `heads`.
+    public init?(name: String) {
+        switch name {
+        case "unstructured": self = .unstructured
+        case "2:4": self = .twoOfFour
+        case "channel": self = .channel
+        case "heads": self = .heads
+        default:
+            guard name.hasPrefix("block:"), let block = PruningBlock(name.dropFirst(6)) else { return nil }
+            self = .block(block)
+        }
+    }
+
+    /// The spellings `init(name:)` accepts, for help texts.
+    public static let names = ["unstructured", "2:4", "block:RxC", "channel", "heads"]
+
+    /// As written on the command line and in reports.
+    public var name: String { weightStructure?.name ?? (self == .channel ? "channel" : "heads") }
+
     /// The weight-level structure, or nil for channel and head pruning.
     public var weightStructure: PruningStructure? {
         switch self {
-        case .unstructured: return .unstructured
-        case .twoOfFour: return .twoOfFour
-        case .channel, .heads: return nil
+        case .unstructured: .unstructured
+        case .twoOfFour: .twoOfFour
+        case .block(let b): .block(b)
+        case .channel, .heads: nil
         }
     }
 }
@@ -49,11 +118,11 @@ public enum PruningSchedule: String, Sendable, CaseIterable {
 
 /// What to prune and how.
 public struct PruningConfiguration: Sendable {
-    /// Target sparsity `S ∈ [0, 1)` for unstructured pruning; 2:4 is always 0.5.
+    /// Target sparsity `S ∈ [0, 1)` (the fraction of blocks for block pruning); 2:4 is always 0.5.
     public var sparsity: Double
-    /// Per-layer or global magnitude ranking (unstructured only).
+    /// Per-layer or global magnitude ranking (unstructured and blocks).
     public var scope: PruningScope
-    /// Unstructured or 2:4.
+    /// Unstructured, 2:4 or blocks.
     public var structure: PruningStructure
     /// Node or layer names to leave dense; each must name a prunable kernel.
     public var exclude: [String]
@@ -104,16 +173,19 @@ public struct PruningConfiguration: Sendable {
 extension PruningConfiguration {
     /// The target of kernel `k`: its `perLayer` entry (node name first, then layer name), else `sparsity`.
     public func target(for k: PrunableKernel) -> Double {
-        perLayer[k.node] ?? perLayer[k.layer] ?? (structure == .twoOfFour ? 0.5 : sparsity)
+        perLayer[k.node] ?? perLayer[k.layer] ?? overallTarget
     }
+
+    /// The sparsity asked of kernels without their own target: 0.5 for 2:4, else `sparsity`.
+    public var overallTarget: Double { structure == .twoOfFour ? 0.5 : sparsity }
 
     /// Whether kernel `k` has its own `perLayer` target.
     func hasOwnTarget(_ k: PrunableKernel) -> Bool { perLayer[k.node] != nil || perLayer[k.layer] != nil }
 
-    /// This configuration with every unstructured target multiplied by `factor` (the AGP ramp's
-    /// fraction of the final sparsity); 2:4 is not scaled.
+    /// This configuration with every target multiplied by `factor` (the AGP ramp's fraction of
+    /// the final sparsity); 2:4 is not scaled.
     public func scaled(by factor: Double) -> PruningConfiguration {
-        guard structure == .unstructured else { return self }
+        guard structure != .twoOfFour else { return self }
         var c = self
         c.sparsity = sparsity * factor
         c.perLayer = perLayer.mapValues { $0 * factor }

@@ -26,8 +26,10 @@ public struct PruningReport: Equatable, Sendable, Encodable {
         public var skipped: String?
         /// Bytes of the weight as stored in the file and gzip-compressed (filled by `PruningStorage`).
         public var storage: PruningStorage.Bytes?
+        /// Under block pruning, the bytes a block-sparse (BSR) runtime stores (filled by `PruningStorage`).
+        public var blockSparse: PruningStorage.Bytes?
 
-        private enum CodingKeys: String, CodingKey { case node, layer, op, weight, shape, parameters, nonzeros, pruned, sparsity, target, skipped, storage }
+        private enum CodingKeys: String, CodingKey { case node, layer, op, weight, shape, parameters, nonzeros, pruned, sparsity, target, skipped, storage, blockSparse }
 
         /// Encodes every field; `skipped` is written as `null` for pruned kernels.
         public func encode(to encoder: any Encoder) throws {
@@ -44,10 +46,11 @@ public struct PruningReport: Equatable, Sendable, Encodable {
             try c.encode(target, forKey: .target)
             try c.encode(skipped, forKey: .skipped)
             try c.encodeIfPresent(storage, forKey: .storage)
+            try c.encodeIfPresent(blockSparse, forKey: .blockSparse)
         }
     }
 
-    /// `unstructured` or `2:4`.
+    /// `unstructured`, `2:4` or `block:RxC` (`PruningStructure.name`).
     public var structure: String
     /// `layer` or `global`.
     public var scope: String

@@ -34,6 +34,29 @@ public enum PruningStorage {
         return Bytes(format: "sparse", bytes: data.count, gzipBytes: try Gzip.compressedSize(data), denseBytes: dense)
     }
 
+    /// What a block-sparse runtime stores for `weights` (BSR): the weights of every block that
+    /// holds a nonzero (float32), one int32 block-column index per such block, and int32 row
+    /// pointers (`outputBlocks + 1`). A block row is R output channels; its columns are the
+    /// (input block, kernel position) pairs.
+    public static func blockSparseBytes(of weights: [Float], grid: BlockGrid) throws -> Bytes {
+        var values = Data(), columns = Data(), rows = Data()
+        var kept: Int32 = 0
+        withUnsafeBytes(of: kept.littleEndian) { rows.append(contentsOf: $0) }
+        let columnsPerRow = grid.inputBlocks * grid.positions
+        for row in 0..<grid.outputBlocks {
+            for column in 0..<columnsPerRow {
+                let id = row * columnsPerRow + column
+                guard grid.isKept(id, in: weights) else { continue }
+                grid.forEachIndex(ofBlock: id) { i in withUnsafeBytes(of: weights[i].bitPattern.littleEndian) { values.append(contentsOf: $0) } }
+                withUnsafeBytes(of: Int32(column).littleEndian) { columns.append(contentsOf: $0) }
+                kept += 1
+            }
+            withUnsafeBytes(of: kept.littleEndian) { rows.append(contentsOf: $0) }
+        }
+        let data = values + columns + rows
+        return Bytes(format: "block-sparse", bytes: data.count, gzipBytes: try Gzip.compressedSize(data), denseBytes: weights.count * 4)
+    }
+
     /// `report` with each pruned or measured kernel's storage filled in from `graph` (the graph
     /// that was written); `sparse` names the initializers the file stores as sparse tensors.
     public static func annotate(_ report: PruningReport, graph: Graph, sparse: Set<String>) throws -> PruningReport {
@@ -42,6 +65,11 @@ public enum PruningStorage {
             let name = out.layers[i].weight
             guard let w = graph.initializers[name] else { continue }
             out.layers[i].storage = try bytes(of: w.storage, sparse: sparse.contains(name))
+            if case .block(let block) = PruningGranularity(name: report.structure), out.layers[i].skipped == nil,
+                let grid = BlockGrid(op: out.layers[i].op, shape: w.shape, block: block), grid.outer * grid.inputs * grid.inner == w.count
+            {
+                out.layers[i].blockSparse = try blockSparseBytes(of: w.storage, grid: grid)
+            }
         }
         return out
     }

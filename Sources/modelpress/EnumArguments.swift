@@ -17,11 +17,9 @@ extension WeightOnlyOptions.ScaleSearch: ExpressibleByArgument {}
 extension RequantizationRounding: ExpressibleByArgument {}
 extension ONNXExportOptions.QuantizedForm: ExpressibleByArgument {}
 extension ONNXExportOptions.InputLayout: ExpressibleByArgument {}
-extension PruningGranularity: ExpressibleByArgument {}
 extension PruningSchedule: ExpressibleByArgument {}
 extension ChannelCriterion: ExpressibleByArgument {}
 extension PruningScope: ExpressibleByArgument {}
-extension PruningStructure: ExpressibleByArgument {}
 extension OptimizerKind: ExpressibleByArgument {}
 
 extension BatchNormMode: ExpressibleByArgument {
@@ -37,4 +35,13 @@ extension BatchNormMode: ExpressibleByArgument {
     public static var allValueStrings: [String] { ["batch", "frozen"] }
 
     public var defaultValueDescription: String { self == .frozen ? "frozen" : "batch" }
+}
+
+extension PruningGranularity: ExpressibleByArgument {
+    /// `unstructured`, `2:4`, `block:RxC`, `channel` or `heads`.
+    public init?(argument: String) { self.init(name: argument) }
+
+    public static var allValueStrings: [String] { names }
+
+    public var defaultValueDescription: String { name }
 }

@@ -18,11 +18,13 @@ struct PruneCommand: ParsableCommand {
             round(S·n) weights of every kernel; --scope global zeroes round(S·N) of all N prunable \
             weights under one magnitude threshold. --structure 2:4 keeps the 2 largest |w| in every \
             group of 4 consecutive inputs (Dense rows, Conv input channels); kernels whose input \
-            dimension is not a multiple of 4 are left dense. Biases, BatchNorm parameters and \
+            dimension is not a multiple of 4 are left dense. --structure block:RxC removes whole blocks \
+            of R consecutive output channels × C consecutive inputs (at one kernel position), the \
+            fraction --sparsity of the blocks with the smallest mean |w|. Biases, BatchNorm parameters and \
             grouped/depthwise convs are never pruned. With --fine-tune-data the model is fine-tuned after \
             pruning with the masks held fixed (--schedule agp: K steps of the cubic ramp); the unfolded \
             model is pruned and fine-tuned with BatchNorm frozen, then folded (zeros stay zero); 2:4 \
-            fine-tunes the folded graph so its groups lie in the shipped kernels. \
+            and blocks of several inputs fine-tune the folded graph so their groups lie in the shipped kernels. \
             Weights are stored dense unless --sparse-storage.
             """)
 
@@ -46,7 +48,7 @@ struct PruneCommand: ParsableCommand {
     @Option(help: "Ranking scope: layer (each kernel exactly) or global (one threshold).")
     var scope = PruningScope.layer
 
-    @Option(help: "What is removed (channel: filters deleted; heads: attention heads deleted; see docs/pruning.md).")
+    @Option(help: "What is removed: unstructured, 2:4, block:RxC (e.g. block:4x1), channel (filters deleted), heads (attention heads deleted); see docs/pruning.md.")
     var structure = PruningGranularity.unstructured
 
     @Option(parsing: .upToNextOption, help: "Layers (or IR nodes) to leave dense.")
@@ -71,12 +73,12 @@ struct PruneCommand: ParsableCommand {
         guard let weightStructure = structure.weightStructure else { return try structure == .heads ? validateHeads() : validateChannel() }
         guard criterion == .l1, channelMultiple == 1 else { throw ValidationError("--criterion and --channel-multiple apply to --structure channel.") }
         try asUsageError { try ONNXVersions.validate(opset: opset) }
-        if weightStructure == .unstructured, sparsity == nil, sparsityPerLayer == nil {
-            throw ValidationError("--sparsity (or --sparsity-per-layer) is required for unstructured pruning (e.g. --sparsity 0.8).")
+        if weightStructure != .twoOfFour, sparsity == nil, sparsityPerLayer == nil {
+            throw ValidationError("--sparsity (or --sparsity-per-layer) is required for \(structure.name) pruning (e.g. --sparsity 0.8).")
         }
         try asUsageError { try configuration().validate() }
-        if fineTune.schedule == .agp, weightStructure != .unstructured {
-            throw ValidationError("--schedule agp ramps unstructured sparsity; --structure \(structure.rawValue) is fixed at 50%.\nHINT: use --schedule oneshot with --fine-tune-data to fine-tune once.")
+        if fineTune.schedule == .agp, weightStructure == .twoOfFour {
+            throw ValidationError("--schedule agp ramps the sparsity; --structure 2:4 is fixed at 50%.\nHINT: use --schedule oneshot with --fine-tune-data to fine-tune once.")
         }
     }
 
@@ -159,7 +161,14 @@ struct PruneCommand: ParsableCommand {
         let table = renderTable(header: ["layer", "op", "shape", "params", "nonzeros", "sparsity", "bytes", "gzip", "status"], rows: rows, numeric: [3, 4, 5, 6, 7])
         let trimmed = table.split(separator: "\n", omittingEmptySubsequences: false)
             .map { String($0.reversed().drop(while: { $0 == " " }).reversed()) }.joined(separator: "\n")
-        return trimmed
+        var text =
+            trimmed
             + "\n\npruned kernels: \(grouped(report.prunedNonzeros)) of \(grouped(total)) weights nonzero (\(String(format: "%.2f", sparsity))% sparse), \(report.structure), scope \(report.scope)"
+        let blocks = report.layers.compactMap(\.blockSparse)
+        if !blocks.isEmpty {
+            text +=
+                "\nblock-sparse (BSR, int32 indices): \(grouped(blocks.reduce(0) { $0 + $1.bytes })) bytes, gzip \(grouped(blocks.reduce(0) { $0 + $1.gzipBytes })), dense \(grouped(blocks.reduce(0) { $0 + $1.denseBytes }))"
+        }
+        return text
     }
 }

@@ -130,7 +130,7 @@ public struct PruningSensitivity: Encodable, Sendable {
             }
         }
         return PruningSensitivity(
-            model: model, data: dataName, structure: options.structure.rawValue,
+            model: model, data: dataName, structure: options.structure.name,
             criterion: options.structure == .channel ? options.criterion.rawValue : nil,
             samples: data.count, baseline: baseline, sparsities: levels, maxDrop: options.maxDrop,
             layers: units, skipped: sweep.skipped,
