@@ -21,8 +21,12 @@ extension QuantizeCommand {
                 rows: rows, numeric: [1, 6, 7, 8])
         ]
         lines += outcome.excluded.map { "kept float: \($0) (--exclude)" }
+        let corrected = s.layers.compactMap(\.biasShift)
+        if let largest = corrected.max() {
+            lines.append(String(format: "bias correction: %d layer(s), largest |shift| %.3g", corrected.count, largest))
+        }
         if let budget = outcome.budget, let maxDrop { lines += budget.lines(maxDrop: maxDrop) }
-        let kind = "\(s.bits == 16 ? "int16" : "int8")/\(s.activations)\(s.scheme == QuantizationScheme.pow2.rawValue ? " pow2" : "")"
+        let kind = "\(s.weightBits == 4 ? "int4" : s.bits == 16 ? "int16" : "int8")/\(s.activations)\(s.scheme == QuantizationScheme.pow2.rawValue ? " pow2" : "")"
         lines.append(
             "wrote \(out): \(kind) \(format == .qdq ? "QDQ" : "QOperator"), \(s.layers.count) layers quantized, \(s.method) calibration on \(s.calibrationSamples) samples, \(s.bytes) bytes (\(Int(s.seconds * 1000)) ms)")
         return lines.joined(separator: "\n")

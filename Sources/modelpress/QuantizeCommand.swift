@@ -99,6 +99,12 @@ struct QuantizeCommand: ParsableCommand {
     @Option(help: "Bits of weights and activations: 8, or 16 (int16 QDQ, needs --opset 21).")
     var bits = 8
 
+    @Option(help: "Bits of Conv / Dense weights: 8 (default), or 4 (int4 per channel, 8-bit activations; QDQ at opset 21).")
+    var weightBits = 8
+
+    @Flag(help: "Bias correction: subtract from each quantized Conv / Dense bias the mean output shift its quantized weights cause on the calibration data (one more pass).")
+    var biasCorrection = false
+
     @Option(help: "Scale scheme: affine (any scale) or pow2 (scales rounded up to powers of two: Q7/Q15 fixed point, requantization is a shift).")
     var scheme = QuantizationScheme.affine
 
@@ -169,6 +175,19 @@ struct QuantizeCommand: ParsableCommand {
             guard format == .qdq else { throw ValidationError("--bits 16 is written as --format qdq only (QLinearConv takes 8-bit operands).") }
             guard !reduceRange else { throw ValidationError("--reduce-range is for int8 weights (uint8×int8 kernels); leave it out with --bits 16.") }
         }
+        if weightBits != 8 {
+            guard weightBits == 4 else { throw ValidationError("--weight-bits must be 8 or 4, not \(weightBits).") }
+            guard bits == 8, !dynamic, format == .qdq, !reduceRange, precision == .int8, precisionPerLayer == nil else {
+                throw ValidationError(
+                    "--weight-bits 4 is for static quantization with 8-bit activations, written as QDQ: leave out --bits 16, --dynamic, --format qoperator, --reduce-range, --precision and --precision-per-layer.")
+            }
+            if let opset, opset < 21 {
+                throw ValidationError("--weight-bits 4 needs --opset 21: int4 DequantizeLinear exists from opset 21 only (got --opset \(opset)).")
+            }
+        }
+        if biasCorrection, dynamic || precision != .int8 || precisionPerLayer != nil {
+            throw ValidationError("--bias-correction is for static quantization (without --dynamic, --precision or --precision-per-layer).")
+        }
         if int8Tables, dynamic || precision != .int8 || precisionPerLayer != nil {
             throw ValidationError("--int8-tables is for static int8 quantization (without --dynamic, --precision or --precision-per-layer).")
         }
@@ -203,6 +222,8 @@ struct QuantizeCommand: ParsableCommand {
         r.options.activations = QuantizationRequest.activationType(activations, bits: bits)
         r.options.scheme = scheme
         r.options.reduceRange = reduceRange
+        r.options.fourBitWeights = weightBits == 4
+        r.options.biasCorrection = biasCorrection
         r.options.int8Tables = int8Tables
         r.options.exclude = Set(exclude)
         r.dynamic = dynamic

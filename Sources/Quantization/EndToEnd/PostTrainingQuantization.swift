@@ -61,12 +61,16 @@ public enum PostTrainingQuantization {
         calibration: any BatchSource, test: (any LabelledBatchSource)?, testName: String?,
         progress: (Int, Int) -> Void
     ) throws -> QuantizationOutcome {
-        let options = request.options
+        var options = request.options
         limitBLASThreadsForSmallModels(prepared)
         var calibrator = Calibrator(graph: prepared, values: plan.calibrated)
         calibrator.batchSize = request.batchSize
         let started = Date()
         let statistics = try calibrator.run(calibration, samples: request.samples, histograms: options.method != .minmax, progress: progress)
+        if options.biasCorrection {
+            options.biasShifts = try BiasCorrection.measure(
+                prepared, plan: plan, options: options, data: calibration, samples: request.samples, batchSize: request.batchSize)
+        }
         var (quantized, reports) = try StaticQuantizer.quantize(prepared, plan: plan, statistics: statistics, options: options)
         var budget: AccuracyBudgetResult?
         var floatLayers = plan.excluded
@@ -85,7 +89,9 @@ public enum PostTrainingQuantization {
         let format = request.form.rawValue
         let metadata = try QuantizationSummary.compressionMetadata(
             format: format, method: options.method.rawValue, weights: options.weights.rawValue, activations: options.activations.rawValue,
-            bits: options.bits, scheme: options.scheme.rawValue, dynamic: false, samples: used, layers: reports.count,
+            bits: options.bits, weightBits: options.fourBitWeights ? 4 : nil, biasCorrection: options.biasCorrection ? true : nil,
+            scheme: options.scheme.rawValue, dynamic: false,
+            samples: used, layers: reports.count,
             float: floatLayers, floatActivations: floatActivations)
         let written = try write(quantized, to: out, form: request.form, request: request, metadata: metadata)
         var errors: [String: LayerQuantizationError] = [:]
@@ -99,13 +105,15 @@ public enum PostTrainingQuantization {
                 node: r.node, layer: r.layer, channels: r.channels, weightScaleMin: r.minWeightScale, weightScaleMax: r.maxWeightScale,
                 inputScale: r.input.scales[0], inputZeroPoint: r.input.zeroPoints[0], outputScale: r.output.scales[0],
                 outputZeroPoint: r.output.zeroPoints[0], activationType: r.output.type.rawValue, foldedActivation: r.foldedActivation,
-                bits: options.bits, scheme: options.scheme.rawValue, bytes: QuantizationSummary.storedBytes(of: r.node, in: quantized),
+                bits: r.weightBits, scheme: options.scheme.rawValue, biasShift: r.biasShift,
+                bytes: QuantizationSummary.storedBytes(of: r.node, in: quantized),
                 sqnrDB: errors[r.node]?.sqnrDB, mse: errors[r.node]?.mse ?? 0)
         }
         let budgetReport = budget.map { QuantizationBudgetReport($0, data: testName ?? test?.path ?? "", samples: test?.count ?? 0, maxDrop: request.maxDrop ?? 0) }
         let summary = QuantizationSummary(
             model: model, out: out, format: format, method: options.method.rawValue, weights: options.weights.rawValue,
-            activations: options.activations.rawValue, bits: options.bits, scheme: options.scheme.rawValue, dynamic: false,
+            activations: options.activations.rawValue, bits: options.bits, weightBits: options.weightType.bits,
+            scheme: options.scheme.rawValue, dynamic: false,
             opset: request.effectiveOpset, calibrationSamples: used, bytes: written.bytes,
             seconds: Date().timeIntervalSince(started), layers: layers, floatLayers: floatLayers,
             floatActivations: floatActivations, budget: budgetReport)
@@ -131,7 +139,7 @@ public enum PostTrainingQuantization {
         }
         let summary = QuantizationSummary(
             model: model, out: out, format: "dynamic", method: "none", weights: options.weights.rawValue,
-            activations: runTime, bits: 8, scheme: options.scheme.rawValue, dynamic: true,
+            activations: runTime, bits: 8, weightBits: 8, scheme: options.scheme.rawValue, dynamic: true,
             opset: request.effectiveOpset, calibrationSamples: 0, bytes: written.bytes,
             seconds: Date().timeIntervalSince(started), layers: layers, floatLayers: plan.excluded, budget: nil)
         return QuantizationOutcome(summary: summary, excluded: plan.excluded, budget: nil)

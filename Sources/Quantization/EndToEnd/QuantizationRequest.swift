@@ -24,8 +24,11 @@ public struct QuantizationRequest: Sendable {
     /// The defaults of `modelpress quantize`.
     public init() {}
 
-    /// The opset written.
-    public var effectiveOpset: Int { opset ?? (options.bits == 16 ? ONNXVersions.int16QuantizationOpset : ONNXVersions.defaultOpset) }
+    /// The opset written: 21 by default for 16-bit values and 4-bit weights (they exist in
+    /// QuantizeLinear / DequantizeLinear from 21), else 13.
+    public var effectiveOpset: Int {
+        opset ?? (options.bits == 16 || options.fourBitWeights ? ONNXVersions.int16QuantizationOpset : ONNXVersions.defaultOpset)
+    }
 
     /// The activation type for a requested one and a bit width: 8-bit names mean their 16-bit
     /// counterparts under `bits == 16` (so `--activations int8 --bits 16` is int16).

@@ -15,9 +15,10 @@ public struct QuantizationSummary: Encodable, Sendable {
         /// The output type, and the activation folded into the output range.
         public var activationType: String, foldedActivation: String?
         /// Bits, scheme, stored bytes, and the output error vs float (nil SQNR: exact).
-        public var bits: Int, scheme: String, bytes: Int, sqnrDB: Double?, mse: Double
+        public var bits: Int, scheme: String, biasShift: Float? = nil, bytes: Int, sqnrDB: Double?, mse: Double
         enum CodingKeys: String, CodingKey {
             case node, layer, channels, bits, scheme, bytes, mse
+            case biasShift = "bias_shift_max_abs"
             case sqnrDB = "sqnr_db"
             case weightScaleMin = "weight_scale_min", weightScaleMax = "weight_scale_max"
             case inputScale = "input_scale", inputZeroPoint = "input_zero_point"
@@ -28,8 +29,8 @@ public struct QuantizationSummary: Encodable, Sendable {
 
     /// Model and output paths, and the settings as written in the file's metadata.
     public var model: String, out: String, format: String, method: String, weights: String, activations: String
-    /// Bits, scheme, dynamic or not, and the opset written.
-    public var bits: Int, scheme: String, dynamic: Bool, opset: Int
+    /// Bits of activations and of Conv / Dense weights, scheme, dynamic or not, and the opset written.
+    public var bits: Int, weightBits: Int, scheme: String, dynamic: Bool, opset: Int
     /// Calibration samples used, output bytes, and wall time.
     public var calibrationSamples: Int, bytes: Int, seconds: Double
     /// The quantized layers, the layers and activations kept float.
@@ -39,11 +40,13 @@ public struct QuantizationSummary: Encodable, Sendable {
     enum CodingKeys: String, CodingKey {
         case model, out, format, method, weights, activations, bytes, seconds, layers, budget, bits, scheme, dynamic, opset
         case calibrationSamples = "calibration_samples", floatLayers = "float_layers", floatActivations = "float_activations"
+        case weightBits = "weight_bits"
     }
 
     /// `modelpress.compression` metadata of the ONNX file: the settings, compact and with sorted keys.
     static func compressionMetadata(
-        format: String, method: String, weights: String, activations: String, bits: Int, scheme: String,
+        format: String, method: String, weights: String, activations: String, bits: Int, weightBits: Int? = nil, biasCorrection: Bool? = nil,
+        scheme: String,
         dynamic: Bool, samples: Int, layers: Int, float: [String], floatActivations: [String]
     ) throws -> String {
         struct Metadata: Encodable {
@@ -51,7 +54,7 @@ public struct QuantizationSummary: Encodable, Sendable {
         }
         struct Settings: Encodable {
             var format: String, method: String, weights: String, activations: String
-            var bits: Int, scheme: String, dynamic: Bool
+            var bits: Int, weight_bits: Int?, bias_correction: Bool?, scheme: String, dynamic: Bool
             var calibration_samples: Int, quantized_layers: Int, float_layers: [String], float_activations: [String]
         }
         let encoder = JSONEncoder()
@@ -59,13 +62,14 @@ public struct QuantizationSummary: Encodable, Sendable {
         let value = Metadata(
             quantization: Settings(
                 format: format, method: method, weights: weights, activations: activations, bits: bits,
-                scheme: scheme, dynamic: dynamic, calibration_samples: samples, quantized_layers: layers,
+                weight_bits: weightBits, bias_correction: biasCorrection, scheme: scheme, dynamic: dynamic, calibration_samples: samples, quantized_layers: layers,
                 float_layers: float, float_activations: floatActivations))
         return String(decoding: try encoder.encode(value), as: UTF8.self)
     }
 
-    /// Bytes the quantized layer `node` stores in `graph`: int8 / int16 weights (1 / 2 bytes
-    /// each), bias (4 each, int32 or float), and per weight channel one float32 scale and one zero point.
+    /// Bytes the quantized layer `node` stores in `graph`: int4 / int8 / int16 weights (½ / 1 / 2
+    /// bytes each, int4 packed two per byte), bias (4 each, int32 or float), and per weight
+    /// channel one float32 scale and one zero point of the weight type.
     static func storedBytes(of node: String, in graph: Graph) -> Int {
         guard let n = graph.nodes.first(where: { $0.name == node }) else { return 0 }
         // Every constant input: quantized weights as integers plus a scale and zero point per
@@ -73,7 +77,7 @@ public struct QuantizationSummary: Encodable, Sendable {
         return n.inputs.reduce(0) { total, input in
             guard let t = graph.initializers[input] else { return total }
             guard let q = graph.quantization[input], q.type != .int32 else { return total + 4 * t.count }
-            return total + q.bits / 8 * t.count + (4 + q.bits / 8) * q.scales.count
+            return total + (q.bits * t.count + 7) / 8 + 4 * q.scales.count + (q.bits * q.scales.count + 7) / 8
         }
     }
 }

@@ -54,11 +54,11 @@ public struct IntegerExecutor {
     }
 
     /// Integer weights, bias and per-channel multipliers for a Conv/Dense whose operands are
-    /// all annotated (per-tensor activations, int8 weights, int32 bias with scale s_x·s_w).
+    /// all annotated (per-tensor activations, int8 or int4 weights, int32 bias with scale s_x·s_w).
     private static func prepare(_ node: Node, _ graph: Graph) throws -> IntegerNode? {
         guard node.hasIntegerKernel, let xq = graph.quantization[node.inputs[0]], xq.axis == nil,
             let yq = graph.quantization[node.output], yq.axis == nil, yq.type != .int32,
-            let w = graph.initializers[node.inputs[1]], let wq = graph.quantization[node.inputs[1]], wq.type == .int8
+            let w = graph.initializers[node.inputs[1]], let wq = graph.quantization[node.inputs[1]], wq.type == .int8 || wq.type == .int4
         else { return nil }
         let channels = wq.scales.count
         let inner = wq.axis.map { w.shape[($0 + 1)...].reduce(1, *) } ?? w.count

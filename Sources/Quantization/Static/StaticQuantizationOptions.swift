@@ -35,8 +35,11 @@ public struct StaticQuantizationOptions: Sendable {
     public var method = CalibrationMethod.minmax
     /// Percentile for `.percentile`, in (0, 100].
     public var percentile = 99.99
-    /// Weight granularity (weights are always symmetric, int8 or int16 as `weightType`).
+    /// Weight granularity (weights are always symmetric, int4, int8 or int16 as `weightType`).
     public var weights = WeightGranularity.perChannel
+    /// 4-bit Conv / Dense weights (−7…7, symmetric) with 8-bit activations (`--weight-bits 4`,
+    /// QDQ at opset 21); otherwise weights have the activations' width.
+    public var fourBitWeights = false
     /// Activation type: `.uint8` / `.uint16` asymmetric or `.int8` / `.int16` symmetric.
     public var activations = QuantizedElementType.uint8
     /// Scale scheme (affine or powers of two).
@@ -53,6 +56,12 @@ public struct StaticQuantizationOptions: Sendable {
     /// Layer or node names quantized with 16-bit weights and activations (the int16 layers of a
     /// precision plan); the values they read and write are 16-bit for every reader.
     public var sixteenBitLayers: Set<String> = []
+    /// Subtract from each quantized Conv / Dense bias the mean output shift its quantized
+    /// weights cause (`--bias-correction`; measured by `BiasCorrection.measure` into `biasShifts`).
+    public var biasCorrection = false
+    /// The measured shift per output channel, by node name: subtracted from the bias of every
+    /// listed node that is quantized (a node returned to float keeps its bias).
+    public var biasShifts: [String: [Float]] = [:]
     /// Activations left in float for all their readers (the accuracy budget's activation-level
     /// fallback): never Conv / Dense inputs or outputs, see `QuantizationPlan.activationCandidates`.
     public var floatValues: Set<String> = []
@@ -60,9 +69,10 @@ public struct StaticQuantizationOptions: Sendable {
     /// The defaults: min/max, per-channel weights, uint8 activations.
     public init() {}
 
-    /// Weight type: int16 when the activations are 16-bit, else int8.
-    public var weightType: QuantizedElementType { activations.bits == 16 ? .int16 : .int8 }
-    /// The largest weight magnitude in integer steps: the weight type's maximum, 63 with `reduceRange` (int8).
+    /// Weight type: int4 with `fourBitWeights`, int16 when the activations are 16-bit, else int8.
+    public var weightType: QuantizedElementType { fourBitWeights ? .int4 : activations.bits == 16 ? .int16 : .int8 }
+    /// The largest weight magnitude in integer steps: the weight type's maximum (int4 7, int8
+    /// 127, int16 32767), 63 with `reduceRange` (int8).
     public var weightLevels: Int { reduceRange && weightType == .int8 ? 63 : Int(weightType.max) }
     /// Bits of weights and activations (8 or 16).
     public var bits: Int { activations.bits }

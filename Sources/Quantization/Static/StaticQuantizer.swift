@@ -5,12 +5,14 @@ import TensorCore
 public struct QuantizedLayerReport: Sendable, Equatable {
     /// Node name and source layer.
     public var node: String, layer: String
-    /// Weight channels (1 per tensor) and the smallest / largest weight scale.
-    public var channels: Int, minWeightScale: Float, maxWeightScale: Float
+    /// Weight channels (1 per tensor), the smallest / largest weight scale and the weight bits.
+    public var channels: Int, minWeightScale: Float, maxWeightScale: Float, weightBits: Int
     /// Input and output activation parameters.
     public var input: TensorQuantization, output: TensorQuantization
     /// The ReLU / ReLU6 folded into the output range, if any.
     public var foldedActivation: String?
+    /// With bias correction: the largest |shift| subtracted from the bias (nil: not corrected).
+    public var biasShift: Float?
 }
 
 /// Static post-training quantization of the graph IR: turns calibration statistics into
@@ -80,23 +82,23 @@ public enum StaticQuantizer {
         let computeByName = Dictionary(plan.compute.map { (graph.nodes[$0.index].name, $0) }, uniquingKeysWith: { a, _ in a })
         for node in g.nodes {
             guard let c = computeByName[node.name], let w = g.initializers[c.weight], let input = annotations[node.inputs[0]], let output = annotations[node.output] else { continue }
-            let sixteen = options.sixteenBitLayers.contains(node.name) || options.sixteenBitLayers.contains(node.layer)
-            let wq = WeightQuantizer.symmetric(
-                w, axis: options.weights == .perChannel ? c.channelAxis : nil,
-                type: sixteen ? .int16 : options.weightType, scheme: options.scheme, levels: sixteen ? Int(Int16.max) : options.weightLevels)
+            let wq = weightQuantization(w, of: node, axis: c.channelAxis, options: options)
             annotations[c.weight] = wq
-            if let b = c.bias {
+            var biasName = c.bias
+            if let shift = options.biasShifts[node.name] {
+                biasName = try BiasCorrection.apply(shift, to: node.name, bias: c.bias, in: &g)
+            }
+            if let b = biasName, let bias = g.initializers[b] {
                 // On the accumulator's grid s_x·s_w, coarser by a power of two where that would
                 // saturate int32 (only possible with 16-bit operands).
-                if let bias = g.initializers[b] {
-                    annotations[b] = WeightQuantizer.int32Bias(inputScale: input.scales[0], weights: wq, fitting: bias)
-                }
+                annotations[b] = WeightQuantizer.int32Bias(inputScale: input.scales[0], weights: wq, fitting: bias)
             }
             reports.append(
                 QuantizedLayerReport(
                     node: node.name, layer: node.layer, channels: wq.scales.count,
-                    minWeightScale: wq.scales.min() ?? 0, maxWeightScale: wq.scales.max() ?? 0,
-                    input: input, output: output, foldedActivation: foldedBy[node.name]))
+                    minWeightScale: wq.scales.min() ?? 0, maxWeightScale: wq.scales.max() ?? 0, weightBits: wq.bits,
+                    input: input, output: output, foldedActivation: foldedBy[node.name],
+                    biasShift: options.biasShifts[node.name].map { $0.reduce(0) { max($0, abs($1)) } }))
         }
         // With `int8Tables`: tables float ops read (Embedding) get int8 weights, one scale per row
         // (per channel along the axis their blocks do not run along), read through a DequantizeLinear.
@@ -114,6 +116,16 @@ public enum StaticQuantizer {
             g.quantization[name] = q
         }
         return (g, reports)
+    }
+
+    /// The symmetric parameters of compute node `node`'s weight `w` (output channels along
+    /// `axis`) under `options`: int16 for the 16-bit layers of a precision plan, else the
+    /// options' weight type, per channel or per tensor.
+    public static func weightQuantization(_ w: Tensor, of node: Node, axis: Int, options: StaticQuantizationOptions) -> TensorQuantization {
+        let sixteen = options.sixteenBitLayers.contains(node.name) || options.sixteenBitLayers.contains(node.layer)
+        return WeightQuantizer.symmetric(
+            w, axis: options.weights == .perChannel ? axis : nil,
+            type: sixteen ? .int16 : options.weightType, scheme: options.scheme, levels: sixteen ? Int(Int16.max) : options.weightLevels)
     }
 
     /// Activation parameters for `[lo, hi]`: asymmetric uint8 / uint16 (range widened to hold

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# 4-bit weights with and without bias correction (docs/quantization.md, "Bias correction").
+#
+#   scripts/recovery-table.sh        (MODELPRESS=path picks the binary; default: release)
+#
+# For each trained digits fixture: float accuracy, then static quantization with int8 weights
+# and with 4-bit weights (per channel and per tensor; uint8 activations, minmax calibration on
+# digits_train.h5), each without and with --bias-correction; top-1 on digits_test.h5 by
+# `modelpress eval` (Tests/python/test_quantize_recovery.py checks the same files in
+# onnxruntime), and the time of the quantize command. Prints a Markdown table.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+binary=${MODELPRESS:-.build/release/modelpress}
+[[ -x $binary ]] || { echo "build first: swift build -c release --product modelpress" >&2; exit 2; }
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+accuracy() { "$binary" eval "$1" --data fixtures/data/digits_test.h5 --json | python3 -c 'import json,sys; print("%.2f" % (100 * json.load(sys.stdin)["accuracy"]))'; }
+echo "| model | float | weights | granularity | plain | bias-corrected | recovered | quantize time plain / corrected |"
+echo "| --- | ---: | --- | --- | ---: | ---: | ---: | ---: |"
+for model in keras3/digits_mobilenetv2 keras3/cnn keras2/cnn keras3/mlp keras3/functional; do
+    float=$(accuracy "fixtures/models/$model.h5")
+    for bits in 8 4; do
+        for granularity in per-channel per-tensor; do
+            row=()
+            for correction in "" --bias-correction; do
+                start=$(date +%s.%N)
+                "$binary" quantize "fixtures/models/$model.h5" -o "$work/q.onnx" --calibration fixtures/data/digits_train.h5 \
+                    --weight-bits "$bits" --weights "$granularity" $correction -q
+                seconds=$(python3 -c "import sys; print(f'{float(sys.argv[2]) - float(sys.argv[1]):.2f}')" "$start" "$(date +%s.%N)")
+                row+=("$(accuracy "$work/q.onnx")" "$seconds")
+            done
+            recovered=$(python3 -c '
+import sys
+f, p, c = map(float, sys.argv[1:])
+print("—" if f - p <= 0.3 else f"{100 * (c - p) / (f - p):.0f}%")' "$float" "${row[0]}" "${row[2]}")
+            echo "| $model | $float | int$bits | $granularity | ${row[0]} | ${row[2]} | $recovered | ${row[1]} / ${row[3]} s |"
+        done
+    done
+done
