@@ -26,7 +26,7 @@ let package = Package(
         .target(name: "TensorCore"),
         .target(name: "Engine", dependencies: ["TensorCore", "CBLAS"]),
         .target(name: "Passes", dependencies: ["TensorCore"]),
-        .target(name: "Quantization", dependencies: ["TensorCore", "Engine", "Passes", "Evaluation", "ONNXIO"]),
+        .target(name: "Quantization", dependencies: ["TensorCore", "Engine", "Passes", "Evaluation", "ONNXIO", "Training"]),
         .target(name: "Pruning", dependencies: ["TensorCore", "Passes", "Engine", "Evaluation", "Training", "Deflate"]),
         .target(name: "ONNXIO", dependencies: ["TensorCore", "Passes", "ONNXProto"]),
         .target(name: "ModelIO", dependencies: [

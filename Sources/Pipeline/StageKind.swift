@@ -11,7 +11,7 @@ public enum StageKind: String, CaseIterable, Sendable, Codable {
         case .prune: return ["fine_tune_data", "validation"]
         case .distill: return ["teacher", "student", "data", "validation"]
         case .train: return ["student", "data", "validation"]
-        case .quantize: return ["calibration", "data"]
+        case .quantize: return ["calibration", "data", "train"]
         case .verify: return ["reference", "data"]
         case .export: return []
         }

@@ -41,9 +41,9 @@ public struct FineTunedPruning {
         // they train the unfolded model.
         let trainable = configuration.structure.groupsSpanInputs ? try runPasses(exportPasses, on: loaded).0 : loaded
         let model = try TrainableModel(graph: trainable, source: modelPath)
-        let (inputs, labels) = try load(trainData, model)
+        let (inputs, labels) = try TrainingSet.read(trainData, for: model.graph)
         let validation = try validationData.map { v in
-            let (x, y) = try load(v, model)
+            let (x, y) = try TrainingSet.read(v, for: model.graph)
             return try TrainingSet(inputs: x, labels: y, teacherLogits: nil)
         }
         var teacher: Tensor?
@@ -67,16 +67,5 @@ public struct FineTunedPruning {
             }, onEpoch: { _, record in say("  " + EpochLine.format(record, epochs: epochs)) })
         let (folded, _) = try runPasses(exportPasses, on: try tuned.exportGraph())
         return (folded, try report.recounted(in: folded), rounds)
-    }
-
-    /// Inputs shaped for `model` and labels from `file`; exit 2 on a mismatch.
-    func load(_ file: any LabelledBatchSource, _ model: TrainableModel) throws -> (Tensor, [Int]) {
-        let shape: [Int]
-        do { shape = try file.feedShape(for: model.graph.inputs[0].shape, model: model.graph.metadata["source_path"]) } catch {
-            throw ModelPressError.invalidData(
-                file: file.path, path: file.inputName,
-                message: "has samples of shape \(file.sampleShape); the model takes \(Array(model.graph.inputs[0].shape.dropFirst())).\nHINT: pick the matching dataset with --x-key.")
-        }
-        return (try file.inputs(0..<file.count, as: shape), try file.labels(0..<file.count, classes: model.classes))
     }
 }

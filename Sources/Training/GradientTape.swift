@@ -17,6 +17,10 @@ public struct Tape: Sendable {
     var batchNorm: [Int: BatchNormCache] = [:]
     /// Dropout masks by value name.
     var masks: [String: DropoutMask] = [:]
+    /// Fake-quantized values: 1 where the value was inside its grid's range, 0 where clipped.
+    var rangeMasks: [String: [Float]] = [:]
+    /// Fake-quantized values: the batch's minimum and maximum before rounding (for moving-average ranges).
+    public var observedRanges: [String: (min: Float, max: Float)] = [:]
     /// New running statistics (BN moving mean/variance names and values), in node order.
     public var statisticUpdates: [(String, Tensor)] = []
     /// The model output (logits).
@@ -77,6 +81,11 @@ public enum GradientTape {
                 mask.apply(&outputs[0])
                 tape.masks[node.output] = mask
             }
+            for (position, name) in node.outputs.enumerated() {
+                guard let q = model.fakeQuantized[name], let lo = outputs[position].storage.min(), let hi = outputs[position].storage.max() else { continue }
+                tape.observedRanges[name] = (lo, hi)
+                tape.rangeMasks[name] = fakeQuantize(&outputs[position], q)
+            }
             for (name, value) in zip(node.outputs, outputs) { tape.values[name] = value }
         }
         guard let out = tape.values[graph.outputs[0].name] else { throw ModelPressError.internalError("output '\(graph.outputs[0].name)' was not computed") }
@@ -93,6 +102,11 @@ public enum GradientTape {
             var outputGradients = node.outputs.map { grads.removeValue(forKey: $0) }
             guard outputGradients.contains(where: { $0 != nil }) else { continue }
             if let mask = tape.masks[node.output], outputGradients[0] != nil { mask.apply(&outputGradients[0]!) }
+            for (position, name) in node.outputs.enumerated() {
+                guard let inRange = tape.rangeMasks[name], var g = outputGradients[position] else { continue }
+                for i in g.storage.indices { g.storage[i] *= inRange[i] }
+                outputGradients[position] = g
+            }
             let step = BackwardStep(node: node, index: index, outputGradients: outputGradients, tape: tape, graph: graph)
             let inputGrads = try node.op.differentiable.backward(step)
             for (position, g) in inputGrads.enumerated() {
@@ -110,6 +124,15 @@ public enum GradientTape {
             return try Tensor(shape: graph.initializers[name]?.shape ?? [0])
         }
         return Gradients(parameters: parameters, input: grads[graph.inputs[0].name])
+    }
+
+    /// Rounds `value` onto the grid of `q` (per tensor) and returns its straight-through mask:
+    /// 1 where the value lay inside the grid's range, 0 where it was clipped.
+    static func fakeQuantize(_ value: inout Tensor, _ q: TensorQuantization) -> [Float] {
+        let lo = Float(q.type.min - Int64(q.zeroPoints[0])) * q.scales[0], hi = Float(q.type.max - Int64(q.zeroPoints[0])) * q.scales[0]
+        let mask = value.storage.map { $0 >= lo && $0 <= hi ? Float(1) : 0 }
+        q.fakeQuantize(&value)
+        return mask
     }
 
     /// Adds `g` into `grads[name]`.

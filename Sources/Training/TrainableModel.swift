@@ -15,6 +15,10 @@ public struct TrainableModel: Sendable {
     public let strippedSoftmax: Node?
     /// Keras BatchNormalization momentum for the running averages.
     public var batchNormMomentum: Float = 0.99
+    /// Values fake-quantized in training forward passes (quantization-aware training): each is
+    /// rounded onto its grid after the node computing it, and its gradient passes straight
+    /// through where the value was inside the grid's range, zero where it was clipped.
+    public var fakeQuantized: [String: TensorQuantization] = [:]
 
     /// Prepares `graph` (one input, one output). `source` names the model in errors.
     public init(graph: Graph, dropout: [String: Float] = [:], source: String = "") throws {

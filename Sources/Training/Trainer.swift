@@ -77,11 +77,16 @@ public struct Trainer: Sendable {
     /// Trains `model` on `train`, validating on `validation` after each epoch. `afterStep(step,
     /// parameters)` may rewrite the parameters (in `model.parameters` order) after each optimizer
     /// step — e.g. re-apply pruning masks; `onBatch(epoch, samplesDone, samples)` after each step,
-    /// `onEpoch` after each epoch. Throws (exit 2) when the loss stops being finite, naming the
-    /// epoch and batch.
+    /// `onEpoch` after each epoch. `forwardWeights` (quantization-aware training) rewrites a copy
+    /// of the parameters that the forward and backward passes see; the optimizer updates the
+    /// originals with the gradients computed on the copy (straight through). `afterForward` sees
+    /// each batch's tape and may update the model (e.g. moving-average ranges). Throws (exit 2)
+    /// when the loss stops being finite, naming the epoch and batch.
     public func fit(
         _ initial: TrainableModel, train: TrainingSet, validation: TrainingSet?,
         afterStep: (Int, inout [Tensor]) throws -> Void = { _, _ in },
+        forwardWeights: ((inout [Tensor]) throws -> Void)? = nil,
+        afterForward: (inout TrainableModel, Tape) throws -> Void = { _, _ in },
         onBatch: (Int, Int, Int) -> Void = { _, _, _ in },
         onEpoch: (EpochRecord) -> Void = { _ in }
     ) throws -> TrainingResult {
@@ -109,7 +114,13 @@ public struct Trainer: Sendable {
             for b in 0..<batches {
                 let rows = order[(b * c.batchSize)..<min((b + 1) * c.batchSize, train.count)]
                 let batch = try train.subset(rows)
+                if let forwardWeights {
+                    var seen = parameters
+                    try forwardWeights(&seen)
+                    model.setInitializers(Array(zip(model.parameters, seen)))
+                }
                 let tape = try GradientTape.forward(model, input: batch.inputs, training: true, batchNorm: c.batchNorm, random: &dropoutRandom)
+                try afterForward(&model, tape)
                 let result = try loss(tape.output, labels: batch.labels, teacher: batch.teacherLogits)
                 guard result.loss.isFinite else {
                     throw ModelPressError.invalidArgument("training diverged: the loss is \(result.loss) at epoch \(epoch), batch \(b + 1) of \(batches).\nHINT: lower --learning-rate, or add --clip-norm.")

@@ -57,3 +57,24 @@ public struct TrainingSet: Sendable {
         return (try subset(all[0..<(count - held)]), try subset(all[(count - held)...]))
     }
 }
+
+extension TrainingSet {
+    /// Every sample of `file`, shaped for the first input of `graph`, with its labels (classes:
+    /// the last dimension of the graph's first output).
+    public init(labelled file: any LabelledBatchSource, for graph: Graph) throws {
+        let (x, y) = try Self.read(file, for: graph)
+        try self.init(inputs: x, labels: y, teacherLogits: nil)
+    }
+
+    /// The inputs (shaped for `graph`'s first input) and labels of every sample of `file`; exit
+    /// 2 naming the file and its dataset when its samples cannot feed the model.
+    public static func read(_ file: any LabelledBatchSource, for graph: Graph) throws -> (Tensor, [Int]) {
+        let shape: [Int]
+        do { shape = try file.feedShape(for: graph.inputs[0].shape, model: graph.metadata["source_path"]) } catch {
+            throw ModelPressError.invalidData(
+                file: file.path, path: file.inputName,
+                message: "has samples of shape \(file.sampleShape); the model takes \(Array(graph.inputs[0].shape.dropFirst())).\nHINT: pick the matching dataset with --x-key.")
+        }
+        return (try file.inputs(0..<file.count, as: shape), try file.labels(0..<file.count, classes: graph.outputs[0].shape.last ?? 0))
+    }
+}

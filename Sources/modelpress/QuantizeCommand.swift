@@ -102,6 +102,8 @@ struct QuantizeCommand: ParsableCommand {
     @Option(help: "Bits of Conv / Dense weights: 8 (default), or 4 (int4 per channel, 8-bit activations; QDQ at opset 21).")
     var weightBits = 8
 
+    @OptionGroup(title: "Quantization-aware training") var qat: QATOptions
+
     @Flag(help: "Bias correction: subtract from each quantized Conv / Dense bias the mean output shift its quantized weights cause on the calibration data (one more pass).")
     var biasCorrection = false
 
@@ -185,8 +187,8 @@ struct QuantizeCommand: ParsableCommand {
                 throw ValidationError("--weight-bits 4 needs --opset 21: int4 DequantizeLinear exists from opset 21 only (got --opset \(opset)).")
             }
         }
-        if biasCorrection, dynamic || precision != .int8 || precisionPerLayer != nil {
-            throw ValidationError("--bias-correction is for static quantization (without --dynamic, --precision or --precision-per-layer).")
+        if biasCorrection || qat.qat, dynamic || precision != .int8 || precisionPerLayer != nil {
+            throw ValidationError("--bias-correction and --qat are for static quantization (without --dynamic, --precision or --precision-per-layer).")
         }
         if int8Tables, dynamic || precision != .int8 || precisionPerLayer != nil {
             throw ValidationError("--int8-tables is for static int8 quantization (without --dynamic, --precision or --precision-per-layer).")
@@ -224,6 +226,7 @@ struct QuantizeCommand: ParsableCommand {
         r.options.reduceRange = reduceRange
         r.options.fourBitWeights = weightBits == 4
         r.options.biasCorrection = biasCorrection
+        r.qat = qat.training
         r.options.int8Tables = int8Tables
         r.options.exclude = Set(exclude)
         r.dynamic = dynamic
@@ -249,10 +252,11 @@ struct QuantizeCommand: ParsableCommand {
         }
         let calibrationData = try (dynamic ? nil : calibration).map { try DatasetFile(path: $0, xKey: xKey, yKey: nil) }
         let test = try data.map { try DatasetFile(path: $0, xKey: xKey, yKey: yKey, requireLabels: true) }
+        let train = try qat.train.map { try DatasetFile(path: $0, xKey: xKey, yKey: yKey, requireLabels: true) }
         let progress = ProgressReporter("calibrate", quiet: output.quiet || json)
         let outcome = try PostTrainingQuantization.run(
             graph, model: model.model, out: out, request: request, calibration: calibrationData,
-            test: test, testName: data, progress: progress.update)
+            test: test, testName: data, train: train, progress: progress.update, log: { line in if !output.quiet && !json { print(line) } })
         if let reportMd { try AtomicFile.write(Data(outcome.summary.markdown(budget: outcome.budget).utf8), to: reportMd) }
         if json {
             try printJSON(outcome.summary)

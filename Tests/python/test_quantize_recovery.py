@@ -9,6 +9,7 @@ least half of what 4-bit weights lose."""
 from __future__ import annotations
 
 import json
+import shutil
 
 import h5py
 import numpy as np
@@ -187,7 +188,9 @@ def test_bias_correction_recovers_half_of_the_int4_loss(tmp_path):
     assert a_corrected - a_plain >= 0.5 * (floating - a_plain), (floating, a_plain, a_corrected)
 
 
-def test_pipeline_quantize_stage_takes_weight_bits_and_bias_correction(tmp_path):
+def test_pipeline_quantize_stage_takes_weight_bits_bias_correction_and_qat(tmp_path):
+    # `train` is a path key: resolved against the pipeline file's folder.
+    shutil.copy(TRAIN, tmp_path / TRAIN.name)
     pipeline = tmp_path / "p.yaml"
     pipeline.write_text(f"""version: 1
 name: int4-bc
@@ -196,7 +199,7 @@ data:
   calibration: {TRAIN}
   test: {TEST}
 stages:
-  - quantize: {{ weight_bits: 4, bias_correction: true, samples: 128 }}
+  - quantize: {{ weight_bits: 4, bias_correction: true, samples: 128, qat: true, train: {TRAIN.name}, epochs: 1 }}
   - verify:   {{ max_drop: 0.05 }}
 """)
     run_modelpress("run", pipeline, "--out", tmp_path / "out")
@@ -205,7 +208,7 @@ stages:
     assert any(t.data_type == onnx.TensorProto.INT4 for t in final.graph.initializer)
     meta = {p.key: p.value for p in final.metadata_props}
     settings = json.loads(meta["modelpress.compression"])["quantization"]
-    assert settings["weight_bits"] == 4 and settings["bias_correction"] is True
+    assert settings["weight_bits"] == 4 and settings["bias_correction"] is True and settings["qat_epochs"] == 1
 
 
 @pytest.mark.parametrize("options,message", [
@@ -216,6 +219,57 @@ stages:
     (["--bias-correction", "--dynamic"], "--bias-correction"),
 ])
 def test_bad_low_bit_options_exit_2(tmp_path, options, message):
+    out = tmp_path / "bad.onnx"
+    proc = run_modelpress("quantize", CNN, "-o", out, "--calibration", TRAIN, *options, expect=2)
+    assert message in proc.stderr, proc.stderr
+    assert not out.exists()
+
+
+FUNCTIONAL = FIXTURES / "models" / "keras3" / "functional.h5"
+
+
+def test_qat_recovers_three_quarters_of_the_int4_loss(tmp_path):
+    """docs/quantization.md, "Quantization-aware training": the BatchNorm + depthwise residual
+    net at 4-bit weights per channel, 3 QAT epochs; accuracy in onnxruntime."""
+    x, y = data(TEST)
+    floating = accuracy(export(tmp_path, FUNCTIONAL), x, y)
+    ptq, _ = quantize(tmp_path, FUNCTIONAL, "ptq", "--weight-bits", "4")
+    qat, summary = quantize(tmp_path, FUNCTIONAL, "qat", "--weight-bits", "4", "--qat", "--train", TRAIN, "--epochs", "3")
+    assert [e["epoch"] for e in summary["qat"]] == [1, 2, 3]
+    onnx.checker.check_model(onnx.load(str(qat)), full_check=True)
+    a_ptq, a_qat = accuracy(ptq, x, y), accuracy(qat, x, y)
+    assert floating - a_ptq >= 0.03, (floating, a_ptq)
+    assert a_qat - a_ptq >= 0.75 * (floating - a_ptq), (floating, a_ptq, a_qat)
+    meta = {p.key: p.value for p in onnx.load(str(qat)).metadata_props}
+    assert json.loads(meta["modelpress.compression"])["quantization"]["qat_epochs"] == 3
+
+
+def test_qat_keeps_a_pruned_model_pruned_and_writes_qoperator(tmp_path):
+    pruned = tmp_path / "pruned.onnx"
+    run_modelpress("prune", CNN, "-o", pruned, "--sparsity", "0.5")
+    zeros = {n.name: numpy_helper.to_array(t) == 0 for n in onnx.load(str(pruned)).graph.node
+             for t in onnx.load(str(pruned)).graph.initializer if n.op_type in ("Conv", "Gemm") and t.name == n.input[1]}
+    out, _ = quantize(tmp_path, pruned, "qat", "--qat", "--train", TRAIN, "--epochs", "1", "--format", "qoperator")
+    m = onnx.load(str(out))
+    assert any(n.op_type == "QLinearConv" for n in m.graph.node)
+    inits = {t.name: numpy_helper.to_array(t) for t in m.graph.initializer}
+    checked = 0
+    for n in m.graph.node:
+        if n.op_type == "QLinearConv" and n.name in zeros:
+            w = inits[n.input[3]]
+            assert np.array_equal(w == 0, zeros[n.name]), n.name   # exactly the pruned weights are zero
+            checked += 1
+    assert checked >= 1
+    x, y = data(TEST)
+    assert accuracy(out, x, y) >= 0.9
+
+
+@pytest.mark.parametrize("options,message", [
+    (["--qat"], "--train"),
+    (["--train", str(TRAIN)], "--qat"),
+    (["--qat", "--train", str(TRAIN), "--dynamic"], "--qat"),
+])
+def test_bad_qat_options_exit_2(tmp_path, options, message):
     out = tmp_path / "bad.onnx"
     proc = run_modelpress("quantize", CNN, "-o", out, "--calibration", TRAIN, *options, expect=2)
     assert message in proc.stderr, proc.stderr

@@ -4,6 +4,7 @@ import Foundation
 import ONNXIO
 import Passes
 import TensorCore
+import Training
 
 /// What one post-training quantization run produced.
 public struct QuantizationOutcome: Sendable {
@@ -21,12 +22,13 @@ public struct QuantizationOutcome: Sendable {
 public enum PostTrainingQuantization {
     /// Quantizes the float `graph` (read from `model`, named in errors) as `request` says and
     /// writes the ONNX file to `out` atomically. Static runs calibrate on `calibration`; under
-    /// a budget, `test` (named `testName`) is the labelled set it is measured on.
-    /// `progress(done, total)` reports calibration.
+    /// a budget, `test` (named `testName`) is the labelled set it is measured on; with
+    /// `request.qat`, `train` is the labelled set QAT fine-tunes on. `progress(done, total)`
+    /// reports calibration, `log` one line per QAT epoch.
     public static func run(
         _ graph: Graph, model: String, out: String, request: QuantizationRequest,
         calibration: (any BatchSource)?, test: (any LabelledBatchSource)? = nil, testName: String? = nil,
-        progress: (Int, Int) -> Void = { _, _ in }
+        train: (any LabelledBatchSource)? = nil, progress: (Int, Int) -> Void = { _, _ in }, log: (String) -> Void = { _ in }
     ) throws -> QuantizationOutcome {
         guard graph.quantization.isEmpty else {
             throw ModelPressError.invalidArgument("\(model) is already quantized.\nHINT: quantize the float model.")
@@ -52,21 +54,40 @@ public enum PostTrainingQuantization {
         guard let calibration else { throw ModelPressError.invalidArgument("static quantization needs calibration data (or choose dynamic quantization).") }
         return try runStatic(
             prepared, plan: plan, model: model, out: out, request: request, calibration: calibration,
-            test: test, testName: testName, progress: progress)
+            test: test, testName: testName, train: train, progress: progress, log: log)
     }
 
-    /// The static path: calibrate, quantize, search the budget, export, measure errors.
+    /// The static path: calibrate, (with QAT: fine-tune and calibrate again), quantize, search
+    /// the budget, export, measure errors. Errors are measured against the float model that was
+    /// quantized (the fine-tuned one after QAT); the budget's drop against the original.
     static func runStatic(
-        _ prepared: Graph, plan: QuantizationPlan, model: String, out: String, request: QuantizationRequest,
-        calibration: any BatchSource, test: (any LabelledBatchSource)?, testName: String?,
-        progress: (Int, Int) -> Void
+        _ original: Graph, plan originalPlan: QuantizationPlan, model: String, out: String, request: QuantizationRequest,
+        calibration: any BatchSource, test: (any LabelledBatchSource)?, testName: String?, train: (any LabelledBatchSource)?,
+        progress: (Int, Int) -> Void, log: (String) -> Void
     ) throws -> QuantizationOutcome {
         var options = request.options
-        limitBLASThreadsForSmallModels(prepared)
-        var calibrator = Calibrator(graph: prepared, values: plan.calibrated)
-        calibrator.batchSize = request.batchSize
+        limitBLASThreadsForSmallModels(original)
         let started = Date()
-        let statistics = try calibrator.run(calibration, samples: request.samples, histograms: options.method != .minmax, progress: progress)
+        var (prepared, plan) = (original, originalPlan)
+        func calibrate() throws -> [String: ActivationStatistics] {
+            var calibrator = Calibrator(graph: prepared, values: plan.calibrated)
+            calibrator.batchSize = request.batchSize
+            return try calibrator.run(calibration, samples: request.samples, histograms: options.method != .minmax, progress: progress)
+        }
+        var statistics = try calibrate()
+        var qatEpochs: [EpochRecord]?
+        if let qat = request.qat {
+            guard let train else { throw ModelPressError.invalidArgument("quantization-aware training needs a labelled training set (--train TRAIN.h5).") }
+            let set = try TrainingSet(labelled: train, for: prepared)
+            let epochs = qat.training.epochs
+            let (tuned, records) = try qat.run(
+                prepared, options: options, statistics: statistics, train: set, validation: nil, source: model,
+                onEpoch: { log("qat " + EpochLine.format($0, epochs: epochs)) })
+            prepared = tuned
+            plan = QuantizationPlan(graph: tuned, options: options)
+            statistics = try calibrate()
+            qatEpochs = records
+        }
         if options.biasCorrection {
             options.biasShifts = try BiasCorrection.measure(
                 prepared, plan: plan, options: options, data: calibration, samples: request.samples, batchSize: request.batchSize)
@@ -80,7 +101,7 @@ public enum PostTrainingQuantization {
             let accuracy = { (g: Graph) in try DatasetAccuracy.accuracy(of: g, on: test, batchSize: request.batchSize, prepared: true) }
             let r = try AccuracyBudget.search(
                 prepared, statistics: statistics, options: options, maxDrop: maxDrop,
-                floatAccuracy: try accuracy(prepared), accuracy: accuracy)
+                floatAccuracy: try accuracy(original), accuracy: accuracy)
             (quantized, reports, budget) = (r.graph, r.reports, r)
             floatLayers += r.fallback.filter { !$0.layer.isActivation }.map(\.layer.node)
             floatActivations = r.fallback.filter(\.layer.isActivation).map(\.layer.node)
@@ -90,6 +111,7 @@ public enum PostTrainingQuantization {
         let metadata = try QuantizationSummary.compressionMetadata(
             format: format, method: options.method.rawValue, weights: options.weights.rawValue, activations: options.activations.rawValue,
             bits: options.bits, weightBits: options.fourBitWeights ? 4 : nil, biasCorrection: options.biasCorrection ? true : nil,
+            qatEpochs: qatEpochs?.count,
             scheme: options.scheme.rawValue, dynamic: false,
             samples: used, layers: reports.count,
             float: floatLayers, floatActivations: floatActivations)
@@ -116,7 +138,7 @@ public enum PostTrainingQuantization {
             scheme: options.scheme.rawValue, dynamic: false,
             opset: request.effectiveOpset, calibrationSamples: used, bytes: written.bytes,
             seconds: Date().timeIntervalSince(started), layers: layers, floatLayers: floatLayers,
-            floatActivations: floatActivations, budget: budgetReport)
+            floatActivations: floatActivations, budget: budgetReport, qat: qatEpochs)
         return QuantizationOutcome(summary: summary, excluded: plan.excluded, budget: budget)
     }
 

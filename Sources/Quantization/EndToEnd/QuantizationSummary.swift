@@ -1,5 +1,6 @@
 import Foundation
 import TensorCore
+import Training
 
 /// The outcome of one quantization run: settings, the file written and each quantized layer
 /// (the `--json` object of `modelpress quantize`).
@@ -37,8 +38,10 @@ public struct QuantizationSummary: Encodable, Sendable {
     public var layers: [Layer], floatLayers: [String], floatActivations: [String] = []
     /// The accuracy-budget search, when one ran.
     public var budget: QuantizationBudgetReport?
+    /// The quantization-aware training epochs, when QAT ran.
+    public var qat: [EpochRecord]? = nil
     enum CodingKeys: String, CodingKey {
-        case model, out, format, method, weights, activations, bytes, seconds, layers, budget, bits, scheme, dynamic, opset
+        case model, out, format, method, weights, activations, bytes, seconds, layers, budget, bits, scheme, dynamic, opset, qat
         case calibrationSamples = "calibration_samples", floatLayers = "float_layers", floatActivations = "float_activations"
         case weightBits = "weight_bits"
     }
@@ -46,7 +49,7 @@ public struct QuantizationSummary: Encodable, Sendable {
     /// `modelpress.compression` metadata of the ONNX file: the settings, compact and with sorted keys.
     static func compressionMetadata(
         format: String, method: String, weights: String, activations: String, bits: Int, weightBits: Int? = nil, biasCorrection: Bool? = nil,
-        scheme: String,
+        qatEpochs: Int? = nil, scheme: String,
         dynamic: Bool, samples: Int, layers: Int, float: [String], floatActivations: [String]
     ) throws -> String {
         struct Metadata: Encodable {
@@ -54,7 +57,7 @@ public struct QuantizationSummary: Encodable, Sendable {
         }
         struct Settings: Encodable {
             var format: String, method: String, weights: String, activations: String
-            var bits: Int, weight_bits: Int?, bias_correction: Bool?, scheme: String, dynamic: Bool
+            var bits: Int, weight_bits: Int?, bias_correction: Bool?, qat_epochs: Int?, scheme: String, dynamic: Bool
             var calibration_samples: Int, quantized_layers: Int, float_layers: [String], float_activations: [String]
         }
         let encoder = JSONEncoder()
@@ -62,7 +65,7 @@ public struct QuantizationSummary: Encodable, Sendable {
         let value = Metadata(
             quantization: Settings(
                 format: format, method: method, weights: weights, activations: activations, bits: bits,
-                weight_bits: weightBits, bias_correction: biasCorrection, scheme: scheme, dynamic: dynamic, calibration_samples: samples, quantized_layers: layers,
+                weight_bits: weightBits, bias_correction: biasCorrection, qat_epochs: qatEpochs, scheme: scheme, dynamic: dynamic, calibration_samples: samples, quantized_layers: layers,
                 float_layers: float, float_activations: floatActivations))
         return String(decoding: try encoder.encode(value), as: UTF8.self)
     }
