@@ -21,6 +21,11 @@ extension QuantizeCommand {
                 rows: rows, numeric: [1, 6, 7, 8])
         ]
         lines += outcome.excluded.map { "kept float: \($0) (--exclude)" }
+        let smoothed = s.layers.compactMap(\.smoothQuantScale)
+        if let largest = smoothed.max() {
+            lines.append(String(format: "smoothquant: %d layer(s), largest factor %.3g", smoothed.count, largest))
+        }
+        lines += (s.smoothQuantSkipped ?? [:]).sorted { $0.key < $1.key }.map { "smoothquant skipped \($0.key): \($0.value)" }
         let corrected = s.layers.compactMap(\.biasShift)
         if let largest = corrected.max() {
             lines.append(String(format: "bias correction: %d layer(s), largest |shift| %.3g", corrected.count, largest))

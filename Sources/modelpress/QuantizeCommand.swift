@@ -104,6 +104,12 @@ struct QuantizeCommand: ParsableCommand {
 
     @OptionGroup(title: "Quantization-aware training") var qat: QATOptions
 
+    @Flag(help: "SmoothQuant: move the outlier channels of Dense inputs into the Dense weights (factors folded into the LayerNorm or Dense before), measured on the calibration data.")
+    var smoothquant = false
+
+    @Option(help: "SmoothQuant migration strength α in [0, 1]: 0 leaves the activations alone, 1 moves all of their range into the weights.")
+    var smoothquantAlpha: Float = 0.5
+
     @Flag(help: "Bias correction: subtract from each quantized Conv / Dense bias the mean output shift its quantized weights cause on the calibration data (one more pass).")
     var biasCorrection = false
 
@@ -187,9 +193,10 @@ struct QuantizeCommand: ParsableCommand {
                 throw ValidationError("--weight-bits 4 needs --opset 21: int4 DequantizeLinear exists from opset 21 only (got --opset \(opset)).")
             }
         }
-        if biasCorrection || qat.qat, dynamic || precision != .int8 || precisionPerLayer != nil {
-            throw ValidationError("--bias-correction and --qat are for static quantization (without --dynamic, --precision or --precision-per-layer).")
+        if biasCorrection || qat.qat || smoothquant, dynamic || precision != .int8 || precisionPerLayer != nil {
+            throw ValidationError("--bias-correction, --smoothquant and --qat are for static quantization (without --dynamic, --precision or --precision-per-layer).")
         }
+        guard (0...1).contains(smoothquantAlpha) else { throw ValidationError("--smoothquant-alpha must be in [0, 1], not \(smoothquantAlpha).") }
         if int8Tables, dynamic || precision != .int8 || precisionPerLayer != nil {
             throw ValidationError("--int8-tables is for static int8 quantization (without --dynamic, --precision or --precision-per-layer).")
         }
@@ -227,6 +234,7 @@ struct QuantizeCommand: ParsableCommand {
         r.options.fourBitWeights = weightBits == 4
         r.options.biasCorrection = biasCorrection
         r.qat = qat.training
+        r.smoothQuantAlpha = smoothquant ? smoothquantAlpha : nil
         r.options.int8Tables = int8Tables
         r.options.exclude = Set(exclude)
         r.dynamic = dynamic

@@ -274,3 +274,40 @@ def test_bad_qat_options_exit_2(tmp_path, options, message):
     proc = run_modelpress("quantize", CNN, "-o", out, "--calibration", TRAIN, *options, expect=2)
     assert message in proc.stderr, proc.stderr
     assert not out.exists()
+
+
+OUTLIERS = FIXTURES / "models" / "keras3" / "digits_outlier_transformer.h5"
+ROWS_TEST = FIXTURES / "data" / "digits_rows_test.h5"
+
+
+def test_smoothquant_factors_and_accuracy_on_the_outlier_transformer(tmp_path):
+    """docs/quantization.md, "SmoothQuant": the factors are max|X_j|^α / max|W_j|^(1−α) of the
+    float model's LayerNorm output (onnxruntime, calibration data) and ffn1's kernel rows; the
+    LayerNorm's γ and β are divided by them and ffn1's rows multiplied; static int8 of the
+    outlier Transformer is then within 1 point of float in onnxruntime."""
+    out, summary = quantize(tmp_path, OUTLIERS, "sq", "--smoothquant", "--opset", "17")
+    plain, _ = quantize(tmp_path, OUTLIERS, "plain", "--opset", "17")
+    assert "ffn2" in summary["smoothquant_skipped"] and "gelu" in summary["smoothquant_skipped"]["ffn2"]
+    scales = {layer["node"]: layer.get("smoothquant_max_scale") for layer in summary["layers"]}
+    assert scales["ffn1/linear"] is not None and scales["ffn2"] is None
+    float_path = tmp_path / "float.onnx"
+    run_modelpress("export", OUTLIERS, "-o", float_path, "--opset", "17")
+    fi = {t.name: numpy_helper.to_array(t).astype(np.float64) for t in onnx.load(str(float_path)).graph.initializer}
+    m = onnx.load(str(out))
+    values, inits = dequantized(m)
+    x, _ = data(TRAIN)
+    (ln,) = layer_inputs(float_path, ["ffn_norm"], x.reshape(-1, 8, 8))
+    x_max = np.abs(ln).reshape(-1, ln.shape[-1]).max(axis=0).astype(np.float64)
+    w = fi["ffn1/kernel"]
+    s = np.sqrt(x_max) / np.sqrt(np.abs(w).max(axis=1))
+    assert s.max() / np.median(s) > 20, "the outlier channels get the large factors"
+    np.testing.assert_allclose(inits["ffn_norm/gamma"], fi["ffn_norm/gamma"] / s, rtol=1e-4)
+    np.testing.assert_allclose(inits["ffn_norm/beta"], fi["ffn_norm/beta"] / s, rtol=1e-4, atol=1e-7)
+    smoothed = s[:, None] * w
+    step = np.abs(smoothed).max(axis=0) / 127
+    assert np.all(np.abs(values["ffn1/kernel"] - smoothed) <= 0.5 * step + 1e-6 * np.abs(smoothed))
+    xt, yt = data(ROWS_TEST)
+    floating = accuracy(float_path, xt, yt)
+    a_plain, a_sq = accuracy(plain, xt, yt), accuracy(out, xt, yt)
+    assert floating - a_plain >= 0.02, (floating, a_plain)
+    assert floating - a_sq <= 0.01, (floating, a_sq)

@@ -52,9 +52,13 @@ public enum PostTrainingQuantization {
         }
         if request.dynamic { return try runDynamic(prepared, plan: plan, model: model, out: out, request: request) }
         guard let calibration else { throw ModelPressError.invalidArgument("static quantization needs calibration data (or choose dynamic quantization).") }
+        var smoothing: SmoothQuant.Result?
+        if let alpha = request.smoothQuantAlpha {
+            (prepared, smoothing) = try SmoothQuant.apply(prepared, plan: plan, alpha: alpha, data: calibration, samples: request.samples, batchSize: request.batchSize)
+        }
         return try runStatic(
             prepared, plan: plan, model: model, out: out, request: request, calibration: calibration,
-            test: test, testName: testName, train: train, progress: progress, log: log)
+            test: test, testName: testName, train: train, smoothing: smoothing, progress: progress, log: log)
     }
 
     /// The static path: calibrate, (with QAT: fine-tune and calibrate again), quantize, search
@@ -63,7 +67,7 @@ public enum PostTrainingQuantization {
     static func runStatic(
         _ original: Graph, plan originalPlan: QuantizationPlan, model: String, out: String, request: QuantizationRequest,
         calibration: any BatchSource, test: (any LabelledBatchSource)?, testName: String?, train: (any LabelledBatchSource)?,
-        progress: (Int, Int) -> Void, log: (String) -> Void
+        smoothing: SmoothQuant.Result?, progress: (Int, Int) -> Void, log: (String) -> Void
     ) throws -> QuantizationOutcome {
         var options = request.options
         limitBLASThreadsForSmallModels(original)
@@ -111,7 +115,7 @@ public enum PostTrainingQuantization {
         let metadata = try QuantizationSummary.compressionMetadata(
             format: format, method: options.method.rawValue, weights: options.weights.rawValue, activations: options.activations.rawValue,
             bits: options.bits, weightBits: options.fourBitWeights ? 4 : nil, biasCorrection: options.biasCorrection ? true : nil,
-            qatEpochs: qatEpochs?.count,
+            qatEpochs: qatEpochs?.count, smoothQuantAlpha: request.smoothQuantAlpha,
             scheme: options.scheme.rawValue, dynamic: false,
             samples: used, layers: reports.count,
             float: floatLayers, floatActivations: floatActivations)
@@ -127,7 +131,7 @@ public enum PostTrainingQuantization {
                 node: r.node, layer: r.layer, channels: r.channels, weightScaleMin: r.minWeightScale, weightScaleMax: r.maxWeightScale,
                 inputScale: r.input.scales[0], inputZeroPoint: r.input.zeroPoints[0], outputScale: r.output.scales[0],
                 outputZeroPoint: r.output.zeroPoints[0], activationType: r.output.type.rawValue, foldedActivation: r.foldedActivation,
-                bits: r.weightBits, scheme: options.scheme.rawValue, biasShift: r.biasShift,
+                bits: r.weightBits, scheme: options.scheme.rawValue, biasShift: r.biasShift, smoothQuantScale: smoothing?.maxScale[r.node],
                 bytes: QuantizationSummary.storedBytes(of: r.node, in: quantized),
                 sqnrDB: errors[r.node]?.sqnrDB, mse: errors[r.node]?.mse ?? 0)
         }
@@ -138,7 +142,7 @@ public enum PostTrainingQuantization {
             scheme: options.scheme.rawValue, dynamic: false,
             opset: request.effectiveOpset, calibrationSamples: used, bytes: written.bytes,
             seconds: Date().timeIntervalSince(started), layers: layers, floatLayers: floatLayers,
-            floatActivations: floatActivations, budget: budgetReport, qat: qatEpochs)
+            floatActivations: floatActivations, budget: budgetReport, qat: qatEpochs, smoothQuantSkipped: smoothing?.skipped)
         return QuantizationOutcome(summary: summary, excluded: plan.excluded, budget: budget)
     }
 
