@@ -21,6 +21,10 @@ extension QuantizeCommand {
                 rows: rows, numeric: [1, 6, 7, 8])
         ]
         lines += outcome.excluded.map { "kept float: \($0) (--exclude)" }
+        let equalized = s.layers.compactMap(\.equalizationScale)
+        if let largest = equalized.max() {
+            lines.append(String(format: "cross-layer equalization: %d layer(s), largest factor %.3g", equalized.count, largest))
+        }
         let smoothed = s.layers.compactMap(\.smoothQuantScale)
         if let largest = smoothed.max() {
             lines.append(String(format: "smoothquant: %d layer(s), largest factor %.3g", smoothed.count, largest))

@@ -104,6 +104,12 @@ struct QuantizeCommand: ParsableCommand {
 
     @OptionGroup(title: "Quantization-aware training") var qat: QATOptions
 
+    @Flag(
+        help:
+            "Cross-layer equalization: rescale the channels of Conv/Dense pairs joined by ReLU or max pooling (depthwise-separable blocks above all) so both layers' channel ranges match; the float function is unchanged."
+    )
+    var crossLayerEqualization = false
+
     @Flag(help: "SmoothQuant: move the outlier channels of Dense inputs into the Dense weights (factors folded into the LayerNorm or Dense before), measured on the calibration data.")
     var smoothquant = false
 
@@ -193,8 +199,9 @@ struct QuantizeCommand: ParsableCommand {
                 throw ValidationError("--weight-bits 4 needs --opset 21: int4 DequantizeLinear exists from opset 21 only (got --opset \(opset)).")
             }
         }
-        if biasCorrection || qat.qat || smoothquant, dynamic || precision != .int8 || precisionPerLayer != nil {
-            throw ValidationError("--bias-correction, --smoothquant and --qat are for static quantization (without --dynamic, --precision or --precision-per-layer).")
+        if biasCorrection || qat.qat || smoothquant || crossLayerEqualization, dynamic || precision != .int8 || precisionPerLayer != nil {
+            throw ValidationError(
+                "--bias-correction, --cross-layer-equalization, --smoothquant and --qat are for static quantization (without --dynamic, --precision or --precision-per-layer).")
         }
         guard (0...1).contains(smoothquantAlpha) else { throw ValidationError("--smoothquant-alpha must be in [0, 1], not \(smoothquantAlpha).") }
         if int8Tables, dynamic || precision != .int8 || precisionPerLayer != nil {
@@ -235,6 +242,7 @@ struct QuantizeCommand: ParsableCommand {
         r.options.biasCorrection = biasCorrection
         r.qat = qat.training
         r.smoothQuantAlpha = smoothquant ? smoothquantAlpha : nil
+        r.crossLayerEqualization = crossLayerEqualization
         r.options.int8Tables = int8Tables
         r.options.exclude = Set(exclude)
         r.dynamic = dynamic

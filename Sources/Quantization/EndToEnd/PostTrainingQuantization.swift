@@ -52,13 +52,21 @@ public enum PostTrainingQuantization {
         }
         if request.dynamic { return try runDynamic(prepared, plan: plan, model: model, out: out, request: request) }
         guard let calibration else { throw ModelPressError.invalidArgument("static quantization needs calibration data (or choose dynamic quantization).") }
+        var equalized: [String: Float] = [:]
+        if request.crossLayerEqualization {
+            let (graph, pairs) = CrossLayerEqualization.apply(prepared)
+            prepared = graph
+            for pair in pairs {
+                for node in [pair.first, pair.second] { equalized[node] = max(equalized[node] ?? 1, pair.maxScale) }
+            }
+        }
         var smoothing: SmoothQuant.Result?
         if let alpha = request.smoothQuantAlpha {
             (prepared, smoothing) = try SmoothQuant.apply(prepared, plan: plan, alpha: alpha, data: calibration, samples: request.samples, batchSize: request.batchSize)
         }
         return try runStatic(
             prepared, plan: plan, model: model, out: out, request: request, calibration: calibration,
-            test: test, testName: testName, train: train, smoothing: smoothing, progress: progress, log: log)
+            test: test, testName: testName, train: train, smoothing: smoothing, equalized: equalized, progress: progress, log: log)
     }
 
     /// The static path: calibrate, (with QAT: fine-tune and calibrate again), quantize, search
@@ -67,7 +75,7 @@ public enum PostTrainingQuantization {
     static func runStatic(
         _ original: Graph, plan originalPlan: QuantizationPlan, model: String, out: String, request: QuantizationRequest,
         calibration: any BatchSource, test: (any LabelledBatchSource)?, testName: String?, train: (any LabelledBatchSource)?,
-        smoothing: SmoothQuant.Result?, progress: (Int, Int) -> Void, log: (String) -> Void
+        smoothing: SmoothQuant.Result?, equalized: [String: Float], progress: (Int, Int) -> Void, log: (String) -> Void
     ) throws -> QuantizationOutcome {
         var options = request.options
         limitBLASThreadsForSmallModels(original)
@@ -116,6 +124,7 @@ public enum PostTrainingQuantization {
             format: format, method: options.method.rawValue, weights: options.weights.rawValue, activations: options.activations.rawValue,
             bits: options.bits, weightBits: options.fourBitWeights ? 4 : nil, biasCorrection: options.biasCorrection ? true : nil,
             qatEpochs: qatEpochs?.count, smoothQuantAlpha: request.smoothQuantAlpha,
+            crossLayerEqualization: request.crossLayerEqualization ? true : nil,
             scheme: options.scheme.rawValue, dynamic: false,
             samples: used, layers: reports.count,
             float: floatLayers, floatActivations: floatActivations)
@@ -132,6 +141,7 @@ public enum PostTrainingQuantization {
                 inputScale: r.input.scales[0], inputZeroPoint: r.input.zeroPoints[0], outputScale: r.output.scales[0],
                 outputZeroPoint: r.output.zeroPoints[0], activationType: r.output.type.rawValue, foldedActivation: r.foldedActivation,
                 bits: r.weightBits, scheme: options.scheme.rawValue, biasShift: r.biasShift, smoothQuantScale: smoothing?.maxScale[r.node],
+                equalizationScale: equalized[r.node],
                 bytes: QuantizationSummary.storedBytes(of: r.node, in: quantized),
                 sqnrDB: errors[r.node]?.sqnrDB, mse: errors[r.node]?.mse ?? 0)
         }

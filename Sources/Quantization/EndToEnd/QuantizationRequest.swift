@@ -18,6 +18,8 @@ public struct QuantizationRequest: Sendable {
     public var batchSize = 64
     /// Accuracy budget (absolute top-1 drop vs float on the test set), if any.
     public var maxDrop: Double?
+    /// Cross-layer equalization of weight-layer chains before calibration (`--cross-layer-equalization`).
+    public var crossLayerEqualization = false
     /// SmoothQuant's migration strength α (`--smoothquant-alpha`), or nil for no smoothing.
     public var smoothQuantAlpha: Float?
     /// Quantization-aware training before the final calibration (`--qat`), if any.

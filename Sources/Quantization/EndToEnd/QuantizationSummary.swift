@@ -16,10 +16,10 @@ public struct QuantizationSummary: Encodable, Sendable {
         /// The output type, and the activation folded into the output range.
         public var activationType: String, foldedActivation: String?
         /// Bits, scheme, stored bytes, and the output error vs float (nil SQNR: exact).
-        public var bits: Int, scheme: String, biasShift: Float? = nil, smoothQuantScale: Float? = nil, bytes: Int, sqnrDB: Double?, mse: Double
+        public var bits: Int, scheme: String, biasShift: Float? = nil, smoothQuantScale: Float? = nil, equalizationScale: Float? = nil, bytes: Int, sqnrDB: Double?, mse: Double
         enum CodingKeys: String, CodingKey {
             case node, layer, channels, bits, scheme, bytes, mse
-            case biasShift = "bias_shift_max_abs", smoothQuantScale = "smoothquant_max_scale"
+            case biasShift = "bias_shift_max_abs", smoothQuantScale = "smoothquant_max_scale", equalizationScale = "cle_max_scale"
             case sqnrDB = "sqnr_db"
             case weightScaleMin = "weight_scale_min", weightScaleMax = "weight_scale_max"
             case inputScale = "input_scale", inputZeroPoint = "input_zero_point"
@@ -51,7 +51,7 @@ public struct QuantizationSummary: Encodable, Sendable {
     /// `modelpress.compression` metadata of the ONNX file: the settings, compact and with sorted keys.
     static func compressionMetadata(
         format: String, method: String, weights: String, activations: String, bits: Int, weightBits: Int? = nil, biasCorrection: Bool? = nil,
-        qatEpochs: Int? = nil, smoothQuantAlpha: Float? = nil, scheme: String,
+        qatEpochs: Int? = nil, smoothQuantAlpha: Float? = nil, crossLayerEqualization: Bool? = nil, scheme: String,
         dynamic: Bool, samples: Int, layers: Int, float: [String], floatActivations: [String]
     ) throws -> String {
         struct Metadata: Encodable {
@@ -59,7 +59,7 @@ public struct QuantizationSummary: Encodable, Sendable {
         }
         struct Settings: Encodable {
             var format: String, method: String, weights: String, activations: String
-            var bits: Int, weight_bits: Int?, bias_correction: Bool?, qat_epochs: Int?, smoothquant_alpha: Float?, scheme: String, dynamic: Bool
+            var bits: Int, weight_bits: Int?, bias_correction: Bool?, qat_epochs: Int?, smoothquant_alpha: Float?, cross_layer_equalization: Bool?, scheme: String, dynamic: Bool
             var calibration_samples: Int, quantized_layers: Int, float_layers: [String], float_activations: [String]
         }
         let encoder = JSONEncoder()
@@ -67,7 +67,8 @@ public struct QuantizationSummary: Encodable, Sendable {
         let value = Metadata(
             quantization: Settings(
                 format: format, method: method, weights: weights, activations: activations, bits: bits,
-                weight_bits: weightBits, bias_correction: biasCorrection, qat_epochs: qatEpochs, smoothquant_alpha: smoothQuantAlpha, scheme: scheme, dynamic: dynamic, calibration_samples: samples,
+                weight_bits: weightBits, bias_correction: biasCorrection, qat_epochs: qatEpochs, smoothquant_alpha: smoothQuantAlpha,
+                cross_layer_equalization: crossLayerEqualization, scheme: scheme, dynamic: dynamic, calibration_samples: samples,
                 quantized_layers: layers,
                 float_layers: float, float_activations: floatActivations))
         return String(decoding: try encoder.encode(value), as: UTF8.self)
