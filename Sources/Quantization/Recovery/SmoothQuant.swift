@@ -79,17 +79,12 @@ public enum SmoothQuant {
     /// a LayerNormalization over the last axis with constant scale (and offset), or a Dense
     /// with constant weights, each read by this node alone.
     static func absorbs(_ node: Node, _ graph: Graph) -> Bool {
-        let constants: [String]
-        switch node.op {
-        case .layerNormalization(let ln):
+        if case .layerNormalization(let ln) = node.op {
             guard let rank = graph.shapes[node.inputs[0]]?.count, ln.axis == rank - 1 else { return false }
-            constants = Array(node.inputs.dropFirst())
-        case .linear:
-            constants = Array(node.inputs.dropFirst())
-        default:
+        } else if node.op != .linear {
             return false
         }
-        return constants.allSatisfy { name in
+        return node.inputs.dropFirst().allSatisfy { name in
             graph.initializers[name] != nil && graph.nodes.filter { $0.inputs.contains(name) }.count == 1
         }
     }
