@@ -4,7 +4,7 @@
 #   scripts/defaults-table.sh        (MODELPRESS=path picks the binary; default: release)
 #
 # 1. Pruning scope: AGP (4 steps × 2 epochs, Adam 1e-3, batch 32, seeds 1-3) to 50% and 80%,
-#    --scope layer vs global, on the trained digits fixtures.
+#    --scope layer vs global vs lamp, on the trained digits fixtures.
 # 2. Calibration method: static int8 (per-channel weights, uint8 activations) and 4-bit weights,
 #    --method minmax / percentile / entropy / mse, on every trained classifier fixture.
 # 3. PTQ recipe: per-channel vs per-tensor weights, uint8 vs int8 activations, bias correction
@@ -22,13 +22,13 @@ mean() { python3 -c 'import statistics,sys; v=[float(a) for a in sys.argv[1:]]; 
 
 echo "### Pruning scope (AGP 4 × 2 epochs, mean of seeds 1–3)"
 echo
-echo "| model | unpruned | 50% layer | 50% global | 80% layer | 80% global |"
-echo "| --- | ---: | ---: | ---: | ---: | ---: |"
+echo "| model | unpruned | 50% layer | 50% global | 50% lamp | 80% layer | 80% global | 80% lamp |"
+echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
 for model in keras2/mlp keras2/cnn keras3/mlp keras3/cnn keras3/functional keras2/functional; do
     test=fixtures/data/digits_test.h5
     row=("$(accuracy "fixtures/models/$model.h5" "$test")")
     for sparsity in 0.5 0.8; do
-        for scope in layer global; do
+        for scope in layer global lamp; do
             runs=()
             for seed in 1 2 3; do
                 "$binary" prune "fixtures/models/$model.h5" -o "$work/p.onnx" --sparsity "$sparsity" --scope "$scope" --schedule agp \
@@ -38,7 +38,7 @@ for model in keras2/mlp keras2/cnn keras3/mlp keras3/cnn keras3/functional keras
             row+=("$(mean "${runs[@]}")")
         done
     done
-    echo "| $model | ${row[0]} | ${row[1]} | ${row[2]} | ${row[3]} | ${row[4]} |"
+    echo "| $model | ${row[0]} | ${row[1]} | ${row[2]} | ${row[3]} | ${row[4]} | ${row[5]} | ${row[6]} |"
 done
 
 echo

@@ -27,7 +27,7 @@ for entry in "${MODELS[@]}"; do
   name=${model//\//_}
   echo "== $name" >&2
   "$MP" quantize "$source" -o "$OUT/$name.int8.onnx" --calibration "$TRAIN" -q
-  "$MP" prune "$source" -o "$OUT/$name.pruned80.onnx" --sparsity 0.8 --schedule agp --steps 4 \
+  "$MP" prune "$source" -o "$OUT/$name.pruned80.onnx" --sparsity 0.8 --scope layer --schedule agp --steps 4 \
     --epochs-per-step 3 --fine-tune-data "$TRAIN" --seed 7 -q
   for kind in int8 pruned80; do
     "$MP" verify --reference "$source" --candidate "$OUT/$name.$kind.onnx" --data "$test" --robustness \

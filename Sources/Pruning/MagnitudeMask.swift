@@ -70,10 +70,11 @@ extension MagnitudeMask {
         return expand(ranked, grid)
     }
 
-    /// For several kernels, the `round(s·B)` blocks of smallest mean `|w|` among all `B` of
-    /// their blocks (ties to the earlier kernel), as removed indices per kernel.
-    public static func globalBlocks(_ kernels: [(weights: [Float], grid: BlockGrid)], sparsity: Double) -> [[Int]] {
-        let scores = kernels.map { $0.grid.meanMagnitudes($0.weights) }
+    /// For several kernels, the `round(s·B)` blocks of smallest mean `|w|` (with `lamp`: of
+    /// smallest LAMP score of those means) among all `B` of their blocks (ties to the earlier
+    /// kernel), as removed indices per kernel.
+    public static func globalBlocks(_ kernels: [(weights: [Float], grid: BlockGrid)], sparsity: Double, lamp: Bool = false) -> [[Int]] {
+        let scores = kernels.map { k in lamp ? lampScores(k.grid.meanMagnitudes(k.weights)) : k.grid.meanMagnitudes(k.weights) }
         let total = scores.reduce(0) { $0 + $1.count }
         var byKernel = Array(repeating: [Int](), count: kernels.count)
         for (l, id) in globalSmallest(prunedCount(sparsity: sparsity, count: total), of: scores) { byKernel[l].append(id) }
@@ -86,5 +87,28 @@ extension MagnitudeMask {
         indices.reserveCapacity(blocks.count * grid.block.outputs * grid.block.inputs)
         for id in blocks { grid.forEachIndex(ofBlock: id) { indices.append($0) } }
         return indices
+    }
+}
+
+extension MagnitudeMask {
+    /// LAMP scores of one layer's weights (Lee et al., "Layer-adaptive sparsity for the
+    /// magnitude-based pruning", ICLR 2021): with the weights in ranking order (`|w|`, then index),
+    /// weight `u` scores `w_u² / Σ_{v ranked ≥ u} w_v²`. The score does not change when the layer
+    /// is scaled, and the layer's largest weight scores 1, so one threshold over all layers'
+    /// scores never empties a layer. NaN or infinite weights score +∞ (never removed first).
+    public static func lampScores(_ weights: [Float]) -> [Float] {
+        let order = weights.indices.sorted { a, b in
+            let ma = magnitude(weights[a]), mb = magnitude(weights[b])
+            return ma != mb ? ma < mb : a < b
+        }
+        var scores = [Float](repeating: .infinity, count: weights.count)
+        var tail = 0.0
+        for i in order.reversed() {
+            let m = Double(magnitude(weights[i]))
+            guard m.isFinite else { continue }
+            tail += m * m
+            scores[i] = tail > 0 ? Float(m * m / tail) : 1
+        }
+        return scores
     }
 }

@@ -103,7 +103,7 @@ public struct MagnitudePruning: GraphPass {
             for (k, w) in zip(active, weights) {
                 removed[k.weight] = MagnitudeMask.twoOfFour(w, outer: k.outer, inputs: k.inputs, inner: k.inner)
             }
-        case (.unstructured, .global), (.block, .global):
+        case (.unstructured, .global), (.block, .global), (.unstructured, .lamp), (.block, .lamp):
             // Kernels with their own target are pruned to it alone; the rest share one threshold.
             var pool: [(kernel: PrunableKernel, weights: [Float])] = []
             for (k, w) in zip(active, weights) {
@@ -114,11 +114,13 @@ public struct MagnitudePruning: GraphPass {
                 }
             }
             if case .block(let block) = configuration.structure {
-                let pooled = MagnitudeMask.globalBlocks(pool.map { ($0.weights, BlockGrid($0.kernel, block: block)) }, sparsity: configuration.sparsity)
+                let pooled = MagnitudeMask.globalBlocks(
+                    pool.map { ($0.weights, BlockGrid($0.kernel, block: block)) }, sparsity: configuration.sparsity, lamp: configuration.scope == .lamp)
                 for (p, indices) in zip(pool, pooled) { removed[p.kernel.weight] = indices }
             } else {
                 let total = pool.reduce(0) { $0 + $1.weights.count }
-                for (l, i) in MagnitudeMask.globalSmallest(MagnitudeMask.prunedCount(sparsity: configuration.sparsity, count: total), of: pool.map(\.weights)) {
+                let scores = configuration.scope == .lamp ? pool.map { MagnitudeMask.lampScores($0.weights) } : pool.map(\.weights)
+                for (l, i) in MagnitudeMask.globalSmallest(MagnitudeMask.prunedCount(sparsity: configuration.sparsity, count: total), of: scores) {
                     removed[pool[l].kernel.weight, default: []].append(i)
                 }
             }

@@ -2,11 +2,22 @@ import TensorCore
 
 /// Which weights compete for removal.
 public enum PruningScope: String, Sendable, CaseIterable {
+    /// What `prune` uses when `--scope` is not given: LAMP for unstructured and block pruning,
+    /// the best across the fixtures in docs/defaults.md (plain global ranking empties the layers
+    /// of BatchNorm models); 2:4 is decided inside each group, so per layer.
+    public static func recommended(for structure: PruningStructure) -> PruningScope {
+        structure == .twoOfFour ? .layer : .lamp
+    }
+
     /// Each kernel loses exactly `round(S·n)` of its own `n` weights.
     case layer
     /// One magnitude threshold across all prunable kernels: exactly `round(S·N)` of the `N`
     /// weights in total are removed, unevenly across layers.
     case global
+    /// One threshold across all kernels on LAMP scores (`MagnitudeMask.lampScores`): exactly
+    /// `round(S·N)` weights in total, each layer's share set by its own distribution, whatever its
+    /// scale (BatchNorm-scaled kernels compete fairly), and no layer emptied.
+    case lamp
 }
 
 /// A block of weights removed together: `outputs` consecutive output channels × `inputs`

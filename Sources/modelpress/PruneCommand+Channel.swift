@@ -25,8 +25,8 @@ extension PruneCommand {
         guard minParams == 0 else {
             throw ValidationError("--min-params applies to unstructured and 2:4 pruning; for --structure channel, --exclude the layers to keep.")
         }
-        guard scope == .layer else {
-            throw ValidationError("--structure channel prunes each layer (or tied group) by its own ranking; --scope \(scope.rawValue) does not apply.")
+        guard scope == nil || scope == .layer else {
+            throw ValidationError("--structure channel prunes each layer (or tied group) by its own ranking; --scope \(scope?.rawValue ?? "") does not apply.")
         }
         do {
             try channelConfiguration().validate()

@@ -12,7 +12,7 @@ extension PruneCommand {
         guard let sparsity, (0..<1).contains(sparsity) else {
             throw ValidationError("--sparsity in [0, 1) is required for head pruning: the fraction of each attention block's heads to remove (e.g. 0.5).")
         }
-        guard sparsityPerLayer == nil, !fineTune.fineTunes, fineTune.schedule == .oneshot, !sparseStorage, minParams == 0, scope == .layer,
+        guard sparsityPerLayer == nil, !fineTune.fineTunes, fineTune.schedule == .oneshot, !sparseStorage, minParams == 0, scope == nil || scope == .layer,
             criterion == .l1, channelMultiple == 1
         else {
             throw ValidationError(

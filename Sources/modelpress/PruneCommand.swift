@@ -18,7 +18,9 @@ struct PruneCommand: ParsableCommand {
             round(S·n) weights of every kernel; --scope global zeroes round(S·N) of all N prunable \
             weights under one magnitude threshold. --structure 2:4 keeps the 2 largest |w| in every \
             group of 4 consecutive inputs (Dense rows, Conv input channels); kernels whose input \
-            dimension is not a multiple of 4 are left dense. --structure block:RxC removes whole blocks \
+            dimension is not a multiple of 4 are left dense. --scope lamp (the default for unstructured and block \
+            pruning, docs/defaults.md) ranks all kernels together on LAMP scores, which do not depend on a \
+            layer's scale and never empty a layer. --structure block:RxC removes whole blocks \
             of R consecutive output channels × C consecutive inputs (at one kernel position), the \
             fraction --sparsity of the blocks with the smallest mean |w|. Biases, BatchNorm parameters and \
             grouped/depthwise convs are never pruned. With --fine-tune-data the model is fine-tuned after \
@@ -45,8 +47,11 @@ struct PruneCommand: ParsableCommand {
 
     @OptionGroup(title: "Fine-tuning") var fineTune: PruneFineTuneOptions
 
-    @Option(help: "Ranking scope: layer (each kernel exactly) or global (one threshold).")
-    var scope = PruningScope.layer
+    @Option(
+        help:
+            "Ranking scope: layer (each kernel exactly), global (one magnitude threshold) or lamp (one threshold on layer-normalized LAMP scores). Default: lamp for unstructured and block pruning (docs/defaults.md), layer for 2:4."
+    )
+    var scope: PruningScope?
 
     @Option(help: "What is removed: unstructured, 2:4, block:RxC (e.g. block:4x1), channel (filters deleted), heads (attention heads deleted); see docs/pruning.md.")
     var structure = PruningGranularity.unstructured
@@ -87,7 +92,7 @@ struct PruneCommand: ParsableCommand {
         let structure = self.structure.weightStructure ?? .unstructured
         var c = PruningConfiguration(
             sparsity: sparsity ?? (structure == .twoOfFour ? 0.5 : 0),
-            scope: scope, structure: structure,
+            scope: scope ?? .recommended(for: structure), structure: structure,
             exclude: exclude, minParameters: minParams)
         c.perLayer = try PruneLayerTargets.parse(sparsityPerLayer)
         return c

@@ -69,3 +69,31 @@ final class MagnitudeMaskTests: XCTestCase {
         return w
     }
 }
+
+/// LAMP scores against hand computation.
+final class LAMPScoreTests: XCTestCase {
+    func testScoresAreSquaresOverTheTailAndScaleFree() {
+        // |w| ascending: 1 (index 1), 2 (index 2), 3 (index 0): 9/9, 4/13, 1/14.
+        let scores = MagnitudeMask.lampScores([3, -1, 2])
+        XCTAssertEqual(scores[0], 1, accuracy: 1e-7)
+        XCTAssertEqual(scores[2], 4 / 13, accuracy: 1e-7)
+        XCTAssertEqual(scores[1], 1 / 14, accuracy: 1e-7)
+        XCTAssertEqual(MagnitudeMask.lampScores([30, -10, 20]), scores)
+        // NaN never goes first.
+        XCTAssertEqual(MagnitudeMask.lampScores([.nan, 1])[0], .infinity)
+    }
+
+    func testLAMPScopeKeepsEveryLayerAlive() throws {
+        // Two layers 1000× apart in scale: global magnitude empties the small one, LAMP does not.
+        var c = PruningConfiguration(sparsity: 0.5, scope: .global)
+        let g = try SmallGraphs.mlp()
+        var scaled = g
+        scaled.initializers["w2"]!.storage = g.initializers["w2"]!.storage.map { $0 / 1000 }
+        let global = try MagnitudePruning(c).prune(scaled).1
+        XCTAssertEqual(global.layers.first { $0.weight == "w2" }?.nonzeros, 0)
+        c.scope = .lamp
+        let lamp = try MagnitudePruning(c).prune(scaled).1
+        XCTAssertGreaterThan(lamp.layers.first { $0.weight == "w2" }?.nonzeros ?? 0, 0)
+        XCTAssertEqual(lamp.prunedParameters - lamp.prunedNonzeros, MagnitudeMask.prunedCount(sparsity: 0.5, count: 96 + 36))
+    }
+}

@@ -51,7 +51,7 @@ final class PruneCommandTests: XCTestCase {
     func testLayerScopeExactSparsityInTheExportedFile() throws {
         for model in ["models/keras3/cnn.h5", "models/keras3/mlp.h5", "models/keras3/functional.h5"] {
             for s in [0.5, 0.8, 0.9] {
-                let (weights, report) = try prune(model, ["--sparsity", String(s)])
+                let (weights, report) = try prune(model, ["--sparsity", String(s), "--scope", "layer"])
                 for layer in report.layers {
                     let w = try XCTUnwrap(weights[layer.node], "\(model): \(layer.node) not in the ONNX file")
                     XCTAssertEqual(w.count, layer.parameters)
@@ -67,7 +67,7 @@ final class PruneCommandTests: XCTestCase {
     }
 
     func testBatchNormFoldedModelKeepsZerosAndDepthwiseStaysDense() throws {
-        let (weights, report) = try prune("models/keras3/functional.h5", ["--sparsity", "0.75"])
+        let (weights, report) = try prune("models/keras3/functional.h5", ["--sparsity", "0.75", "--scope", "layer"])
         XCTAssertEqual(zeros(weights["stem_conv"]), 108)  // 144 · 0.75, BN folded after pruning ranks
         XCTAssertEqual(zeros(weights["dw_conv"]), 0)
         XCTAssertNotNil(report.layers.first { $0.node == "dw_conv" }?.skipped)
@@ -115,7 +115,7 @@ final class PruneCommandTests: XCTestCase {
     }
 
     func testExcludeAndMinParams() throws {
-        let (weights, report) = try prune("models/keras3/cnn.h5", ["--sparsity", "0.5", "--exclude", "dense", "conv_2/conv", "--min-params", "200"])
+        let (weights, report) = try prune("models/keras3/cnn.h5", ["--sparsity", "0.5", "--scope", "layer", "--exclude", "dense", "conv_2/conv", "--min-params", "200"])
         XCTAssertEqual(zeros(weights["dense/linear"]), 0)
         XCTAssertEqual(zeros(weights["conv_2/conv"]), 0)
         XCTAssertEqual(zeros(weights["conv_1/conv"]), 0)  // 144 < 200

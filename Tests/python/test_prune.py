@@ -41,7 +41,7 @@ def kernels(path) -> dict[str, np.ndarray]:
 @pytest.mark.parametrize("model", MODELS)
 @pytest.mark.parametrize("sparsity", [0.5, 0.9])
 def test_pruned_file_checks_runs_and_counts_are_exact(tmp_path, model, sparsity):
-    out, report = prune(tmp_path, model, "--sparsity", str(sparsity))
+    out, report = prune(tmp_path, model, "--sparsity", str(sparsity), "--scope", "layer")
     onnx.checker.check_model(onnx.load(str(out)), full_check=True)
     y = run_ort(out, digits_test())
     assert y.shape[0] == digits_test().shape[0] and np.all(np.isfinite(y))
@@ -106,7 +106,7 @@ def agp(tmp_path, model: str, *options: str):
 def test_agp_with_batchnorm_has_exact_sparsity_after_folding(tmp_path):
     """keras3/functional has BatchNorm after stem_conv and pw_conv: the unfolded model is pruned and
     fine-tuned (BN frozen), the export folds BN into the kernels; counted with onnx, zeros stay exact."""
-    out, report = agp(tmp_path, "keras3/functional", "--sparsity", "0.5")
+    out, report = agp(tmp_path, "keras3/functional", "--sparsity", "0.5", "--scope", "layer")
     assert report["schedule"] == "agp" and [s["step"] for s in report["steps"]] == [1, 2]
     # AGP with K = 2: s_1 = 0.5·(1 − 0.5³) = 0.4375, s_2 = 0.5.
     assert [round(s["sparsity"], 12) for s in report["steps"]] == [0.4375, 0.5]
@@ -120,7 +120,7 @@ def test_agp_with_batchnorm_has_exact_sparsity_after_folding(tmp_path):
         assert int(np.count_nonzero(w == 0)) == int(np.floor(0.5 * w.size + 0.5)), layer
     # Fine-tuning recovers what one-shot pruning to the same sparsity loses (826 weights: fragile).
     (tmp_path / "oneshot").mkdir()
-    oneshot, _ = prune(tmp_path / "oneshot", "keras3/functional", "--sparsity", "0.5")
+    oneshot, _ = prune(tmp_path / "oneshot", "keras3/functional", "--sparsity", "0.5", "--scope", "layer")
     def accuracy(path):
         return float(np.mean(np.argmax(run_ort(path, digits_test()), axis=1) == digits_labels()))
     assert accuracy(out) > max(0.85, accuracy(oneshot) + 0.3), (accuracy(out), accuracy(oneshot))
@@ -139,7 +139,7 @@ def test_agp_distilled_from_original_is_deterministic_and_accurate(tmp_path):
 
 
 def test_sparsity_per_layer_is_exact(tmp_path):
-    out, report = prune(tmp_path, "keras3/cnn", "--sparsity", "0.5", "--sparsity-per-layer", "conv_1=0.25,dense=0.95")
+    out, report = prune(tmp_path, "keras3/cnn", "--sparsity", "0.5", "--sparsity-per-layer", "conv_1=0.25,dense=0.95", "--scope", "layer")
     expected = {"conv_1": 0.25, "conv_2": 0.5, "dense": 0.95, "predictions": 0.5}
     found = kernels(out)
     for layer in report["layers"]:
@@ -161,9 +161,9 @@ def test_sparsity_per_layer_alone_leaves_other_layers_dense(tmp_path):
 
 @pytest.mark.parametrize("model", ["keras3/cnn", "keras3/mlp"])
 def test_sparse_storage_is_smaller_and_identical_in_onnxruntime(tmp_path, model):
-    dense, _ = prune(tmp_path, model, "--sparsity", "0.9")
+    dense, _ = prune(tmp_path, model, "--sparsity", "0.9", "--scope", "layer")
     sparse = tmp_path / "sparse.onnx"
-    proc = run_modelpress("prune", FIXTURES / "models" / f"{model}.h5", "-o", sparse, "--sparsity", "0.9", "--sparse-storage", "--json")
+    proc = run_modelpress("prune", FIXTURES / "models" / f"{model}.h5", "-o", sparse, "--sparsity", "0.9", "--scope", "layer", "--sparse-storage", "--json")
     report = json.loads(proc.stdout)
     m = onnx.load(str(sparse))
     assert len(m.graph.sparse_initializer) >= 3
@@ -300,7 +300,7 @@ def test_recurrent_kernels_are_pruned_by_magnitude(tmp_path):
     model = FIXTURES / "models" / "keras3" / "digits_lstm.keras"
     original, pruned = tmp_path / "float.onnx", tmp_path / "pruned.onnx"
     run_modelpress("export", model, "-o", original, "-q")
-    report = json.loads(run_modelpress("prune", model, "--sparsity", "0.5", "-o", pruned, "--json").stdout)
+    report = json.loads(run_modelpress("prune", model, "--sparsity", "0.5", "--scope", "layer", "-o", pruned, "--json").stdout)
     recurrent = [layer for layer in report["layers"] if layer["op"] in ("LSTM", "LSTM R")]
     assert [layer["op"] for layer in recurrent] == ["LSTM", "LSTM R"] and all(layer["skipped"] is None for layer in recurrent), recurrent
     before = {t.name: numpy_helper.to_array(t) for t in onnx.load(str(original)).graph.initializer}
@@ -317,3 +317,33 @@ def test_recurrent_kernels_are_pruned_by_magnitude(tmp_path):
     run_modelpress("predict", pruned, "--data", FIXTURES / "data" / "digits_rows_test.h5", "-o", out, "-q")
     with h5py.File(out, "r") as f:
         np.testing.assert_allclose(f["y_pred"][()], run_ort(pruned, x), rtol=0, atol=1e-5)
+
+
+def lamp_scores(w: np.ndarray) -> np.ndarray:
+    """LAMP (Lee et al., 2021): w_u² / Σ of the squares of the weights ranked at or above u."""
+    flat = np.abs(w.astype(np.float64)).ravel()
+    order = np.lexsort((np.arange(flat.size), flat))          # |w| ascending, then index
+    tail = np.cumsum((flat[order] ** 2)[::-1])[::-1]
+    scores = np.empty_like(flat)
+    scores[order] = flat[order] ** 2 / tail
+    return scores
+
+
+@pytest.mark.parametrize("model", ["keras3/cnn", "keras3/functional"])
+def test_default_scope_is_lamp_for_unstructured_and_layer_for_two_of_four(tmp_path, model):
+    """docs/defaults.md: without --scope, unstructured pruning removes round(S·N) of all N
+    prunable weights, those of smallest LAMP score over all kernels (numpy on the unpruned
+    export), no kernel is emptied, and 2:4 stays per group."""
+    (tmp_path / "dense").mkdir()
+    dense, _ = prune(tmp_path / "dense", model, "--sparsity", "0")
+    out, report = prune(tmp_path, model, "--sparsity", "0.8")
+    assert report["scope"] == "lamp" and not report["warnings"]
+    before, after = kernels(dense), kernels(out)
+    pruned = [layer["node"] for layer in report["layers"] if layer["skipped"] is None]
+    scores = np.concatenate([lamp_scores(before[n]) for n in pruned])
+    zeros = np.concatenate([(after[n] == 0).ravel() for n in pruned])
+    assert zeros.sum() == int(np.floor(0.8 * scores.size + 0.5))
+    assert scores[zeros].max() <= scores[~zeros].min() + 1e-6
+    assert all(np.count_nonzero(after[n]) > 0 for n in pruned)
+    _, report = prune(tmp_path, "keras3/cnn", "--structure", "2:4")
+    assert report["scope"] == "layer"

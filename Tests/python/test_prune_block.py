@@ -118,7 +118,7 @@ def test_agp_keeps_whole_blocks_in_the_shipped_kernel(tmp_path, model, shape):
     (several inputs) fine-tune the folded graph. Either way the file holds whole blocks, exactly
     the final fraction of them, and fine-tuning beats one-shot pruning to the same sparsity."""
     r, c = map(int, shape.split("x"))
-    out, report = prune(tmp_path, model, "--structure", f"block:{shape}", "--sparsity", "0.5", "--schedule", "agp",
+    out, report = prune(tmp_path, model, "--structure", f"block:{shape}", "--sparsity", "0.5", "--scope", "layer", "--schedule", "agp",
                         "--steps", "2", "--epochs-per-step", "1", "--fine-tune-data", TRAIN)
     assert [round(s["sparsity"], 12) for s in report["steps"]] == [0.4375, 0.5]
     found = kernels(out)
@@ -130,7 +130,7 @@ def test_agp_keeps_whole_blocks_in_the_shipped_kernel(tmp_path, model, shape):
         _, zero = block_masks(w, r, c)
         assert zero.sum() == int(np.floor(0.5 * zero.size + 0.5)), layer["node"]
     (tmp_path / "oneshot").mkdir()
-    oneshot, _ = prune(tmp_path / "oneshot", model, "--structure", f"block:{shape}", "--sparsity", "0.5")
+    oneshot, _ = prune(tmp_path / "oneshot", model, "--structure", f"block:{shape}", "--sparsity", "0.5", "--scope", "layer")
 
     def accuracy(path):
         return float(np.mean(np.argmax(run_ort(path, digits_test()), axis=1) == digits_labels()))
