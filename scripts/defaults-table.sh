@@ -12,12 +12,10 @@
 # Top-1 % on the fixture's test set by `modelpress eval`. Prints Markdown tables.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-binary=${MODELPRESS:-.build/release/modelpress}
-[[ -x $binary ]] || { echo "build first: swift build -c release --product modelpress" >&2; exit 2; }
+source scripts/accuracy-lib.sh
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 train=fixtures/data/digits_train.h5
-accuracy() { "$binary" eval "$1" --data "$2" --json | python3 -c 'import json,sys; print("%.2f" % (100 * json.load(sys.stdin)["accuracy"]))'; }
 mean() { python3 -c 'import statistics,sys; v=[float(a) for a in sys.argv[1:]]; print("%.2f (%s)" % (statistics.mean(v), ", ".join(sys.argv[1:])))' "$@"; }
 
 echo "### Pruning scope (AGP 4 × 2 epochs, mean of seeds 1–3)"

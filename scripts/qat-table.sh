@@ -12,23 +12,21 @@
 # Top-1 % on digits_test.h5 by `modelpress eval`; seconds of the quantize command.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-binary=${MODELPRESS:-.build/release/modelpress}
-[[ -x $binary ]] || { echo "build first: swift build -c release --product modelpress" >&2; exit 2; }
+source scripts/accuracy-lib.sh
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 train=fixtures/data/digits_train.h5
-accuracy() { "$binary" eval "$1" --data fixtures/data/digits_test.h5 --json | python3 -c 'import json,sys; print("%.2f" % (100 * json.load(sys.stdin)["accuracy"]))'; }
 timed() {   # timed OUT ARGS…: runs quantize, prints "accuracy seconds"
     local out=$1; shift
     local start; start=$(date +%s.%N)
     "$binary" quantize "$@" -o "$out" --calibration "$train" -q
-    echo "$(accuracy "$out") $(python3 -c "import sys; print('%.1f' % (float(sys.argv[2]) - float(sys.argv[1])))" "$start" "$(date +%s.%N)")"
+    echo "$(accuracy "$out" fixtures/data/digits_test.h5) $(python3 -c "import sys; print('%.1f' % (float(sys.argv[2]) - float(sys.argv[1])))" "$start" "$(date +%s.%N)")"
 }
 echo "| model | float | PTQ int8 | ModelPress QAT int8 (seeds 1, 2, 3) | TFMOT QAT int8 (seeds 1, 2, 3) | QAT time ModelPress / TFMOT fit |"
 echo "| --- | ---: | ---: | ---: | ---: | ---: |"
 for model in cnn mlp; do
     source=fixtures/models/keras2/$model.h5
-    float=$(accuracy "$source")
+    float=$(accuracy "$source" fixtures/data/digits_test.h5)
     read -r ptq _ <<<"$(timed "$work/ptq.onnx" "$source")"
     qat=(); seconds=()
     for seed in 1 2 3; do
@@ -50,7 +48,7 @@ echo
 echo "| digits MobileNetV2-0.35, 4-bit weights | float | PTQ | bias correction | QAT (3 epochs) | QAT + bias correction |"
 echo "| --- | ---: | ---: | ---: | ---: | ---: |"
 source=fixtures/models/keras3/digits_mobilenetv2.h5
-float=$(accuracy "$source")
+float=$(accuracy "$source" fixtures/data/digits_test.h5)
 for granularity in per-channel per-tensor; do
     row=()
     for extra in "" "--bias-correction" "--qat --train $train --epochs 3" "--qat --train $train --epochs 3 --bias-correction"; do

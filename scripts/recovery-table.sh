@@ -11,15 +11,13 @@
 # onnxruntime), and the time of the quantize command. Prints a Markdown table.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-binary=${MODELPRESS:-.build/release/modelpress}
-[[ -x $binary ]] || { echo "build first: swift build -c release --product modelpress" >&2; exit 2; }
+source scripts/accuracy-lib.sh
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-accuracy() { "$binary" eval "$1" --data fixtures/data/digits_test.h5 --json | python3 -c 'import json,sys; print("%.2f" % (100 * json.load(sys.stdin)["accuracy"]))'; }
 echo "| model | float | weights | granularity | plain | CLE | bias correction | CLE + bias correction | recovered by CLE / BC | quantize time plain / BC |"
 echo "| --- | ---: | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |"
 for model in keras3/digits_mobilenetv2 keras3/cnn keras2/cnn keras3/mlp keras3/functional; do
-    float=$(accuracy "fixtures/models/$model.h5")
+    float=$(accuracy "fixtures/models/$model.h5" fixtures/data/digits_test.h5)
     for bits in 8 4; do
         for granularity in per-channel per-tensor; do
             row=()
@@ -28,7 +26,7 @@ for model in keras3/digits_mobilenetv2 keras3/cnn keras2/cnn keras3/mlp keras3/f
                 "$binary" quantize "fixtures/models/$model.h5" -o "$work/q.onnx" --calibration fixtures/data/digits_train.h5 \
                     --weight-bits "$bits" --weights "$granularity" $correction -q   # shellcheck disable=SC2086
                 seconds=$(python3 -c "import sys; print(f'{float(sys.argv[2]) - float(sys.argv[1]):.2f}')" "$start" "$(date +%s.%N)")
-                row+=("$(accuracy "$work/q.onnx")" "$seconds")
+                row+=("$(accuracy "$work/q.onnx" fixtures/data/digits_test.h5)" "$seconds")
             done
             recovered=$(python3 -c '
 import sys

@@ -43,22 +43,15 @@ public enum BiasCorrection {
         var sums = Dictionary(uniqueKeysWithValues: probes.map { ($0.value, [Double](repeating: 0, count: $0.channels)) })
         var counts = Dictionary(uniqueKeysWithValues: probes.map { ($0.value, 0) })
         let byValue = Dictionary(uniqueKeysWithValues: probes.map { ($0.value, $0) })
-        let executor = Executor(graph: probe)
-        let total = min(samples ?? data.count, data.count)
-        var start = 0
-        while start < total {
-            let rows = start..<min(start + max(1, batchSize), total)
-            _ = try executor.run(try data.feeds(rows, for: probe.inputs, model: probe.metadata["source_path"])) { name, value in
-                guard let p = byValue[name], value.shape.count > p.axis, value.shape[p.axis] == p.channels else { return }
-                let inner = value.shape[(p.axis + 1)...].reduce(1, *)
-                value.storage.withUnsafeBufferPointer { v in
-                    sums[name]!.withUnsafeMutableBufferPointer { s in
-                        for i in 0..<v.count { s[(i / inner) % p.channels] += Double(v[i]) }
-                    }
+        try Executor(graph: probe).observe(data, samples: samples, batchSize: batchSize) { name, value in
+            guard let p = byValue[name], value.shape.count > p.axis, value.shape[p.axis] == p.channels else { return }
+            let inner = value.shape[(p.axis + 1)...].reduce(1, *)
+            value.storage.withUnsafeBufferPointer { v in
+                sums[name]!.withUnsafeMutableBufferPointer { s in
+                    for i in 0..<v.count { s[(i / inner) % p.channels] += Double(v[i]) }
                 }
-                counts[name]! += value.count / p.channels
             }
-            start = rows.upperBound
+            counts[name]! += value.count / p.channels
         }
         var shifts: [String: [Float]] = [:]
         for p in probes where counts[p.value]! > 0 {

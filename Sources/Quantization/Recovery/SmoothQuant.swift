@@ -108,18 +108,11 @@ public enum SmoothQuant {
     static func channelAbsMax(of values: [String], in graph: Graph, data: any BatchSource, samples: Int?, batchSize: Int) throws -> [String: [Float]] {
         let wanted = Set(values)
         var found: [String: [Float]] = [:]
-        let executor = Executor(graph: graph)
-        let total = min(samples ?? data.count, data.count)
-        var start = 0
-        while start < total {
-            let rows = start..<min(start + max(1, batchSize), total)
-            _ = try executor.run(try data.feeds(rows, for: graph.inputs, model: graph.metadata["source_path"])) { name, value in
-                guard wanted.contains(name), let channels = value.shape.last else { return }
-                var m = found[name] ?? [Float](repeating: 0, count: channels)
-                for (i, v) in value.storage.enumerated() { m[i % channels] = max(m[i % channels], abs(v)) }
-                found[name] = m
-            }
-            start = rows.upperBound
+        try Executor(graph: graph).observe(data, samples: samples, batchSize: batchSize) { name, value in
+            guard wanted.contains(name), let channels = value.shape.last else { return }
+            var m = found[name] ?? [Float](repeating: 0, count: channels)
+            for (i, v) in value.storage.enumerated() { m[i % channels] = max(m[i % channels], abs(v)) }
+            found[name] = m
         }
         return found
     }
