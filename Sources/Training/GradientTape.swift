@@ -93,10 +93,14 @@ public enum GradientTape {
         return tape
     }
 
-    /// Backpropagates `outputGradient` (d loss / d output, the output's shape) through `tape`.
-    public static func backward(_ model: TrainableModel, tape: Tape, outputGradient: Tensor, batchNorm: BatchNormMode = .batchStatistics) throws -> Gradients {
+    /// Backpropagates `outputGradient` (d loss / d output, the output's shape) through `tape`;
+    /// `seeds` adds gradients of further loss terms at intermediate values (feature distillation).
+    public static func backward(
+        _ model: TrainableModel, tape: Tape, outputGradient: Tensor, seeds: [String: Tensor] = [:], batchNorm: BatchNormMode = .batchStatistics
+    ) throws -> Gradients {
         let graph = model.graph
         var grads: [String: Tensor] = [graph.outputs[0].name: outputGradient]
+        for (name, g) in seeds.sorted(by: { $0.key < $1.key }) { accumulate(&grads, name, g) }
         var parameterGrads: [String: Tensor] = [:]
         for (index, node) in graph.nodes.enumerated().reversed() {
             var outputGradients = node.outputs.map { grads.removeValue(forKey: $0) }

@@ -80,13 +80,15 @@ public struct Trainer: Sendable {
     /// `onEpoch` after each epoch. `forwardWeights` (quantization-aware training) rewrites a copy
     /// of the parameters that the forward and backward passes see; the optimizer updates the
     /// originals with the gradients computed on the copy (straight through). `afterForward` sees
-    /// each batch's tape and may update the model (e.g. moving-average ranges). Throws (exit 2)
+    /// each batch's tape and may update the model (e.g. moving-average ranges). `features` adds
+    /// the feature-distillation loss of each batch's `teacherFeatures`. Throws (exit 2)
     /// when the loss stops being finite, naming the epoch and batch.
     public func fit(
         _ initial: TrainableModel, train: TrainingSet, validation: TrainingSet?,
         afterStep: (Int, inout [Tensor]) throws -> Void = { _, _ in },
         forwardWeights: ((inout [Tensor]) throws -> Void)? = nil,
         afterForward: (inout TrainableModel, Tape) throws -> Void = { _, _ in },
+        features: FeatureDistillation? = nil,
         onBatch: (Int, Int, Int) -> Void = { _, _, _ in },
         onEpoch: (EpochRecord) -> Void = { _ in }
     ) throws -> TrainingResult {
@@ -121,13 +123,20 @@ public struct Trainer: Sendable {
                 }
                 let tape = try GradientTape.forward(model, input: batch.inputs, training: true, batchNorm: c.batchNorm, random: &dropoutRandom)
                 try afterForward(&model, tape)
-                let result = try loss(tape.output, labels: batch.labels, teacher: batch.teacherLogits)
+                var result = try loss(tape.output, labels: batch.labels, teacher: batch.teacherLogits)
+                var seeds: [String: Tensor] = [:]
+                if let features, !batch.teacherFeatures.isEmpty {
+                    let extra = try features.lossAndGradients(tape, targets: batch.teacherFeatures)
+                    result.loss += extra.loss
+                    seeds = extra.gradients
+                }
                 guard result.loss.isFinite else {
                     throw ModelPressError.invalidArgument("training diverged: the loss is \(result.loss) at epoch \(epoch), batch \(b + 1) of \(batches).\nHINT: lower --learning-rate, or add --clip-norm.")
                 }
-                let gradients = try GradientTape.backward(model, tape: tape, outputGradient: result.gradient, batchNorm: c.batchNorm)
+                let gradients = try GradientTape.backward(model, tape: tape, outputGradient: result.gradient, seeds: seeds, batchNorm: c.batchNorm)
                 lr = c.schedule.rate(base: c.learningRate, step: step)
                 optimizer.update(&parameters, gradients: gradients.parameters, learningRate: lr)
+                features?.update(learningRate: lr)
                 try afterStep(step, &parameters)
                 model.setInitializers(Array(zip(model.parameters, parameters)))
                 model.setInitializers(tape.statisticUpdates)

@@ -9,6 +9,9 @@ public struct TrainingSet: Sendable {
     public var labels: [Int]?
     /// Teacher logits, N×classes, or `nil` for hard-label training.
     public var teacherLogits: Tensor?
+    /// The teacher's intermediate values for feature distillation (N×… each, in
+    /// `FeatureDistillation.matches` order); empty without it.
+    public var teacherFeatures: [Tensor] = []
 
     /// A set; fails when the parts disagree on the sample count.
     public init(inputs: Tensor, labels: [Int]?, teacherLogits: Tensor?) throws {
@@ -40,9 +43,11 @@ public struct TrainingSet: Sendable {
 
     /// The samples at `indices`, in that order.
     public func subset(_ indices: ArraySlice<Int>) throws -> TrainingSet {
-        try TrainingSet(
+        var set = try TrainingSet(
             inputs: try Self.gather(inputs, indices), labels: labels.map { l in indices.map { l[$0] } },
             teacherLogits: try teacherLogits.map { try Self.gather($0, indices) })
+        set.teacherFeatures = try teacherFeatures.map { try Self.gather($0, indices) }
+        return set
     }
 
     /// Splits off the last `fraction` of the samples (as Keras `validation_split` does, before

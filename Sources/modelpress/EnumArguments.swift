@@ -21,6 +21,7 @@ extension PruningSchedule: ExpressibleByArgument {}
 extension ChannelCriterion: ExpressibleByArgument {}
 extension PruningScope: ExpressibleByArgument {}
 extension OptimizerKind: ExpressibleByArgument {}
+extension FeatureLoss: ExpressibleByArgument {}
 
 extension BatchNormMode: ExpressibleByArgument {
     /// `batch` (batch statistics) or `frozen`, as written on the command line.

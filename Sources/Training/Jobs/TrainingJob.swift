@@ -15,6 +15,10 @@ public struct TeacherSettings: Sendable {
     public var alpha: Float
     /// Directory caching teacher logits across runs.
     public var cache: String?
+    /// Feature distillation: `teacher_layer:student_layer,…` (nil: logits only), the loss and its weight.
+    public var match: String?
+    public var featureLoss = FeatureLoss.l2
+    public var featureWeight: Float = 1
 
     /// The teacher at `path` with temperature, α and an optional logit cache.
     public init(path: String, temperature: Float, alpha: Float, cache: String?) {
@@ -148,6 +152,17 @@ public struct TrainingJob {
         } else {
             throw ModelPressError.internalError("no student")
         }
+        // Feature distillation.
+        var features: FeatureDistillation?
+        if let teacherGraph, let match = teacher?.match {
+            let parsed = try FeatureDistillation.parse(match, teacher: teacherGraph, student: model.graph)
+            features = try FeatureDistillation(
+                matches: parsed.matches, studentChannels: parsed.studentChannels, teacherChannels: parsed.teacherChannels,
+                loss: teacher?.featureLoss ?? .l2, weight: teacher?.featureWeight ?? 1, seed: options.seed)
+            for (m, (s, t)) in zip(parsed.matches, zip(parsed.studentChannels, parsed.teacherChannels)) {
+                say("feature distillation: teacher '\(m.teacher)' ↔ student '\(m.student)'" + (s == t ? "" : " (learned projection \(s) → \(t))"))
+            }
+        }
         // Data.
         let dataSHA = try FileDigest.sha256(ofFileAt: options.data)
         var logitSource: TeacherLogits.Source?
@@ -173,7 +188,13 @@ public struct TrainingJob {
                         result.hit ? "from the cache" : "computed once", Date().timeIntervalSince(started)))
             }
             if labels == nil && logits == nil { throw ModelPressError.invalidData(file: path, path: options.yKey ?? "none", message: "has no labels and there is no teacher") }
-            return try TrainingSet(inputs: inputs, labels: labels, teacherLogits: logits)
+            var set = try TrainingSet(inputs: inputs, labels: labels, teacherLogits: logits)
+            if let features, let teacherGraph {
+                let teacherShape = try feedShape(xFile, teacherGraph.inputs[0].shape, what: "teacher")
+                set.teacherFeatures = try FeatureDistillation.teacherFeatures(
+                    teacherGraph, values: features.matches.map(\.teacher), inputs: try xFile.inputs(0..<xFile.count, as: teacherShape))
+            }
+            return set
         }
         var train = try load(options.data, sha: dataSHA)
         var validation: TrainingSet?
@@ -196,7 +217,7 @@ public struct TrainingJob {
         say("\(command): student \(options.student) (\(model.parameterCount) parameters), \(train.count) training samples" + (validation.map { ", \($0.count) validation" } ?? "") + ", \(classes) classes")
         // Train.
         let result = try Trainer(configuration).fit(
-            model, train: train, validation: validation, onBatch: onBatch,
+            model, train: train, validation: validation, features: features, onBatch: onBatch,
             onEpoch: { record in say(EpochLine.format(record, epochs: configuration.epochs)) })
         model = result.model
         if result.stoppedEarly { say("early stopping after epoch \(result.history.count); kept the weights of epoch \(result.bestEpoch)") }
