@@ -110,6 +110,12 @@ public struct TensorQuantization: Equatable, Hashable, Sendable {
         scales[c] * Float(q - Int64(zeroPoints[c]))
     }
 
+    /// The float interval channel `c` can represent, `dequantize(type.min) … dequantize(type.max)`:
+    /// values outside it are clipped.
+    public func representableRange(channel c: Int = 0) -> (lo: Float, hi: Float) {
+        (dequantize(type.min, channel: c), dequantize(type.max, channel: c))
+    }
+
     /// Checks the parameters against a value of `shape`; `fail` builds the error.
     public func validate(for shape: [Int], _ fail: (String) -> ModelPressError) throws {
         guard !scales.isEmpty, scales.count == zeroPoints.count else { throw fail("has \(scales.count) scales and \(zeroPoints.count) zero points") }

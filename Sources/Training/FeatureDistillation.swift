@@ -61,25 +61,31 @@ public final class FeatureDistillation {
 
     /// `value` (N×…) as rows × channels (row-major), positions and samples as rows.
     static func rows(_ value: Tensor) -> (rows: [Float], count: Int, channels: Int) {
-        let axis = channelAxis(rank: value.rank), channels = value.shape[axis]
-        let inner = value.shape[(axis + 1)...].reduce(1, *), outer = value.shape[..<axis].reduce(1, *)
-        var out = [Float](repeating: 0, count: value.count)
-        for o in 0..<outer {
-            for c in 0..<channels {
-                for i in 0..<inner { out[(o * inner + i) * channels + c] = value.storage[(o * channels + c) * inner + i] }
-            }
-        }
-        return (out, outer * inner, channels)
+        let (outer, channels, inner) = layout(value.shape)
+        return (swapInnerAxes(value.storage, outer: outer, rows: channels, columns: inner), outer * inner, channels)
     }
 
     /// `rows` (rows × channels) back into the layout of `like`.
     static func unrows(_ rows: [Float], like: Tensor) -> Tensor {
+        let (outer, channels, inner) = layout(like.shape)
         var out = like
-        let axis = channelAxis(rank: like.rank), channels = like.shape[axis]
-        let inner = like.shape[(axis + 1)...].reduce(1, *), outer = like.shape[..<axis].reduce(1, *)
+        out.storage = swapInnerAxes(rows, outer: outer, rows: inner, columns: channels)
+        return out
+    }
+
+    /// A feature shape as `[outer, channels, inner]` around its channel axis.
+    static func layout(_ shape: [Int]) -> (outer: Int, channels: Int, inner: Int) {
+        let axis = channelAxis(rank: shape.count)
+        return (shape[..<axis].reduce(1, *), shape[axis], shape[(axis + 1)...].reduce(1, *))
+    }
+
+    /// `[outer, rows, columns]` (row-major) transposed to `[outer, columns, rows]`.
+    static func swapInnerAxes(_ x: [Float], outer: Int, rows: Int, columns: Int) -> [Float] {
+        var out = [Float](repeating: 0, count: x.count)
         for o in 0..<outer {
-            for c in 0..<channels {
-                for i in 0..<inner { out.storage[(o * channels + c) * inner + i] = rows[(o * inner + i) * channels + c] }
+            let base = o * rows * columns
+            for r in 0..<rows {
+                for c in 0..<columns { out[base + c * rows + r] = x[base + r * columns + c] }
             }
         }
         return out
@@ -98,12 +104,11 @@ public final class FeatureDistillation {
                     "--match \(match.teacher):\(match.student): the teacher's value \(targets[k].shape) and the student's \(value.shape) differ in positions.\nHINT: match layers of the same spatial size or sequence length."
                 )
             }
-            // y = s·P (or s).
-            var y = [Float](repeating: 0, count: r * ct)
+            // y[r×ct] = s[r×cs] · P[cs×ct] (or s).
+            var y = s
             if let p = projections[k] {
-                for i in 0..<r { for a in 0..<cs { let v = s[i * cs + a]; if v != 0 { for b in 0..<ct { y[i * ct + b] += v * p.storage[a * ct + b] } } } }
-            } else {
-                y = s
+                y = [Float](repeating: 0, count: r * ct)
+                GEMM.sgemm(m: r, n: ct, k: cs, a: s, lda: cs, b: p.storage, ldb: ct, c: &y, ldc: ct)
             }
             var dy = [Float](repeating: 0, count: r * ct)
             switch loss {
@@ -124,22 +129,13 @@ public final class FeatureDistillation {
                     for b in 0..<ct { dy[i * ct + b] = -weight / Float(r) * (t[i * ct + b] / (ny * nt) - cos * y[i * ct + b] / (ny * ny)) }
                 }
             }
-            // ds = dy·Pᵀ, dP = sᵀ·dy.
+            // ds[r×cs] = dy · Pᵀ, dP[cs×ct] = sᵀ · dy.
             var ds = dy
             if let p = projections[k] {
                 ds = [Float](repeating: 0, count: r * cs)
+                GEMM.sgemm(transB: true, m: r, n: cs, k: ct, a: dy, lda: ct, b: p.storage, ldb: ct, c: &ds, ldc: cs)
                 var dp = [Float](repeating: 0, count: cs * ct)
-                for i in 0..<r {
-                    for a in 0..<cs {
-                        var acc: Float = 0
-                        let sv = s[i * cs + a]
-                        for b in 0..<ct {
-                            acc += dy[i * ct + b] * p.storage[a * ct + b]
-                            dp[a * ct + b] += sv * dy[i * ct + b]
-                        }
-                        ds[i * cs + a] = acc
-                    }
-                }
+                GEMM.sgemm(transA: true, m: cs, n: ct, k: r, a: s, lda: cs, b: dy, ldb: ct, c: &dp, ldc: ct)
                 gradients[k] = try Tensor(shape: p.shape, storage: dp)
             }
             seeds[match.student] = Self.unrows(ds, like: value)

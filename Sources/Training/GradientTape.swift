@@ -133,7 +133,7 @@ public enum GradientTape {
     /// Rounds `value` onto the grid of `q` (per tensor) and returns its straight-through mask:
     /// 1 where the value lay inside the grid's range, 0 where it was clipped.
     static func fakeQuantize(_ value: inout Tensor, _ q: TensorQuantization) -> [Float] {
-        let lo = Float(q.type.min - Int64(q.zeroPoints[0])) * q.scales[0], hi = Float(q.type.max - Int64(q.zeroPoints[0])) * q.scales[0]
+        let (lo, hi) = q.representableRange()
         let mask = value.storage.map { $0 >= lo && $0 <= hi ? Float(1) : 0 }
         q.fakeQuantize(&value)
         return mask

@@ -98,7 +98,7 @@ public enum CrossLayerEqualization {
             var w1 = graph.initializers[producer.inputs[1]], var w2 = graph.initializers[consumer.inputs[1]],
             w1.shape[a1] == w2.shape[a2]
         else { return [] }
-        let r1 = channelMax(w1, axis: a1), r2 = channelMax(w2, axis: a2)
+        let r1 = w1.absMax(alongAxis: a1), r2 = w2.absMax(alongAxis: a2)
         let s = zip(r1, r2).map { a, b -> Float in a > 0 && b > 0 ? (a / b).squareRoot() : 1 }
         scale(&w1, axis: a1) { 1 / s[$0] }
         scale(&w2, axis: a2) { s[$0] }
@@ -109,14 +109,6 @@ public enum CrossLayerEqualization {
             graph.initializers[b] = bias
         }
         return s
-    }
-
-    /// Largest |w| along each index of `axis`.
-    static func channelMax(_ w: Tensor, axis: Int) -> [Float] {
-        let channels = w.shape[axis], inner = w.shape[(axis + 1)...].reduce(1, *)
-        var m = [Float](repeating: 0, count: channels)
-        for (i, v) in w.storage.enumerated() { m[(i / inner) % channels] = max(m[(i / inner) % channels], abs(v)) }
-        return m
     }
 
     /// Multiplies index `c` of `axis` of `w` by `factor(c)`.

@@ -50,9 +50,7 @@ public struct QuantizationAwareTraining: Sendable {
             let positions = values.indices.filter { values[$0] == 0 }
             return positions.isEmpty ? nil : (w.index, positions)
         }
-        var ranges = model.fakeQuantized.mapValues { q -> (lo: Float, hi: Float) in
-            (Float(q.type.min - Int64(q.zeroPoints[0])) * q.scales[0], Float(q.type.max - Int64(q.zeroPoints[0])) * q.scales[0])
-        }
+        var ranges = model.fakeQuantized.mapValues { $0.representableRange() }
         let momentum = rangeMomentum
         let result = try Trainer(training).fit(
             model, train: train, validation: validation,

@@ -52,12 +52,9 @@ public enum SmoothQuant {
         var out = graph
         for group in groups {
             guard let xMax = absMax[group.value] else { continue }
-            var wMax = [Float](repeating: 0, count: xMax.count)
-            for d in group.dense {
-                let w = out.initializers[out.nodes[d].inputs[1]]!
-                let columns = w.shape[1]
-                for j in 0..<xMax.count { for k in 0..<columns { wMax[j] = max(wMax[j], abs(w.storage[j * columns + k])) } }
-            }
+            // Row j of every reader's K×M weights: the largest |w| over the readers' rows.
+            let wMax = group.dense.map { out.initializers[out.nodes[$0].inputs[1]]!.absMax(alongAxis: 0) }
+                .reduce([Float](repeating: 0, count: xMax.count)) { zip($0, $1).map(max) }
             let s = zip(xMax, wMax).map { x, w -> Float in
                 guard x > 0, w > 0 else { return 1 }
                 return max(1e-5, pow(x, alpha) / pow(w, 1 - alpha))

@@ -23,14 +23,8 @@ public enum WeightQuantizer {
             let bound = weights.storage.reduce(Float(0)) { max($0, abs($1)) }
             return TensorQuantization(scales: [scale(bound)], zeroPoints: [0], axis: nil, type: type)
         }
-        let channels = weights.shape[axis]
-        let inner = weights.shape[(axis + 1)...].reduce(1, *)
-        var bounds = [Float](repeating: 0, count: channels)
-        for (i, w) in weights.storage.enumerated() {
-            let c = (i / inner) % channels
-            bounds[c] = max(bounds[c], abs(w))
-        }
-        return TensorQuantization(scales: bounds.map(scale), zeroPoints: [Int32](repeating: 0, count: channels), axis: axis, type: type)
+        let bounds = weights.absMax(alongAxis: axis)
+        return TensorQuantization(scales: bounds.map(scale), zeroPoints: [Int32](repeating: 0, count: bounds.count), axis: axis, type: type)
     }
 
     /// int32 bias parameters: `scale_c = s_in · s_w,c`, zero point 0, along axis 0 of the bias

@@ -173,27 +173,27 @@ public struct TrainingJob {
             let inputs = try sFile.inputs(0..<sFile.count, as: studentShape)
             let labels = xFile.y == nil ? nil : try xFile.labels(0..<xFile.count, classes: classes)
             var logits: Tensor?
+            var teacherFeatures: [Tensor] = []
             if let teacherGraph, let teacher {
                 let teacherShape = try feedShape(xFile, teacherGraph.inputs[0].shape, what: "teacher \(teacher.path)")
+                let teacherInputs = try xFile.inputs(0..<xFile.count, as: teacherShape)
                 let started = Date()
                 let result = try TeacherLogits.cached(
                     teacher: teacherGraph, teacherSHA256: teacherGraph.metadata["source_sha256"] ?? "", dataSHA256: sha,
-                    key: options.xKey, inputs: try xFile.inputs(0..<xFile.count, as: teacherShape),
-                    directory: teacher.cache, file: teacher.path)
+                    key: options.xKey, inputs: teacherInputs, directory: teacher.cache, file: teacher.path)
                 logits = result.logits
                 logitSource = result.source
                 say(
                     String(
                         format: "teacher logits for %@: %d samples, %@ (%.2fs)", path, xFile.count,
                         result.hit ? "from the cache" : "computed once", Date().timeIntervalSince(started)))
+                if let features {
+                    teacherFeatures = try FeatureDistillation.teacherFeatures(teacherGraph, values: features.matches.map(\.teacher), inputs: teacherInputs)
+                }
             }
             if labels == nil && logits == nil { throw ModelPressError.invalidData(file: path, path: options.yKey ?? "none", message: "has no labels and there is no teacher") }
             var set = try TrainingSet(inputs: inputs, labels: labels, teacherLogits: logits)
-            if let features, let teacherGraph {
-                let teacherShape = try feedShape(xFile, teacherGraph.inputs[0].shape, what: "teacher")
-                set.teacherFeatures = try FeatureDistillation.teacherFeatures(
-                    teacherGraph, values: features.matches.map(\.teacher), inputs: try xFile.inputs(0..<xFile.count, as: teacherShape))
-            }
+            set.teacherFeatures = teacherFeatures
             return set
         }
         var train = try load(options.data, sha: dataSHA)
