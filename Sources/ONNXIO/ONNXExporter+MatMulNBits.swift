@@ -11,10 +11,11 @@ extension ONNXGraphBuilder {
     /// The contrib domain MatMulNBits lives in.
     static let contribDomain = "com.microsoft"
 
-    /// Whether `node` is written as MatMulNBits: a Linear whose weight is blocked along K in 4 or 8 bits.
+    /// Whether `node` is written as MatMulNBits: a Linear whose weight is blocked along K in 4 or
+    /// 8 bits with float32 scales (MatMulNBits dequantizes in its input's type, float32).
     static func writesMatMulNBits(_ node: Node, _ quantization: [String: TensorQuantization]) -> Bool {
         guard case .linear = node.op, node.inputs.count >= 2, let q = quantization[node.inputs[1]] else { return false }
-        return q.blockSize != nil && q.axis == 0 && (q.bits == 4 || q.bits == 8)
+        return q.blockSize != nil && q.axis == 0 && (q.bits == 4 || q.bits == 8) && !q.halfScales
     }
 
     /// Writes `node` (see `writesMatMulNBits`) with its K×N `weight` and blocked annotation `q`.

@@ -143,7 +143,8 @@ extension ONNXGraphBuilder {
     }
 
     /// An integer initializer for `tensor` and the DequantizeLinear writing `name`: per tensor,
-    /// per channel (`axis`) or per block (`axis` and `block_size`, opset 21). Zero points are
+    /// per channel (`axis`) or per block (`axis` and `block_size`, opset 21); with float16 scales
+    /// the DequantizeLinear writes float16 and a Cast writes `name`. Zero points are
     /// written only when one is not 0 (weights and biases of static quantization are
     /// symmetric; asymmetric weight-only blocks are not), since DequantizeLinear reads a missing one as 0.
     mutating func dequantizeConstant(_ name: String, _ tensor: Tensor, _ q: TensorQuantization) throws {
@@ -153,7 +154,14 @@ extension ONNXGraphBuilder {
         let integers = fresh(name + "/q")
         appendInitializer(ONNXTensor.quantized(integers, values, shape: tensor.shape, type: q.type))
         let parameterShape = q.parameterShape(for: tensor.shape)
-        let scale = parameterShape.isEmpty ? scalar(name + "/scale", q.scales[0]) : constant(name + "/scale", try Tensor(shape: parameterShape, storage: q.scales))
+        let scales = try Tensor(shape: parameterShape, storage: q.scales)
+        let scale: String
+        if q.halfScales {
+            scale = fresh(name + "/scale")
+            appendInitializer(ONNXTensor.half(scale, scales))
+        } else {
+            scale = constant(name + "/scale", scales)
+        }
         var attributes: [Onnx_AttributeProto] = parameterShape.isEmpty ? [] : [.int("axis", q.axis ?? 0)]
         if let block = q.blockSize { attributes.append(.int("block_size", block)) }
         var inputs = [integers, scale]
@@ -162,6 +170,13 @@ extension ONNXGraphBuilder {
             appendInitializer(ONNXTensor.quantized(zeroPoints, q.zeroPoints.map(Int64.init), shape: parameterShape, type: q.type))
             inputs.append(zeroPoints)
         }
-        add("DequantizeLinear", name: fresh(name + "/dq"), inputs: inputs, output: name, attributes: attributes, shape: nil)
+        guard q.halfScales else {
+            add("DequantizeLinear", name: fresh(name + "/dq"), inputs: inputs, output: name, attributes: attributes, shape: nil)
+            return
+        }
+        // A float16 scale makes DequantizeLinear write float16; one Cast gives readers float32.
+        let half = fresh(name + "/half")
+        add("DequantizeLinear", name: fresh(name + "/dq"), inputs: inputs, output: half, attributes: attributes, shape: nil, elemType: ONNXDataType.float16)
+        add("Cast", name: fresh(name + "/cast"), inputs: [half], output: name, attributes: [.int("to", Int(ONNXDataType.float))], shape: nil)
     }
 }

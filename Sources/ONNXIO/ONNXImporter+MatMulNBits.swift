@@ -5,7 +5,10 @@ import TensorCore
 extension ONNXImportContext {
     /// MatMulNBits with constant codes, scales and zero points, as a Linear on the K×N weight the
     /// codes encode, annotated with its blocks: signed codes when the zero points are the
-    /// operator's default 2^(bits−1), else unsigned with the zero points.
+    /// operator's default 2^(bits−1) and every scale is positive, else unsigned with the zero
+    /// points. A block with a negative scale s (onnxruntime's symmetric quantizer writes
+    /// max|w| / −8) is the same weight as scale |s|, codes M − c and zero point M − z
+    /// (M = 2^bits − 1); a block with scale 0 is zero.
     mutating func importMatMulNBits(_ node: Onnx_NodeProto, _ i: Int) throws {
         let k = node.int("K", default: 0), n = node.int("N", default: 0), bits = node.int("bits", default: 4), block = node.int("block_size", default: 0)
         guard k > 0, n > 0, bits == 4 || bits == 8, block >= 16, block & (block - 1) == 0 else {
@@ -30,21 +33,23 @@ extension ONNXImportContext {
                 }
             }
         }
-        let signed = zeros.allSatisfy { $0 == offset }
+        let signed = zeros.allSatisfy { $0 == offset } && scales.allSatisfy { $0 > 0 }
+        let top = (1 << bits) - 1
         var q = TensorQuantization(
             scales: [Float](repeating: 1, count: n * blocks), zeroPoints: [Int32](repeating: 0, count: n * blocks), axis: 0,
             type: bits == 4 ? (signed ? .int4 : .uint4) : (signed ? .int8 : .uint8), blockSize: block)
         var weight = [Float](repeating: 0, count: k * n)
         for column in 0..<n {
             for b in 0..<blocks {
-                let p = b * n + column
-                q.scales[p] = scales[column * blocks + b]
-                q.zeroPoints[p] = signed ? 0 : Int32(zeros[column * blocks + b])
-                for row in (b * block)..<min(k, (b + 1) * block) {
+                let p = b * n + column, scale = scales[column * blocks + b], flipped = scale < 0
+                q.scales[p] = scale == 0 ? 1 : abs(scale)
+                let zero = zeros[column * blocks + b]
+                q.zeroPoints[p] = signed ? 0 : Int32(flipped ? top - zero : zero)
+                for row in (b * block)..<min(k, (b + 1) * block) where scale != 0 {
                     let i = row - b * block
                     let byte = Int(raw[(column * blocks + b) * blob + i * bits / 8])
                     let code = bits == 8 ? byte : (i % 2 == 0 ? byte & 0x0F : byte >> 4)
-                    weight[row * n + column] = q.dequantize(Int64(signed ? code - offset : code), channel: p)
+                    weight[row * n + column] = q.dequantize(Int64(signed ? code - offset : flipped ? top - code : code), channel: p)
                 }
             }
         }

@@ -5,6 +5,7 @@ import TensorCore
 /// float import runs:
 /// - `DequantizeLinear` of a constant integer tensor becomes a float weight named after its
 ///   output (`scale · (q − zero_point)`, in `weights`), annotated with the integer parameters;
+///   with float16 scales read only by Casts to float32, named after the Casts' output;
 /// - `QuantizeLinear(x) → DequantizeLinear → y` on an activation (every reader of the
 ///   quantized value a DequantizeLinear with the same parameters) disappears: readers of `y`
 ///   read `x`, and `x` is annotated (when `y` is a graph output, `x` is renamed `y`).
@@ -63,7 +64,9 @@ struct QDQFolding {
             guard zeroPoints.count == scales.count else { throw fail(node, "has \(scales.count) scales but \(zeroPoints.count) zero points") }
             let axis = scales.count > 1 ? node.int("axis", default: 1) : nil
             let block = node.int("block_size", default: 0)
-            return TensorQuantization(scales: scales, zeroPoints: zeroPoints, axis: axis, type: type, blockSize: block > 0 && scales.count > 1 ? block : nil)
+            return TensorQuantization(
+                scales: scales, zeroPoints: zeroPoints, axis: axis, type: type, blockSize: block > 0 && scales.count > 1 ? block : nil,
+                halfScales: scaleProto.dataType == ONNXDataType.float16)
         }
 
         for (i, node) in onnx.node.enumerated() where node.opType == "DequantizeLinear" {
@@ -76,8 +79,21 @@ struct QDQFolding {
                 p.axis = axis
             }
             try p.validate(for: shape, f)
-            weights[out] = try Self.dequantized(q, p, shape: shape, f)
-            quantization[out] = p
+            // A float16 weight read only through Casts to float32 (how ModelPress writes float16
+            // block scales) is the float32 weight the Casts write.
+            var target = out
+            let casts = readers[out] ?? []
+            if p.halfScales, !casts.isEmpty, !outputs.contains(out),
+                casts.allSatisfy({ onnx.node[$0].opType == "Cast" && onnx.node[$0].int("to", default: 0) == Int(ONNXDataType.float) && onnx.node[$0].output.count == 1 })
+            {
+                target = onnx.node[casts[0]].output[0]
+                for j in casts {
+                    removed.insert(j)
+                    if onnx.node[j].output[0] != target { rename[onnx.node[j].output[0]] = target }
+                }
+            }
+            weights[target] = try Self.dequantized(q, p, shape: shape, f)
+            quantization[target] = p
             removed.insert(i)
         }
         for (i, node) in onnx.node.enumerated() where node.opType == "QuantizeLinear" {

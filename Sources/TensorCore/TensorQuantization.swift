@@ -61,6 +61,8 @@ public enum QuantizedElementType: String, Equatable, Hashable, Sendable, CaseIte
 /// (`axis == nil`, one scale), per channel along `axis` (one scale and zero point per index), or
 /// per block (`blockSize`: ONNX's blocked DequantizeLinear, one scale and zero point per run of
 /// `blockSize` indices along `axis` at every position of the other axes; the last run may be shorter).
+/// With `halfScales` the scales are float16 values and readers see `scale · (q − zeroPoint)`
+/// rounded to float16, as DequantizeLinear with a float16 scale writes it.
 public struct TensorQuantization: Equatable, Hashable, Sendable {
     /// Scale per channel (one element per tensor); all finite and > 0.
     public var scales: [Float]
@@ -73,14 +75,18 @@ public struct TensorQuantization: Equatable, Hashable, Sendable {
     /// Indices along `axis` that share one scale (nil: per tensor or per channel). The scales
     /// are laid out row-major over the value's shape with `axis` cut to ⌈size / blockSize⌉.
     public var blockSize: Int?
+    /// Scales stored as float16 (each `scales` element is a float16 value) and dequantized
+    /// values rounded to float16; false: float32 scales and values.
+    public var halfScales: Bool
 
     /// An annotation with the given parameters.
-    public init(scales: [Float], zeroPoints: [Int32], axis: Int?, type: QuantizedElementType, blockSize: Int? = nil) {
+    public init(scales: [Float], zeroPoints: [Int32], axis: Int?, type: QuantizedElementType, blockSize: Int? = nil, halfScales: Bool = false) {
         self.scales = scales
         self.zeroPoints = zeroPoints
         self.axis = axis
         self.type = type
         self.blockSize = blockSize
+        self.halfScales = halfScales
     }
 
     /// The shape of the scale (and zero point) tensor for a value of `shape`: [] per tensor,
@@ -104,10 +110,12 @@ public struct TensorQuantization: Equatable, Hashable, Sendable {
         return Int64(Swift.max(Double(type.min), Swift.min(Double(type.max), q)))
     }
 
-    /// `scale · (q − zeroPoint)` for channel `c` (ONNX DequantizeLinear).
+    /// `scale · (q − zeroPoint)` for channel `c` (ONNX DequantizeLinear), rounded to float16
+    /// with `halfScales`.
     @inline(__always)
     public func dequantize(_ q: Int64, channel c: Int = 0) -> Float {
-        scales[c] * Float(q - Int64(zeroPoints[c]))
+        let x = scales[c] * Float(q - Int64(zeroPoints[c]))
+        return halfScales ? HalfPrecision.round(x) : x
     }
 
     /// The float interval channel `c` can represent, `dequantize(type.min) … dequantize(type.max)`:
@@ -120,6 +128,7 @@ public struct TensorQuantization: Equatable, Hashable, Sendable {
     public func validate(for shape: [Int], _ fail: (String) -> ModelPressError) throws {
         guard !scales.isEmpty, scales.count == zeroPoints.count else { throw fail("has \(scales.count) scales and \(zeroPoints.count) zero points") }
         guard scales.allSatisfy({ $0.isFinite && $0 > 0 }) else { throw fail("has a scale that is not a positive finite number") }
+        guard !halfScales || scales.allSatisfy({ HalfPrecision.round($0) == $0 }) else { throw fail("has a float16 scale that float16 cannot hold") }
         guard zeroPoints.allSatisfy({ Int64($0) >= type.min && Int64($0) <= type.max }) else { throw fail("has a zero point outside the \(type.rawValue) range") }
         if let blockSize {
             guard blockSize >= 1, let axis, axis >= 0, axis < shape.count, Checked.product(parameterShape(for: shape)) == scales.count else {

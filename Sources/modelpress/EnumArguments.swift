@@ -14,6 +14,7 @@ extension QuantizedElementType: ExpressibleByArgument {}
 extension QuantizationPrecision: ExpressibleByArgument {}
 extension WeightOnlyOptions.Scheme: ExpressibleByArgument {}
 extension WeightOnlyOptions.ScaleSearch: ExpressibleByArgument {}
+extension WeightOnlyOptions.ScaleType: ExpressibleByArgument {}
 extension RequantizationRounding: ExpressibleByArgument {}
 extension ONNXExportOptions.QuantizedForm: ExpressibleByArgument {}
 extension ONNXExportOptions.InputLayout: ExpressibleByArgument {}

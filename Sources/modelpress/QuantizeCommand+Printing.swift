@@ -30,6 +30,7 @@ extension QuantizeCommand {
             lines.append(String(format: "smoothquant: %d layer(s), largest factor %.3g", smoothed.count, largest))
         }
         lines += (s.smoothQuantSkipped ?? [:]).sorted { $0.key < $1.key }.map { "smoothquant skipped \($0.key): \($0.value)" }
+        lines += (s.quantizedOps ?? [:]).sorted { $0.key < $1.key }.map { "\($0.key) in int8 (--quantize-ops): \($0.value.count) node(s)" }
         let corrected = s.layers.compactMap(\.biasShift)
         if let largest = corrected.max() {
             lines.append(String(format: "bias correction: %d layer(s), largest |shift| %.3g", corrected.count, largest))

@@ -14,6 +14,7 @@ extension QuantizeCommand {
         options.blockSize = blockSize
         options.scheme = weightScheme
         options.scales = blockScales
+        options.scaleType = scaleType ?? (allowContribOps ? .float32 : .float16)
         options.exclude = Set(exclude)
         options.opset = opset ?? ONNXVersions.int16QuantizationOpset
         options.allowContribOps = allowContribOps
@@ -31,9 +32,9 @@ extension QuantizeCommand {
     /// The layer table, the drift and the summary line.
     func weightOnlyLines(_ s: WeightOnlySummary) -> String {
         let rows = s.layers.map { l in
-            [l.node, l.type, "\(l.blockSize)", "\(l.parameters)", "\(l.bytes)", "\(l.floatBytes)", l.weightSQNRdB.map { String(format: "%.1f", $0) } ?? "exact"]
+            [l.node, l.type, "\(l.blockSize)", l.scaleType, "\(l.parameters)", "\(l.bytes)", "\(l.floatBytes)", l.weightSQNRdB.map { String(format: "%.1f", $0) } ?? "exact"]
         }
-        var lines = [renderTable(header: ["layer", "type", "block", "weights", "bytes", "float bytes", "SQNR dB"], rows: rows, numeric: [2, 3, 4, 5, 6])]
+        var lines = [renderTable(header: ["layer", "type", "block", "scales", "weights", "bytes", "float bytes", "SQNR dB"], rows: rows, numeric: [2, 4, 5, 6, 7])]
         lines += s.floatLayers.sorted(by: { $0.key < $1.key }).map { "kept float: \($0.key) (\($0.value))" }
         if let drift = s.drift {
             lines.append(String(format: "outputs vs float32 on the calibration data: max |Δ| %.3g", drift.maxAbsDifference) + (s.agreement.map { String(format: ", top-1 agreement %.4f", $0) } ?? ""))

@@ -57,6 +57,12 @@ struct QuantizeCommand: ParsableCommand {
     @Option(help: "With --precision int4-weights / int8-weights: rtn (each block's full range) or mse (the clipping of the range with the least squared error).")
     var blockScales = WeightOnlyOptions.ScaleSearch.mse
 
+    @Option(
+        help:
+            "With --precision int4-weights / int8-weights: float16 (the default: 2 bytes per block) or float32 block scales; float32 with --allow-contrib-ops, whose MatMulNBits takes float32 scales."
+    )
+    var scaleType: WeightOnlyOptions.ScaleType?
+
     @Flag(help: "With --precision int4-weights / int8-weights: write Dense layers as onnxruntime's com.microsoft MatMulNBits (not standard ONNX).")
     var allowContribOps = false
 
@@ -134,6 +140,12 @@ struct QuantizeCommand: ParsableCommand {
     @Option(parsing: .upToNextOption, help: "Layers (or IR nodes) to keep in float.")
     var exclude: [String] = []
 
+    @Option(
+        help:
+            "Static int8: ops kept float by default to compute between int8 Q/DQ pairs instead, comma-separated: MatMul (the product of two activations, attention's Q·Kᵀ and A·V), Softmax, LayerNormalization."
+    )
+    var quantizeOps: String?
+
     @Option(help: "ONNX form: qdq (QuantizeLinear/DequantizeLinear around float ops) or qoperator (QLinearConv, Q/DQ around float ops).")
     var format = ONNXExportOptions.QuantizedForm.qdq
 
@@ -167,8 +179,8 @@ struct QuantizeCommand: ParsableCommand {
             }
         }
         if precision.weightOnlyBits == nil {
-            guard !allowContribOps, !activationAware else {
-                throw ValidationError("--allow-contrib-ops and --activation-aware are for --precision int4-weights / int8-weights.")
+            guard !allowContribOps, !activationAware, scaleType == nil else {
+                throw ValidationError("--allow-contrib-ops, --activation-aware and --scale-type are for --precision int4-weights / int8-weights.")
             }
         } else {
             guard !activationAware || calibration != nil else { throw ValidationError("--activation-aware needs --calibration (the activations it weighs channels by).") }
@@ -204,6 +216,9 @@ struct QuantizeCommand: ParsableCommand {
                 "--bias-correction, --cross-layer-equalization, --smoothquant and --qat are for static quantization (without --dynamic, --precision or --precision-per-layer).")
         }
         guard (0...1).contains(smoothquantAlpha) else { throw ValidationError("--smoothquant-alpha must be in [0, 1], not \(smoothquantAlpha).") }
+        if quantizeOps != nil, dynamic || precision != .int8 || precisionPerLayer != nil {
+            throw ValidationError("--quantize-ops is for static int8 quantization (without --dynamic, --precision or --precision-per-layer).")
+        }
         if int8Tables, dynamic || precision != .int8 || precisionPerLayer != nil {
             throw ValidationError("--int8-tables is for static int8 quantization (without --dynamic, --precision or --precision-per-layer).")
         }
@@ -245,6 +260,7 @@ struct QuantizeCommand: ParsableCommand {
         r.crossLayerEqualization = crossLayerEqualization
         r.options.int8Tables = int8Tables
         r.options.exclude = Set(exclude)
+        r.options.quantizeOps = Set((quantizeOps ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty })
         r.dynamic = dynamic
         r.form = format
         r.opset = opset

@@ -122,3 +122,69 @@ def test_int8_tables_store_embeddings_per_row_and_cost_little(tmp_path, rel):
 def test_int8_tables_is_static_only(tmp_path):
     r = run_modelpress("quantize", FIXTURES / "models" / "keras3" / "text.keras", "-o", tmp_path / "x.onnx", "--dynamic", "--int8-tables", expect=2)
     assert "--int8-tables is for static int8 quantization" in r.stderr
+
+
+@pytest.mark.parametrize("rel", ["keras3/transformer.h5", "keras3/hub_encoder.h5", "keras3/multi_input.h5"])
+def test_quantize_ops_puts_attention_products_and_softmax_between_int8_pairs(tmp_path, rel):
+    """`--quantize-ops MatMul,Softmax`: both operands of every product of two activations
+    (attention's Q·Kᵀ and A·V) and Softmax's input and output are int8 in the file (each read
+    through a DequantizeLinear of a QuantizeLinear), as onnxruntime's quantize_static does; by
+    default they are float. The output SQNR in onnxruntime stays at least onnxruntime's own
+    file's floor − 0.5 dB, and ModelPress's engine computes what onnxruntime computes on it."""
+    import json
+
+    from conftest import read_predictions
+
+    model = FIXTURES / "models" / rel
+    with h5py.File(FIXTURES / "expected" / rel, "r") as f:
+        data, x_key = FIXTURES / str(f.attrs["input"]), str(f.attrs["x_key"])
+    with h5py.File(data, "r") as f:
+        x = {k: f[k][()].astype(np.float32) for k in x_key.split(",")} if "," in x_key else f[x_key][()].astype(np.float32)
+    exported, default, selected, theirs_file = (tmp_path / n for n in ("float.onnx", "default.onnx", "selected.onnx", "ort.onnx"))
+    run_modelpress("export", model, "-o", exported, "-q")
+    run_modelpress("quantize", model, "-o", default, "--calibration", data, "--x-key", x_key, "-q")
+    r = run_modelpress("quantize", model, "-o", selected, "--calibration", data, "--x-key", x_key, "--quantize-ops", "MatMul,Softmax", "--json")
+
+    def int8_reads(path):
+        """Per product-of-activations MatMul and Softmax node: whether each input is an int8 activation."""
+        graph = onnx.load(path).graph
+        constants = {t.name for t in graph.initializer}
+        producer = {o: n for n in graph.node for o in n.output}
+
+        def int8_activation(name):
+            dq = producer.get(name)
+            return dq is not None and dq.op_type == "DequantizeLinear" and dq.input[0] not in constants and producer[dq.input[0]].op_type == "QuantizeLinear"
+
+        def weight(name):
+            dq = producer.get(name)
+            return name in constants or (dq is not None and dq.op_type == "DequantizeLinear" and dq.input[0] in constants)
+
+        nodes = [n for n in graph.node if n.op_type == "Softmax" or (n.op_type == "MatMul" and not any(weight(i) for i in n.input))]
+        return {n.name: [int8_activation(i) for i in n.input] for n in nodes}
+
+    chosen, plain = int8_reads(selected), int8_reads(default)
+    assert chosen and all(all(reads) for reads in chosen.values()), chosen
+    assert not all(all(reads) for reads in plain.values()), plain
+    summary = json.loads(r.stdout)["quantize_ops"]
+    assert sorted(summary) == ["MatMul", "Softmax"] and len(summary["MatMul"]) + len(summary["Softmax"]) == len(chosen)
+    float_out = run_ort(exported, x)
+    ort_quantize_static(exported, theirs_file, x)
+    ours, floor = sqnr(float_out, run_ort(selected, x)), ort_sqnr_floor(float_out, theirs_file, x)
+    print(f"{rel}: --quantize-ops MatMul,Softmax SQNR {ours:.1f} dB, default {sqnr(float_out, run_ort(default, x)):.1f}, onnxruntime floor {floor:.1f}")
+    assert ours >= floor - 0.5
+    run_modelpress("predict", selected, "--data", data, "--x-key", x_key, "-o", tmp_path / "p.h5")
+    assert np.abs(read_predictions(tmp_path / "p.h5") - run_ort(selected, x)).max() < 1e-5
+
+
+@pytest.mark.parametrize("options, message", [
+    (("--quantize-ops", "LayerNormalization"), "--quantize-ops LayerNormalization: the model has no such op among those kept float by default (it has: MatMul, Softmax)"),
+    (("--quantize-ops", "Conv"), "--quantize-ops Conv: the model has no such op"),
+    (("--quantize-ops", "MatMul", "--dynamic"), "--quantize-ops is for static int8 quantization"),
+])
+def test_quantize_ops_refusals(tmp_path, options, message):
+    rel = "keras3/multi_input.h5"
+    with h5py.File(FIXTURES / "expected" / rel, "r") as f:
+        data, x_key = FIXTURES / str(f.attrs["input"]), str(f.attrs["x_key"])
+    r = run_modelpress("quantize", FIXTURES / "models" / rel, "-o", tmp_path / "x.onnx", "--calibration", data, "--x-key", x_key, *options, expect=2)
+    assert message in r.stderr
+    assert not (tmp_path / "x.onnx").exists()

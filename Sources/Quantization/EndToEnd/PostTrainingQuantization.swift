@@ -46,6 +46,13 @@ public enum PostTrainingQuantization {
         if let unknown = options.exclude.sorted().first(where: { !known.contains($0) }) {
             throw ModelPressError.invalidArgument("--exclude \(unknown): the model has no such layer (layers: \(Set(prepared.nodes.map(\.layer)).sorted().joined(separator: ", "))).")
         }
+        let selectable = Set(prepared.nodes.filter { $0.op.definition.quantizationRole == .floatUnlessSelected }.map(\.op.name))
+        if let unknown = options.quantizeOps.sorted().first(where: { !selectable.contains($0) }) {
+            throw ModelPressError.invalidArgument(
+                "--quantize-ops \(unknown): the model has no such op among those kept float by default"
+                    + (selectable.isEmpty ? " (it has none)." : " (it has: \(selectable.sorted().joined(separator: ", "))).")
+                    + (request.dynamic ? "\nHINT: --quantize-ops is for static quantization." : ""))
+        }
         let plan = QuantizationPlan(graph: prepared, options: options)
         guard !plan.compute.isEmpty else {
             throw ModelPressError.invalidArgument("\(model): no Conv or Dense layer to quantize (excluded: \(plan.excluded.joined(separator: ", "))).")
@@ -120,11 +127,15 @@ public enum PostTrainingQuantization {
         }
         let used = min(request.samples ?? calibration.count, calibration.count)
         let format = request.form.rawValue
+        var selected: [String: [String]] = [:]
+        for node in quantized.nodes where options.quantizeOps.contains(node.op.name) && quantized.quantization[node.output] != nil {
+            selected[node.op.name, default: []].append(node.name)
+        }
         let metadata = try QuantizationSummary.compressionMetadata(
             format: format, method: options.method.rawValue, weights: options.weights.rawValue, activations: options.activations.rawValue,
             bits: options.bits, weightBits: options.fourBitWeights ? 4 : nil, biasCorrection: options.biasCorrection ? true : nil,
             qatEpochs: qatEpochs?.count, smoothQuantAlpha: request.smoothQuantAlpha,
-            crossLayerEqualization: request.crossLayerEqualization ? true : nil,
+            crossLayerEqualization: request.crossLayerEqualization ? true : nil, quantizeOps: selected.isEmpty ? nil : selected.keys.sorted(),
             scheme: options.scheme.rawValue, dynamic: false,
             samples: used, layers: reports.count,
             float: floatLayers, floatActivations: floatActivations)
@@ -152,7 +163,8 @@ public enum PostTrainingQuantization {
             scheme: options.scheme.rawValue, dynamic: false,
             opset: request.effectiveOpset, calibrationSamples: used, bytes: written.bytes,
             seconds: Date().timeIntervalSince(started), layers: layers, floatLayers: floatLayers,
-            floatActivations: floatActivations, budget: budgetReport, qat: qatEpochs, smoothQuantSkipped: smoothing?.skipped)
+            floatActivations: floatActivations, budget: budgetReport, qat: qatEpochs, smoothQuantSkipped: smoothing?.skipped,
+            quantizedOps: selected.isEmpty ? nil : selected)
         return QuantizationOutcome(summary: summary, excluded: plan.excluded, budget: budget)
     }
 

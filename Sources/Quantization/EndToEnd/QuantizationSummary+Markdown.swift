@@ -20,6 +20,9 @@ extension QuantizationSummary {
         }
         if !floatLayers.isEmpty { md += "\nKept in float: " + floatLayers.map { "`\($0)`" }.joined(separator: ", ") + ".\n" }
         if !floatActivations.isEmpty { md += "\nActivations kept in float: " + floatActivations.map { "`\($0)`" }.joined(separator: ", ") + ".\n" }
+        for (op, nodes) in (quantizedOps ?? [:]).sorted(by: { $0.key < $1.key }) {
+            md += "\n\(op) between int8 Q/DQ pairs (`--quantize-ops`): " + nodes.map { "`\($0)`" }.joined(separator: ", ") + ".\n"
+        }
         if let b = budget {
             md += "\n## Accuracy budget\n\n"
             md += String(format: "Float %.4f, all quantized %.4f, final %.4f: drop %.4f ", b.floatAccuracy, b.fullyQuantizedAccuracy, b.finalAccuracy, b.drop)

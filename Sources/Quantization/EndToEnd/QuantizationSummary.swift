@@ -42,16 +42,18 @@ public struct QuantizationSummary: Encodable, Sendable {
     public var qat: [EpochRecord]? = nil
     /// With SmoothQuant: the Dense layers whose input was left as it was, and why (by node).
     public var smoothQuantSkipped: [String: String]? = nil
+    /// With `--quantize-ops`: per selected op, the nodes computed between int8 Q/DQ pairs.
+    public var quantizedOps: [String: [String]]? = nil
     enum CodingKeys: String, CodingKey {
         case model, out, format, method, weights, activations, bytes, seconds, layers, budget, bits, scheme, dynamic, opset, qat
         case calibrationSamples = "calibration_samples", floatLayers = "float_layers", floatActivations = "float_activations"
-        case weightBits = "weight_bits", smoothQuantSkipped = "smoothquant_skipped"
+        case weightBits = "weight_bits", smoothQuantSkipped = "smoothquant_skipped", quantizedOps = "quantize_ops"
     }
 
     /// `modelpress.compression` metadata of the ONNX file: the settings, compact and with sorted keys.
     static func compressionMetadata(
         format: String, method: String, weights: String, activations: String, bits: Int, weightBits: Int? = nil, biasCorrection: Bool? = nil,
-        qatEpochs: Int? = nil, smoothQuantAlpha: Float? = nil, crossLayerEqualization: Bool? = nil, scheme: String,
+        qatEpochs: Int? = nil, smoothQuantAlpha: Float? = nil, crossLayerEqualization: Bool? = nil, quantizeOps: [String]? = nil, scheme: String,
         dynamic: Bool, samples: Int, layers: Int, float: [String], floatActivations: [String]
     ) throws -> String {
         struct Metadata: Encodable {
@@ -59,7 +61,8 @@ public struct QuantizationSummary: Encodable, Sendable {
         }
         struct Settings: Encodable {
             var format: String, method: String, weights: String, activations: String
-            var bits: Int, weight_bits: Int?, bias_correction: Bool?, qat_epochs: Int?, smoothquant_alpha: Float?, cross_layer_equalization: Bool?, scheme: String, dynamic: Bool
+            var bits: Int, weight_bits: Int?, bias_correction: Bool?, qat_epochs: Int?, smoothquant_alpha: Float?, cross_layer_equalization: Bool?
+            var quantize_ops: [String]?, scheme: String, dynamic: Bool
             var calibration_samples: Int, quantized_layers: Int, float_layers: [String], float_activations: [String]
         }
         let encoder = JSONEncoder()
@@ -68,7 +71,7 @@ public struct QuantizationSummary: Encodable, Sendable {
             quantization: Settings(
                 format: format, method: method, weights: weights, activations: activations, bits: bits,
                 weight_bits: weightBits, bias_correction: biasCorrection, qat_epochs: qatEpochs, smoothquant_alpha: smoothQuantAlpha,
-                cross_layer_equalization: crossLayerEqualization, scheme: scheme, dynamic: dynamic, calibration_samples: samples,
+                cross_layer_equalization: crossLayerEqualization, quantize_ops: quantizeOps, scheme: scheme, dynamic: dynamic, calibration_samples: samples,
                 quantized_layers: layers,
                 float_layers: float, float_activations: floatActivations))
         return String(decoding: try encoder.encode(value), as: UTF8.self)

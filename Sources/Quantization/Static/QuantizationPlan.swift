@@ -2,8 +2,9 @@ import TensorCore
 
 /// Which values of a float graph static quantization annotates, decided from the graph alone
 /// (before calibration): the compute nodes (Conv, Linear) with their weights and biases, the
-/// activations they read and write, the inputs and outputs of Add / average pooling, and the
-/// ReLU / ReLU6 nodes whose clamping the output range can absorb.
+/// activations they read and write, the inputs and outputs of Add / average pooling (and of
+/// the ops `--quantize-ops` selects), and the ReLU / ReLU6 nodes whose clamping the output range
+/// can absorb.
 public struct QuantizationPlan: Sendable {
     /// A Conv or Linear node to run on int8 weights.
     public struct ComputeNode: Sendable {
@@ -61,11 +62,11 @@ public struct QuantizationPlan: Sendable {
                 compute.append(ComputeNode(index: i, weight: c.weight, channelAxis: c.channelAxis, bias: c.bias))
                 calibrated.insert(c.input)
                 calibrated.insert(quantizedOutput(of: node))
-            case .requantized:
+            case .floatUnlessSelected where options.quantizeOps.contains(node.op.name), .requantized:
                 if isExcluded(node) { excluded.append(node.name); continue }
                 for input in node.inputs where graph.initializers[input] == nil { calibrated.insert(input) }
                 calibrated.insert(quantizedOutput(of: node))
-            case .transparent, .foldableClamp, .float:
+            case .transparent, .foldableClamp, .float, .floatUnlessSelected:
                 continue
             }
         }

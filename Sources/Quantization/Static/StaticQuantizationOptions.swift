@@ -50,6 +50,10 @@ public struct StaticQuantizationOptions: Sendable {
     public var reduceRange = false
     /// Layer or node names left in float.
     public var exclude: Set<String> = []
+    /// Names of ops that stay float by default (`QuantizationRole.floatUnlessSelected`: MatMul
+    /// of two activations, Softmax, LayerNormalization) to compute between int8 Q/DQ pairs
+    /// instead (`--quantize-ops`), as onnxruntime's `op_types_to_quantize`.
+    public var quantizeOps: Set<String> = []
     /// Also store the tables float ops read (Embedding) as int8, one scale per row
     /// (`--int8-tables`); off by default, as in onnxruntime's `quantize_static`.
     public var int8Tables = false

@@ -69,7 +69,7 @@ public enum ActivationAwareScaling {
             scaled.storage.withUnsafeMutableBufferPointer { w in
                 for row in 0..<k { for column in 0..<m { w[row * m + column] *= s[row] } }
             }
-            let q = BlockQuantizer.annotation(scaled, axis: 0, blockSize: options.blockSize, type: options.type, search: options.scales)
+            let q = BlockQuantizer.annotation(scaled, axis: 0, blockSize: options.blockSize, type: options.type, search: options.scales, halfScales: options.scaleType == .float16)
             q.fakeQuantize(&scaled)
             var x = sample.rows
             x.storage.withUnsafeMutableBufferPointer { p in

@@ -16,6 +16,10 @@ public enum WeightOnlyConversion {
         guard graph.quantization.isEmpty, graph.halfPrecision.isEmpty else {
             throw ModelPressError.invalidArgument("\(model) is already quantized or in float16.\nHINT: quantize the float32 model.")
         }
+        guard !(options.allowContribOps && options.scaleType == .float16) else {
+            throw ModelPressError.invalidArgument(
+                "--scale-type float16 with --allow-contrib-ops: MatMulNBits takes float32 scales (the type of its input).\nHINT: leave out --scale-type, or --allow-contrib-ops for the standard form.")
+        }
         let started = Date()
         let prepared = try inferenceGraph(graph)
         var inputs: [String: ActivationAwareScaling.InputSample]?
@@ -51,7 +55,7 @@ public enum WeightOnlyConversion {
         }
         return WeightOnlySummary(
             model: model, out: out, precision: "int\(options.bits)-weights", format: options.allowContribOps ? "matmulnbits" : "qdq", opset: options.opset,
-            blockSize: options.blockSize, scheme: options.scheme.rawValue, scales: options.scales.rawValue,
+            blockSize: options.blockSize, scheme: options.scheme.rawValue, scales: options.scales.rawValue, scaleType: options.scaleType.rawValue,
             bytes: written.bytes, floatBytes: floatBytes, weightBytes: otherWeights + layers.reduce(0) { $0 + $1.bytes },
             floatWeightBytes: prepared.initializers.values.reduce(0) { $0 + 4 * $1.count }, seconds: Date().timeIntervalSince(started),
             layers: layers, floatLayers: floatLayers, drift: comparison?.drift, agreement: comparison?.agreement)
@@ -60,13 +64,13 @@ public enum WeightOnlyConversion {
     /// `modelpress.compression` metadata: the settings, compact with sorted keys.
     static func metadata(_ options: WeightOnlyOptions) throws -> String {
         struct Metadata: Encodable {
-            var precision: String, block_size: Int, scheme: String, scales: String, activation_aware: Bool?
+            var precision: String, block_size: Int, scheme: String, scales: String, scale_type: String, activation_aware: Bool?
         }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         let value = Metadata(
             precision: "int\(options.bits)-weights", block_size: options.blockSize, scheme: options.scheme.rawValue,
-            scales: options.scales.rawValue, activation_aware: options.activationAware ? true : nil)
+            scales: options.scales.rawValue, scale_type: options.scaleType.rawValue, activation_aware: options.activationAware ? true : nil)
         return String(decoding: try encoder.encode(value), as: UTF8.self)
     }
 }

@@ -4,9 +4,11 @@ public struct WeightOnlyLayer: Codable, Equatable, Sendable {
     public var node: String, layer: String, op: String, weight: String
     /// Integer type (`int4`, `uint4`, `int8`, `uint8`) and block size along `axis`.
     public var type: String, blockSize: Int, axis: Int
+    /// How its block scales are stored: `float16` or `float32`.
+    public var scaleType: String
     /// Weight elements.
     public var parameters: Int
-    /// Bytes in the file: packed integers, float32 scales and, asymmetric, packed zero points.
+    /// Bytes in the file: packed integers, scales and, asymmetric, packed zero points.
     public var bytes: Int
     /// Bytes of the float32 weight.
     public var floatBytes: Int
@@ -18,6 +20,6 @@ public struct WeightOnlyLayer: Codable, Equatable, Sendable {
 
     enum CodingKeys: String, CodingKey {
         case node, layer, op, weight, type, axis, parameters, bytes
-        case blockSize = "block_size", floatBytes = "float_bytes", weightSQNRdB = "weight_sqnr_db", activationExponent = "activation_exponent"
+        case blockSize = "block_size", scaleType = "scale_type", floatBytes = "float_bytes", weightSQNRdB = "weight_sqnr_db", activationExponent = "activation_exponent"
     }
 }

@@ -20,6 +20,15 @@ public struct WeightOnlyOptions: Sendable, Equatable {
         case mse
     }
 
+    /// How block scales are stored.
+    public enum ScaleType: String, Sendable, CaseIterable {
+        /// float16 scales (2 bytes per block); the DequantizeLinear writes float16 and a Cast
+        /// makes it float32. A layer whose scales float16 cannot hold keeps float32 scales.
+        case float16
+        /// float32 scales (4 bytes per block), as MatMulNBits takes them.
+        case float32
+    }
+
     /// Bits per weight: 4 or 8.
     public var bits = 4
     /// Weights per block along the input dimension (a power of two from 16 to 256); the last
@@ -29,6 +38,9 @@ public struct WeightOnlyOptions: Sendable, Equatable {
     public var scheme = Scheme.symmetric
     /// Scale choice per block.
     public var scales = ScaleSearch.mse
+    /// How scales are stored: float16 by default (int4 in blocks of 32: 4.5 bits per weight
+    /// instead of 5); MatMulNBits layers need float32.
+    public var scaleType = ScaleType.float16
     /// Scale Dense layers' input channels by their calibrated mean |x| before quantizing
     /// (`ActivationAwareScaling`); needs calibration data.
     public var activationAware = false
@@ -40,7 +52,7 @@ public struct WeightOnlyOptions: Sendable, Equatable {
     /// the standard DequantizeLinear → Gemm / MatMul.
     public var allowContribOps = false
 
-    /// The defaults: int4, blocks of 32, symmetric, MSE-chosen scales, opset 21.
+    /// The defaults: int4, blocks of 32, symmetric, MSE-chosen float16 scales, opset 21.
     public init() {}
 
     /// The stored integer type.

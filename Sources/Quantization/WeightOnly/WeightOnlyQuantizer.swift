@@ -21,7 +21,7 @@ public enum WeightOnlyQuantizer {
             guard let target = node.op.definition.blockQuantizedWeight, target.input < node.inputs.count else { continue }
             let name = node.inputs[target.input]
             guard let weight = g.initializers[name], weight.rank == 2, g.quantization[name] == nil else { continue }
-            var q = BlockQuantizer.annotation(weight, axis: target.axis, blockSize: options.blockSize, type: options.type, search: options.scales)
+            var q = BlockQuantizer.annotation(weight, axis: target.axis, blockSize: options.blockSize, type: options.type, search: options.scales, halfScales: options.scaleType == .float16)
             var stored = weight
             q.fakeQuantize(&stored)
             var exponent: Float?
@@ -37,7 +37,7 @@ public enum WeightOnlyQuantizer {
             layers.append(
                 WeightOnlyLayer(
                     node: node.name, layer: node.layer, op: node.op.name, weight: name, type: q.type.rawValue, blockSize: options.blockSize,
-                    axis: target.axis, parameters: weight.count, bytes: storedBytes(q, count: weight.count), floatBytes: 4 * weight.count,
+                    axis: target.axis, scaleType: q.halfScales ? "float16" : "float32", parameters: weight.count, bytes: storedBytes(q, count: weight.count), floatBytes: 4 * weight.count,
                     weightSQNRdB: sqnr(weight.storage, stored.storage), activationExponent: exponent))
         }
         return (g, layers)
@@ -55,11 +55,11 @@ public enum WeightOnlyQuantizer {
         g.nodes.insert(mul, at: i)
     }
 
-    /// Bytes of a blocked weight of `count` elements: packed integers, float32 scales, and
-    /// packed zero points when any is not 0.
+    /// Bytes of a blocked weight of `count` elements: packed integers, float16 or float32 scales,
+    /// and packed zero points when any is not 0.
     static func storedBytes(_ q: TensorQuantization, count: Int) -> Int {
         let zeroPoints = q.zeroPoints.contains { $0 != 0 } ? (q.zeroPoints.count * q.bits + 7) / 8 : 0
-        return (count * q.bits + 7) / 8 + 4 * q.scales.count + zeroPoints
+        return (count * q.bits + 7) / 8 + (q.halfScales ? 2 : 4) * q.scales.count + zeroPoints
     }
 
     /// 10·log10(Σx² / Σ(x − y)²), nil when y equals x.

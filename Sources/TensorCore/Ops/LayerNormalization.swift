@@ -22,8 +22,9 @@ public struct LayerNormalization: OpDefinition {
         let rank = inputs.first?.count ?? 0
         return .passThrough(blocked: .axes(Set(axis..<max(axis, rank))), perChannel: [], reason: "normalizes across them")
     }
-    /// Stays float: int8 statistics lose too much (as onnxruntime's default).
-    public var quantizationRole: QuantizationRole { .float }
+    /// Stays float unless selected: int8 statistics lose too much (onnxruntime quantizes its
+    /// opset-17 op by default).
+    public var quantizationRole: QuantizationRole { .floatUnlessSelected }
     public var halfPrecision: HalfPrecisionRule { .float16FromOpset(17, reason: "below opset 17 it is written as ReduceMean/Pow/Sqrt, whose squared deviations overflow float16 once they pass 255") }
     public var blockQuantizedWeight: BlockQuantizedWeight? { nil }
 

@@ -9,8 +9,8 @@ public struct MatMul: OpDefinition {
     public var signature: OpSignature { OpSignature([.data, .data]) }
     public var trainableInputs: [Int] { [] }
     public func channelRule(inputs: [[Int]]) -> ChannelRule { .refuses("a product of two activations ties their channels together") }
-    /// Stays float (both operands are activations).
-    public var quantizationRole: QuantizationRole { .float }
+    /// Stays float unless selected (both operands are activations; onnxruntime quantizes both).
+    public var quantizationRole: QuantizationRole { .floatUnlessSelected }
     public var halfPrecision: HalfPrecisionRule { .float16 }
     public var blockQuantizedWeight: BlockQuantizedWeight? { nil }
 

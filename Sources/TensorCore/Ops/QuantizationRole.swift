@@ -18,6 +18,9 @@ public enum QuantizationRole: Hashable, Sendable {
     case foldableClamp(upper: Float)
     /// Stays float (its inputs are dequantized first).
     case float
+    /// Stays float by default, being a known accuracy killer in int8 (Softmax, LayerNorm, the
+    /// product of two activations); selected by name (`--quantize-ops`), it is `.requantized`.
+    case floatUnlessSelected
 }
 
 /// The weight operands of a node whose role is `.compute`: what every quantizer and exporter

@@ -10,7 +10,8 @@ public struct Softmax: OpDefinition {
     public var signature: OpSignature { .unary }
     public var trainableInputs: [Int] { [] }
     public func channelRule(inputs: [[Int]]) -> ChannelRule { .passThrough(blocked: .axes([axis]), perChannel: [], reason: "normalizes across them") }
-    public var quantizationRole: QuantizationRole { .float }
+    /// Stays float unless selected: its outputs in [0, 1] span many decades.
+    public var quantizationRole: QuantizationRole { .floatUnlessSelected }
     public var halfPrecision: HalfPrecisionRule { .float16 }
     public var blockQuantizedWeight: BlockQuantizedWeight? { nil }
 
