@@ -33,15 +33,7 @@ extension ONNXGraphBuilder {
             dynamic.append(i)
             consumed.insert(node.inputs[1])
         }
-        // Recurrent weights are re-laid out by their lowering (ONNX's gate order), as int8 behind a DequantizeLinear.
-        for node in original.nodes {
-            guard case .recurrent = node.op else { continue }
-            for name in node.inputs[1...2] {
-                guard let tensor = original.initializers[name], let q = original.quantization[name] else { continue }
-                relaidWeights[name] = (tensor, q)
-                consumed.insert(name)
-            }
-        }
+        consumed.formUnion(relayRecurrentWeights(of: original.nodes, weights: original.initializers, quantization: original.quantization))
         for name in original.quantization.keys.sorted() where !consumed.contains(name) {
             guard let tensor = original.initializers[name], let q = original.quantization[name] else { continue }
             try dequantizeConstant(name, tensor, q)
@@ -143,5 +135,23 @@ extension ONNXGraphBuilder {
         } else {
             add("Mul", name: node.name, inputs: [accumulatorFloat, scale], output: node.output, shape: shape, docString: doc)
         }
+    }
+}
+
+extension ONNXGraphBuilder {
+    /// Marks the annotated W and R of the recurrent `nodes` to be re-laid out by their lowering
+    /// (ONNX's gate order) and written as integers behind a DequantizeLinear there, in every
+    /// quantized form; returns their names, which get no DequantizeLinear of their own.
+    mutating func relayRecurrentWeights(of nodes: [Node], weights: [String: Tensor], quantization: [String: TensorQuantization]) -> Set<String> {
+        var relaid = Set<String>()
+        for node in nodes {
+            guard case .recurrent = node.op else { continue }
+            for name in node.inputs[1...2] {
+                guard let tensor = weights[name], let q = quantization[name] else { continue }
+                relaidWeights[name] = (tensor, q)
+                relaid.insert(name)
+            }
+        }
+        return relaid
     }
 }

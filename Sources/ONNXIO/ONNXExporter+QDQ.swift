@@ -68,8 +68,9 @@ extension ONNXGraphBuilder {
     @discardableResult
     mutating func lowerQDQ(_ layout: QDQLayout, matMulNBits: Bool = false) throws -> [String] {
         let contrib = Set(matMulNBits ? graph.nodes.filter { Self.writesMatMulNBits($0, layout.quantization) }.map(\.name) : [])
+        let relaid = relayRecurrentWeights(of: graph.nodes, weights: layout.quantizedInitializers, quantization: layout.quantization)
         let dequantized = layout.quantization.filter { name, _ in
-            !(layout.quantizedInitializers[name] != nil && graph.nodes.filter { $0.inputs.contains(name) }.allSatisfy { contrib.contains($0.name) })
+            !relaid.contains(name) && !(layout.quantizedInitializers[name] != nil && graph.nodes.filter { $0.inputs.contains(name) }.allSatisfy { contrib.contains($0.name) })
         }
         try Self.checkOpset(opset, for: dequantized)
         for (name, tensor) in layout.quantizedInitializers.sorted(by: { $0.key < $1.key }) {

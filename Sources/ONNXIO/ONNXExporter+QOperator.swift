@@ -18,6 +18,7 @@ extension ONNXGraphBuilder {
             throw ModelPressError.invalidArgument("'\(name)' is quantized to \(q.type.rawValue); QLinearConv takes 8-bit operands only.\nHINT: write 16-bit models with --format qdq (opset 21).")
         }
         var state = QOperatorState()
+        for name in relayRecurrentWeights(of: original.nodes, weights: original.initializers, quantization: original.quantization) { state.float[name] = name }
         for input in original.inputs {
             state.float[input.name] = input.name
             if let q = original.quantization[input.name] { state.integer[input.name] = quantize(input.name, from: input.name, q, &state) }

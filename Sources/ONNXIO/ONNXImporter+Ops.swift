@@ -130,8 +130,8 @@ extension ONNXImportContext {
         let hint =
             ["DynamicQuantizeLinear", "MatMulInteger", "ConvInteger"].contains(node.opType)
             ? "this is a dynamically quantized model (activations quantized at run time, e.g. `modelpress quantize --dynamic`); run it in onnxruntime. ModelPress does not read it back: evaluate or re-quantize the float model"
-            : ["QuantizeLinear", "DequantizeLinear", "QLinearConv", "QLinearMatMul"].contains(node.opType)
-                ? "ModelPress reads quantized models in QDQ form (QuantizeLinear→DequantizeLinear pairs and DequantizeLinear of constant weights, with constant scales) and QLinearConv; this quantized operator is outside that, so import the float model and quantize it with `modelpress quantize`"
+            : ["QuantizeLinear", "DequantizeLinear"].contains(node.opType) || node.opType.hasPrefix("QLinear")
+                ? "ModelPress reads quantized models in QDQ form (QuantizeLinear→DequantizeLinear pairs and DequantizeLinear of constant weights, with constant scales) and the QOperator operators onnxruntime writes (QLinearConv, QLinearMatMul, QGemm, QLinearAdd, …; docs/formats.md); this quantized operator is outside that, so import the float model and quantize it with `modelpress quantize`"
                 : "ModelPress imports float CNN/MLP operators (Conv, Gemm, MatMul, pooling, activations, elementwise, static reshapes); simplify the model (e.g. onnxsim) or replace the operator"
         return .unsupportedLayer(file: file, layer: node.name, className: "ONNX \(op)", reason: "is not supported by the ONNX importer.\nHINT: \(hint)")
     }

@@ -10,8 +10,8 @@ extension QuantizeCommand {
         let rows = s.layers.map { r -> [String] in
             [
                 r.node, "\(r.channels)", String(format: "%.3g…%.3g", r.weightScaleMin, r.weightScaleMax),
-                String(format: "%.4g/%d", r.inputScale ?? 0, r.inputZeroPoint ?? 0),
-                String(format: "%.4g/%d", r.outputScale ?? 0, r.outputZeroPoint ?? 0), r.foldedActivation ?? "", "\(r.bytes)",
+                r.inputScale.map { String(format: "%.4g/%d", $0, r.inputZeroPoint ?? 0) } ?? "float",
+                r.outputScale.map { String(format: "%.4g/%d", $0, r.outputZeroPoint ?? 0) } ?? "float", r.foldedActivation ?? "", "\(r.bytes)",
                 QuantizationSummary.sqnr(r.sqnrDB), String(format: "%.3g", r.mse),
             ]
         }

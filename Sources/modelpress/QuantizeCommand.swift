@@ -137,6 +137,9 @@ struct QuantizeCommand: ParsableCommand {
     @Flag(help: "Also store Embedding tables as int8, one scale per row (smaller text models; onnxruntime's quantize_static keeps them float).")
     var int8Tables = false
 
+    @Flag(help: "Keep LSTM weights float32 (static and dynamic int8 store them as int8 per output column by default, computed in float).")
+    var floatRecurrent = false
+
     @Option(parsing: .upToNextOption, help: "Layers (or IR nodes) to keep in float.")
     var exclude: [String] = []
 
@@ -219,6 +222,9 @@ struct QuantizeCommand: ParsableCommand {
         if quantizeOps != nil, dynamic || precision != .int8 || precisionPerLayer != nil {
             throw ValidationError("--quantize-ops is for static int8 quantization (without --dynamic, --precision or --precision-per-layer).")
         }
+        if floatRecurrent, precision != .int8 || precisionPerLayer != nil {
+            throw ValidationError("--float-recurrent is for int8 quantization (static or --dynamic, without --precision or --precision-per-layer).")
+        }
         if int8Tables, dynamic || precision != .int8 || precisionPerLayer != nil {
             throw ValidationError("--int8-tables is for static int8 quantization (without --dynamic, --precision or --precision-per-layer).")
         }
@@ -259,6 +265,7 @@ struct QuantizeCommand: ParsableCommand {
         r.smoothQuantAlpha = smoothquant ? smoothquantAlpha : nil
         r.crossLayerEqualization = crossLayerEqualization
         r.options.int8Tables = int8Tables
+        r.options.recurrentWeights = !floatRecurrent
         r.options.exclude = Set(exclude)
         r.options.quantizeOps = Set((quantizeOps ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty })
         r.dynamic = dynamic

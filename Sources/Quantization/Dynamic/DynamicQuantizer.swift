@@ -12,8 +12,8 @@ public struct DynamicLayerReport: Sendable, Equatable {
 }
 
 /// Dynamic quantization (`--dynamic`, like onnxruntime's `quantize_dynamic`): no calibration.
-/// Every planned Conv / Dense weight, and every LSTM's W and R, becomes symmetric int8 (per
-/// output channel by default);
+/// Every planned Conv / Dense weight, and every LSTM's W and R (`RecurrentWeightQuantizer`),
+/// becomes symmetric int8 (per output channel by default);
 /// biases and activations stay float in the IR. The exporter's `.dynamic` form then quantizes
 /// Dense and Conv inputs at run time (DynamicQuantizeLinear → MatMulInteger / ConvInteger).
 public enum DynamicQuantizer {
@@ -37,26 +37,12 @@ public enum DynamicQuantizer {
                     minWeightScale: q.scales.min() ?? 0, maxWeightScale: q.scales.max() ?? 0,
                     runtimeActivations: dense))
         }
-        // LSTM layers: W and R int8 per output column (stored as integers, computed in float) — the
-        // scope of onnxruntime's DynamicQuantizeLSTM. GRU and SimpleRNN stay float, as there: on the
-        // random-weight gru_rnn fixture their int8 recurrent weights cost 19 dB (39.4 → 20.2).
-        for node in graph.nodes {
-            guard case .recurrent(let op) = node.op, op.cell == .lstm, !options.exclude.contains(node.name), !options.exclude.contains(node.layer) else {
-                continue
-            }
-            var scales: [Float] = []
-            for name in node.inputs[1...2] {
-                guard let w = graph.initializers[name] else { continue }
-                let q = WeightQuantizer.symmetric(
-                    w, axis: options.weights == .perChannel ? 1 : nil, type: .int8, scheme: options.scheme, levels: options.weightLevels)
-                try q.validate(for: w.shape) { ModelPressError.internalError("quantization of '\(name)' \($0)") }
-                g.quantization[name] = q
-                scales += q.scales
-            }
+        // LSTM layers: W and R int8 (computed in float).
+        for layer in options.recurrentWeights ? try RecurrentWeightQuantizer.quantize(&g, options: options) : [] {
             reports.append(
                 DynamicLayerReport(
-                    node: node.name, layer: node.layer, channels: scales.count / 2, minWeightScale: scales.min() ?? 0, maxWeightScale: scales.max() ?? 0,
-                    runtimeActivations: false))
+                    node: layer.node, layer: layer.layer, channels: layer.scales.count / 2, minWeightScale: layer.scales.min() ?? 0,
+                    maxWeightScale: layer.scales.max() ?? 0, runtimeActivations: false))
         }
         return (g, reports)
     }

@@ -127,6 +127,11 @@ public enum PostTrainingQuantization {
         }
         let used = min(request.samples ?? calibration.count, calibration.count)
         let format = request.form.rawValue
+        // LSTM layers whose weights are int8 (computed in float: no activation parameters).
+        let recurrent = quantized.nodes.filter { node in
+            if case .recurrent = node.op { return node.inputs[1...2].contains { quantized.quantization[$0] != nil } }
+            return false
+        }
         var selected: [String: [String]] = [:]
         for node in quantized.nodes where options.quantizeOps.contains(node.op.name) && quantized.quantization[node.output] != nil {
             selected[node.op.name, default: []].append(node.name)
@@ -137,12 +142,12 @@ public enum PostTrainingQuantization {
             qatEpochs: qatEpochs?.count, smoothQuantAlpha: request.smoothQuantAlpha,
             crossLayerEqualization: request.crossLayerEqualization ? true : nil, quantizeOps: selected.isEmpty ? nil : selected.keys.sorted(),
             scheme: options.scheme.rawValue, dynamic: false,
-            samples: used, layers: reports.count,
+            samples: used, layers: reports.count + recurrent.count,
             float: floatLayers, floatActivations: floatActivations)
         let written = try write(quantized, to: out, form: request.form, request: request, metadata: metadata)
         var errors: [String: LayerQuantizationError] = [:]
         if request.measureErrors {
-            var meter = try QuantizationErrorMeter(float: prepared, quantized: quantized, nodes: reports.map(\.node))
+            var meter = try QuantizationErrorMeter(float: prepared, quantized: quantized, nodes: reports.map(\.node) + recurrent.map(\.name))
             try meter.run(calibration, samples: request.samples, batchSize: request.batchSize)
             errors = meter.byNode
         }
@@ -156,13 +161,21 @@ public enum PostTrainingQuantization {
                 bytes: QuantizationSummary.storedBytes(of: r.node, in: quantized),
                 sqnrDB: errors[r.node]?.sqnrDB, mse: errors[r.node]?.mse ?? 0)
         }
+        let recurrentLayers = recurrent.map { node in
+            let scales = node.inputs[1...2].flatMap { quantized.quantization[$0]?.scales ?? [] }
+            return QuantizationSummary.Layer(
+                node: node.name, layer: node.layer, channels: quantized.quantization[node.inputs[1]]?.scales.count ?? 0,
+                weightScaleMin: scales.min() ?? 0, weightScaleMax: scales.max() ?? 0, inputScale: nil, inputZeroPoint: nil, outputScale: nil,
+                outputZeroPoint: nil, activationType: "float", foldedActivation: nil, bits: 8, scheme: options.scheme.rawValue,
+                bytes: QuantizationSummary.storedBytes(of: node.name, in: quantized), sqnrDB: errors[node.name]?.sqnrDB, mse: errors[node.name]?.mse ?? 0)
+        }
         let budgetReport = budget.map { QuantizationBudgetReport($0, data: testName ?? test?.path ?? "", samples: test?.count ?? 0, maxDrop: request.maxDrop ?? 0) }
         let summary = QuantizationSummary(
             model: model, out: out, format: format, method: options.method.rawValue, weights: options.weights.rawValue,
             activations: options.activations.rawValue, bits: options.bits, weightBits: options.weightType.bits,
             scheme: options.scheme.rawValue, dynamic: false,
             opset: request.effectiveOpset, calibrationSamples: used, bytes: written.bytes,
-            seconds: Date().timeIntervalSince(started), layers: layers, floatLayers: floatLayers,
+            seconds: Date().timeIntervalSince(started), layers: layers + recurrentLayers, floatLayers: floatLayers,
             floatActivations: floatActivations, budget: budgetReport, qat: qatEpochs, smoothQuantSkipped: smoothing?.skipped,
             quantizedOps: selected.isEmpty ? nil : selected)
         return QuantizationOutcome(summary: summary, excluded: plan.excluded, budget: budget)

@@ -14,7 +14,7 @@ extension QuantizationSummary {
         md += "|---|---:|---|---|---|---|---:|---:|---:|\n"
         for l in layers {
             md += "| \(l.node) | \(l.bits) | \(l.scheme) | " + String(format: "%.3g … %.3g", l.weightScaleMin, l.weightScaleMax)
-            md += " | " + (l.inputScale.map { String(format: "%.4g / %d", $0, l.inputZeroPoint ?? 0) } ?? "run time")
+            md += " | " + (l.inputScale.map { String(format: "%.4g / %d", $0, l.inputZeroPoint ?? 0) } ?? (l.activationType == "float" ? "float" : "run time"))
             md += " | " + (l.outputScale.map { String(format: "%.4g / %d", $0, l.outputZeroPoint ?? 0) } ?? "float")
             md += " | \(l.bytes) | \(Self.sqnr(l.sqnrDB)) | " + String(format: "%.3g", l.mse) + " |\n"
         }

@@ -57,6 +57,9 @@ public struct StaticQuantizationOptions: Sendable {
     /// Also store the tables float ops read (Embedding) as int8, one scale per row
     /// (`--int8-tables`); off by default, as in onnxruntime's `quantize_static`.
     public var int8Tables = false
+    /// Store LSTM weights (W and R) as int8 per output column, computed in float
+    /// (`RecurrentWeightQuantizer`); `--float-recurrent` keeps them float32.
+    public var recurrentWeights = true
     /// Layer or node names quantized with 16-bit weights and activations (the int16 layers of a
     /// precision plan); the values they read and write are 16-bit for every reader.
     public var sixteenBitLayers: Set<String> = []

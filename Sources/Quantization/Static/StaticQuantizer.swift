@@ -115,6 +115,8 @@ public enum StaticQuantizer {
             try q.validate(for: shape) { ModelPressError.internalError("quantization of '\(name)' \($0)") }
             g.quantization[name] = q
         }
+        // LSTM weights int8, computed in float between their DequantizeLinear and the LSTM.
+        if options.recurrentWeights { _ = try RecurrentWeightQuantizer.quantize(&g, options: options) }
         return (g, reports)
     }
 
