@@ -6,6 +6,8 @@ import TensorCore
 ///   `QLinearConv` (per-channel weight scales, int32 bias); such a Dense on N×K input becomes
 ///   `Reshape → QLinearConv (1×1, weights M×K×1×1) → Reshape`, which keeps the int32 bias exact
 ///   (QLinearMatMul has no bias input) with standard-domain ops only.
+/// - A product of two int8 activations with an int8 output (`--quantize-ops MatMul`) becomes
+///   `QLinearMatMul`.
 /// - MaxPool, Flatten, Reshape, Transpose and Identity whose output shares the input's
 ///   parameters run on the integers.
 /// - Every other op reads `DequantizeLinear` outputs and, when its output is annotated, is
@@ -24,7 +26,7 @@ extension ONNXGraphBuilder {
             if let q = original.quantization[input.name] { state.integer[input.name] = quantize(input.name, from: input.name, q, &state) }
         }
         for node in original.nodes {
-            if try lowerIntegerCompute(node, original, &state) { continue }
+            if try lowerIntegerCompute(node, original, &state) || lowerQLinearMatMul(node, original, &state) { continue }
             if let x = node.inputs.first, let xq = state.integer[x], isMovingOp(node.op),
                 let q = original.quantization[node.output], q == original.quantization[x]
             {
@@ -147,6 +149,25 @@ extension ONNXGraphBuilder {
         add("DequantizeLinear", name: name, inputs: [integer, scale, zero], output: name, shape: nil)
         state.float[value] = name
         return name
+    }
+
+    /// QLinearMatMul for a product of two activations held as 8-bit integers (per tensor) whose
+    /// output is annotated too; false when the node is not one.
+    private mutating func lowerQLinearMatMul(_ node: Node, _ g: Graph, _ state: inout QOperatorState) -> Bool {
+        guard case .matMul = node.op, let a = state.integer[node.inputs[0]], let b = state.integer[node.inputs[1]],
+            let aq = g.quantization[node.inputs[0]], let bq = g.quantization[node.inputs[1]], let yq = g.quantization[node.output],
+            [aq, bq, yq].allSatisfy({ $0.axis == nil && $0.bits == 8 }), !g.outputs.contains(where: { $0.name == node.output })
+        else { return false }
+        let (aScale, aZero) = parameters(node.inputs[0], aq, &state)
+        let (bScale, bZero) = parameters(node.inputs[1], bq, &state)
+        let (yScale, yZero) = parameters(node.output, yq, &state)
+        let output = fresh(node.output + "/q")
+        alias(output, of: node.output)
+        add(
+            "QLinearMatMul", name: node.name, inputs: [a, aScale, aZero, b, bScale, bZero, yScale, yZero], output: output, shape: nil,
+            docString: node.layer == node.name ? "" : "layer: \(node.layer)")
+        state.integer[node.output] = output
+        return true
     }
 
     /// `QuantizeLinear(floatValue)` with `value`'s parameters; returns the integer name.

@@ -18,6 +18,9 @@ public struct FineTunedPruning {
     public var training: TrainingConfiguration
     /// Fine-tune by distilling from the unpruned model.
     public var distillFromOriginal: Bool
+    /// With `distillFromOriginal`: intermediate values matched between the unpruned and the
+    /// pruned model (`TEACHER:STUDENT,…`, the `distill --match` syntax), their loss and weight.
+    public var featureMatch: (match: String, loss: FeatureLoss, weight: Float)?
 
     /// Pruning to `configuration` on `schedule`, fine-tuned by `training` after each step.
     public init(_ configuration: PruningConfiguration, schedule: PruningSchedule, steps: Int, training: TrainingConfiguration, distillFromOriginal: Bool) {
@@ -47,17 +50,29 @@ public struct FineTunedPruning {
             return try TrainingSet(inputs: x, labels: y, teacherLogits: nil)
         }
         var teacher: Tensor?
+        var features: FeatureDistillation?
+        var teacherFeatures: [Tensor] = []
         if distillFromOriginal {
             let (logits, source) = try TeacherLogits.compute(teacher: loaded, inputs: inputs, file: modelPath)
             teacher = logits
             say("teacher: the unpruned model (\(source.rawValue)), \(labels.count) samples")
+            if let (match, loss, weight) = featureMatch {
+                // The teacher is the graph that is trained, before any weight is pruned.
+                let parsed = try FeatureDistillation.parse(match, teacher: model.graph, student: model.graph)
+                features = try FeatureDistillation(
+                    matches: parsed.matches, studentChannels: parsed.studentChannels, teacherChannels: parsed.teacherChannels, loss: loss, weight: weight,
+                    seed: training.seed)
+                teacherFeatures = try FeatureDistillation.teacherFeatures(model.graph, values: parsed.matches.map(\.teacher), inputs: inputs)
+                say("feature distillation from the unpruned model: " + parsed.matches.map(\.teacher).joined(separator: ", "))
+            }
         }
-        let train = try TrainingSet(inputs: inputs, labels: labels, teacherLogits: teacher)
+        var train = try TrainingSet(inputs: inputs, labels: labels, teacherLogits: teacher)
+        train.teacherFeatures = teacherFeatures
         let steps = schedule == .agp ? self.steps : 1
         let gradual = GradualPruning(configuration, steps: steps, training: training)
         let epochs = training.epochs
         let (tuned, report, rounds) = try gradual.run(
-            model, train: train, validation: validation,
+            model, train: train, validation: validation, features: features,
             onStep: { t, r in
                 let total = r.prunedParameters
                 say(

@@ -40,9 +40,10 @@ public struct GradualPruning: Sendable {
     /// Prunes and fine-tunes `model` on `train` (its teacher logits, when present, make the
     /// fine-tuning distil). Returns the fine-tuned model (weights as trained, BN unfolded), the
     /// last round's report (counts of the final weights) and the rounds. `onStep` is called after
-    /// each round's pruning, `onEpoch` after each fine-tuning epoch.
+    /// each round's pruning, `onEpoch` after each fine-tuning epoch. `features`: intermediate
+    /// values distilled too (their targets in `train.teacherFeatures`).
     public func run(
-        _ initial: TrainableModel, train: TrainingSet, validation: TrainingSet? = nil,
+        _ initial: TrainableModel, train: TrainingSet, validation: TrainingSet? = nil, features: FeatureDistillation? = nil,
         onStep: (Int, PruningReport) -> Void = { _, _ in },
         onEpoch: (Int, EpochRecord) -> Void = { _, _ in }
     ) throws -> (model: TrainableModel, report: PruningReport, steps: [Step]) {
@@ -76,7 +77,7 @@ public struct GradualPruning: Sendable {
                 model, train: train, validation: validation,
                 afterStep: { _, parameters in
                     try masks.apply(to: &parameters, names: names)
-                }, onEpoch: { onEpoch(t, $0) })
+                }, features: features, onEpoch: { onEpoch(t, $0) })
             model = result.model
             let total = stepReport.prunedParameters
             rounds.append(

@@ -53,6 +53,18 @@ struct PruneFineTuneOptions: ParsableArguments {
     @Option(help: "Weight α of the soft (teacher) term (with --distill-from-original).")
     var alpha: Float = 0.9
 
+    @Option(
+        help:
+            "With --distill-from-original: also distill intermediate layers of the unpruned model into the same layers of the pruned one, LAYER[,…] (or TEACHER:STUDENT pairs)."
+    )
+    var match: String?
+
+    @Option(help: "Feature loss for --match: l2 or cosine.")
+    var featureLoss = FeatureLoss.l2
+
+    @Option(help: "Weight of the feature loss next to the logit loss (with --match).")
+    var featureWeight: Float = 1
+
     /// Whether the run fine-tunes (AGP always does; one-shot only with data).
     var fineTunes: Bool { fineTuneData != nil }
 
@@ -62,6 +74,8 @@ struct PruneFineTuneOptions: ParsableArguments {
         }
         if validation != nil, fineTuneData == nil { throw ValidationError("--validation needs --fine-tune-data TRAIN.h5.") }
         if distillFromOriginal, fineTuneData == nil { throw ValidationError("--distill-from-original needs --fine-tune-data TRAIN.h5.") }
+        if match != nil, !distillFromOriginal { throw ValidationError("--match needs --distill-from-original (the unpruned model is the teacher).") }
+        guard featureWeight >= 0, featureWeight.isFinite else { throw ValidationError("--feature-weight must be a number ≥ 0.") }
         guard steps >= 1, epochsPerStep >= 1, batchSize >= 1 else { throw ValidationError("--steps, --epochs-per-step and --batch-size must be at least 1.") }
         guard learningRate > 0, learningRate.isFinite else { throw ValidationError("--learning-rate must be positive.") }
         guard temperature > 0, temperature.isFinite, (0...1).contains(alpha) else {
@@ -90,7 +104,11 @@ extension PruneFineTuneOptions {
         guard let fineTuneData else { throw ModelPressError.internalError("fine-tuning without data") }
         let train = try DatasetFile(path: fineTuneData, xKey: xKey, yKey: yKey, requireLabels: true)
         let validation = try self.validation.map { try DatasetFile(path: $0, xKey: xKey, yKey: yKey, requireLabels: true) }
-        let job = FineTunedPruning(configuration, schedule: schedule, steps: steps, training: training(), distillFromOriginal: distillFromOriginal)
+        var job = FineTunedPruning(configuration, schedule: schedule, steps: steps, training: training(), distillFromOriginal: distillFromOriginal)
+        // A layer named alone is matched with itself.
+        job.featureMatch = match.map { text in
+            (text.split(separator: ",").map { $0.contains(":") ? String($0) : "\($0):\($0)" }.joined(separator: ","), featureLoss, featureWeight)
+        }
         return try job.run(loaded, modelPath: modelPath, train: train, validation: validation) { line in
             if !quiet { FileHandle.standardError.writeBestEffort(Data((line + "\n").utf8)) }
         }

@@ -26,15 +26,20 @@ MODELS = [
 ]
 
 
-@pytest.mark.parametrize("rel", MODELS)
-def test_coverage_fixture_quantizes_as_well_as_onnxruntime_and_prunes(tmp_path, rel):
-    model = FIXTURES / "models" / rel
+def fixture_inputs(rel):
+    """The model path of fixture `rel`, its input dataset, `--x-key` and inputs (an array, or
+    input name → array: a multi-input model reads one dataset per input, `--x-key a,b,c`)."""
     expected = FIXTURES / "expected" / (rel if rel.endswith(".h5") else rel + ".h5")
     with h5py.File(expected, "r") as f:
         data, x_key = FIXTURES / str(f.attrs["input"]), str(f.attrs["x_key"])
     with h5py.File(data, "r") as f:
-        # A multi-input model reads one dataset per input, named after it (`--x-key a,b,c`).
         x = {k: f[k][()].astype(np.float32) for k in x_key.split(",")} if "," in x_key else f[x_key][()].astype(np.float32)
+    return FIXTURES / "models" / rel, data, x_key, x
+
+
+@pytest.mark.parametrize("rel", MODELS)
+def test_coverage_fixture_quantizes_as_well_as_onnxruntime_and_prunes(tmp_path, rel):
+    model, data, x_key, x = fixture_inputs(rel)
     exported, quantized, theirs_file, pruned = (tmp_path / n for n in ("float.onnx", "int8.onnx", "ort.onnx", "pruned.onnx"))
     run_modelpress("export", model, "-o", exported, "-q")
     run_modelpress("quantize", model, "-o", quantized, "--calibration", data, "--x-key", x_key, "-q")
@@ -135,11 +140,7 @@ def test_quantize_ops_puts_attention_products_and_softmax_between_int8_pairs(tmp
 
     from conftest import read_predictions
 
-    model = FIXTURES / "models" / rel
-    with h5py.File(FIXTURES / "expected" / rel, "r") as f:
-        data, x_key = FIXTURES / str(f.attrs["input"]), str(f.attrs["x_key"])
-    with h5py.File(data, "r") as f:
-        x = {k: f[k][()].astype(np.float32) for k in x_key.split(",")} if "," in x_key else f[x_key][()].astype(np.float32)
+    model, data, x_key, x = fixture_inputs(rel)
     exported, default, selected, theirs_file = (tmp_path / n for n in ("float.onnx", "default.onnx", "selected.onnx", "ort.onnx"))
     run_modelpress("export", model, "-o", exported, "-q")
     run_modelpress("quantize", model, "-o", default, "--calibration", data, "--x-key", x_key, "-q")
@@ -182,10 +183,8 @@ def test_quantize_ops_puts_attention_products_and_softmax_between_int8_pairs(tmp
     (("--quantize-ops", "MatMul", "--dynamic"), "--quantize-ops is for static int8 quantization"),
 ])
 def test_quantize_ops_refusals(tmp_path, options, message):
-    rel = "keras3/multi_input.h5"
-    with h5py.File(FIXTURES / "expected" / rel, "r") as f:
-        data, x_key = FIXTURES / str(f.attrs["input"]), str(f.attrs["x_key"])
-    r = run_modelpress("quantize", FIXTURES / "models" / rel, "-o", tmp_path / "x.onnx", "--calibration", data, "--x-key", x_key, *options, expect=2)
+    model, data, x_key, _ = fixture_inputs("keras3/multi_input.h5")
+    r = run_modelpress("quantize", model, "-o", tmp_path / "x.onnx", "--calibration", data, "--x-key", x_key, *options, expect=2)
     assert message in r.stderr
     assert not (tmp_path / "x.onnx").exists()
 
@@ -218,3 +217,27 @@ def test_static_int8_stores_lstm_weights_as_int8(tmp_path):
     assert accuracy(run_ort(int8, x)) >= accuracy(run_ort(exported, x)) - 0.01
     run_modelpress("predict", int8, "--data", rows, "-o", tmp_path / "p.h5")
     assert np.abs(read_predictions(tmp_path / "p.h5") - run_ort(int8, x)).max() < 1e-5
+
+
+def test_quantize_ops_matmul_is_qlinearmatmul_in_the_qoperator_form(tmp_path):
+    """With `--format qoperator`, a product of two int8 activations is one QLinearMatMul (no
+    Q/DQ pair around a float MatMul); read back it is the QDQ file's model exactly, and
+    onnxruntime (or, without VNNI, onnx's reference evaluator) computes it within a few
+    output steps of ModelPress's float-between-Q/DQ reading."""
+    from conftest import read_predictions
+
+    model, data, x_key, x = fixture_inputs("keras3/transformer.h5")
+    outputs, graphs = {}, {}
+    for form in ("qoperator", "qdq"):
+        path = tmp_path / f"{form}.onnx"
+        run_modelpress("quantize", model, "-o", path, "--calibration", data, "--x-key", x_key, "--quantize-ops", "MatMul", "--format", form, "-q")
+        run_modelpress("predict", path, "--data", data, "--x-key", x_key, "-o", tmp_path / f"{form}.h5")
+        outputs[form], graphs[form] = read_predictions(tmp_path / f"{form}.h5"), onnx.load(path).graph
+    constants = {t.name for t in graphs["qdq"].initializer}
+    producer = {o: n for n in graphs["qdq"].node for o in n.output}
+    products = [n for n in graphs["qdq"].node if n.op_type == "MatMul" and all(producer[i].input[0] not in constants for i in n.input)]
+    assert products and len([n for n in graphs["qoperator"].node if n.op_type == "QLinearMatMul"]) == len(products)
+    np.testing.assert_array_equal(outputs["qoperator"], outputs["qdq"])
+    theirs = run_ort(tmp_path / "qoperator.onnx", x)
+    assert np.abs(theirs - outputs["qoperator"]).max() <= 0.02 * np.abs(theirs).max()
+    assert np.mean(theirs.argmax(-1) == outputs["qoperator"].argmax(-1)) >= 0.99
