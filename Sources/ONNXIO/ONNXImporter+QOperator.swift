@@ -78,7 +78,7 @@ enum QOperatorExpansion {
                 floatInputs.append(c)
             }
             let y = output == nil ? out : fresh(out + "/float")
-            var floatNode = node(kind.floatOp, floatInputs, y, original.attribute.filter { !kind.quantizationAttributes.contains($0.name) })
+            var floatNode = node(kind.floatOp, floatInputs, y, original.attribute.filter { !QLinearOperator.quantizationAttributes.contains($0.name) })
             floatNode.name = original.name
             floatNode.docString = original.docString
             nodes.append(floatNode)

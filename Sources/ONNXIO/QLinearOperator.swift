@@ -48,8 +48,8 @@ enum QLinearOperator: String, CaseIterable {
         }
     }
 
-    /// The node's attributes that are not the float op's.
-    var quantizationAttributes: Set<String> { ["channels_last", "opset"] }
+    /// Attributes of these ops that are not the float op's.
+    static let quantizationAttributes: Set<String> = ["channels_last", "opset"]
 
     /// The quantized operands of a node with `inputs`, and the output's (scale, zero point)
     /// (nil: a float output); nil when the inputs do not have the op's layout.
