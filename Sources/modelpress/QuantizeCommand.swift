@@ -131,7 +131,7 @@ struct QuantizeCommand: ParsableCommand {
     @Flag(help: "Dynamic quantization: int8 weights, activations quantized at run time (no --calibration).")
     var dynamic = false
 
-    @Flag(help: "7-bit int8 weights (−63…63), like onnxruntime's reduce_range: for x86 CPUs without VNNI, whose uint8×int8 kernels saturate on full-range weights.")
+    @Flag(help: "7-bit int8 weights (−64…64), like onnxruntime's reduce_range: for x86 CPUs without VNNI, whose uint8×int8 kernels saturate on full-range weights.")
     var reduceRange = false
 
     @Flag(help: "Also store Embedding tables as int8, one scale per row (smaller text models; onnxruntime's quantize_static keeps them float).")

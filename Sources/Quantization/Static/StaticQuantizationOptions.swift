@@ -44,9 +44,10 @@ public struct StaticQuantizationOptions: Sendable {
     public var activations = QuantizedElementType.uint8
     /// Scale scheme (affine or powers of two).
     public var scheme = QuantizationScheme.affine
-    /// 7-bit int8 weights (`max|w| / 63`, values in −63…63), as onnxruntime's `reduce_range`:
+    /// 7-bit int8 weights (`max|w| / 64`, values in −64…64), as onnxruntime's `reduce_range`:
     /// x86 uint8×int8 kernels without VNNI add pairs of products in int16, which full-range
-    /// weights can saturate (2·255·127 > 32767); 7-bit weights cannot (2·255·63 < 32767).
+    /// weights can saturate (2·255·127 > 32767); 64 is the largest magnitude that cannot
+    /// (2·255·64 = 32640 ≤ 32767).
     public var reduceRange = false
     /// Layer or node names left in float.
     public var exclude: Set<String> = []
@@ -79,8 +80,8 @@ public struct StaticQuantizationOptions: Sendable {
     /// Weight type: int4 with `fourBitWeights`, int16 when the activations are 16-bit, else int8.
     public var weightType: QuantizedElementType { fourBitWeights ? .int4 : activations.bits == 16 ? .int16 : .int8 }
     /// The largest weight magnitude in integer steps: the weight type's maximum (int4 7, int8
-    /// 127, int16 32767), 63 with `reduceRange` (int8).
-    public var weightLevels: Int { reduceRange && weightType == .int8 ? 63 : Int(weightType.max) }
+    /// 127, int16 32767), 64 with `reduceRange` (int8).
+    public var weightLevels: Int { reduceRange && weightType == .int8 ? 64 : Int(weightType.max) }
     /// Bits of weights and activations (8 or 16).
     public var bits: Int { activations.bits }
     /// Whether activations are asymmetric (unsigned, with a zero point).
