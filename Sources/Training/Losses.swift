@@ -32,15 +32,19 @@ public enum Losses {
     /// The distillation loss `α·T²·KL(softmax(t/T) ‖ softmax(s/T)) + (1 − α)·CE(y, s)`, mean over
     /// the batch. `α` is the weight of the soft (teacher) term. Without `labels` the loss is the
     /// pure soft term `T²·KL` (α taken as 1); without `teacher` it is CE (α taken as 0).
-    /// Gradient: `α·T·(softmax(s/T) − softmax(t/T))/N + (1 − α)·(softmax(s) − q)/N`.
+    /// Gradient: `α·T·(softmax(s/T) − softmax(t/T))/N + (1 − α)·(softmax(s) − q)/N`. With
+    /// `partners` and `weights` (mixup) the hard target of row n is `w_n·q(y_n) + (1 − w_n)·q(p_n)`.
     public static func distillation(
         student s: Tensor, teacher t: Tensor?, labels: [Int]?, temperature: Float, alpha: Float,
-        smoothing: Float = 0
+        smoothing: Float = 0, partners: [Int]? = nil, weights: [Float]? = nil
     ) throws -> LossResult {
         let n = s.shape[0], c = s.count / max(1, s.shape[0])
         guard n > 0, c > 0 else { throw ModelPressError.internalError("loss on empty logits \(s.shape)") }
         if let t, t.shape != s.shape { throw ModelPressError.internalError("teacher logits \(t.shape) vs student \(s.shape)") }
         if let labels, labels.count != n { throw ModelPressError.internalError("\(labels.count) labels for \(n) samples") }
+        if partners.map({ $0.count != n }) ?? false || weights.map({ $0.count != n }) ?? false || (partners == nil) != (weights == nil) {
+            throw ModelPressError.internalError("mixup partners and weights must both be given, one per sample")
+        }
         let soft: Float = t == nil ? 0 : (labels == nil ? 1 : alpha)
         let hard: Float = labels == nil ? 0 : 1 - soft
         var grad = try Tensor(shape: s.shape)
@@ -71,8 +75,9 @@ public enum Losses {
                                     logSoftmax(z, classes: c, temperature: 1, into: l1p.baseAddress!)
                                     var ce = 0.0
                                     let off = smoothing / Float(c)
+                                    let own = weights?[row] ?? 1, partner = partners?[row] ?? labels[row]
                                     for k in 0..<c {
-                                        let q = (k == labels[row] ? 1 - smoothing : 0) + off
+                                        let q = (1 - smoothing) * ((k == labels[row] ? own : 0) + (k == partner ? 1 - own : 0)) + off
                                         ce -= Double(q) * Double(l1p[k])
                                         g[k] += hard * (exp(l1p[k]) - q) * invN
                                     }

@@ -21,8 +21,7 @@ public enum TeacherLogits {
     /// Runs `teacher` (any single-input classifier) on `inputs` (N×teacher sample shape) in
     /// batches and returns N×classes logits and how they were obtained.
     public static func compute(teacher: Graph, inputs: Tensor, batchSize: Int = 256, file: String = "") throws -> (Tensor, Source) {
-        let model = try TrainableModel(graph: teacher, source: file)
-        let executor = Executor(graph: try inferenceGraph(model.graph))
+        let function = try TeacherFunction(teacher: teacher, file: file)
         let n = inputs.shape[0]
         var storage: [Float] = []
         var classes = 0
@@ -31,28 +30,14 @@ public enum TeacherLogits {
         while start < n {
             let end = min(n, start + batchSize)
             let batch = try Tensor(shape: [end - start] + inputs.shape.dropFirst(), storage: Array(inputs.storage[(start * per)..<(end * per)]))
-            let out = try executor.run(batch)
-            guard out.rank == 2 else {
-                throw ModelPressError.invalidModel(
-                    file: file, location: "output", message: "has shape \(out.shape), not N×classes",
-                    hint: "distillation needs a classifier teacher")
-            }
+            let out = try function.outputs(batch, firstSample: start)
             classes = out.shape[1]
             storage.append(contentsOf: out.storage)
             start = end
         }
-        if let bad = storage.firstIndex(where: { !$0.isFinite }) {
-            throw ModelPressError.invalidModel(
-                file: file, location: "output for sample \(bad / max(1, classes))", message: "is not finite (NaN or ±inf)",
-                hint: "the teacher's weights or the data are broken; check them with modelpress eval")
-        }
-        var logits = try Tensor(shape: [n, classes], storage: storage)
-        if model.strippedSoftmax != nil { return (logits, .strippedSoftmax) }
-        if looksLikeProbabilities(logits) {
-            logits.storage = logits.storage.map { Float(Foundation.log(Double(max($0, 1e-12)))) }
-            return (logits, .logProbabilities)
-        }
-        return (logits, .output)
+        let outputs = try Tensor(shape: [n, classes], storage: storage)
+        let source: Source = function.strippedSoftmax ? .strippedSoftmax : looksLikeProbabilities(outputs) ? .logProbabilities : .output
+        return (TeacherFunction.logits(outputs, source: source), source)
     }
 
     /// Whether every row is non-negative and sums to 1 (±1e-3).
@@ -92,6 +77,53 @@ public enum TeacherLogits {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         try AtomicFile.write(CachedLogits.encode(logits, source: source), to: path)
         return (logits, source, false)
+    }
+}
+
+/// A teacher ready to run on batches (mixup recomputes its logits on every mixed batch): the
+/// executor of its inference graph, its final softmax stripped.
+public struct TeacherFunction {
+    let executor: Executor
+    let file: String
+    /// Whether a final softmax was stripped (its input is the logits).
+    public let strippedSoftmax: Bool
+
+    /// The function of `teacher`, read from `file` (named in errors).
+    public init(teacher: Graph, file: String) throws {
+        let model = try TrainableModel(graph: teacher, source: file)
+        executor = Executor(graph: try inferenceGraph(model.graph))
+        strippedSoftmax = model.strippedSoftmax != nil
+        self.file = file
+    }
+
+    /// The teacher's raw outputs on `batch` (B×teacher sample shape), B×classes; exit 2 when
+    /// they are not N×classes or not finite (`firstSample` numbers the rows in the message).
+    public func outputs(_ batch: Tensor, firstSample: Int = 0) throws -> Tensor {
+        let out = try executor.run(batch)
+        guard out.rank == 2 else {
+            throw ModelPressError.invalidModel(
+                file: file, location: "output", message: "has shape \(out.shape), not N×classes",
+                hint: "distillation needs a classifier teacher")
+        }
+        if let bad = out.storage.firstIndex(where: { !$0.isFinite }) {
+            throw ModelPressError.invalidModel(
+                file: file, location: "output for sample \(firstSample + bad / max(1, out.shape[1]))", message: "is not finite (NaN or ±inf)",
+                hint: "the teacher's weights or the data are broken; check them with modelpress eval")
+        }
+        return out
+    }
+
+    /// The logits on `batch`, obtained as `source` says (the source the whole data set showed).
+    public func logits(_ batch: Tensor, source: TeacherLogits.Source) throws -> Tensor {
+        Self.logits(try outputs(batch), source: source)
+    }
+
+    /// `outputs` as logits: `log(p)` for `.logProbabilities` (the same softmax), else unchanged.
+    static func logits(_ outputs: Tensor, source: TeacherLogits.Source) -> Tensor {
+        guard source == .logProbabilities else { return outputs }
+        var logits = outputs
+        logits.storage = logits.storage.map { Float(Foundation.log(Double(max($0, 1e-12)))) }
+        return logits
     }
 }
 

@@ -50,12 +50,12 @@ public struct Trainer: Sendable {
     /// A trainer for `configuration`.
     public init(_ configuration: TrainingConfiguration) { self.configuration = configuration }
 
-    /// The loss on a batch's logits.
-    func loss(_ logits: Tensor, labels: [Int]?, teacher: Tensor?) throws -> LossResult {
+    /// The loss on `batch`'s logits (its labels, teacher logits and mixup partners).
+    func loss(_ logits: Tensor, on batch: TrainingSet) throws -> LossResult {
         let c = configuration
         return try Losses.distillation(
-            student: logits, teacher: teacher, labels: labels, temperature: c.temperature,
-            alpha: c.alpha, smoothing: c.labelSmoothing)
+            student: logits, teacher: batch.teacherLogits, labels: batch.labels, temperature: c.temperature,
+            alpha: c.alpha, smoothing: c.labelSmoothing, partners: batch.partnerLabels, weights: batch.mixWeights)
     }
 
     /// Mean loss and accuracy (when labelled) of `model` on `set` in inference mode.
@@ -67,7 +67,7 @@ public struct Trainer: Sendable {
             let rows = order[start..<min(start + max(configuration.batchSize, 256), set.count)]
             let batch = try set.subset(rows)
             let logits = try executor.run(batch.inputs)
-            total += try loss(logits, labels: batch.labels, teacher: batch.teacherLogits).loss * Double(rows.count)
+            total += try loss(logits, on: batch).loss * Double(rows.count)
             if let labels = batch.labels { correct += zip(argmaxRows(logits), labels).filter { $0 == $1 }.count }
             start = rows.endIndex
         }
@@ -81,14 +81,17 @@ public struct Trainer: Sendable {
     /// of the parameters that the forward and backward passes see; the optimizer updates the
     /// originals with the gradients computed on the copy (straight through). `afterForward` sees
     /// each batch's tape and may update the model (e.g. moving-average ranges). `features` adds
-    /// the feature-distillation loss of each batch's `teacherFeatures`. Throws (exit 2)
-    /// when the loss stops being finite, naming the epoch and batch.
+    /// the feature-distillation loss of each batch's `teacherFeatures`. With
+    /// `configuration.mixup` each batch is blended (`Mixup`) and, when distilling, `teacher`
+    /// computes the logits of the blended `teacherInputs`. Throws (exit 2) when the loss stops
+    /// being finite, naming the epoch and batch.
     public func fit(
         _ initial: TrainableModel, train: TrainingSet, validation: TrainingSet?,
         afterStep: (Int, inout [Tensor]) throws -> Void = { _, _ in },
         forwardWeights: ((inout [Tensor]) throws -> Void)? = nil,
         afterForward: (inout TrainableModel, Tape) throws -> Void = { _, _ in },
         features: FeatureDistillation? = nil,
+        teacher: ((Tensor) throws -> Tensor)? = nil,
         onBatch: (Int, Int, Int) -> Void = { _, _, _ in },
         onEpoch: (EpochRecord) -> Void = { _ in }
     ) throws -> TrainingResult {
@@ -98,10 +101,14 @@ public struct Trainer: Sendable {
         guard train.labels != nil || train.teacherLogits != nil else {
             throw ModelPressError.invalidArgument("nothing to learn from: no labels and no teacher")
         }
+        if c.mixup, train.teacherLogits != nil, teacher == nil || train.teacherInputs == nil {
+            throw ModelPressError.internalError("mixup distillation needs the teacher and its inputs")
+        }
         var model = initial
         var optimizer = Optimizer(c.optimizer)
         var shuffler = TrainingRandom(seed: c.seed, stream: .shuffle)
         var dropoutRandom = TrainingRandom(seed: c.seed, stream: .dropout)
+        var mixupRandom = TrainingRandom(seed: c.seed, stream: .mixup)
         var parameters = model.parameterValues()
         var history: [EpochRecord] = []
         var best: (loss: Double, epoch: Int, weights: Graph)?
@@ -115,7 +122,8 @@ public struct Trainer: Sendable {
             var lossSum = 0.0, correct = 0, lr = c.learningRate
             for b in 0..<batches {
                 let rows = order[(b * c.batchSize)..<min((b + 1) * c.batchSize, train.count)]
-                let batch = try train.subset(rows)
+                var batch = try train.subset(rows)
+                if c.mixup { batch = try Mixup.apply(batch, random: &mixupRandom, teacher: teacher) }
                 if let forwardWeights {
                     var seen = parameters
                     try forwardWeights(&seen)
@@ -123,7 +131,7 @@ public struct Trainer: Sendable {
                 }
                 let tape = try GradientTape.forward(model, input: batch.inputs, training: true, batchNorm: c.batchNorm, random: &dropoutRandom)
                 try afterForward(&model, tape)
-                var result = try loss(tape.output, labels: batch.labels, teacher: batch.teacherLogits)
+                var result = try loss(tape.output, on: batch)
                 var seeds: [String: Tensor] = [:]
                 if let features, !batch.teacherFeatures.isEmpty {
                     let extra = try features.lossAndGradients(tape, targets: batch.teacherFeatures)
@@ -142,7 +150,7 @@ public struct Trainer: Sendable {
                 model.setInitializers(tape.statisticUpdates)
                 step += 1
                 lossSum += result.loss * Double(rows.count)
-                if let labels = batch.labels { correct += zip(argmaxRows(tape.output), labels).filter { $0 == $1 }.count }
+                if let labels = batch.dominantLabels { correct += zip(argmaxRows(tape.output), labels).filter { $0 == $1 }.count }
                 onBatch(epoch, rows.endIndex, train.count)
             }
             let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9

@@ -16,6 +16,9 @@ public struct TrainingConfiguration: Sendable, Codable, Equatable {
     public var alpha: Float = 0.9
     /// Label smoothing ε of the hard-label cross-entropy.
     public var labelSmoothing: Float = 0
+    /// Mixup: blend each batch's rows in pairs (`Mixup`), with the teacher's logits recomputed on
+    /// the blended rows when distilling.
+    public var mixup = false
     /// Seed of shuffling and dropout (and of spec-built students' initial weights).
     public var seed: UInt64 = 0
     /// Stop after this many epochs without a lower validation loss, keeping the best weights.

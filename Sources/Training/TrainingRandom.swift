@@ -12,6 +12,7 @@ public struct TrainingRandom: RandomNumberGenerator, Sendable {
         case initialization = 0x1a17_0000_0000_0001
         case shuffle = 0x5b0f_f1e0_0000_0002
         case dropout = 0xd80f_0a7e_0000_0003
+        case mixup = 0x3f1c_b1e4_0000_0004
     }
 
     /// The generator of `stream` for the user seed `seed`.

@@ -12,6 +12,14 @@ public struct TrainingSet: Sendable {
     /// The teacher's intermediate values for feature distillation (N×… each, in
     /// `FeatureDistillation.matches` order); empty without it.
     public var teacherFeatures: [Tensor] = []
+    /// The teacher's inputs, N×(teacher per-sample shape), kept when mixup recomputes the
+    /// teacher's logits on blended rows; `nil` otherwise.
+    public var teacherInputs: Tensor?
+    /// Mixup: the label each row was blended with, and the weight `λ` of the row's own label
+    /// (`1 − λ` of the partner's); `nil` for unblended batches.
+    public var partnerLabels: [Int]?
+    /// Mixup: the weight `λ` of each row's own label; see `partnerLabels`.
+    public var mixWeights: [Float]?
 
     /// A set; fails when the parts disagree on the sample count.
     public init(inputs: Tensor, labels: [Int]?, teacherLogits: Tensor?) throws {
@@ -47,6 +55,7 @@ public struct TrainingSet: Sendable {
             inputs: try Self.gather(inputs, indices), labels: labels.map { l in indices.map { l[$0] } },
             teacherLogits: try teacherLogits.map { try Self.gather($0, indices) })
         set.teacherFeatures = try teacherFeatures.map { try Self.gather($0, indices) }
+        set.teacherInputs = try teacherInputs.map { try Self.gather($0, indices) }
         return set
     }
 

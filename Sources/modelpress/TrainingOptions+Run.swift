@@ -7,10 +7,11 @@ extension TrainingOptions {
     /// prints its progress (stderr) and result.
     func runJob(command: String, teacher: TeacherSettings?) throws {
         policy.apply()
-        let settings = TrainingJobSettings(
+        var settings = TrainingJobSettings(
             command: command, student: student, data: data, out: out, xKey: xKey, studentXKey: studentXKey,
             yKey: yKey == "none" ? nil : yKey, validationSplit: validationSplit, validation: validation,
             seed: seed, batchSize: batchSize, log: log, teacher: teacher)
+        settings.mixup = mixup
         let interactive = !quiet && isatty(STDERR_FILENO) == 1 && ProcessInfo.processInfo.environment["CI"] == nil
         var bar: ProgressReporter?
         var barEpoch = 0

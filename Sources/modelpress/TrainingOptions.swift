@@ -6,7 +6,7 @@ import Training
 struct TrainingOptions: ParsableArguments {
     @Option(
         help:
-            "Student: a checkpoint (any MODEL format; its weights are the initial weights), a spec such as dense:64,32 (Flatten → Dense(64, relu) → Dense(32, relu) → Dense(classes); dropoutR adds Dropout(R)), conv:16,32, lstm:32 (stacked LSTMs on N×steps×features → Dense(classes)), transformer:2,32,4 (2 encoder blocks of width 32, 4 heads, on N×steps×features), or a JSON spec file of layers (conv, depthwise_conv, separable_conv, batchnorm, pooling, dense, dropout, …; see Sources/Training/README.md)."
+            "Student: a checkpoint (any MODEL format; its weights are the initial weights), a spec such as dense:64,32 (Flatten → Dense(64, relu) → Dense(32, relu) → Dense(classes); dropoutR adds Dropout(R)), conv:16,32, lstm:32 (stacked LSTMs on N×steps×features → Dense(classes)), transformer:2,32,4 (2 encoder blocks of width 32, 4 heads, on N×steps×features; both read a sample of rank > 2 as steps × the rest, so 8×8×1 is 8 steps of 8), or a JSON spec file of layers (conv, depthwise_conv, separable_conv, batchnorm, pooling, dense, dropout, …; see Sources/Training/README.md)."
     )
     var student: String
 
@@ -56,6 +56,9 @@ struct TrainingOptions: ParsableArguments {
 
     @Option(help: "Label smoothing of the hard-label cross-entropy.")
     var labelSmoothing: Float = 0
+
+    @Flag(help: "Mixup: blend each batch's samples in pairs (weights uniform in [0, 1)) and their labels; distill recomputes the teacher's logits on the blended samples (function matching).")
+    var mixup = false
 
     @Option(help: "Hold out the last FRACTION of the data for validation (as Keras validation_split).")
     var validationSplit: Double?

@@ -13,8 +13,8 @@ import h5py
 import numpy as np
 
 from conftest import FIXTURES, read_predictions, run_modelpress
-from imported_files import check_predicts_like_onnxruntime, check_reexports_and_quantizes, written
-from ort_helpers import run_ort
+from imported_files import case, check_predicts_like_onnxruntime, check_reexports_and_quantizes, written
+from ort_helpers import run_ort, sqnr
 
 WRITTEN, IDS = written("transformers")
 DYNAMIC = FIXTURES / "onnx" / "transformers" / "bert_dynamic_sequence_opset17.onnx"
@@ -61,3 +61,20 @@ def test_an_open_sequence_axis_without_data_or_dim_is_refused_with_the_way_out(t
     assert "'sequence'" in proc.stderr and "--dim sequence=SIZE" in proc.stderr and str(DYNAMIC) in proc.stderr, proc.stderr
     proc = run_modelpress("inspect", DYNAMIC, "--dim", "sequence=0", expect=2)
     assert "--dim 'sequence=0' is not NAME=SIZE" in proc.stderr, proc.stderr
+
+
+@pytest.mark.parametrize("weights", ["per-channel", "per-tensor"])
+@pytest.mark.parametrize("entry", WRITTEN, ids=IDS)
+def test_transformers_file_dynamic_int8_at_least_onnxruntimes(tmp_path, entry, weights):
+    """`quantize --dynamic --reduce-range` on the torch-exported encoder against onnxruntime's
+    `quantize_dynamic(reduce_range=True)` on the same file, like for like (per channel against
+    `per_channel=True`): output SQNR against the float outputs at least onnxruntime's − 0.2 dB."""
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    model, data, key, x, y = case(entry)
+    ours_file, theirs_file = tmp_path / "dynamic.onnx", tmp_path / "ort-dynamic.onnx"
+    run_modelpress("quantize", model, "-o", ours_file, "--dynamic", "--reduce-range", "--weights", weights, "--calibration", data, "--x-key", key, "-q")
+    quantize_dynamic(str(model), str(theirs_file), weight_type=QuantType.QInt8, reduce_range=True, per_channel=weights == "per-channel")
+    ours, theirs = sqnr(y, run_ort(ours_file, x)), sqnr(y, run_ort(theirs_file, x))
+    print(f"{entry['model']} opset {entry['opset']} ({weights}): dynamic int8 SQNR ours {ours:.1f} dB, onnxruntime {theirs:.1f} dB")
+    assert ours >= theirs - 0.2

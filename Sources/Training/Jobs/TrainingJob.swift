@@ -51,6 +51,8 @@ public struct TrainingJobSettings: Sendable {
     public var log: String?
     /// The teacher of a distillation.
     public var teacher: TeacherSettings?
+    /// Mixup (`Mixup`): blend each batch's rows in pairs; a teacher labels the blended rows.
+    public var mixup = false
 
     /// Settings for a job on `data` writing `out`.
     public init(
@@ -155,6 +157,9 @@ public struct TrainingJob {
         // Feature distillation.
         var features: FeatureDistillation?
         if let teacherGraph, let match = teacher?.match {
+            guard !options.mixup else {
+                throw ModelPressError.invalidArgument("--mixup and --match do not combine: the teacher's features are computed once per sample, not on blended rows.\nHINT: drop one of them.")
+            }
             let parsed = try FeatureDistillation.parse(match, teacher: teacherGraph, student: model.graph)
             features = try FeatureDistillation(
                 matches: parsed.matches, studentChannels: parsed.studentChannels, teacherChannels: parsed.teacherChannels,
@@ -194,6 +199,9 @@ public struct TrainingJob {
             if labels == nil && logits == nil { throw ModelPressError.invalidData(file: path, path: options.yKey ?? "none", message: "has no labels and there is no teacher") }
             var set = try TrainingSet(inputs: inputs, labels: labels, teacherLogits: logits)
             set.teacherFeatures = teacherFeatures
+            if options.mixup, let teacherGraph, let teacher {
+                set.teacherInputs = try xFile.inputs(0..<xFile.count, as: try feedShape(xFile, teacherGraph.inputs[0].shape, what: "teacher \(teacher.path)"))
+            }
             return set
         }
         var train = try load(options.data, sha: dataSHA)
@@ -213,11 +221,21 @@ public struct TrainingJob {
             configuration.temperature = teacher.temperature
             configuration.alpha = teacher.alpha
         }
+        configuration.mixup = options.mixup
+        var teacherOnBatch: ((Tensor) throws -> Tensor)?
+        if options.mixup, let teacherGraph, let teacher {
+            let function = try TeacherFunction(teacher: teacherGraph, file: teacher.path)
+            let source = logitSource ?? .output
+            teacherOnBatch = { try function.logits($0, source: source) }
+            say("mixup: every batch blended in pairs; the teacher labels the blended rows")
+        } else if options.mixup {
+            say("mixup: every batch blended in pairs, with blended labels")
+        }
         if train.labels == nil { say("no labels: pure soft-label distillation (loss = T²·KL)") }
         say("\(command): student \(options.student) (\(model.parameterCount) parameters), \(train.count) training samples" + (validation.map { ", \($0.count) validation" } ?? "") + ", \(classes) classes")
         // Train.
         let result = try Trainer(configuration).fit(
-            model, train: train, validation: validation, features: features, onBatch: onBatch,
+            model, train: train, validation: validation, features: features, teacher: teacherOnBatch, onBatch: onBatch,
             onEpoch: { record in say(EpochLine.format(record, epochs: configuration.epochs)) })
         model = result.model
         if result.stoppedEarly { say("early stopping after epoch \(result.history.count); kept the weights of epoch \(result.bestEpoch)") }
