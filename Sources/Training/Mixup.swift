@@ -4,11 +4,16 @@ import TensorCore
 /// `λ_i·x_i + (1 − λ_i)·x_π(i)`, λ_i uniform in [0, 1), π a random permutation; the hard-label
 /// target is blended the same way. With a teacher its logits are recomputed on the blended rows
 /// ("function matching", Beyer et al. 2022), so the student learns the teacher's function
-/// between samples, where soft labels carry more than the labels do.
+/// between samples, where soft labels carry more than the labels do; matched features too.
 public enum Mixup {
+    /// The teacher run on a blended batch of its inputs: logits B×classes and the matched
+    /// features (B×… each, in `FeatureDistillation.matches` order; empty without `--match`).
+    public typealias TeacherOnBatch = (Tensor) throws -> (logits: Tensor, features: [Tensor])
+
     /// `batch` blended: inputs (and teacher inputs), partner labels and weights set, and the
-    /// teacher logits recomputed by `teacher` on the blended teacher inputs when it is given.
-    public static func apply(_ batch: TrainingSet, random: inout TrainingRandom, teacher: ((Tensor) throws -> Tensor)?) throws -> TrainingSet {
+    /// teacher's logits and matched features recomputed by `teacher` on the blended teacher
+    /// inputs when it is given.
+    public static func apply(_ batch: TrainingSet, random: inout TrainingRandom, teacher: TeacherOnBatch?) throws -> TrainingSet {
         let n = batch.count
         var partners = Array(0..<n)
         random.shuffle(&partners)
@@ -18,7 +23,7 @@ public enum Mixup {
         mixed.partnerLabels = batch.labels.map { labels in partners.map { labels[$0] } }
         mixed.mixWeights = weights
         if let teacher, let teacherInputs = batch.teacherInputs {
-            mixed.teacherLogits = try teacher(blend(teacherInputs, partners: partners, weights: weights))
+            (mixed.teacherLogits, mixed.teacherFeatures) = try teacher(blend(teacherInputs, partners: partners, weights: weights))
         }
         return mixed
     }

@@ -83,7 +83,7 @@ public struct Trainer: Sendable {
     /// each batch's tape and may update the model (e.g. moving-average ranges). `features` adds
     /// the feature-distillation loss of each batch's `teacherFeatures`. With
     /// `configuration.mixup` each batch is blended (`Mixup`) and, when distilling, `teacher`
-    /// computes the logits of the blended `teacherInputs`. Throws (exit 2) when the loss stops
+    /// computes the logits (and matched features) of the blended `teacherInputs`. Throws (exit 2) when the loss stops
     /// being finite, naming the epoch and batch.
     public func fit(
         _ initial: TrainableModel, train: TrainingSet, validation: TrainingSet?,
@@ -91,7 +91,7 @@ public struct Trainer: Sendable {
         forwardWeights: ((inout [Tensor]) throws -> Void)? = nil,
         afterForward: (inout TrainableModel, Tape) throws -> Void = { _, _ in },
         features: FeatureDistillation? = nil,
-        teacher: ((Tensor) throws -> Tensor)? = nil,
+        teacher: Mixup.TeacherOnBatch? = nil,
         onBatch: (Int, Int, Int) -> Void = { _, _, _ in },
         onEpoch: (EpochRecord) -> Void = { _ in }
     ) throws -> TrainingResult {

@@ -54,8 +54,10 @@ import _TestSupport
 
     @Test func batchRowsAreBlendedWithAPermutationAndTheTeacherSeesTheBlend() throws {
         let x = random([6, 3], seed: 11), w = random([3, 4], seed: 12)
-        // A linear teacher: its logits on a blend are the blend of its logits.
-        func teacher(_ input: Tensor) throws -> Tensor {
+        // A linear teacher: its logits on a blend are the blend of its logits. Its one matched
+        // feature is its input.
+        func teacher(_ input: Tensor) throws -> (logits: Tensor, features: [Tensor]) { (try linear(input), [input]) }
+        func linear(_ input: Tensor) throws -> Tensor {
             let n = input.shape[0]
             var out = try Tensor(shape: [n, 4], repeating: 0)
             for r in 0..<n {
@@ -63,20 +65,24 @@ import _TestSupport
             }
             return out
         }
-        var set = try TrainingSet(inputs: x, labels: [0, 1, 2, 3, 0, 1], teacherLogits: try teacher(x))
+        var set = try TrainingSet(inputs: x, labels: [0, 1, 2, 3, 0, 1], teacherLogits: try linear(x))
         set.teacherInputs = try Tensor(shape: [6, 3, 1], storage: x.storage)
         var random = TrainingRandom(seed: 3, stream: .mixup)
         let mixed = try Mixup.apply(set, random: &random, teacher: teacher)
         let partners = try #require(mixed.partnerLabels), weights = try #require(mixed.mixWeights)
         #expect(weights.allSatisfy { (0..<1).contains($0) })
-        let plain = try teacher(x)
+        let plain = try linear(x)
+        #expect(mixed.teacherFeatures.first?.storage == mixed.inputs.storage, "the features are the teacher's on the blended rows")
         var used = Set<Int>()
         for row in 0..<6 {
             // The partner row is the one whose blend reproduces the stored row.
-            let partner = try #require(
-                (0..<6).first { p in
-                    (0..<3).allSatisfy { k in abs(mixed.inputs.storage[row * 3 + k] - (weights[row] * x.storage[row * 3 + k] + (1 - weights[row]) * x.storage[p * 3 + k])) < 1e-6 }
-                })
+            func blends(_ p: Int) -> Bool {
+                (0..<3).allSatisfy { k in
+                    let expected = weights[row] * x.storage[row * 3 + k] + (1 - weights[row]) * x.storage[p * 3 + k]
+                    return abs(mixed.inputs.storage[row * 3 + k] - expected) < 1e-6
+                }
+            }
+            let partner = try #require((0..<6).first(where: blends))
             used.insert(partner)
             #expect(partners[row] == set.labels![partner])
             for c in 0..<4 {

@@ -157,9 +157,6 @@ public struct TrainingJob {
         // Feature distillation.
         var features: FeatureDistillation?
         if let teacherGraph, let match = teacher?.match {
-            guard !options.mixup else {
-                throw ModelPressError.invalidArgument("--mixup and --match do not combine: the teacher's features are computed once per sample, not on blended rows.\nHINT: drop one of them.")
-            }
             let parsed = try FeatureDistillation.parse(match, teacher: teacherGraph, student: model.graph)
             features = try FeatureDistillation(
                 matches: parsed.matches, studentChannels: parsed.studentChannels, teacherChannels: parsed.teacherChannels,
@@ -192,7 +189,7 @@ public struct TrainingJob {
                     String(
                         format: "teacher logits for %@: %d samples, %@ (%.2fs)", path, xFile.count,
                         result.hit ? "from the cache" : "computed once", Date().timeIntervalSince(started)))
-                if let features {
+                if let features, !options.mixup {
                     teacherFeatures = try FeatureDistillation.teacherFeatures(teacherGraph, values: features.matches.map(\.teacher), inputs: teacherInputs)
                 }
             }
@@ -222,11 +219,13 @@ public struct TrainingJob {
             configuration.alpha = teacher.alpha
         }
         configuration.mixup = options.mixup
-        var teacherOnBatch: ((Tensor) throws -> Tensor)?
+        var teacherOnBatch: Mixup.TeacherOnBatch?
         if options.mixup, let teacherGraph, let teacher {
             let function = try TeacherFunction(teacher: teacherGraph, file: teacher.path)
-            let source = logitSource ?? .output
-            teacherOnBatch = { try function.logits($0, source: source) }
+            let source = logitSource ?? .output, matched = features?.matches.map(\.teacher) ?? []
+            teacherOnBatch = { inputs in
+                (try function.logits(inputs, source: source), matched.isEmpty ? [] : try FeatureDistillation.teacherFeatures(teacherGraph, values: matched, inputs: inputs))
+            }
             say("mixup: every batch blended in pairs; the teacher labels the blended rows")
         } else if options.mixup {
             say("mixup: every batch blended in pairs, with blended labels")
