@@ -1,6 +1,9 @@
 // swift-tools-version: 6.0
 import PackageDescription
 
+/// Hot numeric modules compiled with -O in debug builds too (tests run the debug binary).
+let optimizedInDebug: [SwiftSetting] = [.unsafeFlags(["-O"], .when(configuration: .debug))]
+
 let package = Package(
     name: "ModelPress",
     platforms: [.macOS(.v13)],
@@ -23,20 +26,20 @@ let package = Package(
         .systemLibrary(name: "CSystemZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
 
         // MARK: - Public API
-        .target(name: "TensorCore"),
-        .target(name: "Engine", dependencies: ["TensorCore", "CBLAS"]),
-        .target(name: "Passes", dependencies: ["TensorCore"]),
-        .target(name: "Quantization", dependencies: ["TensorCore", "Engine", "Passes", "Evaluation", "ONNXIO", "Training"]),
-        .target(name: "Pruning", dependencies: ["TensorCore", "Passes", "Engine", "Evaluation", "Training", "Deflate"]),
+        .target(name: "TensorCore", swiftSettings: optimizedInDebug),
+        .target(name: "Engine", dependencies: ["TensorCore", "CBLAS"], swiftSettings: optimizedInDebug),
+        .target(name: "Passes", dependencies: ["TensorCore"], swiftSettings: optimizedInDebug),
+        .target(name: "Quantization", dependencies: ["TensorCore", "Engine", "Passes", "Evaluation", "ONNXIO", "Training"], swiftSettings: optimizedInDebug),
+        .target(name: "Pruning", dependencies: ["TensorCore", "Passes", "Engine", "Evaluation", "Training", "Deflate"], swiftSettings: optimizedInDebug),
         .target(name: "ONNXIO", dependencies: ["TensorCore", "Passes", "ONNXProto"]),
         .target(name: "ModelIO", dependencies: [
             "TensorCore", "CHDF5", "ZIPFoundation", .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .target(name: "ModelLoading", dependencies: ["TensorCore", "ModelIO", "ONNXIO"]),
-        .target(name: "Evaluation", dependencies: ["TensorCore", "Engine", "Passes"]),
+        .target(name: "Evaluation", dependencies: ["TensorCore", "Engine", "Passes"], swiftSettings: optimizedInDebug),
         .target(name: "Pipeline", dependencies: ["TensorCore", "ModelIO", "ModelLoading", "Evaluation", "Deflate", .product(name: "Yams", package: "Yams")]),
-        .target(name: "Training", dependencies: ["TensorCore", "Engine", "ModelIO", "ModelLoading", "ONNXIO", "Evaluation", "CBLAS"]),
-        .target(name: "Robustness", dependencies: ["TensorCore", "Engine", "Evaluation", "Training"]),
+        .target(name: "Training", dependencies: ["TensorCore", "Engine", "ModelIO", "ModelLoading", "ONNXIO", "Evaluation", "CBLAS"], swiftSettings: optimizedInDebug),
+        .target(name: "Robustness", dependencies: ["TensorCore", "Engine", "Evaluation", "Training"], swiftSettings: optimizedInDebug),
         .executableTarget(name: "modelpress", dependencies: [
             "TensorCore", "Engine", "ModelIO", "ONNXIO", "ModelLoading", "Passes", "Evaluation", "Training", "Quantization", "Pruning", "Pipeline",
             "Robustness", "Deflate", .product(name: "ArgumentParser", package: "swift-argument-parser"),

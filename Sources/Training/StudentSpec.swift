@@ -60,17 +60,19 @@ public struct StudentSpec: Sendable, Equatable {
         var random = TrainingRandom(seed: seed, stream: .initialization)
         var graph = Graph(name: "student")
         graph.metadata["source_format"] = "modelpress-spec"
-        let sequence = layers.contains { if case .lstm = $0 { return true } else { return false } }
-        let transformer: (blocks: Int, width: Int, heads: Int)? = { if case .transformer(let b, let w, let h)? = layers.first { return (b, w, h) } else { return nil } }()
-        // Sequence students read a sample of rank ≥ 2 as steps × the product of the other axes
-        // (8×8×1 digits: 8 steps of 8 features); the data is fed reshaped row-major.
         let convolutional = layers.contains { if case .conv = $0 { return true } else { return false } }
-        let shape = !convolutional && (sequence || transformer != nil) && sampleShape.count > 2 ? [sampleShape[0], features / sampleShape[0]] : sampleShape
+        let recurrent = layers.contains { if case .lstm = $0 { return true } else { return false } }
+        var transformer: (blocks: Int, width: Int, heads: Int)?
+        if case .transformer(let blocks, let width, let heads)? = layers.first { transformer = (blocks, width, heads) }
+        // Sequence students read a sample of rank > 2 as steps × the product of the other axes
+        // (8×8×1 digits: 8 steps of 8 features); the data is fed reshaped row-major.
+        let sequence = !convolutional && (recurrent || transformer != nil)
+        let shape = sequence && sampleShape.count > 2 ? [sampleShape[0], features / sampleShape[0]] : sampleShape
         try graph.addInput(ValueInfo(name: "input", shape: [dynamicBatch] + shape))
         if convolutional {
             return try buildConvolutional(sampleShape: sampleShape, classes: classes, graph: &graph, random: &random)
         }
-        if sequence {
+        if recurrent {
             return try buildRecurrent(sampleShape: shape, classes: classes, graph: &graph, random: &random)
         }
         if let transformer {

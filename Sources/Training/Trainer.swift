@@ -83,8 +83,8 @@ public struct Trainer: Sendable {
     /// each batch's tape and may update the model (e.g. moving-average ranges). `features` adds
     /// the feature-distillation loss of each batch's `teacherFeatures`. With
     /// `configuration.mixup` each batch is blended (`Mixup`) and, when distilling, `teacher`
-    /// computes the logits (and matched features) of the blended `teacherInputs`. Throws (exit 2) when the loss stops
-    /// being finite, naming the epoch and batch.
+    /// computes the logits (and matched features) of the blended `teacherInputs`. Throws
+    /// (exit 2) when the loss stops being finite, naming the epoch and batch.
     public func fit(
         _ initial: TrainableModel, train: TrainingSet, validation: TrainingSet?,
         afterStep: (Int, inout [Tensor]) throws -> Void = { _, _ in },

@@ -176,6 +176,7 @@ public struct TrainingJob {
             let labels = xFile.y == nil ? nil : try xFile.labels(0..<xFile.count, classes: classes)
             var logits: Tensor?
             var teacherFeatures: [Tensor] = []
+            var blendedTeacherInputs: Tensor?
             if let teacherGraph, let teacher {
                 let teacherShape = try feedShape(xFile, teacherGraph.inputs[0].shape, what: "teacher \(teacher.path)")
                 let teacherInputs = try xFile.inputs(0..<xFile.count, as: teacherShape)
@@ -189,16 +190,16 @@ public struct TrainingJob {
                     String(
                         format: "teacher logits for %@: %d samples, %@ (%.2fs)", path, xFile.count,
                         result.hit ? "from the cache" : "computed once", Date().timeIntervalSince(started)))
-                if let features, !options.mixup {
+                if options.mixup {
+                    blendedTeacherInputs = teacherInputs  // blended per batch; the teacher runs on each blend
+                } else if let features {
                     teacherFeatures = try FeatureDistillation.teacherFeatures(teacherGraph, values: features.matches.map(\.teacher), inputs: teacherInputs)
                 }
             }
             if labels == nil && logits == nil { throw ModelPressError.invalidData(file: path, path: options.yKey ?? "none", message: "has no labels and there is no teacher") }
             var set = try TrainingSet(inputs: inputs, labels: labels, teacherLogits: logits)
             set.teacherFeatures = teacherFeatures
-            if options.mixup, let teacherGraph, let teacher {
-                set.teacherInputs = try xFile.inputs(0..<xFile.count, as: try feedShape(xFile, teacherGraph.inputs[0].shape, what: "teacher \(teacher.path)"))
-            }
+            set.teacherInputs = blendedTeacherInputs
             return set
         }
         var train = try load(options.data, sha: dataSHA)
