@@ -162,7 +162,11 @@ public final class FeatureDistillation {
 extension FeatureDistillation {
     /// The teacher's `values` for every sample of `inputs` (N×…), run in batches of 256.
     public static func teacherFeatures(_ teacher: Graph, values: [String], inputs: Tensor) throws -> [Tensor] {
-        let executor = Executor(graph: teacher)
+        try teacherFeatures(Executor(graph: teacher), values: values, inputs: inputs)
+    }
+
+    /// `teacherFeatures` on an executor built once (mixup runs the teacher on every batch).
+    public static func teacherFeatures(_ executor: Executor, values: [String], inputs: Tensor) throws -> [Tensor] {
         let n = inputs.shape[0], per = inputs.count / max(1, n)
         var found = [[Float]](repeating: [], count: values.count)
         var shapes = [[Int]](repeating: [], count: values.count)

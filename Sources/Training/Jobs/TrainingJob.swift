@@ -1,3 +1,4 @@
+import Engine
 import Evaluation
 import Foundation
 import ModelIO
@@ -191,7 +192,7 @@ public struct TrainingJob {
                         format: "teacher logits for %@: %d samples, %@ (%.2fs)", path, xFile.count,
                         result.hit ? "from the cache" : "computed once", Date().timeIntervalSince(started)))
                 if options.mixup {
-                    blendedTeacherInputs = teacherInputs  // blended per batch; the teacher runs on each blend
+                    if path == options.data { blendedTeacherInputs = teacherInputs }  // blended per training batch
                 } else if let features {
                     teacherFeatures = try FeatureDistillation.teacherFeatures(teacherGraph, values: features.matches.map(\.teacher), inputs: teacherInputs)
                 }
@@ -224,8 +225,9 @@ public struct TrainingJob {
         if options.mixup, let teacherGraph, let teacher {
             let function = try TeacherFunction(teacher: teacherGraph, file: teacher.path)
             let source = logitSource ?? .output, matched = features?.matches.map(\.teacher) ?? []
+            let featureExecutor = Executor(graph: teacherGraph)
             teacherOnBatch = { inputs in
-                (try function.logits(inputs, source: source), matched.isEmpty ? [] : try FeatureDistillation.teacherFeatures(teacherGraph, values: matched, inputs: inputs))
+                (try function.logits(inputs, source: source), matched.isEmpty ? [] : try FeatureDistillation.teacherFeatures(featureExecutor, values: matched, inputs: inputs))
             }
             say("mixup: every batch blended in pairs; the teacher labels the blended rows")
         } else if options.mixup {
